@@ -1,0 +1,80 @@
+/**
+ * Typed domain errors. Domain code throws these; the gRPC edge (`csi/grpc-error.filter.ts`) maps
+ * `code` to a gRPC status as is, so every subclass's message must be safe to show to kubelet (no
+ * keys, no tokens). A bare `Error` reaching the edge becomes INTERNAL with a generic message.
+ */
+
+/** gRPC status codes used by the domain (numeric values from grpc's status.proto). */
+export const Code = {
+  CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+export type Code = (typeof Code)[keyof typeof Code];
+
+export abstract class DomainError extends Error {
+  abstract readonly code: Code;
+}
+
+/** A request field is missing or malformed. `field` names it (an attribute key, a CSI field). */
+export class InvalidArgumentError extends DomainError {
+  readonly code = Code.INVALID_ARGUMENT;
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = Code.NOT_FOUND;
+}
+
+export class AlreadyExistsError extends DomainError {
+  readonly code = Code.ALREADY_EXISTS;
+}
+
+export class PermissionDeniedError extends DomainError {
+  readonly code = Code.PERMISSION_DENIED;
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly code = Code.UNAUTHENTICATED;
+}
+
+export class FailedPreconditionError extends DomainError {
+  readonly code = Code.FAILED_PRECONDITION;
+}
+
+export class ResourceExhaustedError extends DomainError {
+  readonly code = Code.RESOURCE_EXHAUSTED;
+}
+
+/** A dependency (the issuer, the API server) cannot be reached now; the caller should retry. */
+export class UnavailableError extends DomainError {
+  readonly code = Code.UNAVAILABLE;
+}
+
+/** Another operation on the same volume is in progress; kubelet retries. */
+export class AbortedError extends DomainError {
+  readonly code = Code.ABORTED;
+}
+
+export class InternalError extends DomainError {
+  readonly code = Code.INTERNAL;
+}
+
+export function isDomainError(e: unknown): e is DomainError {
+  return e instanceof DomainError;
+}
