@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything a fresh machine needs for the demo and the tests: npm packages (with the
+# pinned Node 22 from the `node` npm package), Debian packages, Go-built tools, Wine. Idempotent.
+# Usage: scripts/bootstrap.sh [--demo]   (--demo installs only what the demo needs)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+demo_only=false
+[ "${1:-}" = "--demo" ] && demo_only=true
+
+stamp=node_modules/.package-lock.stamp
+if [ ! -x node_modules/.bin/node ] || [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  echo "==> npm ci"
+  npm ci --no-audit --no-fund
+  cp package-lock.json "$stamp"
+fi
+echo "==> node $(node_modules/.bin/node -v) (pinned)"
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> apt-get install ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "need root to install ${missing[*]}" >&2; return 1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+apt_install openssl util-linux
+$demo_only && exit 0
+
+apt_install default-jre-headless
+bash scripts/install-go-tools.sh
+if [ -f scripts/install-wine.sh ]; then bash scripts/install-wine.sh; fi

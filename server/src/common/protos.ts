@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+/** proto-loader options shared by every server and client: field names exactly as in the .proto. */
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+let protoDir: string | undefined;
+
+/** The repository's (or image's) `proto/` folder, found by walking up from this module. */
+export function protoDirectory(): string {
+  if (protoDir) return protoDir;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'proto', 'csi.proto'))) return (protoDir = join(dir, 'proto'));
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find proto/csi.proto above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+export function protoFile(name: 'csi.proto' | 'issuer.proto'): string {
+  return join(protoDirectory(), name);
+}
+
+const cache = new Map<string, grpc.GrpcObject>();
+
+/** Loads a proto file into a grpc-js package object (cached). */
+export function loadProto(name: 'csi.proto' | 'issuer.proto'): grpc.GrpcObject {
+  let pkg = cache.get(name);
+  if (!pkg) {
+    const def = protoLoader.loadSync(protoFile(name), { ...LOADER_OPTIONS, includeDirs: [protoDirectory()] });
+    pkg = grpc.loadPackageDefinition(def);
+    cache.set(name, pkg);
+  }
+  return pkg;
+}

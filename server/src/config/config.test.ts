@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { loadIssuerConfig, loadNodeConfig } from './config.js';
+import { ConfigError } from './settings.js';
+
+const issuerBase = { CA_CERT_FILE: '/ca/tls.crt', CA_KEY_FILE: '/ca/tls.key', ISSUER_AUTH: 'none' };
+
+describe('node config', () => {
+  it('applies the primary spec defaults', () => {
+    const c = loadNodeConfig([], {});
+    expect(c).toMatchObject({
+      csiEndpoint: 'unix:///csi/csi.sock',
+      certServiceAddr: 'cert-service:50051',
+      certBasePath: '/var/lib/csi-certs',
+      clusterDomain: 'cluster.local',
+      logLevel: 'info',
+      volumeSizeBytes: 1024 * 1024,
+    });
+    expect(c.nodeId.length).toBeGreaterThan(0);
+  });
+
+  it('lets a flag override the environment', () => {
+    const c = loadNodeConfig(['--node-id=n1', '--cluster-domain', 'example.org'], { NODE_ID: 'env', CLUSTER_DOMAIN: 'x.local' });
+    expect(c.nodeId).toBe('n1');
+    expect(c.clusterDomain).toBe('example.org');
+  });
+
+  it.each([
+    { env: { CSI_ENDPOINT: 'tcp://1.2.3.4:5' }, setting: 'CSI_ENDPOINT' },
+    { env: { CERT_BASE_PATH: 'relative/path' }, setting: 'CERT_BASE_PATH' },
+    { env: { CERT_SERVICE_ADDR: 'no port' }, setting: 'CERT_SERVICE_ADDR' },
+    { env: { CLUSTER_DOMAIN: 'Bad_Domain' }, setting: 'CLUSTER_DOMAIN' },
+    { env: { LOG_LEVEL: 'loud' }, setting: 'LOG_LEVEL' },
+    { env: { VOLUME_SIZE: '1 MB' }, setting: 'VOLUME_SIZE' },
+    { env: { ISSUER_TIMEOUT: 'soon' }, setting: 'ISSUER_TIMEOUT' },
+  ])('rejects a bad $setting, naming it', ({ env, setting }) => {
+    expect(() => loadNodeConfig([], env)).toThrowError(ConfigError);
+    expect(() => loadNodeConfig([], env)).toThrowError(new RegExp(`^${setting}: `));
+  });
+
+  it('rejects an unknown flag', () => {
+    expect(() => loadNodeConfig(['--csi-endpont=/x'], {})).toThrowError(/--csi-endpont: unknown flag/);
+  });
+});
+
+describe('issuer config', () => {
+  it('requires ISSUER_AUTH to be explicit', () => {
+    expect(() => loadIssuerConfig([], { ...issuerBase, ISSUER_AUTH: undefined })).toThrowError(/^ISSUER_AUTH: is required/);
+    expect(() => loadIssuerConfig([], { ...issuerBase, ISSUER_AUTH: 'maybe' })).toThrowError(/^ISSUER_AUTH: must be one of none/);
+  });
+
+  it.each(['CA_CERT_FILE', 'CA_KEY_FILE'])('requires %s', (name) => {
+    expect(() => loadIssuerConfig([], { ...issuerBase, [name]: undefined })).toThrowError(new RegExp(`^${name}: is required`));
+  });
+
+  it('parses listen address and duration bounds', () => {
+    const c = loadIssuerConfig(['--listen-addr=127.0.0.1:7000', '--max-duration=24h'], issuerBase);
+    expect(c.listenAddr).toBe('127.0.0.1:7000');
+    expect(c.maxDurationSeconds).toBe(86400);
+    expect(() => loadIssuerConfig(['--min-duration=48h', '--max-duration=24h'], issuerBase)).toThrowError(/^MIN_DURATION/);
+    expect(() => loadIssuerConfig(['--listen-addr=1.2.3.4:99999'], issuerBase)).toThrowError(/^LISTEN_ADDR/);
+  });
+});

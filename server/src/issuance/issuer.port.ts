@@ -1,0 +1,35 @@
+import type { PodInfo } from '../attributes/certificate-spec.js';
+
+/** What the node asks an issuer to sign. Never contains the private key. */
+export interface SignRequest {
+  csrPem: string;
+  pod: PodInfo;
+  nodeId: string;
+  volumeId: string;
+  durationSeconds: number;
+  isCA: boolean;
+  usages: string[];
+  /** The pod's service-account token for the issuer, when kubelet provided one. Secret. */
+  token?: string | undefined;
+}
+
+export interface SignedCertificate {
+  certificatePem: string;
+  /** Intermediates (leaf excluded), PEM; may be empty. */
+  chainPem: string;
+  caBundlePem: string;
+  serialHex: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/**
+ * The Issuer port: signs CSRs for the node. Errors are DomainErrors: UnavailableError when the
+ * issuer cannot be reached (kubelet retries), InvalidArgument/PermissionDenied/FailedPrecondition
+ * when it refuses.
+ */
+export interface Issuer {
+  sign(req: SignRequest): Promise<SignedCertificate>;
+  caBundle(): Promise<string>;
+  close(): void;
+}

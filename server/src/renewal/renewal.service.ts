@@ -1,0 +1,116 @@
+import type { Logger } from '../common/logger.js';
+import type { PlatformPort } from '../platform/platform.port.js';
+import type { Issuer } from '../issuance/issuer.port.js';
+import type { StateStore } from '../volumes/state-store.port.js';
+import { withEvent, type VolumeState } from '../volumes/volume-state.js';
+import { issueVolumeCertificate, type KeySource } from '../volumes/volume-certificates.js';
+import { errorSummary, type VolumeManager } from '../volumes/volume-manager.js';
+import { decodePrivateKey } from '../pki/index.js';
+import { RenewalScheduler } from './scheduler.js';
+import { backoffMs, renewalTime } from './renewal-policy.js';
+
+export interface RenewalDeps {
+  manager: VolumeManager;
+  platform: PlatformPort;
+  issuer: Issuer;
+  store: StateStore;
+  keys: KeySource;
+  logger: Logger;
+  nodeId: string;
+  concurrency?: number;
+  onChange?: (volumeId: string, state: VolumeState | undefined) => void;
+}
+
+/**
+ * Renews certificates when due. A failed renewal keeps the current (still valid) files, records
+ * the failure in the volume's history and retries with capped exponential backoff.
+ */
+export class RenewalService {
+  readonly scheduler: RenewalScheduler;
+
+  constructor(private readonly d: RenewalDeps) {
+    this.scheduler = new RenewalScheduler((id) => this.renew(id), {
+      concurrency: d.concurrency ?? 8,
+      onError: (id, e) => d.logger.error({ volumeId: id, err: errorSummary(e) }, 'renewal handler failed'),
+    });
+  }
+
+  /** Schedules a volume according to its state; volumes with auto-renew off are not scheduled. */
+  track(state: VolumeState): void {
+    if (state.phase !== 'published' || state.spec.disableAutoRenew || !state.nextRenewalAt) {
+      this.scheduler.cancel(state.volumeId);
+      return;
+    }
+    this.scheduler.schedule(state.volumeId, new Date(state.nextRenewalAt));
+  }
+
+  untrack(volumeId: string): void {
+    this.scheduler.cancel(volumeId);
+  }
+
+  stop(): void {
+    this.scheduler.stop();
+  }
+
+  /** Renews one volume now. Busy volumes are retried a second later; vanished ones are dropped. */
+  async renew(volumeId: string): Promise<void> {
+    if (this.d.manager.locks.isHeld(volumeId)) {
+      this.scheduler.schedule(volumeId, new Date(Date.now() + 1000));
+      return;
+    }
+    await this.d.manager.locks.with(volumeId, async () => {
+      const state = await this.d.store.get(volumeId);
+      if (!state || state.phase !== 'published') return;
+      const log = this.d.logger.child({ volumeId, pod: `${state.pod.namespace}/${state.pod.name}` });
+      let next: VolumeState;
+      try {
+        const key = state.spec.reusePrivateKey ? await this.currentKey(state) : undefined;
+        const issued = await issueVolumeCertificate(this.d.issuer, this.d.keys, {
+          spec: state.spec,
+          pod: state.pod,
+          nodeId: this.d.nodeId,
+          volumeId,
+          token: this.d.manager.tokens.get(volumeId),
+          key,
+        });
+        await this.d.platform.writeFiles(volumeId, issued.files, state.spec.fsGroup);
+        const { signed } = issued;
+        next = withEvent(
+          {
+            ...state,
+            certificate: {
+              serialHex: signed.serialHex,
+              notBefore: signed.notBefore.toISOString(),
+              notAfter: signed.notAfter.toISOString(),
+              issuedAt: new Date().toISOString(),
+            },
+            nextRenewalAt: renewalTime(signed.notBefore, signed.notAfter, state.spec.renewBeforeSeconds).toISOString(),
+            failures: 0,
+            lastError: undefined,
+          },
+          { at: new Date().toISOString(), kind: 'renew', outcome: 'success', serialHex: signed.serialHex },
+        );
+        log.info({ serial: signed.serialHex, notAfter: next.certificate?.notAfter }, 'certificate renewed');
+      } catch (e) {
+        const failures = state.failures + 1;
+        const message = errorSummary(e).message;
+        next = withEvent(
+          { ...state, failures, lastError: message, nextRenewalAt: new Date(Date.now() + backoffMs(failures)).toISOString() },
+          { at: new Date().toISOString(), kind: 'renew', outcome: 'failure', error: message },
+        );
+        log.warn({ err: errorSummary(e), failures, retryAt: next.nextRenewalAt }, 'renewal failed; current certificate kept');
+      }
+      await this.d.store.put(next);
+      this.track(next);
+      this.d.onChange?.(volumeId, next);
+    });
+  }
+
+  private async currentKey(state: VolumeState) {
+    const pem = await this.d.platform.readFile(state.volumeId, state.spec.files.privateKey);
+    if (!pem) return undefined;
+    const privateKey = decodePrivateKey(new TextDecoder().decode(pem));
+    const { createPublicKey } = await import('node:crypto');
+    return { privateKey, publicKey: createPublicKey(privateKey) };
+  }
+}

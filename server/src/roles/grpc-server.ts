@@ -1,0 +1,45 @@
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { INestMicroservice } from '@nestjs/common';
+import { LOADER_OPTIONS, protoDirectory, protoFile } from '../common/protos.js';
+import type { Logger } from '../common/logger.js';
+import { GrpcErrorFilter } from '../csi/grpc-error.filter.js';
+import { NestPinoLogger } from './nest-logger.js';
+
+export interface GrpcServerOptions {
+  /** grpc-js bind address: `unix:///path.sock`, `unix:\\.\pipe\name`, `host:port`. */
+  url: string;
+  protos: ('csi.proto' | 'issuer.proto')[];
+  packages: string[];
+  controllers: Type[];
+  providers: Provider[];
+  logger: Logger;
+}
+
+/**
+ * Starts a NestJS gRPC microservice serving the given controllers. Errors from handlers go
+ * through GrpcErrorFilter, so a DomainError's code reaches the client as is.
+ */
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<INestMicroservice> {
+  @Module({})
+  class GrpcRoleModule {
+    static register(): DynamicModule {
+      return { module: GrpcRoleModule, controllers: opts.controllers, providers: opts.providers };
+    }
+  }
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(GrpcRoleModule.register(), {
+    transport: Transport.GRPC,
+    logger: new NestPinoLogger(opts.logger),
+    options: {
+      url: opts.url,
+      package: opts.packages,
+      protoPath: opts.protos.map((p) => protoFile(p)),
+      loader: { ...LOADER_OPTIONS, includeDirs: [protoDirectory()] },
+      maxReceiveMessageLength: 4 * 1024 * 1024,
+    },
+  });
+  app.useGlobalFilters(new GrpcErrorFilter(opts.logger));
+  await app.listen();
+  return app;
+}

@@ -1,0 +1,63 @@
+import type { KeyObject } from 'node:crypto';
+import type { CertificateSpec, KeySpec, PodInfo } from '../attributes/certificate-spec.js';
+import type { Issuer, SignedCertificate } from '../issuance/issuer.port.js';
+import type { VolumeFile } from '../platform/platform.port.js';
+import { buildCsr, encodePrivateKey, type KeyPair } from '../pki/index.js';
+
+/** Where fresh keys come from: generated on demand, or a warm pool. Keys never leave the node. */
+export interface KeySource {
+  get(spec: KeySpec): Promise<KeyPair>;
+}
+
+export interface IssueInput {
+  spec: CertificateSpec;
+  pod: PodInfo;
+  nodeId: string;
+  volumeId: string;
+  token?: string | undefined;
+  /** Reuse this key (reuse-private-key) instead of taking a fresh one. */
+  key?: KeyPair | undefined;
+}
+
+export interface IssuedVolume {
+  key: KeyPair;
+  signed: SignedCertificate;
+  files: VolumeFile[];
+}
+
+/**
+ * Key → CSR → issuer → the volume's file set. The private key is generated here and goes only into
+ * the returned files; the issuer sees the CSR.
+ */
+export async function issueVolumeCertificate(issuer: Issuer, keys: KeySource, input: IssueInput): Promise<IssuedVolume> {
+  const { spec } = input;
+  const key = input.key ?? (await keys.get(spec.key));
+  const csrPem = await buildCsr(spec, key);
+  const signed = await issuer.sign({
+    csrPem,
+    pod: input.pod,
+    nodeId: input.nodeId,
+    volumeId: input.volumeId,
+    durationSeconds: spec.durationSeconds,
+    isCA: spec.isCA,
+    usages: spec.usages,
+    token: input.token,
+  });
+  return { key, signed, files: renderFiles(spec, key.privateKey, signed) };
+}
+
+/**
+ * The files of a volume. Without an fs-group the key is readable by root only; with one it is
+ * group-readable so a non-root pod in that group can use it.
+ */
+export function renderFiles(spec: CertificateSpec, privateKey: KeyObject, signed: SignedCertificate): VolumeFile[] {
+  const enc = new TextEncoder();
+  const keyMode = spec.fsGroup !== undefined ? 0o440 : 0o400;
+  const chain = signed.certificatePem.trimEnd() + '\n' + (signed.chainPem ? signed.chainPem.trimEnd() + '\n' : '');
+  const files: VolumeFile[] = [
+    { name: spec.files.certificate, data: enc.encode(chain), mode: 0o444 },
+    { name: spec.files.privateKey, data: enc.encode(encodePrivateKey(privateKey, spec.key.encoding)), mode: keyMode },
+  ];
+  if (spec.files.ca) files.push({ name: spec.files.ca, data: enc.encode(signed.caBundlePem), mode: 0o444 });
+  return files;
+}

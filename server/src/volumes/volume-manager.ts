@@ -1,0 +1,184 @@
+import type { Logger } from '../common/logger.js';
+import { AlreadyExistsError, InvalidArgumentError } from '../common/errors.js';
+import type { PlatformPort } from '../platform/platform.port.js';
+import type { Issuer } from '../issuance/issuer.port.js';
+import { parsePodInfo, parseVolumeAttributes, isEphemeral } from '../attributes/index.js';
+import type { StateStore } from './state-store.port.js';
+import { withEvent, type VolumeState } from './volume-state.js';
+import { VolumeLocks } from './volume-locks.js';
+import { issueVolumeCertificate, type KeySource } from './volume-certificates.js';
+import {
+  persistentAttributes,
+  sameAttributes,
+  tokenFrom,
+  type PublishRequest,
+  type UnpublishRequest,
+} from './publish-request.js';
+import { renewalTime } from '../renewal/renewal-policy.js';
+
+export interface VolumeManagerDeps {
+  platform: PlatformPort;
+  issuer: Issuer;
+  store: StateStore;
+  keys: KeySource;
+  logger: Logger;
+  nodeId: string;
+  clusterDomain: string;
+  volumeSizeBytes: number;
+  /** Called whenever a volume's state changes (published, renewed, removed). */
+  onChange?: (volumeId: string, state: VolumeState | undefined) => void;
+}
+
+/**
+ * Publishes and unpublishes certificate volumes. Publish is idempotent and all-or-nothing: on any
+ * failure the mount, files and state it created are removed before the error is rethrown.
+ */
+export class VolumeManager {
+  readonly locks = new VolumeLocks();
+  /** Latest service-account token per volume, in memory only (never persisted or logged). */
+  readonly tokens = new Map<string, string>();
+
+  constructor(private readonly d: VolumeManagerDeps) {}
+
+  async publish(req: PublishRequest): Promise<VolumeState> {
+    const reason = this.d.platform.checkTargetPath(req.targetPath);
+    if (reason) throw new InvalidArgumentError('target_path', reason);
+    isEphemeral(req.volumeContext);
+    const pod = parsePodInfo(req.volumeContext);
+    const spec = parseVolumeAttributes({
+      volumeContext: req.volumeContext,
+      pod,
+      clusterDomain: this.d.clusterDomain,
+      volumeMountGroup: req.volumeMountGroup || undefined,
+      checkFileName: (n) => this.d.platform.checkFileName(n),
+    });
+    const attributes = persistentAttributes(req.volumeContext);
+    const token = tokenFrom(req.volumeContext);
+    const log = this.d.logger.child({ volumeId: req.volumeId, pod: `${pod.namespace}/${pod.name}` });
+
+    return this.locks.with(req.volumeId, async () => {
+      const existing = await this.d.store.get(req.volumeId);
+      if (existing) {
+        const done = await this.republish(existing, req, attributes, log);
+        if (done) {
+          if (token) this.tokens.set(req.volumeId, token);
+          return done;
+        }
+      }
+      const now = new Date().toISOString();
+      let state: VolumeState = {
+        version: 1,
+        volumeId: req.volumeId,
+        targetPath: req.targetPath,
+        nodeId: this.d.nodeId,
+        pod,
+        attributes,
+        spec,
+        phase: 'publishing',
+        createdAt: now,
+        failures: 0,
+        history: [],
+      };
+      await this.d.store.put(state);
+      try {
+        const issued = await issueVolumeCertificate(this.d.issuer, this.d.keys, {
+          spec,
+          pod,
+          nodeId: this.d.nodeId,
+          volumeId: req.volumeId,
+          token,
+        });
+        await this.d.platform.createVolume({
+          volumeId: req.volumeId,
+          targetPath: req.targetPath,
+          sizeBytes: this.d.volumeSizeBytes,
+          fsGroup: spec.fsGroup,
+        });
+        await this.d.platform.writeFiles(req.volumeId, issued.files, spec.fsGroup);
+        const { signed } = issued;
+        state = withEvent(
+          {
+            ...state,
+            phase: 'published',
+            certificate: {
+              serialHex: signed.serialHex,
+              notBefore: signed.notBefore.toISOString(),
+              notAfter: signed.notAfter.toISOString(),
+              issuedAt: new Date().toISOString(),
+            },
+            nextRenewalAt: spec.disableAutoRenew
+              ? undefined
+              : renewalTime(signed.notBefore, signed.notAfter, spec.renewBeforeSeconds).toISOString(),
+          },
+          { at: new Date().toISOString(), kind: 'issue', outcome: 'success', serialHex: signed.serialHex },
+        );
+        await this.d.store.put(state);
+      } catch (e) {
+        log.warn({ err: errorSummary(e) }, 'publish failed; rolling back');
+        await this.rollback(req.volumeId, req.targetPath, log);
+        throw e;
+      }
+      if (token) this.tokens.set(req.volumeId, token);
+      log.info({ serial: state.certificate?.serialHex, notAfter: state.certificate?.notAfter }, 'volume published');
+      this.d.onChange?.(req.volumeId, state);
+      return state;
+    });
+  }
+
+  /**
+   * Handles a publish for a volume we already know. Returns the state when nothing more is needed
+   * (kubelet's republish), undefined after clearing a half-done or broken volume so the caller
+   * publishes it afresh.
+   */
+  private async republish(
+    existing: VolumeState,
+    req: PublishRequest,
+    attributes: Record<string, string>,
+    log: Logger,
+  ): Promise<VolumeState | undefined> {
+    if (existing.phase === 'published') {
+      if (existing.targetPath !== req.targetPath) {
+        throw new AlreadyExistsError(`volume ${req.volumeId} is already published at ${existing.targetPath}`);
+      }
+      if (!sameAttributes(existing.attributes, attributes)) {
+        throw new AlreadyExistsError(`volume ${req.volumeId} is already published with different volume attributes`);
+      }
+      if (await this.d.platform.isPublished({ volumeId: req.volumeId, targetPath: req.targetPath })) return existing;
+      log.warn('volume state exists but its mount is gone; publishing again');
+    }
+    await this.rollback(existing.volumeId, existing.targetPath, log);
+    return undefined;
+  }
+
+  async unpublish(req: UnpublishRequest): Promise<void> {
+    await this.locks.with(req.volumeId, async () => {
+      const state = await this.d.store.get(req.volumeId);
+      await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: req.targetPath });
+      if (state && state.targetPath !== req.targetPath) {
+        await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: state.targetPath });
+      }
+      await this.d.store.delete(req.volumeId);
+      this.tokens.delete(req.volumeId);
+      if (state) {
+        this.d.logger.info({ volumeId: req.volumeId, pod: `${state.pod.namespace}/${state.pod.name}` }, 'volume unpublished');
+        this.d.onChange?.(req.volumeId, undefined);
+      }
+    });
+  }
+
+  /** Removes whatever a publish left behind. Never throws: a failure is logged and the state kept for the next try. */
+  private async rollback(volumeId: string, targetPath: string, log: Logger): Promise<void> {
+    try {
+      await this.d.platform.removeVolume({ volumeId, targetPath });
+      await this.d.store.delete(volumeId);
+    } catch (e) {
+      log.error({ err: errorSummary(e) }, 'rollback failed; state kept so a later call can finish it');
+    }
+  }
+}
+
+/** An error as a log field: message and code only, never a stack with request data. */
+export function errorSummary(e: unknown): { message: string; code?: unknown } {
+  if (e instanceof Error) return { message: e.message, code: (e as { code?: unknown }).code };
+  return { message: String(e) };
+}
