@@ -1,0 +1,93 @@
+import { describe, it, expect } from 'vitest';
+import { formatDuration, parseDurationSeconds, parseGoDuration } from './duration.js';
+import { catchInvalid } from './test-helpers.js';
+
+const S = 1_000_000_000n;
+const F = 'csi.k8s.cert-driver/duration';
+
+describe('parseGoDuration', () => {
+  it.each([
+    { text: '0', want: 0n },
+    { text: '90s', want: 90n * S },
+    { text: '1h30m', want: 5400n * S },
+    { text: '1.5h', want: 5400n * S },
+    { text: '720h', want: 720n * 3600n * S },
+    { text: '1h1m1s', want: 3661n * S },
+    { text: '-1m', want: -60n * S },
+    { text: '+5s', want: 5n * S },
+    { text: '100ms', want: 100_000_000n },
+    { text: '1us', want: 1_000n },
+    { text: '1µs', want: 1_000n },
+    { text: '1μs', want: 1_000n },
+    { text: '7ns', want: 7n },
+    { text: '.5s', want: S / 2n },
+    { text: '1.s', want: S },
+    { text: '1.1m', want: 66n * S },
+    { text: '2562047h47m16.854775807s', want: (1n << 63n) - 1n },
+  ])('parses $text', ({ text, want }) => {
+    expect(parseGoDuration(F, text)).toBe(want);
+  });
+
+  it.each([
+    { text: '', phrase: 'empty' },
+    { text: '-', phrase: 'empty' },
+    { text: 'abc', phrase: 'expected a number' },
+    { text: '.s', phrase: 'expected a number' },
+    { text: '1h-1m', phrase: "unknown unit 'h-'" },
+    { text: '3600', phrase: 'a unit is required' },
+    { text: '1h30', phrase: 'missing unit' },
+    { text: '7d', phrase: 'a day is 24h' },
+    { text: '1x', phrase: "unknown unit 'x'" },
+    { text: '1 h', phrase: "unknown unit ' h'" },
+    { text: '1H', phrase: "unknown unit 'H'" },
+    { text: '2562048h', phrase: 'too large' },
+  ])('rejects $text ($phrase)', ({ text, phrase }) => {
+    const e = catchInvalid(() => parseGoDuration(F, text));
+    expect(e.field).toBe(F);
+    expect(e.reason).toContain(`must be a Go duration like 24h or 1h30m, got '${text}'`);
+    expect(e.reason).toContain(phrase);
+  });
+});
+
+describe('parseDurationSeconds', () => {
+  const bounds = { min: 60, max: 8760 * 3600 };
+
+  it.each([
+    { text: '1m', want: 60 },
+    { text: '8760h', want: 31_536_000 },
+    { text: '1.5m', want: 90 },
+  ])('accepts $text', ({ text, want }) => {
+    expect(parseDurationSeconds(F, text, bounds)).toBe(want);
+  });
+
+  it.each([
+    { text: '59s', phrase: 'must be between 1m and 8760h' },
+    { text: '8761h', phrase: 'must be between 1m and 8760h' },
+    { text: '-1h', phrase: 'must be between 1m and 8760h' },
+    { text: '0', phrase: 'must be between 1m and 8760h' },
+    { text: '90.5s', phrase: 'whole number of seconds' },
+  ])('rejects $text', ({ text, phrase }) => {
+    const e = catchInvalid(() => parseDurationSeconds(F, text, bounds));
+    expect(e.field).toBe(F);
+    expect(e.reason).toContain(phrase);
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    { seconds: 0, want: '0s' },
+    { seconds: 61, want: '1m1s' },
+    { seconds: 3601, want: '1h1s' },
+    { seconds: 5400, want: '1h30m' },
+    { seconds: 604_800, want: '168h' },
+    { seconds: -60, want: '-1m' },
+  ])('formats $seconds as $want', ({ seconds, want }) => {
+    expect(formatDuration(seconds)).toBe(want);
+  });
+
+  it('round-trips through parseGoDuration', () => {
+    for (const seconds of [1, 59, 60, 3599, 86_400, 93_784]) {
+      expect(parseGoDuration(F, formatDuration(seconds))).toBe(BigInt(seconds) * S);
+    }
+  });
+});
