@@ -1,0 +1,43 @@
+/**
+ * The CSI endpoint on Linux: a unix socket that kubelet (through node-driver-registrar) dials.
+ */
+import { lstat, mkdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { PlatformError, unlessMissing, wrapInternal } from './errors.js';
+import { parseUnixEndpoint } from './paths.js';
+import type { PlatformLogger } from './types.js';
+
+/**
+ * Turns `unix:///abs/path.sock` or a bare `/abs/path.sock` into the grpc-js bind address
+ * `unix:///abs/path.sock`. Creates the parent directory (0750) when missing and removes a stale
+ * socket left by a previous run. Throws `invalid-argument` for any other endpoint shape and
+ * `failed-precondition` when the path exists but is not a socket (a regular file or a directory is
+ * never deleted).
+ */
+export async function prepareUnixEndpoint(endpoint: string, logger?: PlatformLogger): Promise<string> {
+  const parsed = parseUnixEndpoint(endpoint);
+  if ('reason' in parsed) throw new PlatformError('invalid-argument', `CSI endpoint: ${parsed.reason}`);
+  const socketPath = parsed.path;
+  const parent = path.dirname(socketPath);
+  try {
+    await mkdir(parent, { recursive: true, mode: 0o750 });
+  } catch (err) {
+    throw wrapInternal(err, `CSI endpoint: creating directory ${parent}`);
+  }
+  const existing = await unlessMissing(() => lstat(socketPath)).catch((err: unknown) => {
+    throw wrapInternal(err, `CSI endpoint: inspecting ${socketPath}`);
+  });
+  if (existing !== undefined) {
+    if (!existing.isSocket()) {
+      throw new PlatformError(
+        'failed-precondition',
+        `CSI endpoint: ${socketPath} exists and is not a socket; refusing to delete it`,
+      );
+    }
+    await unlessMissing(() => unlink(socketPath)).catch((err: unknown) => {
+      throw wrapInternal(err, `CSI endpoint: removing stale socket ${socketPath}`);
+    });
+    logger?.debug({ path: socketPath }, 'removed stale CSI socket');
+  }
+  return `unix://${socketPath}`;
+}

@@ -1,0 +1,59 @@
+/**
+ * Typed errors of the Linux adapter. The server's gRPC edge maps `kind` to a status code
+ * (invalid-argument → INVALID_ARGUMENT, not-found → NOT_FOUND, resource-exhausted →
+ * RESOURCE_EXHAUSTED, failed-precondition → FAILED_PRECONDITION, internal → INTERNAL). Messages name
+ * the volume and path, never file contents.
+ */
+
+export type PlatformErrorKind =
+  'invalid-argument' | 'not-found' | 'resource-exhausted' | 'failed-precondition' | 'internal';
+
+export class PlatformError extends Error {
+  override readonly name = 'PlatformError';
+
+  constructor(
+    readonly kind: PlatformErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The errno code (`ENOENT`, `EBUSY`, …) of a Node.js system error, or undefined. */
+export function errnoCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
+    return err.code;
+  }
+  return undefined;
+}
+
+/** True when `err` is a system error with one of `codes`. */
+export function isErrno(err: unknown, ...codes: string[]): boolean {
+  const code = errnoCode(err);
+  return code !== undefined && codes.includes(code);
+}
+
+/** The message of any thrown value, for wrapping; system errors name the path, not file contents. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Wraps an unexpected failure as `internal` with `what` as context (e.g. "volume v1: mount tmpfs at
+ * /x"); a `PlatformError` passes through unchanged so the first, most precise kind wins.
+ */
+export function wrapInternal(err: unknown, what: string): PlatformError {
+  if (err instanceof PlatformError) return err;
+  return new PlatformError('internal', `${what}: ${messageOf(err)}`, { cause: err });
+}
+
+/** Runs `fn`, returning undefined instead of throwing when the path does not exist. */
+export async function unlessMissing<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+}

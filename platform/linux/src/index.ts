@@ -1,0 +1,29 @@
+/**
+ * The Linux platform adapter of csi-cert-driver: per-volume tmpfs, read-only bind mounts, atomic
+ * file swaps and the unix-socket CSI endpoint. Imports nothing from the server.
+ */
+export { LinuxPlatform } from './linux-platform.js';
+export { PlatformError } from './errors.js';
+export type { PlatformErrorKind } from './errors.js';
+export type {
+  CreateVolumeRequest,
+  LinuxPlatformOptions,
+  PlatformLogger,
+  VolumeFile,
+  VolumeLocation,
+} from './types.js';
+export { ExecMounter, MountError, TMPFS_SOURCE } from './mounter.js';
+export type { Mounter, TmpfsOptions } from './mounter.js';
+export { loadFfiMounter } from './ffi-mounter.js';
+export {
+  findMount,
+  parseMountInfo,
+  parseMountInfoLine,
+  readMountInfo,
+  sameFilesystem,
+  superOption,
+  unescapeMountField,
+} from './mountinfo.js';
+export type { MountInfo } from './mountinfo.js';
+export { checkFileName, checkTargetPath, checkVolumeId, parseUnixEndpoint } from './paths.js';
+export { DATA_LINK } from './atomic-writer.js';

@@ -1,0 +1,206 @@
+/**
+ * The Linux platform adapter: a size-limited tmpfs per volume under the data root, exposed
+ * read-only at kubelet's target path, with kubelet-style atomic file swaps inside it. Satisfies the
+ * server's `PlatformPort` structurally (it imports nothing from the server).
+ */
+import { chmodSync, chownSync, statSync, statfsSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { DATA_LINK, readCurrentFile, writeFileSet } from './atomic-writer.js';
+import { prepareUnixEndpoint } from './endpoint.js';
+import { PlatformError, wrapInternal } from './errors.js';
+import { ExecMounter } from './mounter.js';
+import type { Mounter } from './mounter.js';
+import { canonicalPath, checkFileName, checkTargetPath, checkVolumeId } from './paths.js';
+import { dirModeFor, gidFor } from './types.js';
+import type {
+  CreateVolumeRequest,
+  LinuxPlatformOptions,
+  PlatformLogger,
+  VolumeFile,
+  VolumeLocation,
+} from './types.js';
+import { inspectMounts, isOurs, isReadOnlyBindOf, mountVolume, unmountVolume } from './volume-mounts.js';
+import type { VolumePaths } from './volume-mounts.js';
+
+const TMPFS_MAGIC = 0x01021994;
+
+export class LinuxPlatform {
+  readonly name = 'linux';
+  readonly dataRoot: string;
+  readonly mounter: Mounter;
+  private readonly logger: PlatformLogger | undefined;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private canonicalRoot: Promise<string> | undefined;
+  private rootCreated: Promise<unknown> | undefined;
+
+  /** Throws `invalid-argument` when `dataRoot` is not an acceptable absolute path. */
+  constructor(options: LinuxPlatformOptions) {
+    const reason = checkTargetPath(options.dataRoot);
+    if (reason !== undefined) throw new PlatformError('invalid-argument', `data root ${reason}`);
+    this.dataRoot = options.dataRoot;
+    this.logger = options.logger;
+    this.mounter = options.mounter ?? new ExecMounter();
+  }
+
+  /** See `prepareUnixEndpoint`: returns `unix:///abs/path.sock`, removing a stale socket. */
+  prepareEndpoint(endpoint: string): Promise<string> {
+    return prepareUnixEndpoint(endpoint, this.logger);
+  }
+
+  checkTargetPath(targetPath: string): string | undefined {
+    return checkTargetPath(targetPath);
+  }
+
+  checkFileName(name: string): string | undefined {
+    return checkFileName(name);
+  }
+
+  /**
+   * Mounts a tmpfs of `sizeBytes` (root 0750 root:fsGroup, or 0700 root:root without an fsGroup) at
+   * `${dataRoot}/<volumeId>` and binds it read-only at `targetPath`, creating that directory when
+   * missing. Already published: nothing happens. Throws `invalid-argument` for a bad id, path or
+   * size, `failed-precondition` when a path holds some other mount; other failures roll back.
+   */
+  async createVolume(req: CreateVolumeRequest): Promise<void> {
+    if (!Number.isSafeInteger(req.sizeBytes) || req.sizeBytes <= 0) {
+      throw invalid(`volume ${req.volumeId}: size must be a positive number of bytes, got ${req.sizeBytes}`);
+    }
+    if (
+      req.fsGroup !== undefined &&
+      !(Number.isInteger(req.fsGroup) && req.fsGroup >= 0 && req.fsGroup < 2 ** 32 - 1)
+    ) {
+      throw invalid(`volume ${req.volumeId}: fsGroup must be a group id, got ${req.fsGroup}`);
+    }
+    const paths = await this.paths(req);
+    const started = performance.now();
+    await this.serialize(req.volumeId, async () => {
+      this.rootCreated ??= mkdir(this.dataRoot, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+        this.rootCreated = undefined;
+        throw wrapInternal(err, `creating data root ${this.dataRoot}`);
+      });
+      await this.rootCreated;
+      const tmpfs = { sizeBytes: req.sizeBytes, mode: dirModeFor(req.fsGroup), gid: gidFor(req.fsGroup) };
+      await mountVolume({ mounter: this.mounter, logger: this.logger }, paths, tmpfs);
+    });
+    const ms = performance.now() - started;
+    this.logger?.debug(
+      { volumeId: req.volumeId, targetPath: req.targetPath, mounter: this.mounter.name, ms },
+      'volume mounted',
+    );
+  }
+
+  /**
+   * Swaps in a new file set atomically (see atomic-writer.ts); files are owned by root and group
+   * `fsGroup` (root's group when undefined) with exactly the given modes. Throws `not-found` when the
+   * volume's tmpfs is not mounted (nothing is ever written to the host's disk), `invalid-argument`
+   * for a bad or duplicate name, `resource-exhausted` when the tmpfs is full (the old set stays).
+   */
+  async writeFiles(volumeId: string, files: VolumeFile[], fsGroup?: number): Promise<void> {
+    const seen = new Set<string>();
+    for (const file of files) {
+      const reason = checkFileName(file.name);
+      if (reason !== undefined) throw invalid(`volume ${volumeId}: file name ${reason}`);
+      if (seen.has(file.name)) throw invalid(`volume ${volumeId}: file name "${file.name}" given twice`);
+      seen.add(file.name);
+    }
+    const dir = await this.dataDir(volumeId);
+    await this.serialize(volumeId, async () => {
+      const root = this.assertTmpfs(volumeId, dir);
+      const gid = gidFor(fsGroup);
+      const dirMode = dirModeFor(fsGroup);
+      try {
+        if (root.gid !== gid) chownSync(dir, 0, gid);
+        if ((root.mode & 0o7777) !== dirMode) chmodSync(dir, dirMode);
+      } catch (err) {
+        throw wrapInternal(err, `volume ${volumeId}: setting owner and mode of ${dir}`);
+      }
+      writeFileSet({ volumeId, dir, files, gid, dirMode, logger: this.logger });
+    });
+  }
+
+  /** Reads `name` from the current set; undefined when the volume or the file does not exist. */
+  async readFile(volumeId: string, name: string): Promise<Uint8Array | undefined> {
+    const reason = checkFileName(name);
+    if (reason !== undefined) throw invalid(`volume ${volumeId}: file name ${reason}`);
+    const dir = await this.dataDir(volumeId);
+    try {
+      return readCurrentFile(dir, name);
+    } catch (err) {
+      throw wrapInternal(err, `volume ${volumeId}: reading ${name}`);
+    }
+  }
+
+  /** True when our tmpfs is at the data dir, a read-only bind of it at `targetPath`, and `..data` exists. */
+  async isPublished(loc: VolumeLocation): Promise<boolean> {
+    const paths = await this.paths(loc);
+    const { data, target } = inspectMounts(paths);
+    if (data === undefined || !isOurs(data) || !isReadOnlyBindOf(target, data)) return false;
+    return statSync(path.join(paths.dataDir, DATA_LINK), { throwIfNoEntry: false })?.isDirectory() === true;
+  }
+
+  /**
+   * Unmounts and removes the target path, then the tmpfs and the data dir; every file is gone.
+   * Missing pieces are not an error; a busy mount is detached lazily. Throws `failed-precondition`
+   * instead of unmounting a mount this adapter did not make.
+   */
+  async removeVolume(loc: VolumeLocation): Promise<void> {
+    const paths = await this.paths(loc);
+    await this.serialize(loc.volumeId, () =>
+      unmountVolume({ mounter: this.mounter, logger: this.logger }, paths),
+    );
+    this.logger?.debug({ volumeId: loc.volumeId, targetPath: loc.targetPath }, 'volume removed');
+  }
+
+  /** Validated, canonical paths of a volume. */
+  private async paths(loc: VolumeLocation): Promise<VolumePaths> {
+    const reason = checkTargetPath(loc.targetPath);
+    if (reason !== undefined) throw invalid(`volume ${loc.volumeId}: target path ${reason}`);
+    const dataDir = await this.dataDir(loc.volumeId);
+    const targetPath = await canonicalPath(loc.targetPath).catch((err: unknown) => {
+      throw wrapInternal(err, `volume ${loc.volumeId}: resolving target path ${loc.targetPath}`);
+    });
+    return { volumeId: loc.volumeId, dataDir, targetPath };
+  }
+
+  private async dataDir(volumeId: string): Promise<string> {
+    const reason = checkVolumeId(volumeId);
+    if (reason !== undefined) throw invalid(`volume id ${reason}`);
+    this.canonicalRoot ??= canonicalPath(this.dataRoot);
+    return path.join(await this.canonicalRoot, volumeId);
+  }
+
+  /** The stats of the volume's root when a tmpfs of its own is mounted there; `not-found` otherwise. */
+  private assertTmpfs(volumeId: string, dir: string): Stats {
+    const own = statSync(dir, { throwIfNoEntry: false });
+    const parent = statSync(path.dirname(dir), { throwIfNoEntry: false });
+    const isTmpfs =
+      own !== undefined &&
+      parent !== undefined &&
+      own.dev !== parent.dev &&
+      statfsSync(dir).type === TMPFS_MAGIC;
+    if (!isTmpfs) {
+      throw new PlatformError(
+        'not-found',
+        `volume ${volumeId}: no tmpfs is mounted at ${dir}; create the volume first`,
+      );
+    }
+    return own;
+  }
+
+  /** Runs `fn` after every earlier call for the same volume has settled. */
+  private async serialize<T>(volumeId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(volumeId) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    this.locks.set(volumeId, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(volumeId) === settled) this.locks.delete(volumeId);
+    }
+  }
+}
+
+const invalid = (message: string): PlatformError => new PlatformError('invalid-argument', message);

@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LinuxPlatform, PlatformError } from '../src/index.js';
+import { cleanScratch, scratchDir } from './helpers.js';
+
+/** Leaves a socket file without a listener behind, as a driver killed with SIGKILL does. */
+async function staleSocket(socketPath: string): Promise<void> {
+  const script = `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => process.kill(process.pid, 'SIGKILL'))`;
+  await promisify(execFile)(process.execPath, ['-e', script]).catch(() => undefined);
+}
+
+describe('LinuxPlatform.prepareEndpoint', () => {
+  let root: string;
+  let platform: LinuxPlatform;
+
+  beforeEach(async () => {
+    root = await scratchDir();
+    platform = new LinuxPlatform({ dataRoot: path.join(root, 'mounts') });
+  });
+  afterEach(() => cleanScratch(root));
+
+  it.each([
+    { name: 'unix:// URL', form: (p: string) => `unix://${p}` },
+    { name: 'bare path', form: (p: string) => p },
+  ])('accepts a $name, creates the parent 0750 and returns unix:///abs', async ({ form }) => {
+    const socketPath = path.join(root, 'plugins', 'csi.sock');
+    await expect(platform.prepareEndpoint(form(socketPath))).resolves.toBe(`unix://${socketPath}`);
+    expect((await stat(path.dirname(socketPath))).mode & 0o777).toBe(0o750);
+  });
+
+  it('removes a stale socket left by a killed driver', async () => {
+    const socketPath = path.join(root, 'csi.sock');
+    await staleSocket(socketPath);
+    expect((await lstat(socketPath)).isSocket()).toBe(true);
+    await expect(platform.prepareEndpoint(`unix://${socketPath}`)).resolves.toBe(`unix://${socketPath}`);
+    await expect(lstat(socketPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it.each([
+    { name: 'regular file', make: (p: string) => writeFile(p, 'keep me') },
+    { name: 'directory', make: (p: string) => mkdir(p) },
+  ])('refuses to delete a $name at the socket path', async ({ make }) => {
+    const socketPath = path.join(root, 'csi.sock');
+    await make(socketPath);
+    const err = await platform.prepareEndpoint(socketPath).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlatformError);
+    expect(err).toMatchObject({
+      kind: 'failed-precondition',
+      message: expect.stringContaining('not a socket'),
+    });
+    expect(await lstat(socketPath)).toBeDefined();
+  });
+
+  it('leaves a regular file untouched', async () => {
+    const socketPath = path.join(root, 'csi.sock');
+    await writeFile(socketPath, 'keep me');
+    await platform.prepareEndpoint(socketPath).catch(() => undefined);
+    expect(await readFile(socketPath, 'utf8')).toBe('keep me');
+  });
+
+  it.each(['tcp://127.0.0.1:1', 'unix://relative.sock', 'relative.sock', `/${'s'.repeat(120)}`])(
+    'rejects %j as invalid-argument',
+    async (endpoint) => {
+      await expect(platform.prepareEndpoint(endpoint)).rejects.toMatchObject({ kind: 'invalid-argument' });
+    },
+  );
+});
