@@ -47,8 +47,10 @@ export interface WriteFileSetRequest {
   /** The volume's directory (the root of its tmpfs). */
   dir: string;
   files: readonly VolumeFile[];
-  /** Group of the new directory and files; the owner is root. */
+  /** Group of the new directory and files. */
   gid: number;
+  /** Owner of the new directory and files; root unless the unprivileged directory platform writes. */
+  uid?: number | undefined;
   /** Mode of the new timestamped directory. */
   dirMode: number;
   logger?: PlatformLogger | undefined;
@@ -69,9 +71,9 @@ export function writeFileSet(req: WriteFileSetRequest): void {
   }
   const createdLinks: string[] = [];
   try {
-    chownSync(tsDir, 0, req.gid);
+    chownSync(tsDir, req.uid ?? 0, req.gid);
     chmodSync(tsDir, req.dirMode);
-    for (const file of files) writeOne(path.join(tsDir, file.name), file, req.gid);
+    for (const file of files) writeOne(path.join(tsDir, file.name), file, req.uid ?? 0, req.gid);
     for (const file of files) {
       if (ensureUserLink(dir, file.name)) createdLinks.push(file.name);
     }
@@ -99,13 +101,13 @@ export function readCurrentFile(dir: string, name: string): Uint8Array | undefin
   }
 }
 
-/** Writes one file with exactly `mode` (umask does not apply), owner root, group `gid`, and syncs it. */
-function writeOne(file: string, f: VolumeFile, gid: number): void {
+/** Writes one file with exactly `mode` (umask does not apply), owner `uid`, group `gid`, and syncs it. */
+function writeOne(file: string, f: VolumeFile, uid: number, gid: number): void {
   const mode = f.mode & 0o7777;
   const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     for (let done = 0; done < f.data.byteLength;) done += writeSync(fd, f.data, done);
-    fchownSync(fd, 0, gid);
+    fchownSync(fd, uid, gid);
     fchmodSync(fd, mode);
     fsyncSync(fd);
   } finally {

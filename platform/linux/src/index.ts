@@ -27,3 +27,4 @@ export {
 export type { MountInfo } from './mountinfo.js';
 export { checkFileName, checkTargetPath, checkVolumeId, parseUnixEndpoint } from './paths.js';
 export { DATA_LINK } from './atomic-writer.js';
+export { DirectoryPlatform } from './directory-platform.js';

@@ -34,6 +34,8 @@ export interface NodeRoleOverrides {
   platform?: PlatformPort;
   issuer?: Issuer;
   keys?: KeySource;
+  /** False: the unprivileged demo (plain directories instead of tmpfs). */
+  privileged?: boolean;
 }
 
 /**
@@ -41,7 +43,8 @@ export interface NodeRoleOverrides {
  * answers ready only after recovery.
  */
 export async function startNodeRole(cfg: NodeConfig, logger: Logger, o: NodeRoleOverrides = {}): Promise<NodeRole> {
-  const platform = o.platform ?? selectPlatform(process.platform, join(cfg.certBasePath, 'mounts'));
+  const platform =
+    o.platform ?? selectPlatform({ os: process.platform, dataRoot: join(cfg.certBasePath, 'mounts'), logger, privileged: o.privileged });
   const issuer = o.issuer ?? new GrpcIssuerClient(cfg.certServiceAddr, cfg.issuerTimeoutMs);
   const keys: KeySource = o.keys ?? { get: (spec) => generateKey(spec) };
   const store = new FileStateStore(join(cfg.certBasePath, 'state'));

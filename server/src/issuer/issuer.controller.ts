@@ -1,0 +1,101 @@
+import { Controller, Inject } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import type { Logger } from '../common/logger.js';
+import { InvalidArgumentError } from '../common/errors.js';
+import type { CertificateAuthority } from './certificate-authority.js';
+import type { IssuanceLog } from './issuance-log.js';
+import type { SigningPolicy } from './signing-policy.js';
+import { signCsr } from './signer.js';
+
+export const ISSUER_STATE = Symbol('IssuerState');
+
+/** What the issuer serves with; `ca` is swapped in place when the CA is reloaded. */
+export interface IssuerState {
+  ca: CertificateAuthority;
+  policy: SigningPolicy;
+  log: IssuanceLog;
+  logger: Logger;
+}
+
+interface SignCertificateRequestWire {
+  csr_pem?: string;
+  pod?: { name?: string; namespace?: string; uid?: string; service_account?: string } | null;
+  node_id?: string;
+  volume_id?: string;
+  duration_seconds?: string;
+  is_ca?: boolean;
+  usages?: string[];
+  token?: string;
+}
+
+function required(v: string | undefined, field: string): string {
+  if (!v) throw new InvalidArgumentError(field, 'is required');
+  return v;
+}
+
+/**
+ * The certificate service (proto/issuer.proto). With ISSUER_AUTH=none every caller is trusted to
+ * speak for the pod it names; each signature is logged as an audit line (never the token).
+ */
+@Controller()
+export class IssuerController {
+  constructor(@Inject(ISSUER_STATE) private readonly s: IssuerState) {}
+
+  @GrpcMethod('CertificateIssuer', 'SignCertificate')
+  async signCertificate(req: SignCertificateRequestWire) {
+    const pod = {
+      name: required(req.pod?.name, 'pod.name'),
+      namespace: required(req.pod?.namespace, 'pod.namespace'),
+      uid: required(req.pod?.uid, 'pod.uid'),
+      serviceAccount: req.pod?.service_account ?? '',
+    };
+    const durationSeconds = Number(req.duration_seconds ?? 0);
+    if (!Number.isSafeInteger(durationSeconds) || durationSeconds <= 0) {
+      throw new InvalidArgumentError('duration_seconds', 'must be a positive number of seconds');
+    }
+    const signReq = {
+      csrPem: required(req.csr_pem, 'csr_pem'),
+      durationSeconds,
+      isCA: req.is_ca === true,
+      usages: req.usages ?? [],
+      pod,
+      nodeId: required(req.node_id, 'node_id'),
+      volumeId: required(req.volume_id, 'volume_id'),
+    };
+    const audit = {
+      pod: `${pod.namespace}/${pod.name}`,
+      podUid: pod.uid,
+      node: signReq.nodeId,
+      volumeId: signReq.volumeId,
+    };
+    try {
+      const signed = await signCsr(this.s.ca, this.s.policy, signReq);
+      this.s.log.recordIssued(signReq, signed);
+      this.s.logger.info(
+        {
+          ...audit,
+          serial: signed.serialHex,
+          notAfter: signed.notAfter.toISOString(),
+          notices: signed.notices,
+        },
+        'certificate signed',
+      );
+      return {
+        certificate_pem: signed.certificatePem,
+        chain_pem: signed.chainPem,
+        ca_bundle_pem: signed.caBundlePem,
+        serial_hex: signed.serialHex,
+        not_before_unix_ms: String(signed.notBefore.getTime()),
+        not_after_unix_ms: String(signed.notAfter.getTime()),
+      };
+    } catch (e) {
+      this.s.logger.warn({ ...audit, err: { message: (e as Error).message } }, 'signing refused');
+      throw e;
+    }
+  }
+
+  @GrpcMethod('CertificateIssuer', 'GetCABundle')
+  getCABundle() {
+    return { ca_bundle_pem: this.s.ca.caBundlePem };
+  }
+}
