@@ -23,7 +23,19 @@ export default tseslint.config(
   {
     files: ['**/*.ts', '**/*.mts', '**/*.mjs'],
     plugins: { '@nx': nx },
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -36,7 +48,10 @@ export default tseslint.config(
             { sourceTag: 'layer:contract', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'layer:app', onlyDependOnLibsWithTags: ['layer:adapter', 'layer:contract'] },
             { sourceTag: 'layer:ui', onlyDependOnLibsWithTags: ['layer:contract'] },
-            { sourceTag: 'layer:test', onlyDependOnLibsWithTags: ['layer:app', 'layer:adapter', 'layer:contract'] },
+            {
+              sourceTag: 'layer:test',
+              onlyDependOnLibsWithTags: ['layer:app', 'layer:adapter', 'layer:contract'],
+            },
           ],
         },
       ],

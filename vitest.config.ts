@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 
 const alias = {
   '@csi-cert-driver/platform-linux': fileURLToPath(new URL('./platform/linux/src/index.ts', import.meta.url)),
-  '@csi-cert-driver/platform-windows': fileURLToPath(new URL('./platform/windows/src/index.ts', import.meta.url)),
+  '@csi-cert-driver/platform-windows': fileURLToPath(
+    new URL('./platform/windows/src/index.ts', import.meta.url),
+  ),
 };
 
 export default defineConfig({

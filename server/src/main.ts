@@ -1,6 +1,13 @@
 import 'reflect-metadata';
 import { ConfigError } from './config/settings.js';
-import { ROLES, SETTINGS, loadDemoConfig, loadIssuerConfig, loadNodeConfig, type Role } from './config/config.js';
+import {
+  ROLES,
+  SETTINGS,
+  loadDemoConfig,
+  loadIssuerConfig,
+  loadNodeConfig,
+  type Role,
+} from './config/config.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { VERSION } from './common/version.js';
 
@@ -18,7 +25,8 @@ Run 'csi-cert-driver <role> --help' for a role's settings and defaults.`;
 
 function roleHelp(role: Role): string {
   const rows = Object.entries(SETTINGS[role]).map(
-    ([k, d]) => `  ${k.padEnd(20)} --${k.toLowerCase().replace(/_/g, '-').padEnd(22)} ${d === '' ? '(required)' : d}`,
+    ([k, d]) =>
+      `  ${k.padEnd(20)} --${k.toLowerCase().replace(/_/g, '-').padEnd(22)} ${d === '' ? '(required)' : d}`,
   );
   return `csi-cert-driver ${role}\n\nSettings (env, flag, default):\n${rows.join('\n')}`;
 }
@@ -68,7 +76,8 @@ export async function main(argv: string[]): Promise<number> {
         const { startDemoRole } = await import('./roles/demo.role.js');
         const demo = await startDemoRole(cfg, logger);
         stop = () => demo.close();
-        if (cfg.demoRunSeconds > 0) setTimeout(() => process.kill(process.pid, 'SIGTERM'), cfg.demoRunSeconds * 1000);
+        if (cfg.demoRunSeconds > 0)
+          setTimeout(() => process.kill(process.pid, 'SIGTERM'), cfg.demoRunSeconds * 1000);
         break;
       }
     }

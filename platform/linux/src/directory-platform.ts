@@ -42,7 +42,8 @@ export class DirectoryPlatform {
     const current = await lstat(req.targetPath).catch(() => undefined);
     if (current?.isSymbolicLink() && (await readlink(req.targetPath)) === dir) return;
     if (current?.isDirectory()) await rmdir(req.targetPath).catch(() => undefined);
-    else if (current) throw new PlatformError('failed-precondition', `target path ${req.targetPath} already exists`);
+    else if (current)
+      throw new PlatformError('failed-precondition', `target path ${req.targetPath} already exists`);
     await mkdir(path.dirname(req.targetPath), { recursive: true, mode: 0o750 });
     await symlink(dir, req.targetPath);
   }

@@ -33,7 +33,8 @@ const SECRET_ATTRIBUTE = /pkcs12-password$/;
 /** A copy of a CSI volume context that is safe to log: the token map and passwords are redacted. */
 export function redactVolumeContext(ctx: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ctx)) out[k] = k === TOKEN_KEY || SECRET_ATTRIBUTE.test(k) ? '[REDACTED]' : v;
+  for (const [k, v] of Object.entries(ctx))
+    out[k] = k === TOKEN_KEY || SECRET_ATTRIBUTE.test(k) ? '[REDACTED]' : v;
   return out;
 }
 

@@ -19,7 +19,10 @@ describe('node config', () => {
   });
 
   it('lets a flag override the environment', () => {
-    const c = loadNodeConfig(['--node-id=n1', '--cluster-domain', 'example.org'], { NODE_ID: 'env', CLUSTER_DOMAIN: 'x.local' });
+    const c = loadNodeConfig(['--node-id=n1', '--cluster-domain', 'example.org'], {
+      NODE_ID: 'env',
+      CLUSTER_DOMAIN: 'x.local',
+    });
     expect(c.nodeId).toBe('n1');
     expect(c.clusterDomain).toBe('example.org');
   });
@@ -44,19 +47,27 @@ describe('node config', () => {
 
 describe('issuer config', () => {
   it('requires ISSUER_AUTH to be explicit', () => {
-    expect(() => loadIssuerConfig([], { ...issuerBase, ISSUER_AUTH: undefined })).toThrowError(/^ISSUER_AUTH: is required/);
-    expect(() => loadIssuerConfig([], { ...issuerBase, ISSUER_AUTH: 'maybe' })).toThrowError(/^ISSUER_AUTH: must be one of none/);
+    expect(() => loadIssuerConfig([], { ...issuerBase, ISSUER_AUTH: undefined })).toThrowError(
+      /^ISSUER_AUTH: is required/,
+    );
+    expect(() => loadIssuerConfig([], { ...issuerBase, ISSUER_AUTH: 'maybe' })).toThrowError(
+      /^ISSUER_AUTH: must be one of none/,
+    );
   });
 
   it.each(['CA_CERT_FILE', 'CA_KEY_FILE'])('requires %s', (name) => {
-    expect(() => loadIssuerConfig([], { ...issuerBase, [name]: undefined })).toThrowError(new RegExp(`^${name}: is required`));
+    expect(() => loadIssuerConfig([], { ...issuerBase, [name]: undefined })).toThrowError(
+      new RegExp(`^${name}: is required`),
+    );
   });
 
   it('parses listen address and duration bounds', () => {
     const c = loadIssuerConfig(['--listen-addr=127.0.0.1:7000', '--max-duration=24h'], issuerBase);
     expect(c.listenAddr).toBe('127.0.0.1:7000');
     expect(c.maxDurationSeconds).toBe(86400);
-    expect(() => loadIssuerConfig(['--min-duration=48h', '--max-duration=24h'], issuerBase)).toThrowError(/^MIN_DURATION/);
+    expect(() => loadIssuerConfig(['--min-duration=48h', '--max-duration=24h'], issuerBase)).toThrowError(
+      /^MIN_DURATION/,
+    );
     expect(() => loadIssuerConfig(['--listen-addr=1.2.3.4:99999'], issuerBase)).toThrowError(/^LISTEN_ADDR/);
   });
 });

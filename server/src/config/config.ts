@@ -45,8 +45,26 @@ export interface DemoConfig extends CommonConfig {
 }
 
 const COMMON = ['LOG_LEVEL'] as const;
-const NODE = [...COMMON, 'CSI_ENDPOINT', 'NODE_ID', 'CERT_SERVICE_ADDR', 'CERT_BASE_PATH', 'CLUSTER_DOMAIN', 'VOLUME_SIZE', 'ISSUER_TIMEOUT'] as const;
-const ISSUER = [...COMMON, 'LISTEN_ADDR', 'CA_CERT_FILE', 'CA_KEY_FILE', 'ISSUER_AUTH', 'MAX_DURATION', 'MIN_DURATION', 'ALLOW_CA'] as const;
+const NODE = [
+  ...COMMON,
+  'CSI_ENDPOINT',
+  'NODE_ID',
+  'CERT_SERVICE_ADDR',
+  'CERT_BASE_PATH',
+  'CLUSTER_DOMAIN',
+  'VOLUME_SIZE',
+  'ISSUER_TIMEOUT',
+] as const;
+const ISSUER = [
+  ...COMMON,
+  'LISTEN_ADDR',
+  'CA_CERT_FILE',
+  'CA_KEY_FILE',
+  'ISSUER_AUTH',
+  'MAX_DURATION',
+  'MIN_DURATION',
+  'ALLOW_CA',
+] as const;
 const DEMO = [...COMMON, 'DEMO_DIR', 'CLUSTER_DOMAIN', 'DEMO_RUN_SECONDS'] as const;
 
 /** Every setting each role accepts, with its default ("" = required). Used for `--help` and docs. */
@@ -99,7 +117,10 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     ...common(s),
     csiEndpoint: p.csiEndpoint('CSI_ENDPOINT', get(s, 'CSI_ENDPOINT', 'unix:///csi/csi.sock')),
     nodeId: p.nonEmpty('NODE_ID', get(s, 'NODE_ID', hostname()), 128),
-    certServiceAddr: p.grpcTarget('CERT_SERVICE_ADDR', get(s, 'CERT_SERVICE_ADDR', 'http://cert-service:50051')),
+    certServiceAddr: p.grpcTarget(
+      'CERT_SERVICE_ADDR',
+      get(s, 'CERT_SERVICE_ADDR', 'http://cert-service:50051'),
+    ),
     certBasePath: p.absolutePath('CERT_BASE_PATH', get(s, 'CERT_BASE_PATH', '/var/lib/csi-certs')),
     clusterDomain: p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN', 'cluster.local')),
     volumeSizeBytes: p.byteSize('VOLUME_SIZE', get(s, 'VOLUME_SIZE', '1Mi')),

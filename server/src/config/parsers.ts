@@ -50,8 +50,12 @@ export function grpcTarget(name: string, v: string): string {
 /** A CSI endpoint: `unix:///abs/path.sock`, a bare absolute path, or a Windows named pipe spelling. */
 export function csiEndpoint(name: string, v: string): string {
   if (/^unix:\/\/\/[^\0]+$/.test(v) || /^\/[^\0]+$/.test(v)) return v;
-  if (/^(npipe:\/\/|unix:)?(\\\\|\/\/)\.[\\/]pipe[\\/].+$/i.test(v) || /^unix:\/\/\/\/\.\/pipe\/.+$/i.test(v)) return v;
-  throw new ConfigError(name, `must be unix:///abs/path.sock or a named pipe (\\\\.\\pipe\\name), got '${v}'`);
+  if (/^(npipe:\/\/|unix:)?(\\\\|\/\/)\.[\\/]pipe[\\/].+$/i.test(v) || /^unix:\/\/\/\/\.\/pipe\/.+$/i.test(v))
+    return v;
+  throw new ConfigError(
+    name,
+    `must be unix:///abs/path.sock or a named pipe (\\\\.\\pipe\\name), got '${v}'`,
+  );
 }
 
 /** A DNS domain like `cluster.local`. */
@@ -62,7 +66,8 @@ export function domain(name: string, v: string): string {
 }
 
 export function nonEmpty(name: string, v: string, max = 253): string {
-  if (!v || v.length > max || /[\0\n]/.test(v)) throw new ConfigError(name, `must be 1–${max} printable characters`);
+  if (!v || v.length > max || /[\0\n]/.test(v))
+    throw new ConfigError(name, `must be 1–${max} printable characters`);
   return v;
 }
 
@@ -80,7 +85,15 @@ export function positiveInt(name: string, v: string, min = 1, max = Number.MAX_S
   return n;
 }
 
-const UNITS: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, k: 1e3, M: 1e6, G: 1e9 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+};
 
 /** A Kubernetes-style quantity of bytes: `1Mi`, `512Ki`, `1048576`. */
 export function byteSize(name: string, v: string): number {

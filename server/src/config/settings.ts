@@ -29,12 +29,16 @@ export function readSettings(argv: string[], env: NodeJS.ProcessEnv, known: read
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new ConfigError(arg, 'unexpected argument; settings are given as --name=value');
+    if (!arg.startsWith('--'))
+      throw new ConfigError(arg, 'unexpected argument; settings are given as --name=value');
     const eq = arg.indexOf('=');
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
     const name = flagToEnv(flag);
     if (!known.includes(name)) {
-      throw new ConfigError(flag, `unknown flag; known: ${known.map((k) => '--' + k.toLowerCase().replace(/_/g, '-')).join(', ')}`);
+      throw new ConfigError(
+        flag,
+        `unknown flag; known: ${known.map((k) => '--' + k.toLowerCase().replace(/_/g, '-')).join(', ')}`,
+      );
     }
     let value: string | undefined;
     if (eq >= 0) value = arg.slice(eq + 1);

@@ -26,8 +26,16 @@ describe('toPublishRequest', () => {
     { name: 'slash in volume_id', req: { ...good, volume_id: 'a/b' }, field: 'volume_id' },
     { name: 'missing target_path', req: { ...good, target_path: '' }, field: 'target_path' },
     { name: 'missing capability', req: { ...good, volume_capability: null }, field: 'volume_capability' },
-    { name: 'block capability', req: { ...good, volume_capability: { block: {}, access_mode: { mode: 'SINGLE_NODE_WRITER' } } }, field: 'volume_capability' },
-    { name: 'missing access mode', req: { ...good, volume_capability: { mount: {} } }, field: 'volume_capability.access_mode' },
+    {
+      name: 'block capability',
+      req: { ...good, volume_capability: { block: {}, access_mode: { mode: 'SINGLE_NODE_WRITER' } } },
+      field: 'volume_capability',
+    },
+    {
+      name: 'missing access mode',
+      req: { ...good, volume_capability: { mount: {} } },
+      field: 'volume_capability.access_mode',
+    },
     { name: 'not readonly', req: { ...good, readonly: false }, field: 'readonly' },
   ])('rejects $name', ({ req, field }) => {
     try {

@@ -31,7 +31,10 @@ const VOLUME_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 function volumeId(v: string | undefined): string {
   if (!v) throw new InvalidArgumentError('volume_id', 'is required');
   if (!VOLUME_ID.test(v) || v.includes('..')) {
-    throw new InvalidArgumentError('volume_id', 'must be 1–128 characters of [A-Za-z0-9._-], starting alphanumeric, without ".."');
+    throw new InvalidArgumentError(
+      'volume_id',
+      'must be 1–128 characters of [A-Za-z0-9._-], starting alphanumeric, without ".."',
+    );
   }
   return v;
 }
@@ -48,14 +51,20 @@ export function toPublishRequest(req: NodePublishVolumeRequestWire): PublishRequ
   const cap = req.volume_capability;
   if (!cap) throw new InvalidArgumentError('volume_capability', 'is required');
   if (cap.block || cap.access_type === 'block') {
-    throw new InvalidArgumentError('volume_capability', 'block access is not supported; this driver provides mount volumes');
+    throw new InvalidArgumentError(
+      'volume_capability',
+      'block access is not supported; this driver provides mount volumes',
+    );
   }
   if (!cap.mount) throw new InvalidArgumentError('volume_capability.mount', 'is required');
   if (!cap.access_mode || !cap.access_mode.mode || cap.access_mode.mode === 'UNKNOWN') {
     throw new InvalidArgumentError('volume_capability.access_mode', 'is required');
   }
   if (req.readonly !== true) {
-    throw new InvalidArgumentError('readonly', 'must be true: set readOnly: true on the pod volume (certificate volumes are read-only)');
+    throw new InvalidArgumentError(
+      'readonly',
+      'must be true: set readOnly: true on the pod volume (certificate volumes are read-only)',
+    );
   }
   return {
     volumeId: id,

@@ -35,11 +35,18 @@ export function toGrpcStatus(e: unknown, logger?: Logger): GrpcStatusError {
       code = err.code;
       details = err.message ?? details;
     }
-  } else if (e instanceof Error && e.name === 'PlatformError' && typeof (e as { kind?: unknown }).kind === 'string') {
+  } else if (
+    e instanceof Error &&
+    e.name === 'PlatformError' &&
+    typeof (e as { kind?: unknown }).kind === 'string'
+  ) {
     code = PLATFORM_KIND_CODES[(e as unknown as { kind: string }).kind] ?? Code.INTERNAL;
     details = e.message;
   } else {
-    logger?.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'unexpected error');
+    logger?.error(
+      { err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) },
+      'unexpected error',
+    );
   }
   return { code, details, message: details };
 }

@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { loadProto } from '../common/protos.js';
 
 type Callback<T> = (err: grpc.ServiceError | null, res?: T) => void;
-type Stub = grpc.Client & Record<string, (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback<unknown>) => void>;
+type Stub = grpc.Client &
+  Record<string, (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback<unknown>) => void>;
 
 /**
  * A minimal CSI client speaking Identity and Node over grpc-js, as kubelet does. Used by the demo's
@@ -25,13 +26,21 @@ export class CsiClient {
     this.node = new pkg.csi.v1.Node(address, creds, {}) as unknown as Stub;
   }
 
-  call<T = Record<string, unknown>>(service: 'Identity' | 'Node', method: string, req: object = {}): Promise<T> {
+  call<T = Record<string, unknown>>(
+    service: 'Identity' | 'Node',
+    method: string,
+    req: object = {},
+  ): Promise<T> {
     const stub = service === 'Identity' ? this.identity : this.node;
     const fn = stub[method];
     if (typeof fn !== 'function') return Promise.reject(new Error(`no such method ${service}.${method}`));
     return new Promise((resolve, reject) => {
-      fn.call(stub, req, new grpc.Metadata(), { deadline: new Date(Date.now() + this.timeoutMs) }, (err, res) =>
-        err ? reject(err) : resolve(res as T),
+      fn.call(
+        stub,
+        req,
+        new grpc.Metadata(),
+        { deadline: new Date(Date.now() + this.timeoutMs) },
+        (err, res) => (err ? reject(err) : resolve(res as T)),
       );
     });
   }

@@ -4,19 +4,33 @@ const P = 'csi.k8s.cert-driver/';
 
 /** The demo's pods: defaults, short lifetimes (renewals visible within minutes), RSA, cert-manager spelling, and one the issuer refuses. */
 export const DEMO_PODS: DemoPod[] = [
-  { namespace: 'default', name: 'web-0', serviceAccount: 'web', attributes: {}, note: 'all defaults: ECDSA P-256, 7 days' },
+  {
+    namespace: 'default',
+    name: 'web-0',
+    serviceAccount: 'web',
+    attributes: {},
+    note: 'all defaults: ECDSA P-256, 7 days',
+  },
   {
     namespace: 'default',
     name: 'api-0',
     serviceAccount: 'api',
-    attributes: { [`${P}dns-names`]: '${POD_NAME}.api.${POD_NAMESPACE}.svc,api.example.test', [`${P}duration`]: '3m' },
+    attributes: {
+      [`${P}dns-names`]: '${POD_NAME}.api.${POD_NAMESPACE}.svc,api.example.test',
+      [`${P}duration`]: '3m',
+    },
     note: '3-minute certificate: renews about every 2.5 minutes',
   },
   {
     namespace: 'monitoring',
     name: 'scraper-0',
     serviceAccount: 'scraper',
-    attributes: { [`${P}duration`]: '1m', [`${P}renew-before`]: '30s', [`${P}key-algorithm`]: 'ECDSA', [`${P}key-size`]: '384' },
+    attributes: {
+      [`${P}duration`]: '1m',
+      [`${P}renew-before`]: '30s',
+      [`${P}key-algorithm`]: 'ECDSA',
+      [`${P}key-size`]: '384',
+    },
     note: '1-minute P-384 certificate renewed 30s before expiry',
   },
   {

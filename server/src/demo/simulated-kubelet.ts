@@ -47,7 +47,12 @@ export class SimulatedKubelet {
     this.pods = pods.map((pod) => {
       const uid = uidOf(pod);
       const volumeId = 'csi-' + createHash('sha256').update(`${uid}/tls`).digest('hex');
-      return { pod, uid, volumeId, targetPath: join(podsDir, uid, 'volumes', 'kubernetes.io~csi', 'tls', 'mount') };
+      return {
+        pod,
+        uid,
+        volumeId,
+        targetPath: join(podsDir, uid, 'volumes', 'kubernetes.io~csi', 'tls', 'mount'),
+      };
     });
   }
 
@@ -69,14 +74,22 @@ export class SimulatedKubelet {
         kubeletPublishRequest({
           volumeId: p.volumeId,
           targetPath: p.targetPath,
-          pod: { name: p.pod.name, namespace: p.pod.namespace, uid: p.uid, serviceAccount: p.pod.serviceAccount },
+          pod: {
+            name: p.pod.name,
+            namespace: p.pod.namespace,
+            uid: p.uid,
+            serviceAccount: p.pod.serviceAccount,
+          },
           attributes: p.pod.attributes,
         }),
       );
       p.error = undefined;
     } catch (e) {
       p.error = (e as { details?: string }).details ?? String(e);
-      this.logger.warn({ pod: `${p.pod.namespace}/${p.pod.name}`, err: { message: p.error } }, 'kubelet: publish failed; will retry');
+      this.logger.warn(
+        { pod: `${p.pod.namespace}/${p.pod.name}`, err: { message: p.error } },
+        'kubelet: publish failed; will retry',
+      );
     }
   }
 
@@ -86,7 +99,9 @@ export class SimulatedKubelet {
     for (const p of this.pods) {
       await this.client
         .call('Node', 'NodeUnpublishVolume', { volume_id: p.volumeId, target_path: p.targetPath })
-        .catch((e: unknown) => this.logger.warn({ err: { message: String(e) } }, 'kubelet: unpublish failed'));
+        .catch((e: unknown) =>
+          this.logger.warn({ err: { message: String(e) } }, 'kubelet: unpublish failed'),
+        );
     }
     this.client.close();
   }

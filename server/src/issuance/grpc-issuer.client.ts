@@ -58,7 +58,12 @@ export class GrpcIssuerClient implements Issuer {
   async sign(req: SignRequest): Promise<SignedCertificate> {
     const wire = {
       csr_pem: req.csrPem,
-      pod: { name: req.pod.name, namespace: req.pod.namespace, uid: req.pod.uid, service_account: req.pod.serviceAccount },
+      pod: {
+        name: req.pod.name,
+        namespace: req.pod.namespace,
+        uid: req.pod.uid,
+        service_account: req.pod.serviceAccount,
+      },
       node_id: req.nodeId,
       volume_id: req.volumeId,
       duration_seconds: String(req.durationSeconds),
@@ -111,9 +116,13 @@ export class GrpcIssuerClient implements Issuer {
       case grpc.status.DEADLINE_EXCEEDED:
       case grpc.status.CANCELLED:
       case grpc.status.RESOURCE_EXHAUSTED:
-        return new UnavailableError(`certificate issuer at ${this.target} is unreachable (${grpc.status[err.code]}: ${detail}); kubelet will retry`);
+        return new UnavailableError(
+          `certificate issuer at ${this.target} is unreachable (${grpc.status[err.code]}: ${detail}); kubelet will retry`,
+        );
       default:
-        return new InternalError(`certificate issuer at ${this.target} failed: ${grpc.status[err.code]}: ${detail}`);
+        return new InternalError(
+          `certificate issuer at ${this.target} failed: ${grpc.status[err.code]}: ${detail}`,
+        );
     }
   }
 }

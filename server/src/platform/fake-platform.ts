@@ -47,7 +47,11 @@ export class FakePlatform implements PlatformPort {
   async writeFiles(volumeId: string, files: VolumeFile[]): Promise<void> {
     this.maybeFail('writeFiles');
     const v = this.volumes.get(volumeId);
-    if (!v) throw Object.assign(new Error(`volume ${volumeId} does not exist`), { name: 'PlatformError', kind: 'not-found' });
+    if (!v)
+      throw Object.assign(new Error(`volume ${volumeId} does not exist`), {
+        name: 'PlatformError',
+        kind: 'not-found',
+      });
     v.files = new Map(files.map((f) => [f.name, f]));
   }
 

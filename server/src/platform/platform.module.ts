@@ -1,4 +1,9 @@
-import { DirectoryPlatform, ExecMounter, LinuxPlatform, loadFfiMounter } from '@csi-cert-driver/platform-linux';
+import {
+  DirectoryPlatform,
+  ExecMounter,
+  LinuxPlatform,
+  loadFfiMounter,
+} from '@csi-cert-driver/platform-linux';
 import { WindowsPlatform } from '@csi-cert-driver/platform-windows';
 import type { Logger } from '../common/logger.js';
 import type { PlatformPort } from './platform.port.js';
@@ -21,7 +26,8 @@ export interface PlatformChoice {
 export function selectPlatform(c: PlatformChoice): PlatformPort {
   switch (c.os) {
     case 'linux':
-      if (c.privileged === false) return new DirectoryPlatform({ dataRoot: c.dataRoot, logger: c.logger }) satisfies PlatformPort;
+      if (c.privileged === false)
+        return new DirectoryPlatform({ dataRoot: c.dataRoot, logger: c.logger }) satisfies PlatformPort;
       return new LinuxPlatform({
         dataRoot: c.dataRoot,
         logger: c.logger,

@@ -8,8 +8,18 @@ describe('renewalTime', () => {
   it.each([
     { name: '20% of 7 days left, no jitter', renewBefore: undefined, random: 0, want: hours(168 - 33.6) },
     { name: 'renew-before 24h, no jitter', renewBefore: 24 * 3600, random: 0, want: hours(168 - 24) },
-    { name: 'max jitter moves 10% of the window earlier', renewBefore: 24 * 3600, random: 1, want: hours(168 - 24 - 2.4) },
-    { name: 'renew-before longer than the lifetime is clamped', renewBefore: 1000 * 3600, random: 0, want: t0 },
+    {
+      name: 'max jitter moves 10% of the window earlier',
+      renewBefore: 24 * 3600,
+      random: 1,
+      want: hours(168 - 24 - 2.4),
+    },
+    {
+      name: 'renew-before longer than the lifetime is clamped',
+      renewBefore: 1000 * 3600,
+      random: 0,
+      want: t0,
+    },
   ])('$name', ({ renewBefore, random, want }) => {
     expect(renewalTime(t0, hours(168), renewBefore, () => random).getTime()).toBeCloseTo(want.getTime(), -1);
   });

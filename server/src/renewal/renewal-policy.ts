@@ -16,7 +16,8 @@ export function renewalTime(
   random: () => number = Math.random,
 ): Date {
   const lifetime = notAfter.getTime() - notBefore.getTime();
-  const window = renewBeforeSeconds !== undefined ? renewBeforeSeconds * 1000 : lifetime * DEFAULT_RENEW_FRACTION;
+  const window =
+    renewBeforeSeconds !== undefined ? renewBeforeSeconds * 1000 : lifetime * DEFAULT_RENEW_FRACTION;
   const clamped = Math.min(window, lifetime);
   const jitter = clamped * JITTER_FRACTION * random();
   return new Date(notAfter.getTime() - clamped - jitter);

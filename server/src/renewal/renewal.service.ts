@@ -84,7 +84,11 @@ export class RenewalService {
               notAfter: signed.notAfter.toISOString(),
               issuedAt: new Date().toISOString(),
             },
-            nextRenewalAt: renewalTime(signed.notBefore, signed.notAfter, state.spec.renewBeforeSeconds).toISOString(),
+            nextRenewalAt: renewalTime(
+              signed.notBefore,
+              signed.notAfter,
+              state.spec.renewBeforeSeconds,
+            ).toISOString(),
             failures: 0,
             lastError: undefined,
           },
@@ -95,10 +99,18 @@ export class RenewalService {
         const failures = state.failures + 1;
         const message = errorSummary(e).message;
         next = withEvent(
-          { ...state, failures, lastError: message, nextRenewalAt: new Date(Date.now() + backoffMs(failures)).toISOString() },
+          {
+            ...state,
+            failures,
+            lastError: message,
+            nextRenewalAt: new Date(Date.now() + backoffMs(failures)).toISOString(),
+          },
           { at: new Date().toISOString(), kind: 'renew', outcome: 'failure', error: message },
         );
-        log.warn({ err: errorSummary(e), failures, retryAt: next.nextRenewalAt }, 'renewal failed; current certificate kept');
+        log.warn(
+          { err: errorSummary(e), failures, retryAt: next.nextRenewalAt },
+          'renewal failed; current certificate kept',
+        );
       }
       await this.d.store.put(next);
       this.track(next);

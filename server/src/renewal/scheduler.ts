@@ -21,7 +21,11 @@ export class RenewalScheduler {
 
   constructor(
     private readonly handler: DueHandler,
-    private readonly opts: { concurrency: number; now?: () => number; onError?: (key: string, e: unknown) => void },
+    private readonly opts: {
+      concurrency: number;
+      now?: () => number;
+      onError?: (key: string, e: unknown) => void;
+    },
   ) {}
 
   private now(): number {

@@ -25,7 +25,9 @@ export async function startDemoRole(cfg: DemoConfig, logger: Logger): Promise<De
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const privileged = process.platform === 'linux' && process.getuid?.() === 0;
   if (!privileged) {
-    logger.warn('not running as root: volumes are plain directories, not tmpfs mounts, and keys are written to disk (demo only)');
+    logger.warn(
+      'not running as root: volumes are plain directories, not tmpfs mounts, and keys are written to disk (demo only)',
+    );
   }
   const ca = await generateDevCa({ dir: join(dir, 'ca') });
   const issuerSock = `unix://${join(dir, 'issuer.sock')}`;
@@ -57,7 +59,12 @@ export async function startDemoRole(cfg: DemoConfig, logger: Logger): Promise<De
     logger.child({ component: 'node' }),
     { privileged },
   );
-  const kubelet = new SimulatedKubelet(csiSock, join(dir, 'kubelet', 'pods'), DEMO_PODS, logger.child({ component: 'kubelet' }));
+  const kubelet = new SimulatedKubelet(
+    csiSock,
+    join(dir, 'kubelet', 'pods'),
+    DEMO_PODS,
+    logger.child({ component: 'kubelet' }),
+  );
   await kubelet.start();
   printSummary(cfg, ca.certFile, kubelet, privileged);
   return {
@@ -89,7 +96,11 @@ function printSummary(cfg: DemoConfig, caFile: string, kubelet: SimulatedKubelet
   }
   const first = kubelet.pods.find((p) => !p.error);
   if (first) {
-    lines.push('', 'Look at one:', `  openssl x509 -noout -subject -ext subjectAltName -enddate -in ${join(first.targetPath, 'tls.crt')}`);
+    lines.push(
+      '',
+      'Look at one:',
+      `  openssl x509 -noout -subject -ext subjectAltName -enddate -in ${join(first.targetPath, 'tls.crt')}`,
+    );
   }
   console.log(lines.join('\n') + '\n');
 }

@@ -28,7 +28,9 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
     logger,
   };
   if (cfg.issuerAuth === 'none') {
-    logger.warn('ISSUER_AUTH=none: callers are not authenticated; any client that reaches the issuer can obtain certificates');
+    logger.warn(
+      'ISSUER_AUTH=none: callers are not authenticated; any client that reaches the issuer can obtain certificates',
+    );
   }
   const url = cfg.listenAddr.startsWith('unix:') ? cfg.listenAddr : cfg.listenAddr;
   const app = await startGrpcServer({
@@ -39,7 +41,10 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
     providers: [{ provide: ISSUER_STATE, useValue: state }],
     logger,
   });
-  logger.info({ listen: url, ca: ca.certificate.subject, notAfter: ca.notAfter.toISOString() }, 'issuer serving');
+  logger.info(
+    { listen: url, ca: ca.certificate.subject, notAfter: ca.notAfter.toISOString() },
+    'issuer serving',
+  );
   return {
     state,
     app,

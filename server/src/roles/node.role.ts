@@ -42,9 +42,19 @@ export interface NodeRoleOverrides {
  * Starts the node role: recovers state, then serves CSI Identity and Node on CSI_ENDPOINT. Probe
  * answers ready only after recovery.
  */
-export async function startNodeRole(cfg: NodeConfig, logger: Logger, o: NodeRoleOverrides = {}): Promise<NodeRole> {
+export async function startNodeRole(
+  cfg: NodeConfig,
+  logger: Logger,
+  o: NodeRoleOverrides = {},
+): Promise<NodeRole> {
   const platform =
-    o.platform ?? selectPlatform({ os: process.platform, dataRoot: join(cfg.certBasePath, 'mounts'), logger, privileged: o.privileged });
+    o.platform ??
+    selectPlatform({
+      os: process.platform,
+      dataRoot: join(cfg.certBasePath, 'mounts'),
+      logger,
+      privileged: o.privileged,
+    });
   const issuer = o.issuer ?? new GrpcIssuerClient(cfg.certServiceAddr, cfg.issuerTimeoutMs);
   const keys: KeySource = o.keys ?? { get: (spec) => generateKey(spec) };
   const store = new FileStateStore(join(cfg.certBasePath, 'state'));
@@ -82,7 +92,11 @@ export async function startNodeRole(cfg: NodeConfig, logger: Logger, o: NodeRole
   const recovery = await recoverVolumes(store, platform, logger);
   for (const s of recovery.recovered) renewal.track(s);
   logger.info(
-    { recovered: recovery.recovered.length, rolledBack: recovery.rolledBack.length, corrupt: recovery.corrupt.length },
+    {
+      recovered: recovery.recovered.length,
+      rolledBack: recovery.rolledBack.length,
+      corrupt: recovery.corrupt.length,
+    },
     'state recovered',
   );
 

@@ -87,7 +87,13 @@ async function syncDir(dir: string): Promise<void> {
 
 function parseState(text: string): VolumeState {
   const s = JSON.parse(text) as VolumeState;
-  if (s?.version !== 1 || typeof s.volumeId !== 'string' || typeof s.targetPath !== 'string' || !s.spec || !s.pod) {
+  if (
+    s?.version !== 1 ||
+    typeof s.volumeId !== 'string' ||
+    typeof s.targetPath !== 'string' ||
+    !s.spec ||
+    !s.pod
+  ) {
     throw new Error('not a version-1 volume state');
   }
   return s;

@@ -16,9 +16,14 @@ export interface RecoveryResult {
  * cleaned up so kubelet's next publish starts fresh; unreadable state files are set aside. Never
  * throws for one bad volume.
  */
-export async function recoverVolumes(store: StateStore, platform: PlatformPort, logger: Logger): Promise<RecoveryResult> {
+export async function recoverVolumes(
+  store: StateStore,
+  platform: PlatformPort,
+  logger: Logger,
+): Promise<RecoveryResult> {
   const { states, corrupt } = await store.list();
-  for (const c of corrupt) logger.error({ file: c.file, reason: c.reason }, 'unreadable volume state set aside');
+  for (const c of corrupt)
+    logger.error({ file: c.file, reason: c.reason }, 'unreadable volume state set aside');
   const result: RecoveryResult = { recovered: [], rolledBack: [], corrupt: corrupt.map((c) => c.file) };
   for (const s of states) {
     const loc = { volumeId: s.volumeId, targetPath: s.targetPath };
@@ -27,12 +32,18 @@ export async function recoverVolumes(store: StateStore, platform: PlatformPort, 
         result.recovered.push(s);
         continue;
       }
-      logger.warn({ volumeId: s.volumeId, phase: s.phase }, 'volume incomplete after restart; cleaning up for kubelet to republish');
+      logger.warn(
+        { volumeId: s.volumeId, phase: s.phase },
+        'volume incomplete after restart; cleaning up for kubelet to republish',
+      );
       await platform.removeVolume(loc);
       await store.delete(s.volumeId);
       result.rolledBack.push(s.volumeId);
     } catch (e) {
-      logger.error({ volumeId: s.volumeId, err: errorSummary(e) }, 'could not recover volume; leaving it for the next start');
+      logger.error(
+        { volumeId: s.volumeId, err: errorSummary(e) },
+        'could not recover volume; leaving it for the next start',
+      );
     }
   }
   return result;

@@ -29,7 +29,11 @@ export interface IssuedVolume {
  * Key → CSR → issuer → the volume's file set. The private key is generated here and goes only into
  * the returned files; the issuer sees the CSR.
  */
-export async function issueVolumeCertificate(issuer: Issuer, keys: KeySource, input: IssueInput): Promise<IssuedVolume> {
+export async function issueVolumeCertificate(
+  issuer: Issuer,
+  keys: KeySource,
+  input: IssueInput,
+): Promise<IssuedVolume> {
   const { spec } = input;
   const key = input.key ?? (await keys.get(spec.key));
   const csrPem = await buildCsr(spec, key);
@@ -50,13 +54,22 @@ export async function issueVolumeCertificate(issuer: Issuer, keys: KeySource, in
  * The files of a volume. Without an fs-group the key is readable by root only; with one it is
  * group-readable so a non-root pod in that group can use it.
  */
-export function renderFiles(spec: CertificateSpec, privateKey: KeyObject, signed: SignedCertificate): VolumeFile[] {
+export function renderFiles(
+  spec: CertificateSpec,
+  privateKey: KeyObject,
+  signed: SignedCertificate,
+): VolumeFile[] {
   const enc = new TextEncoder();
   const keyMode = spec.fsGroup !== undefined ? 0o440 : 0o400;
-  const chain = signed.certificatePem.trimEnd() + '\n' + (signed.chainPem ? signed.chainPem.trimEnd() + '\n' : '');
+  const chain =
+    signed.certificatePem.trimEnd() + '\n' + (signed.chainPem ? signed.chainPem.trimEnd() + '\n' : '');
   const files: VolumeFile[] = [
     { name: spec.files.certificate, data: enc.encode(chain), mode: 0o444 },
-    { name: spec.files.privateKey, data: enc.encode(encodePrivateKey(privateKey, spec.key.encoding)), mode: keyMode },
+    {
+      name: spec.files.privateKey,
+      data: enc.encode(encodePrivateKey(privateKey, spec.key.encoding)),
+      mode: keyMode,
+    },
   ];
   if (spec.files.ca) files.push({ name: spec.files.ca, data: enc.encode(signed.caBundlePem), mode: 0o444 });
   return files;

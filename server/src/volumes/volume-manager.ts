@@ -119,7 +119,10 @@ export class VolumeManager {
         throw e;
       }
       if (token) this.tokens.set(req.volumeId, token);
-      log.info({ serial: state.certificate?.serialHex, notAfter: state.certificate?.notAfter }, 'volume published');
+      log.info(
+        { serial: state.certificate?.serialHex, notAfter: state.certificate?.notAfter },
+        'volume published',
+      );
       this.d.onChange?.(req.volumeId, state);
       return state;
     });
@@ -141,9 +144,12 @@ export class VolumeManager {
         throw new AlreadyExistsError(`volume ${req.volumeId} is already published at ${existing.targetPath}`);
       }
       if (!sameAttributes(existing.attributes, attributes)) {
-        throw new AlreadyExistsError(`volume ${req.volumeId} is already published with different volume attributes`);
+        throw new AlreadyExistsError(
+          `volume ${req.volumeId} is already published with different volume attributes`,
+        );
       }
-      if (await this.d.platform.isPublished({ volumeId: req.volumeId, targetPath: req.targetPath })) return existing;
+      if (await this.d.platform.isPublished({ volumeId: req.volumeId, targetPath: req.targetPath }))
+        return existing;
       log.warn('volume state exists but its mount is gone; publishing again');
     }
     await this.rollback(existing.volumeId, existing.targetPath, log);
@@ -160,7 +166,10 @@ export class VolumeManager {
       await this.d.store.delete(req.volumeId);
       this.tokens.delete(req.volumeId);
       if (state) {
-        this.d.logger.info({ volumeId: req.volumeId, pod: `${state.pod.namespace}/${state.pod.name}` }, 'volume unpublished');
+        this.d.logger.info(
+          { volumeId: req.volumeId, pod: `${state.pod.namespace}/${state.pod.name}` },
+          'volume unpublished',
+        );
         this.d.onChange?.(req.volumeId, undefined);
       }
     });
