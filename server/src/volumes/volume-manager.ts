@@ -52,6 +52,12 @@ export class VolumeManager {
       volumeMountGroup: req.volumeMountGroup || undefined,
       checkFileName: (n) => this.d.platform.checkFileName(n),
     });
+    if (spec.issuer.name !== undefined) {
+      throw new InvalidArgumentError(
+        'csi.k8s.cert-driver/issuer-name',
+        'cert-manager issuers are not enabled on this driver; remove issuer-name/kind/group to use the built-in issuer',
+      );
+    }
     const attributes = persistentAttributes(req.volumeContext);
     const token = tokenFrom(req.volumeContext);
     const log = this.d.logger.child({ volumeId: req.volumeId, pod: `${pod.namespace}/${pod.name}` });
