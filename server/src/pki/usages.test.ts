@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../common/errors.js';
+import { keyUsageExtension } from './extensions.js';
+import { KNOWN_USAGES, KeyUsageFlags as F, resolveUsages, usageNamesOf } from './usages.js';
+import { x509 } from './x509.js';
+
+describe('resolveUsages', () => {
+  it.each([
+    { usage: 'signing', keyUsage: F.digitalSignature },
+    { usage: 'digital signature', keyUsage: F.digitalSignature },
+    { usage: 'content commitment', keyUsage: F.nonRepudiation },
+    { usage: 'key encipherment', keyUsage: F.keyEncipherment },
+    { usage: 'key agreement', keyUsage: F.keyAgreement },
+    { usage: 'data encipherment', keyUsage: F.dataEncipherment },
+    { usage: 'cert sign', keyUsage: F.keyCertSign },
+    { usage: 'crl sign', keyUsage: F.cRLSign },
+    { usage: 'encipher only', keyUsage: F.encipherOnly },
+    { usage: 'decipher only', keyUsage: F.decipherOnly },
+  ])('key usage "$usage"', ({ usage, keyUsage }) => {
+    expect(resolveUsages([usage])).toEqual({ keyUsage, extendedKeyUsages: [] });
+  });
+
+  it.each([
+    { usage: 'any', oid: '2.5.29.37.0' },
+    { usage: 'server auth', oid: '1.3.6.1.5.5.7.3.1' },
+    { usage: 'client auth', oid: '1.3.6.1.5.5.7.3.2' },
+    { usage: 'code signing', oid: '1.3.6.1.5.5.7.3.3' },
+    { usage: 'email protection', oid: '1.3.6.1.5.5.7.3.4' },
+    { usage: 's/mime', oid: '1.3.6.1.5.5.7.3.4' },
+    { usage: 'ipsec end system', oid: '1.3.6.1.5.5.7.3.5' },
+    { usage: 'ipsec tunnel', oid: '1.3.6.1.5.5.7.3.6' },
+    { usage: 'ipsec user', oid: '1.3.6.1.5.5.7.3.7' },
+    { usage: 'timestamping', oid: '1.3.6.1.5.5.7.3.8' },
+    { usage: 'ocsp signing', oid: '1.3.6.1.5.5.7.3.9' },
+    { usage: 'microsoft sgc', oid: '1.3.6.1.4.1.311.10.3.3' },
+    { usage: 'netscape sgc', oid: '2.16.840.1.113730.4.1' },
+  ])('extended key usage "$usage"', ({ usage, oid }) => {
+    expect(resolveUsages([usage])).toEqual({ keyUsage: 0, extendedKeyUsages: [oid] });
+  });
+
+  it('knows all 23 cert-manager spellings', () => {
+    expect(KNOWN_USAGES).toHaveLength(23);
+    expect(new Set(KNOWN_USAGES).size).toBe(23);
+  });
+
+  it('combines, deduplicates aliases and ignores case and padding', () => {
+    expect(
+      resolveUsages([' Digital Signature', 'signing', 'S/MIME', 'email protection', 'server auth']),
+    ).toEqual({
+      keyUsage: F.digitalSignature,
+      extendedKeyUsages: ['1.3.6.1.5.5.7.3.4', '1.3.6.1.5.5.7.3.1'],
+    });
+  });
+
+  it('rejects an unknown usage naming the field', () => {
+    expect(() => resolveUsages(['server auth', 'serverAuth'], 'key-usages')).toThrow(InvalidArgumentError);
+    try {
+      resolveUsages(['serverAuth'], 'key-usages');
+    } catch (e) {
+      expect((e as InvalidArgumentError).field).toBe('key-usages');
+      expect((e as Error).message).toContain('"serverAuth"');
+    }
+  });
+});
+
+describe('KeyUsage encoding', () => {
+  it.each(Object.entries(F).map(([name, flag]) => ({ name, flag })))(
+    '$name round-trips through @peculiar/x509',
+    ({ flag }) => {
+      const ext = new x509.KeyUsagesExtension(new Uint8Array(keyUsageExtension(flag)));
+      expect(ext.usages).toBe(flag);
+      expect(ext.critical).toBe(true);
+    },
+  );
+
+  it('reads names back in canonical spelling', () => {
+    expect(usageNamesOf(F.digitalSignature | F.keyCertSign, ['1.3.6.1.5.5.7.3.4', '1.2.3'])).toEqual([
+      'digital signature',
+      'cert sign',
+      'email protection',
+      '1.2.3',
+    ]);
+  });
+});
