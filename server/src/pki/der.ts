@@ -1,8 +1,9 @@
 /**
  * A minimal DER writer and a strict DER reader for the few structures on the hot path (PKCS#10
- * requests, TBSCertificates, extensions). @peculiar/x509 built the same structures 15–25× slower in our measurements;
- * it is still used for parsing certificates off the hot path. The reader accepts only definite,
- * minimally encoded lengths and never reads outside its buffer; malformed input throws DerError.
+ * requests, TBSCertificates, extensions). @peculiar/x509 built the same structures 15–25× slower in
+ * our measurements; it is still used for parsing certificates off the hot path. The reader accepts
+ * only definite, minimally encoded lengths and never reads outside its buffer; malformed input throws
+ * DerError.
  */
 
 export class DerError extends Error {}
