@@ -31,4 +31,5 @@ $demo_only && exit 0
 
 apt_install default-jre-headless
 bash scripts/install-go-tools.sh
+bash scripts/install-kube.sh
 if [ -f scripts/install-wine.sh ]; then bash scripts/install-wine.sh; fi

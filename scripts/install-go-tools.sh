@@ -58,4 +58,5 @@ main() {
   log "tools ready in $BIN (took $((SECONDS - start))s)"
 }
 
-main "$@"
+# Sourced (by install-kube.sh) only for go_tool; run directly it builds the tools above.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
