@@ -5,7 +5,8 @@ import { EXPANSION_VARIABLES } from './expand.js';
 export function renderAttributesDoc(): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const rows = ATTRIBUTES.map(
-    (a) => `| \`${ATTRIBUTE_PREFIX}${a.name}\` | ${esc(a.description)} | ${a.default ? `\`${esc(a.default)}\`` : ''} | ${a.example ? `\`${esc(a.example)}\`` : ''} |`,
+    (a) =>
+      `| \`${ATTRIBUTE_PREFIX}${a.name}\` | ${esc(a.description)} | ${a.default ? `\`${esc(a.default)}\`` : ''} | ${a.example ? `\`${esc(a.example)}\`` : ''} |`,
   );
   return [
     '# Volume attributes',
