@@ -3,6 +3,7 @@ import type { CertificateSpec, KeySpec, PodInfo } from '../attributes/certificat
 import type { Issuer, SignedCertificate } from '../issuance/issuer.port.js';
 import type { VolumeFile } from '../platform/platform.port.js';
 import { buildCsr, encodePrivateKey, type KeyPair } from '../pki/index.js';
+import { encodePkcs12 } from '../pki/pkcs12.js';
 
 /** Where fresh keys come from: generated on demand, or a warm pool. Keys never leave the node. */
 export interface KeySource {
@@ -51,8 +52,8 @@ export async function issueVolumeCertificate(
 }
 
 /**
- * The files of a volume. Without an fs-group the key is readable by root only; with one it is
- * group-readable so a non-root pod in that group can use it.
+ * The files of a volume. Without an fs-group the key (and the PKCS#12 keystore, which holds it) is
+ * readable by root only; with one it is group-readable so a non-root pod in that group can use it.
  */
 export function renderFiles(
   spec: CertificateSpec,
@@ -72,5 +73,13 @@ export function renderFiles(
     },
   ];
   if (spec.files.ca) files.push({ name: spec.files.ca, data: enc.encode(signed.caBundlePem), mode: 0o444 });
+  if (spec.files.pkcs12) {
+    const der = encodePkcs12({
+      privateKey,
+      certificatesPem: chain + signed.caBundlePem,
+      password: spec.pkcs12Password ?? '',
+    });
+    files.push({ name: spec.files.pkcs12, data: der, mode: keyMode });
+  }
   return files;
 }
