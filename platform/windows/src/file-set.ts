@@ -2,7 +2,7 @@ import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJson, removeStaleTemps, renameOver, replaceFile, stageFile } from './fs-util.js';
 import { checkFileName, MANIFEST_NAME, sameWindowsName } from './paths.js';
-import type { VolumeFile } from './contract.js';
+import { PlatformError, type VolumeFile } from './contract.js';
 
 /**
  * A volume's file set in its target directory, described by the manifest `.csi-cert-driver.json`.
@@ -69,6 +69,9 @@ export interface ReplaceSetInput {
  */
 export async function replaceFileSet({ dir, volumeId, files, protect }: ReplaceSetInput): Promise<void> {
   const previous = await readManifest(dir);
+  if (previous && previous.volumeId !== volumeId) {
+    throw new PlatformError('failed-precondition', `'${dir}' now belongs to volume '${previous.volumeId}'`);
+  }
   await removeStaleTemps(dir);
   const staged: { file: VolumeFile; tmp: string }[] = [];
   try {

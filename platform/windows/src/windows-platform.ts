@@ -14,8 +14,10 @@ export interface WindowsPlatformOptions {
   dataRoot: string;
   /** SIDs granted read access to volume files besides SYSTEM and Administrators (the pods' identity). */
   aclReaderSids?: readonly string[];
-  /** Told once about platform gaps (ACLs not enforceable); `process.emitWarning` by default. */
-  onWarning?: (message: string) => void;
+  /** A pino-style logger (as the Linux adapter takes); told once about platform gaps. */
+  logger?: { warn(obj: object, msg: string): void } | undefined;
+  /** Told once about platform gaps instead of the logger; `process.emitWarning` when neither is given. */
+  onWarning?: ((message: string) => void) | undefined;
   /** Runs icacls; a seam for tests. */
   runCommand?: RunCommand;
 }
@@ -33,9 +35,12 @@ export class WindowsPlatform implements PlatformPortShape {
 
   constructor(options: WindowsPlatformOptions) {
     this.volumes = new VolumeRegistry(options.dataRoot);
+    const logger = options.logger;
+    const onWarning =
+      options.onWarning ?? (logger ? (msg: string) => logger.warn({ platform: 'windows' }, msg) : undefined);
     this.acl = new FileAcl({
       readerSids: options.aclReaderSids ?? [],
-      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      ...(onWarning ? { onWarning } : {}),
       ...(options.runCommand ? { run: options.runCommand } : {}),
     });
   }
