@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { ConfigError, readSettings, type RawSettings } from './settings.js';
 import * as p from './parsers.js';
 import type { LogLevel } from './parsers.js';
+import { parseDnsPatterns } from '../issuer/auth/dns-patterns.js';
 
 export const ROLES = ['node', 'issuer', 'demo'] as const;
 export type Role = (typeof ROLES)[number];
@@ -23,25 +24,49 @@ export interface NodeConfig extends CommonConfig {
   volumeSizeBytes: number;
   /** Per-RPC deadline for calls to the issuer. */
   issuerTimeoutMs: number;
+  /** `host:port` of the read-only REST API and dashboard; undefined = not served. */
+  apiListenAddr?: string | undefined;
+  /** Origins allowed to read the API cross-origin; empty = CORS closed. */
+  apiCorsOrigins?: string[] | undefined;
 }
 
-export type IssuerAuth = 'none';
+export type IssuerAuth = 'none' | 'kubernetes';
 
-export interface IssuerConfig extends CommonConfig {
+/** Settings of ISSUER_AUTH=kubernetes (see docs/security.md). */
+export interface KubernetesAuthConfig {
+  /** ISSUER_TOKEN_AUDIENCE: the audience of the pod tokens the node forwards (CSIDriver tokenRequests). */
+  tokenAudience: string;
+  clusterDomain: string;
+  /** TRUST_DOMAIN: the SPIFFE trust domain of `spiffe://<td>/ns/<ns>/sa/<sa>`. */
+  trustDomain: string;
+  /** ISSUER_ALLOWED_DNS_NAMES: extra DNS-name patterns a pod may request. */
+  allowedDnsNames: string[];
+}
+
+interface IssuerSettings extends CommonConfig {
   listenAddr: string;
+  /** CA files; '' when the CA comes from `caSecret`. */
   caCertFile: string;
   caKeyFile: string;
-  issuerAuth: IssuerAuth;
+  /** CA_SECRET_NAME/CA_SECRET_NAMESPACE: the CA's kubernetes.io/tls Secret, watched for rotation. */
+  caSecret?: { name: string; namespace: string } | undefined;
+  /** KUBECONFIG; undefined = the in-cluster config. */
+  kubeconfig?: string | undefined;
   maxDurationSeconds: number;
   minDurationSeconds: number;
   allowCA: boolean;
 }
+
+export type IssuerConfig = IssuerSettings &
+  ({ issuerAuth: 'none' } | { issuerAuth: 'kubernetes'; kubernetesAuth: KubernetesAuthConfig });
 
 export interface DemoConfig extends CommonConfig {
   demoDir: string;
   clusterDomain: string;
   /** 0 = run until interrupted. */
   demoRunSeconds: number;
+  apiListenAddr?: string | undefined;
+  apiCorsOrigins?: string[] | undefined;
 }
 
 const COMMON = ['LOG_LEVEL'] as const;
@@ -54,6 +79,8 @@ const NODE = [
   'CLUSTER_DOMAIN',
   'VOLUME_SIZE',
   'ISSUER_TIMEOUT',
+  'API_LISTEN_ADDR',
+  'API_CORS_ORIGINS',
 ] as const;
 const ISSUER = [
   ...COMMON,
@@ -64,8 +91,22 @@ const ISSUER = [
   'MAX_DURATION',
   'MIN_DURATION',
   'ALLOW_CA',
+  'CA_SECRET_NAME',
+  'CA_SECRET_NAMESPACE',
+  'KUBECONFIG',
+  'ISSUER_TOKEN_AUDIENCE',
+  'CLUSTER_DOMAIN',
+  'TRUST_DOMAIN',
+  'ISSUER_ALLOWED_DNS_NAMES',
 ] as const;
-const DEMO = [...COMMON, 'DEMO_DIR', 'CLUSTER_DOMAIN', 'DEMO_RUN_SECONDS'] as const;
+const DEMO = [
+  ...COMMON,
+  'DEMO_DIR',
+  'CLUSTER_DOMAIN',
+  'DEMO_RUN_SECONDS',
+  'API_LISTEN_ADDR',
+  'API_CORS_ORIGINS',
+] as const;
 
 /** Every setting each role accepts, with its default ("" = required). Used for `--help` and docs. */
 export const SETTINGS: Record<Role, Record<string, string>> = {
@@ -78,18 +119,34 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     CLUSTER_DOMAIN: 'cluster.local',
     VOLUME_SIZE: '1Mi',
     ISSUER_TIMEOUT: '10s',
+    API_LISTEN_ADDR: '127.0.0.1:8080',
+    API_CORS_ORIGINS: '(none: CORS closed)',
   },
   issuer: {
     LOG_LEVEL: 'info',
     LISTEN_ADDR: '0.0.0.0:50051',
     CA_CERT_FILE: '',
     CA_KEY_FILE: '',
-    ISSUER_AUTH: '',
+    ISSUER_AUTH: '(kubernetes in a pod, else required)',
     MAX_DURATION: '720h',
     MIN_DURATION: '1m',
     ALLOW_CA: 'false',
+    CA_SECRET_NAME: '(unset: CA_CERT_FILE/CA_KEY_FILE)',
+    CA_SECRET_NAMESPACE: 'kube-system',
+    KUBECONFIG: '(in-cluster config)',
+    ISSUER_TOKEN_AUDIENCE: DRIVER_NAME,
+    CLUSTER_DOMAIN: 'cluster.local',
+    TRUST_DOMAIN: '(CLUSTER_DOMAIN)',
+    ISSUER_ALLOWED_DNS_NAMES: '(none)',
   },
-  demo: { LOG_LEVEL: 'info', DEMO_DIR: '(./.demo)', CLUSTER_DOMAIN: 'cluster.local', DEMO_RUN_SECONDS: '0' },
+  demo: {
+    LOG_LEVEL: 'info',
+    DEMO_DIR: '(./.demo)',
+    CLUSTER_DOMAIN: 'cluster.local',
+    DEMO_RUN_SECONDS: '0',
+    API_LISTEN_ADDR: '127.0.0.1:8080',
+    API_CORS_ORIGINS: '(none: CORS closed)',
+  },
 };
 
 function get(s: RawSettings, name: string, dflt: string): string {
@@ -111,6 +168,30 @@ function common(s: RawSettings): CommonConfig {
   return { logLevel: p.logLevel('LOG_LEVEL', get(s, 'LOG_LEVEL', 'info')) };
 }
 
+/** API_LISTEN_ADDR (`host:port`, `off` = no API) and API_CORS_ORIGINS (comma-separated origins). */
+function api(s: RawSettings): { apiListenAddr?: string; apiCorsOrigins: string[] } {
+  const addr = get(s, 'API_LISTEN_ADDR', '127.0.0.1:8080');
+  const origins = (s.get('API_CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of origins) {
+    let url: URL | undefined;
+    try {
+      url = new URL(o);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.origin !== o || !/^https?:$/.test(url.protocol)) {
+      throw new ConfigError('API_CORS_ORIGINS', `'${o}' is not an origin like https://dashboard.example.com`);
+    }
+  }
+  return {
+    ...(addr === 'off' ? {} : { apiListenAddr: p.listenAddress('API_LISTEN_ADDR', addr).address }),
+    apiCorsOrigins: origins,
+  };
+}
+
 export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConfig {
   const s = readSettings(argv, env, NODE);
   return {
@@ -125,29 +206,81 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     clusterDomain: p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN', 'cluster.local')),
     volumeSizeBytes: p.byteSize('VOLUME_SIZE', get(s, 'VOLUME_SIZE', '1Mi')),
     issuerTimeoutMs: p.durationSeconds('ISSUER_TIMEOUT', get(s, 'ISSUER_TIMEOUT', '10s')) * 1000,
+    ...api(s),
+  };
+}
+
+/** A Kubernetes object name (DNS-1123 subdomain). */
+function objectName(name: string, v: string): string {
+  if (v.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v)) {
+    throw new ConfigError(
+      name,
+      `must be a Kubernetes object name (lower-case a-z, 0-9, '-', '.'), got '${v}'`,
+    );
+  }
+  return v;
+}
+
+/** The CA comes from CA_SECRET_NAME (watched) or from CA_CERT_FILE/CA_KEY_FILE, never both. */
+function issuerCaSource(s: RawSettings): Pick<IssuerSettings, 'caCertFile' | 'caKeyFile' | 'caSecret'> {
+  const secret = s.get('CA_SECRET_NAME');
+  if (secret === undefined) {
+    const hint = (what: string) => `path of the CA ${what} PEM, or set CA_SECRET_NAME`;
+    return {
+      caCertFile: p.absolutePath('CA_CERT_FILE', required(s, 'CA_CERT_FILE', hint('certificate'))),
+      caKeyFile: p.absolutePath('CA_KEY_FILE', required(s, 'CA_KEY_FILE', hint('private key'))),
+    };
+  }
+  if (s.has('CA_CERT_FILE') || s.has('CA_KEY_FILE')) {
+    throw new ConfigError(
+      'CA_SECRET_NAME',
+      'set either CA_SECRET_NAME or CA_CERT_FILE/CA_KEY_FILE, not both',
+    );
+  }
+  const namespace = objectName('CA_SECRET_NAMESPACE', get(s, 'CA_SECRET_NAMESPACE', 'kube-system'));
+  return {
+    caCertFile: '',
+    caKeyFile: '',
+    caSecret: { name: objectName('CA_SECRET_NAME', secret), namespace },
+  };
+}
+
+function kubernetesAuth(s: RawSettings): KubernetesAuthConfig {
+  const clusterDomain = p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN', 'cluster.local'));
+  return {
+    tokenAudience: p.nonEmpty('ISSUER_TOKEN_AUDIENCE', get(s, 'ISSUER_TOKEN_AUDIENCE', DRIVER_NAME)),
+    clusterDomain,
+    trustDomain: p.domain('TRUST_DOMAIN', get(s, 'TRUST_DOMAIN', clusterDomain)),
+    allowedDnsNames: parseDnsPatterns('ISSUER_ALLOWED_DNS_NAMES', get(s, 'ISSUER_ALLOWED_DNS_NAMES', '')),
   };
 }
 
 export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): IssuerConfig {
   const s = readSettings(argv, env, ISSUER);
-  const cfg: IssuerConfig = {
+  const inPod = !!env.KUBERNETES_SERVICE_HOST;
+  const issuerAuth = p.oneOf(
+    'ISSUER_AUTH',
+    s.get('ISSUER_AUTH') ??
+      (inPod
+        ? 'kubernetes'
+        : required(s, 'ISSUER_AUTH', "how callers are authenticated: kubernetes, or 'none'")),
+    ['none', 'kubernetes'] as const,
+  );
+  const base: IssuerSettings = {
     ...common(s),
     listenAddr: p.listenAddress('LISTEN_ADDR', get(s, 'LISTEN_ADDR', '0.0.0.0:50051')).address,
-    caCertFile: p.absolutePath('CA_CERT_FILE', required(s, 'CA_CERT_FILE', 'path of the CA certificate PEM')),
-    caKeyFile: p.absolutePath('CA_KEY_FILE', required(s, 'CA_KEY_FILE', 'path of the CA private key PEM')),
-    issuerAuth: p.oneOf(
-      'ISSUER_AUTH',
-      required(s, 'ISSUER_AUTH', "how callers are authenticated; 'none' turns authentication off explicitly"),
-      ['none'] as const,
-    ),
+    ...issuerCaSource(s),
+    kubeconfig: s.has('KUBECONFIG') ? p.nonEmpty('KUBECONFIG', get(s, 'KUBECONFIG', ''), 4096) : undefined,
     maxDurationSeconds: p.durationSeconds('MAX_DURATION', get(s, 'MAX_DURATION', '720h')),
     minDurationSeconds: p.durationSeconds('MIN_DURATION', get(s, 'MIN_DURATION', '1m')),
     allowCA: bool('ALLOW_CA', get(s, 'ALLOW_CA', 'false')),
   };
-  if (cfg.minDurationSeconds > cfg.maxDurationSeconds) {
+  if (base.minDurationSeconds > base.maxDurationSeconds) {
     throw new ConfigError('MIN_DURATION', 'must not be longer than MAX_DURATION');
   }
-  return cfg;
+  return issuerAuth === 'none'
+    ? { ...base, issuerAuth }
+    : { ...base, issuerAuth, kubernetesAuth: kubernetesAuth(s) };
 }
 
 export function loadDemoConfig(argv: string[], env: NodeJS.ProcessEnv, cwd: string): DemoConfig {
@@ -157,5 +290,6 @@ export function loadDemoConfig(argv: string[], env: NodeJS.ProcessEnv, cwd: stri
     demoDir: p.absolutePath('DEMO_DIR', get(s, 'DEMO_DIR', `${cwd}/.demo`)),
     clusterDomain: p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN', 'cluster.local')),
     demoRunSeconds: p.positiveInt('DEMO_RUN_SECONDS', get(s, 'DEMO_RUN_SECONDS', '0'), 0),
+    ...api(s),
   };
 }

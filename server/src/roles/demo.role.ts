@@ -32,6 +32,12 @@ export async function startDemoRole(cfg: DemoConfig, logger: Logger): Promise<De
   const ca = await generateDevCa({ dir: join(dir, 'ca') });
   const issuerSock = `unix://${join(dir, 'issuer.sock')}`;
   const csiSock = `unix://${join(dir, 'csi.sock')}`;
+  const kubelet = new SimulatedKubelet(
+    csiSock,
+    join(dir, 'kubelet', 'pods'),
+    DEMO_PODS,
+    logger.child({ component: 'kubelet' }),
+  );
   const issuer = await startIssuerRole(
     {
       logLevel: cfg.logLevel,
@@ -55,18 +61,36 @@ export async function startDemoRole(cfg: DemoConfig, logger: Logger): Promise<De
       clusterDomain: cfg.clusterDomain,
       volumeSizeBytes: 1024 * 1024,
       issuerTimeoutMs: 10_000,
+      apiListenAddr: cfg.apiListenAddr,
+      apiCorsOrigins: cfg.apiCorsOrigins,
     },
     logger.child({ component: 'node' }),
-    { privileged },
-  );
-  const kubelet = new SimulatedKubelet(
-    csiSock,
-    join(dir, 'kubelet', 'pods'),
-    DEMO_PODS,
-    logger.child({ component: 'kubelet' }),
+    // A publish the issuer refuses leaves no state on the node (it is rolled back); the API shows the
+    // simulated kubelet's failing publishes as failed volumes, phase publish-failing.
+    {
+      privileged,
+      publishFailures: () =>
+        kubelet.pods.flatMap((p) =>
+          p.error
+            ? [
+                {
+                  volumeId: p.volumeId,
+                  targetPath: p.targetPath,
+                  pod: {
+                    namespace: p.pod.namespace,
+                    name: p.pod.name,
+                    uid: p.uid,
+                    serviceAccount: p.pod.serviceAccount,
+                  },
+                  error: p.error,
+                },
+              ]
+            : [],
+        ),
+    },
   );
   await kubelet.start();
-  printSummary(cfg, ca.certFile, kubelet, privileged);
+  printSummary(cfg, ca.certFile, kubelet, privileged, node.api?.url);
   return {
     issuer,
     node,
@@ -79,10 +103,17 @@ export async function startDemoRole(cfg: DemoConfig, logger: Logger): Promise<De
   };
 }
 
-function printSummary(cfg: DemoConfig, caFile: string, kubelet: SimulatedKubelet, privileged: boolean): void {
+function printSummary(
+  cfg: DemoConfig,
+  caFile: string,
+  kubelet: SimulatedKubelet,
+  privileged: boolean,
+  apiUrl: string | undefined,
+): void {
   const lines = [
     '',
     `csi-cert-driver demo is running (${privileged ? 'tmpfs mounts' : 'plain directories: not root'}); Ctrl-C stops it and unpublishes every volume.`,
+    ...(apiUrl ? [`  dashboard:     ${apiUrl}/`, `  API:           ${apiUrl}/api/v1/volumes`] : []),
     `  dev CA:        ${caFile}`,
     `  CSI socket:    unix://${join(cfg.demoDir, 'csi.sock')}`,
     '',

@@ -18,12 +18,18 @@ import type { KeySource } from '../volumes/volume-certificates.js';
 import type { VolumeState } from '../volumes/volume-state.js';
 import { startGrpcServer } from './grpc-server.js';
 import { VERSION } from '../common/version.js';
+import { IssuerCheck, VolumeIndex, type PublishFailure } from '../api/index.js';
+import { startHttpServer, type HttpServer } from './http-server.js';
 
 export interface NodeRole {
   manager: VolumeManager;
   renewal: RenewalService;
   platform: PlatformPort;
   app: INestMicroservice;
+  store: FileStateStore;
+  issuer: Issuer;
+  /** The REST API and dashboard; undefined when API_LISTEN_ADDR is off. */
+  api?: HttpServer | undefined;
   readiness: Readiness;
   /** Subscribers to volume changes (API, dashboard). */
   listeners: Set<(volumeId: string, state: VolumeState | undefined) => void>;
@@ -36,6 +42,8 @@ export interface NodeRoleOverrides {
   keys?: KeySource;
   /** False: the unprivileged demo (plain directories instead of tmpfs). */
   privileged?: boolean;
+  /** Publishes failing before any state exists, shown by the API as failed (the demo's kubelet reports them). */
+  publishFailures?: () => PublishFailure[];
 }
 
 /**
@@ -116,15 +124,52 @@ export async function startNodeRole(
   });
   readiness.ready = true;
   logger.info({ endpoint: url, nodeId: cfg.nodeId, issuer: cfg.certServiceAddr }, 'node driver serving CSI');
+  let api: HttpServer | undefined;
+  let index: VolumeIndex | undefined;
+  if (cfg.apiListenAddr) {
+    index = new VolumeIndex({
+      nodeId: cfg.nodeId,
+      store,
+      readFile: (id, name) => platform.readFile(id, name),
+      isBusy: (id) => manager.locks.isHeld(id),
+      subscribe: (l) => (listeners.add(l), () => listeners.delete(l)),
+      publishFailures: o.publishFailures,
+      logger,
+    });
+    await index.start();
+    api = await startHttpServer({
+      listenAddr: cfg.apiListenAddr,
+      corsOrigins: cfg.apiCorsOrigins ?? [],
+      logger,
+      context: {
+        index,
+        node: {
+          nodeId: cfg.nodeId,
+          driverName: DRIVER_NAME,
+          version: VERSION,
+          platform: platform.name,
+          startedAt: new Date().toISOString(),
+        },
+        readiness,
+        issuer: new IssuerCheck(cfg.certServiceAddr, () => issuer.caBundle()),
+        logger,
+      },
+    });
+  }
   return {
     manager,
     renewal,
     platform,
     app,
+    store,
+    issuer,
+    api,
     readiness,
     listeners,
     async close() {
       readiness.ready = false;
+      index?.stop();
+      await api?.close();
       renewal.stop();
       await app.close();
       issuer.close();
