@@ -6,6 +6,7 @@ const alias = {
   '@csi-cert-driver/platform-windows': fileURLToPath(
     new URL('./platform/windows/src/index.ts', import.meta.url),
   ),
+  '@csi-cert-driver/api-contract': fileURLToPath(new URL('./server/src/api/contract/index.ts', import.meta.url)),
 };
 
 export default defineConfig({
