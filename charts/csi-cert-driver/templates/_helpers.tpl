@@ -1,0 +1,146 @@
+{{/* Names, labels and small computed values shared by every template. */}}
+
+{{/* The CSI driver name: fixed, the binary reports it in GetPluginInfo. */}}
+{{- define "csi-cert-driver.driverName" -}}
+csi.k8s.cert-driver
+{{- end -}}
+
+{{- define "csi-cert-driver.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* `<release>-<chart>`, or the release name when it already contains the chart name. */}}
+{{- define "csi-cert-driver.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* `<fullname>-<suffix>`, kept within 63 characters. Call with (list $ "suffix"). */}}
+{{- define "csi-cert-driver.componentName" -}}
+{{- $root := index . 0 -}}
+{{- $suffix := index . 1 -}}
+{{- printf "%s-%s" (include "csi-cert-driver.fullname" $root | trunc (int (sub 62 (len $suffix))) | trimSuffix "-") $suffix -}}
+{{- end -}}
+
+{{- define "csi-cert-driver.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels of every object. */}}
+{{- define "csi-cert-driver.labels" -}}
+helm.sh/chart: {{ include "csi-cert-driver.chart" . }}
+app.kubernetes.io/name: {{ include "csi-cert-driver.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: csi-cert-driver
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Selector labels of one component. Call with (list $ "component"). */}}
+{{- define "csi-cert-driver.selectorLabels" -}}
+{{- $root := index . 0 -}}
+app.kubernetes.io/name: {{ include "csi-cert-driver.name" $root }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{/* All labels of one component's objects. Call with (list $ "component"). */}}
+{{- define "csi-cert-driver.componentLabels" -}}
+{{ include "csi-cert-driver.labels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{/* The product image reference: repository@digest or repository:tag (tag defaults to appVersion). */}}
+{{- define "csi-cert-driver.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Windows image: windows.image, else the product repository with a `-windows` tag. */}}
+{{- define "csi-cert-driver.windowsImage" -}}
+{{- $repo := default .Values.image.repository .Values.windows.image.repository -}}
+{{- $tag := default (printf "%s-windows" (default .Chart.AppVersion .Values.image.tag)) .Values.windows.image.tag -}}
+{{- printf "%s:%s" $repo $tag -}}
+{{- end -}}
+
+{{/* A sidecar image from {repository, tag}. */}}
+{{- define "csi-cert-driver.sidecarImage" -}}
+{{- printf "%s:%s" .repository .tag -}}
+{{- end -}}
+
+{{- define "csi-cert-driver.nodeServiceAccount" -}}
+{{- include "csi-cert-driver.componentName" (list . "node") -}}
+{{- end -}}
+{{- define "csi-cert-driver.issuerServiceAccount" -}}
+{{- include "csi-cert-driver.componentName" (list . "issuer") -}}
+{{- end -}}
+{{- define "csi-cert-driver.approverServiceAccount" -}}
+{{- include "csi-cert-driver.componentName" (list . "approver") -}}
+{{- end -}}
+
+{{/* The CA Secret: an existing one, or the one the chart generates. */}}
+{{- define "csi-cert-driver.caSecretName" -}}
+{{- default (include "csi-cert-driver.componentName" (list . "ca")) .Values.ca.existingSecret -}}
+{{- end -}}
+
+{{/* Where node drivers reach the issuer. */}}
+{{- define "csi-cert-driver.issuerAddress" -}}
+{{- if .Values.node.issuerAddress -}}
+{{- .Values.node.issuerAddress -}}
+{{- else -}}
+{{- printf "%s.%s.svc:%d" (include "csi-cert-driver.componentName" (list . "issuer")) .Release.Namespace (int .Values.issuer.port) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* host:port for API_LISTEN_ADDR; IPv6 hosts get brackets. Call with the api values. */}}
+{{- define "csi-cert-driver.apiListenAddr" -}}
+{{- if contains ":" .host -}}
+{{- printf "[%s]:%d" .host (int .port) -}}
+{{- else -}}
+{{- printf "%s:%d" .host (int .port) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Settings both node DaemonSets pass for the issuance modes. */}}
+{{- define "csi-cert-driver.nodeModeEnv" -}}
+{{- if .Values.spiffe.enabled }}
+- name: SPIFFE_TRUST_DOMAIN
+  value: {{ .Values.spiffe.trustDomain | quote }}
+- name: SPIFFE_CERTIFICATE_DURATION
+  value: {{ .Values.spiffe.certificateDuration | quote }}
+{{- end }}
+{{- if .Values.certManager.enabled }}
+- name: CERT_MANAGER_REQUEST_IDENTITY
+  value: {{ .Values.certManager.requestIdentity | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Fails rendering on combinations the schema cannot express. */}}
+{{- define "csi-cert-driver.validate" -}}
+{{- if and .Values.approver.enabled (not .Values.certManager.enabled) -}}
+{{- fail "approver.enabled needs certManager.enabled: the approver decides on cert-manager CertificateRequests" -}}
+{{- end -}}
+{{- if and .Values.approver.enabled (not .Values.approver.issuerRef.name) -}}
+{{- fail "approver.issuerRef.name is required when approver.enabled: the approver only decides for one issuer" -}}
+{{- end -}}
+{{- if and (not .Values.issuer.enabled) (not .Values.node.issuerAddress) (or .Values.node.enabled .Values.windows.enabled) -}}
+{{- fail "issuer.enabled=false needs node.issuerAddress: the node drivers must reach an issuer" -}}
+{{- end -}}
+{{- if .Values.crds.install -}}
+{{- fail "crds.install: this chart version carries no CustomResourceDefinitions yet (placeholder for the per-volume status object)" -}}
+{{- end -}}
+{{- end -}}
