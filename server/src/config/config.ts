@@ -3,6 +3,7 @@ import { ConfigError, readSettings, type RawSettings } from './settings.js';
 import * as p from './parsers.js';
 import type { LogLevel } from './parsers.js';
 import { parseDnsPatterns } from '../issuer/auth/dns-patterns.js';
+import type { KeyShape } from '../pki/keys.js';
 
 export const ROLES = ['node', 'issuer', 'demo'] as const;
 export type Role = (typeof ROLES)[number];
@@ -28,6 +29,14 @@ export interface NodeConfig extends CommonConfig {
   apiListenAddr?: string | undefined;
   /** Origins allowed to read the API cross-origin; empty = CORS closed. */
   apiCorsOrigins?: string[] | undefined;
+  /** KEY_POOL_SIZE/SHAPES/WORKERS: warm keys per shape; undefined or size 0 = keys generated on demand. */
+  keyPool?: { size: number; shapes: KeyShape[]; workers: number } | undefined;
+  /** TRUST_BUNDLE_FILE: every volume's ca.crt comes from this PEM file instead of the issuer. */
+  trustBundleFile?: string | undefined;
+  /** TRUST_BUNDLE_REFRESH: how often the trust bundle is fetched again; default 10 s. */
+  trustBundleRefreshMs?: number | undefined;
+  /** METRICS_LISTEN_ADDR: a separate `host:port` for /metrics (also served on the API); undefined = none. */
+  metricsListenAddr?: string | undefined;
 }
 
 export type IssuerAuth = 'none' | 'kubernetes';
@@ -55,6 +64,12 @@ interface IssuerSettings extends CommonConfig {
   maxDurationSeconds: number;
   minDurationSeconds: number;
   allowCA: boolean;
+  /** CA_RELOAD_INTERVAL: how often CA_CERT_FILE/CA_KEY_FILE are checked for a new CA; 0 = never. Default 10 s. */
+  caReloadIntervalMs?: number | undefined;
+  /** CA_ROTATION_DELAY: how long a new CA is only trusted before it signs. Default 1 min. */
+  caRotationDelayMs?: number | undefined;
+  /** METRICS_LISTEN_ADDR: `host:port` of the issuer's Prometheus /metrics; undefined = not served. */
+  metricsListenAddr?: string | undefined;
 }
 
 export type IssuerConfig = IssuerSettings &
@@ -81,6 +96,12 @@ const NODE = [
   'ISSUER_TIMEOUT',
   'API_LISTEN_ADDR',
   'API_CORS_ORIGINS',
+  'KEY_POOL_SIZE',
+  'KEY_POOL_SHAPES',
+  'KEY_POOL_WORKERS',
+  'TRUST_BUNDLE_FILE',
+  'TRUST_BUNDLE_REFRESH',
+  'METRICS_LISTEN_ADDR',
 ] as const;
 const ISSUER = [
   ...COMMON,
@@ -98,6 +119,9 @@ const ISSUER = [
   'CLUSTER_DOMAIN',
   'TRUST_DOMAIN',
   'ISSUER_ALLOWED_DNS_NAMES',
+  'CA_RELOAD_INTERVAL',
+  'CA_ROTATION_DELAY',
+  'METRICS_LISTEN_ADDR',
 ] as const;
 const DEMO = [
   ...COMMON,
@@ -121,6 +145,12 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     ISSUER_TIMEOUT: '10s',
     API_LISTEN_ADDR: '127.0.0.1:8080',
     API_CORS_ORIGINS: '(none: CORS closed)',
+    KEY_POOL_SIZE: '4',
+    KEY_POOL_SHAPES: 'ECDSA-256,RSA-2048',
+    KEY_POOL_WORKERS: '1',
+    TRUST_BUNDLE_FILE: "(unset: the issuer's CA bundle)",
+    TRUST_BUNDLE_REFRESH: '10s',
+    METRICS_LISTEN_ADDR: '(off; /metrics is also on the API)',
   },
   issuer: {
     LOG_LEVEL: 'info',
@@ -138,6 +168,9 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     CLUSTER_DOMAIN: 'cluster.local',
     TRUST_DOMAIN: '(CLUSTER_DOMAIN)',
     ISSUER_ALLOWED_DNS_NAMES: '(none)',
+    CA_RELOAD_INTERVAL: '10s',
+    CA_ROTATION_DELAY: '1m',
+    METRICS_LISTEN_ADDR: '(off)',
   },
   demo: {
     LOG_LEVEL: 'info',
@@ -207,6 +240,50 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     volumeSizeBytes: p.byteSize('VOLUME_SIZE', get(s, 'VOLUME_SIZE', '1Mi')),
     issuerTimeoutMs: p.durationSeconds('ISSUER_TIMEOUT', get(s, 'ISSUER_TIMEOUT', '10s')) * 1000,
     ...api(s),
+    ...lifecycle(s),
+  };
+}
+
+/** `RSA-2048`, `ECDSA-256`, `Ed25519`: a key shape as KEY_POOL_SHAPES spells it. */
+function keyShapes(name: string, v: string): KeyShape[] {
+  return v
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      if (t === 'Ed25519') return { algorithm: 'Ed25519', size: 0 };
+      const m = /^(RSA|ECDSA)-(\d+)$/.exec(t);
+      const size = Number(m?.[2]);
+      const ok = m?.[1] === 'RSA' ? size >= 2048 && size <= 8192 : [256, 384, 521].includes(size);
+      if (!m || !ok)
+        throw new ConfigError(name, `'${t}' is not a key shape like RSA-2048, ECDSA-256 or Ed25519`);
+      return { algorithm: m[1] as 'RSA' | 'ECDSA', size };
+    });
+}
+
+/** METRICS_LISTEN_ADDR: `host:port`, or `off` (the default). */
+function metricsAddr(s: RawSettings): { metricsListenAddr?: string } {
+  const v = get(s, 'METRICS_LISTEN_ADDR', 'off');
+  return v === 'off' ? {} : { metricsListenAddr: p.listenAddress('METRICS_LISTEN_ADDR', v).address };
+}
+
+/** Key pool, trust bundle and metrics settings of the node. */
+function lifecycle(
+  s: RawSettings,
+): Pick<NodeConfig, 'keyPool' | 'trustBundleFile' | 'trustBundleRefreshMs' | 'metricsListenAddr'> {
+  const refresh = p.durationSeconds('TRUST_BUNDLE_REFRESH', get(s, 'TRUST_BUNDLE_REFRESH', '10s'));
+  if (refresh < 1) throw new ConfigError('TRUST_BUNDLE_REFRESH', 'must be at least 1s');
+  return {
+    keyPool: {
+      size: p.positiveInt('KEY_POOL_SIZE', get(s, 'KEY_POOL_SIZE', '4'), 0, 1000),
+      shapes: keyShapes('KEY_POOL_SHAPES', get(s, 'KEY_POOL_SHAPES', 'ECDSA-256,RSA-2048')),
+      workers: p.positiveInt('KEY_POOL_WORKERS', get(s, 'KEY_POOL_WORKERS', '1'), 1, 64),
+    },
+    trustBundleFile: s.has('TRUST_BUNDLE_FILE')
+      ? p.absolutePath('TRUST_BUNDLE_FILE', get(s, 'TRUST_BUNDLE_FILE', ''))
+      : undefined,
+    trustBundleRefreshMs: refresh * 1000,
+    ...metricsAddr(s),
   };
 }
 
@@ -274,6 +351,9 @@ export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): Issuer
     maxDurationSeconds: p.durationSeconds('MAX_DURATION', get(s, 'MAX_DURATION', '720h')),
     minDurationSeconds: p.durationSeconds('MIN_DURATION', get(s, 'MIN_DURATION', '1m')),
     allowCA: bool('ALLOW_CA', get(s, 'ALLOW_CA', 'false')),
+    caReloadIntervalMs: p.durationSeconds('CA_RELOAD_INTERVAL', get(s, 'CA_RELOAD_INTERVAL', '10s')) * 1000,
+    caRotationDelayMs: p.durationSeconds('CA_ROTATION_DELAY', get(s, 'CA_ROTATION_DELAY', '1m')) * 1000,
+    ...metricsAddr(s),
   };
   if (base.minDurationSeconds > base.maxDurationSeconds) {
     throw new ConfigError('MIN_DURATION', 'must not be longer than MAX_DURATION');

@@ -58,7 +58,7 @@ export async function issueVolumeCertificate(
 export function renderFiles(
   spec: CertificateSpec,
   privateKey: KeyObject,
-  signed: SignedCertificate,
+  signed: Pick<SignedCertificate, 'certificatePem' | 'chainPem' | 'caBundlePem'>,
 ): VolumeFile[] {
   const enc = new TextEncoder();
   const keyMode = spec.fsGroup !== undefined ? 0o440 : 0o400;

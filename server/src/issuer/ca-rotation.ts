@@ -1,0 +1,180 @@
+/**
+ * CA rotation without breaking trust. A new CA first only joins the trust bundle (GetCABundle and
+ * every response's ca_bundle_pem), so nodes rewrite every volume's ca.crt before any certificate
+ * chains to it; after `delayMs` it becomes the signing CA. The old CA stays in the bundle until no
+ * certificate it signed can still be valid: the longest lifetime the issuer grants after it stopped
+ * signing, or its own expiry, whichever comes first. A new CA under the same root signs at once.
+ * Retention is in memory: an issuer restarted mid-rotation trusts only the CA it loads.
+ */
+import type { Logger } from '../common/logger.js';
+import { certificatePems, joinPem } from '../pki/pem.js';
+import type { CertificateAuthority } from './certificate-authority.js';
+import { CLOCK_SKEW_MS } from './signer.js';
+
+export interface CaRotationOptions {
+  initial: CertificateAuthority;
+  /** Makes `ca` the signing CA (swaps IssuerState.ca). */
+  activate: (ca: CertificateAuthority) => void;
+  /** How long a new CA is only trusted before it signs; at least the nodes' refresh interval plus their rewrite time. */
+  delayMs: number;
+  /** The longest certificate lifetime the issuer grants (MAX_DURATION). */
+  maxLeafSeconds: number;
+  logger: Logger;
+  now?: () => number;
+  /** Called whenever the bundle's content changes. */
+  onBundleChange?: (bundlePem: string) => void;
+}
+
+interface Retired {
+  ca: CertificateAuthority;
+  until: number;
+}
+
+export interface CaRotationStatus {
+  active: { subject: string; notAfter: string };
+  pending?: { subject: string; notAfter: string; activateAt: string } | undefined;
+  retired: { subject: string; notAfter: string; trustedUntil: string }[];
+}
+
+export class CaRotation {
+  private active: CertificateAuthority;
+  private pending: { ca: CertificateAuthority; at: number; timer: NodeJS.Timeout } | undefined;
+  private retired: Retired[] = [];
+  private lastBundle: string;
+  private pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: CaRotationOptions) {
+    this.active = o.initial;
+    this.lastBundle = this.bundlePem();
+  }
+
+  private now(): number {
+    return this.o.now ? this.o.now() : Date.now();
+  }
+
+  /** The CA certificates to trust now, newest first, each once. */
+  bundlePem(): string {
+    const now = this.now();
+    const cas = [
+      ...(this.pending ? [this.pending.ca] : []),
+      this.active,
+      ...this.retired.filter((r) => r.until > now).map((r) => r.ca),
+    ];
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const ca of cas) {
+      for (const pem of certificatePems(ca.caBundlePem)) {
+        const k = pem.trim();
+        if (seen.has(k)) continue;
+        seen.add(k);
+        out.push(pem);
+      }
+    }
+    return joinPem(out);
+  }
+
+  /**
+   * Offers a newly loaded CA (from the watched files or Secret). The same CA as the active or pending
+   * one is ignored; a different one replaces any pending CA and starts the delay again.
+   */
+  propose(ca: CertificateAuthority): void {
+    const fp = fingerprint(ca);
+    if (fp === fingerprint(this.active) || (this.pending && fp === fingerprint(this.pending.ca))) return;
+    if (this.pending) clearTimeout(this.pending.timer);
+    this.pending = undefined;
+    const rootKnown = certificatePems(ca.caBundlePem).every((pem) =>
+      certificatePems(this.bundlePem()).some((b) => b.trim() === pem.trim()),
+    );
+    if (rootKnown || this.o.delayMs <= 0) {
+      this.switchTo(ca);
+      return;
+    }
+    const at = this.now() + this.o.delayMs;
+    const timer = setTimeout(() => this.switchTo(ca), this.o.delayMs);
+    timer.unref();
+    this.pending = { ca, at, timer };
+    this.o.logger.info(
+      { ca: ca.certificate.subject, activateAt: new Date(at).toISOString() },
+      'new CA added to the trust bundle; it signs after the rotation delay',
+    );
+    this.changed();
+  }
+
+  /** Makes the pending CA sign now (tests, operators who know every node has the bundle). */
+  activatePending(): void {
+    if (this.pending) this.switchTo(this.pending.ca);
+  }
+
+  status(): CaRotationStatus {
+    const now = this.now();
+    return {
+      active: { subject: this.active.certificate.subject, notAfter: this.active.notAfter.toISOString() },
+      pending: this.pending && {
+        subject: this.pending.ca.certificate.subject,
+        notAfter: this.pending.ca.notAfter.toISOString(),
+        activateAt: new Date(this.pending.at).toISOString(),
+      },
+      retired: this.retired
+        .filter((r) => r.until > now)
+        .map((r) => ({
+          subject: r.ca.certificate.subject,
+          notAfter: r.ca.notAfter.toISOString(),
+          trustedUntil: new Date(r.until).toISOString(),
+        })),
+    };
+  }
+
+  stop(): void {
+    if (this.pending) clearTimeout(this.pending.timer);
+    if (this.pruneTimer) clearTimeout(this.pruneTimer);
+    this.pending = undefined;
+    this.pruneTimer = undefined;
+  }
+
+  private switchTo(ca: CertificateAuthority): void {
+    if (this.pending) clearTimeout(this.pending.timer);
+    this.pending = undefined;
+    const now = this.now();
+    const old = this.active;
+    const until = Math.min(old.notAfter.getTime(), now + this.o.maxLeafSeconds * 1000 + CLOCK_SKEW_MS);
+    this.retired = [...this.retired.filter((r) => r.until > now), { ca: old, until }];
+    this.active = ca;
+    this.o.activate(ca);
+    this.o.logger.info(
+      {
+        ca: ca.certificate.subject,
+        notAfter: ca.notAfter.toISOString(),
+        previous: old.certificate.subject,
+        previousTrustedUntil: new Date(until).toISOString(),
+      },
+      'CA rotated: the new CA signs; the previous one stays trusted until its last certificate expires',
+    );
+    this.schedulePrune();
+    this.changed();
+  }
+
+  /** Wakes up when the next retired CA leaves the bundle, so the change is announced. */
+  private schedulePrune(): void {
+    if (this.pruneTimer) clearTimeout(this.pruneTimer);
+    const next = Math.min(...this.retired.map((r) => r.until));
+    if (!Number.isFinite(next)) return;
+    const delay = Math.min(Math.max(0, next - this.now()) + 10, 2 ** 31 - 1);
+    this.pruneTimer = setTimeout(() => {
+      this.retired = this.retired.filter((r) => r.until > this.now());
+      this.changed();
+      this.schedulePrune();
+    }, delay);
+    this.pruneTimer.unref();
+  }
+
+  private changed(): void {
+    const bundle = this.bundlePem();
+    if (bundle === this.lastBundle) return;
+    this.lastBundle = bundle;
+    this.o.onBundleChange?.(bundle);
+  }
+}
+
+function fingerprint(ca: CertificateAuthority): string {
+  return Buffer.from(ca.certificate.rawData).toString('base64');
+}

@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../common/logger.js';
+
+export type Scrape = () => Promise<{ contentType: string; body: string }>;
+
+export interface MetricsServer {
+  /** `http://host:port` actually bound. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A minimal HTTP server for METRICS_LISTEN_ADDR: GET or HEAD /metrics answers the scrape, anything
+ * else 404 (or 405 for other methods). Used where Prometheus must reach the pod IP while the REST
+ * API stays on localhost, and by the issuer, which has no other HTTP server.
+ */
+export async function startMetricsServer(
+  listenAddr: string,
+  scrape: Scrape,
+  logger: Logger,
+): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path !== '/metrics') {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; metrics are at /metrics\n');
+      return;
+    }
+    scrape().then(
+      ({ contentType, body }) => {
+        res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      (e: unknown) => {
+        logger.error({ err: { message: (e as Error).message } }, 'metrics scrape failed');
+        res.writeHead(500, { 'Content-Type': 'text/plain' }).end('scrape failed\n');
+      },
+    );
+  });
+  const i = listenAddr.lastIndexOf(':');
+  const host = listenAddr.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(listenAddr.slice(i + 1));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  logger.info({ url: `${url}/metrics` }, 'metrics serving');
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,113 @@
+import type { KeyObject } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KeySpec } from '../attributes/certificate-spec.js';
+import { InvalidArgumentError } from '../common/errors.js';
+import { KeyPool, shapeKey } from './key-pool.js';
+import { keySpecOf } from './keys.js';
+
+const spec = (algorithm: KeySpec['algorithm'], size: number): KeySpec => ({
+  algorithm,
+  size,
+  encoding: 'PKCS8',
+});
+const fingerprint = (k: { publicKey: KeyObject }) =>
+  k.publicKey.export({ type: 'spki', format: 'der' }).toString('hex');
+
+let pool: KeyPool | undefined;
+afterEach(async () => {
+  await pool?.close();
+  pool = undefined;
+});
+
+describe('KeyPool', () => {
+  it('warms the configured shapes and hands out keys of the asked shape from the pool', async () => {
+    pool = new KeyPool({
+      size: 3,
+      workers: 2,
+      shapes: [
+        { algorithm: 'ECDSA', size: 256 },
+        { algorithm: 'Ed25519', size: 0 },
+      ],
+    });
+    await pool.warm();
+    expect(pool.stats().map((s) => [s.shape, s.depth])).toEqual([
+      ['ECDSA-256', 3],
+      ['Ed25519-0', 3],
+    ]);
+    const ec = await pool.get(spec('ECDSA', 256));
+    const ed = await pool.get(spec('Ed25519', 0));
+    expect(keySpecOf(ec.privateKey)).toEqual({ algorithm: 'ECDSA', size: 256 });
+    expect(keySpecOf(ed.privateKey)).toEqual({ algorithm: 'Ed25519', size: 0 });
+    expect(pool.stats().find((s) => s.shape === 'ECDSA-256')).toMatchObject({ hits: 1, misses: 0 });
+    await pool.warm();
+    expect(pool.stats().find((s) => s.shape === 'ECDSA-256')?.depth).toBe(3);
+  });
+
+  it('never hands out the same key twice', async () => {
+    pool = new KeyPool({ size: 4, workers: 2, shapes: [{ algorithm: 'ECDSA', size: 256 }] });
+    const keys = await Promise.all(Array.from({ length: 40 }, () => pool!.get(spec('ECDSA', 256))));
+    expect(new Set(keys.map(fingerprint)).size).toBe(40);
+    expect(new Set(keys.map((k) => k.privateKey)).size).toBe(40);
+  });
+
+  it('generates on demand for a shape it has not seen, then keeps a pool of that shape too', async () => {
+    pool = new KeyPool({ size: 2, workers: 1, shapes: [] });
+    const rsa = await pool.get(spec('RSA', 2048));
+    expect(keySpecOf(rsa.privateKey)).toEqual({ algorithm: 'RSA', size: 2048 });
+    expect(rsa.privateKey.asymmetricKeyDetails?.publicExponent).toBe(65537n);
+    expect(pool.stats()).toMatchObject([{ shape: 'RSA-2048', hits: 0, misses: 1 }]);
+    await pool.warm();
+    expect(pool.stats()[0]?.depth).toBe(2);
+  });
+
+  it('runs a waiting publish ahead of queued refills', async () => {
+    pool = new KeyPool({ size: 6, workers: 1, shapes: [{ algorithm: 'RSA', size: 2048 }] });
+    const ec = await pool.get(spec('ECDSA', 384));
+    expect(keySpecOf(ec.privateKey)).toEqual({ algorithm: 'ECDSA', size: 384 });
+    // Only the refill already running when the demand arrived may have finished before it.
+    expect(pool.stats().find((s) => s.shape === 'RSA-2048')!.depth).toBeLessThanOrEqual(1);
+  });
+
+  it.each([
+    { s: spec('RSA', 1024), field: 'csi.k8s.cert-driver/key-size' },
+    { s: spec('ECDSA', 224), field: 'csi.k8s.cert-driver/key-size' },
+    { s: spec('DSA' as KeySpec['algorithm'], 2048), field: 'csi.k8s.cert-driver/key-algorithm' },
+  ])('refuses $s.algorithm $s.size with InvalidArgumentError naming $field', async ({ s, field }) => {
+    pool = new KeyPool({ size: 1, workers: 1, shapes: [] });
+    const err = await pool.get(s).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect((err as InvalidArgumentError).field).toBe(field);
+    expect(pool.stats()).toEqual([]);
+  });
+
+  it('keeps at most maxShapes pools, dropping the least recently used', async () => {
+    pool = new KeyPool({ size: 1, workers: 1, shapes: [], maxShapes: 2 });
+    await pool.get(spec('ECDSA', 256));
+    await pool.get(spec('ECDSA', 384));
+    await pool.get(spec('Ed25519', 0));
+    expect(pool.stats().map((s) => s.shape)).toEqual(['ECDSA-384', 'Ed25519-0']);
+  });
+
+  it('replaces a worker that died and still serves keys', async () => {
+    pool = new KeyPool({ size: 0, workers: 1, shapes: [] });
+    const workers = (
+      pool as unknown as { workers: { slots: { worker: { terminate(): Promise<number> } }[] } }
+    ).workers;
+    await workers.slots[0]!.worker.terminate();
+    const k = await pool.get(spec('ECDSA', 256));
+    expect(keySpecOf(k.privateKey).algorithm).toBe('ECDSA');
+  });
+
+  it('drops its keys and refuses work once closed', async () => {
+    const p = new KeyPool({ size: 2, workers: 1, shapes: [{ algorithm: 'Ed25519', size: 0 }] });
+    await p.warm();
+    await p.close();
+    expect(p.stats()[0]?.depth).toBe(0);
+    await expect(p.get(spec('Ed25519', 0))).rejects.toThrow(/closed/);
+  });
+
+  it('names shapes the way KEY_POOL_SHAPES spells them', () => {
+    expect(shapeKey({ algorithm: 'RSA', size: 2048 })).toBe('RSA-2048');
+    expect(shapeKey({ algorithm: 'Ed25519', size: 0 })).toBe('Ed25519-0');
+  });
+});

@@ -1,0 +1,263 @@
+/**
+ * A warm pool of private keys per algorithm and size, refilled on worker threads, so a publish takes a
+ * ready key instead of waiting for RSA generation (~50–200 ms for RSA-2048). Keys live only in this
+ * process's memory, are handed out once (taken off the pool) and never persisted or reused.
+ */
+import { Worker } from 'node:worker_threads';
+import type { KeyObject } from 'node:crypto';
+import type { KeySpec } from '../attributes/certificate-spec.js';
+import { InvalidArgumentError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import {
+  curveOfSize,
+  describeKeyShape,
+  MAX_RSA_BITS,
+  MIN_RSA_BITS,
+  type KeyPair,
+  type KeyShape,
+} from './keys.js';
+import { KEY_POOL_WORKER_SOURCE, type KeyJob } from './key-pool.worker.js';
+
+export interface KeyPoolOptions {
+  /** Keys kept ready per shape; 0 keeps none (every key is generated on demand, still off the event loop). */
+  size: number;
+  /** Shapes warmed at start. Other shapes get a pool when first asked for (at most `maxShapes` in all). */
+  shapes: readonly KeyShape[];
+  /** Worker threads generating keys. */
+  workers: number;
+  maxShapes?: number;
+  logger?: Logger;
+  /** Called for every key handed out: `hit` when it came ready from the pool (metrics). */
+  onTake?: (shape: KeyShape, hit: boolean) => void;
+}
+
+export interface KeyPoolShapeStats {
+  shape: string;
+  algorithm: KeyShape['algorithm'];
+  size: number;
+  depth: number;
+  hits: number;
+  misses: number;
+}
+
+interface ShapePool {
+  shape: KeyShape;
+  keys: KeyPair[];
+  /** Refill jobs queued or running. */
+  pending: number;
+  hits: number;
+  misses: number;
+  lastUsed: number;
+}
+
+const DEFAULT_MAX_SHAPES = 8;
+const REFILL_RETRY_MS = 1000;
+
+/** "RSA-2048", "ECDSA-256", "Ed25519-0": the pool's key for a shape (also KEY_POOL_SHAPES' syntax). */
+export function shapeKey(shape: KeyShape): string {
+  return `${shape.algorithm}-${shape.size}`;
+}
+
+/** Checks a shape the way generateKey does; throws InvalidArgumentError naming the attribute. */
+function jobOf(shape: KeyShape): Omit<KeyJob, 'id'> {
+  switch (shape.algorithm) {
+    case 'RSA':
+      if (!Number.isInteger(shape.size) || shape.size < MIN_RSA_BITS || shape.size > MAX_RSA_BITS) {
+        throw new InvalidArgumentError(
+          'csi.k8s.cert-driver/key-size',
+          `RSA keys are ${MIN_RSA_BITS}–${MAX_RSA_BITS} bits, not ${shape.size}`,
+        );
+      }
+      return { algorithm: 'RSA', size: shape.size };
+    case 'ECDSA':
+      return { algorithm: 'ECDSA', size: shape.size, curve: curveOfSize(shape.size) };
+    case 'Ed25519':
+      return { algorithm: 'Ed25519', size: 0 };
+    default:
+      throw new InvalidArgumentError(
+        'csi.k8s.cert-driver/key-algorithm',
+        `unsupported key algorithm ${String(shape.algorithm)}`,
+      );
+  }
+}
+
+export class KeyPool {
+  private readonly pools = new Map<string, ShapePool>();
+  private readonly workers: KeyWorkers;
+  private closed = false;
+
+  constructor(private readonly o: KeyPoolOptions) {
+    this.workers = new KeyWorkers(Math.max(1, o.workers), o.logger);
+    for (const shape of o.shapes) this.poolFor(shape);
+  }
+
+  /** A fresh key of `spec`'s shape: from the pool when one is ready, else generated now (ahead of refills). */
+  async get(spec: KeySpec): Promise<KeyPair> {
+    const shape = { algorithm: spec.algorithm, size: spec.algorithm === 'Ed25519' ? 0 : spec.size };
+    const job = jobOf(shape);
+    if (this.closed) throw new Error('key pool is closed');
+    const pool = this.poolFor(shape);
+    pool.lastUsed = Date.now();
+    const key = pool.keys.shift();
+    if (key) pool.hits++;
+    else pool.misses++;
+    this.o.onTake?.(shape, key !== undefined);
+    this.refill(pool);
+    return key ?? this.workers.run(job, 'demand');
+  }
+
+  /** Per-shape depth and hit/miss counts, for metrics and logs. */
+  stats(): KeyPoolShapeStats[] {
+    return [...this.pools.values()].map((p) => ({
+      shape: shapeKey(p.shape),
+      algorithm: p.shape.algorithm,
+      size: p.shape.size,
+      depth: p.keys.length,
+      hits: p.hits,
+      misses: p.misses,
+    }));
+  }
+
+  /** Resolves when every pool is full (for start-up and tests). */
+  async warm(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ([...this.pools.values()].some((p) => p.keys.length < this.o.size)) {
+      if (Date.now() > deadline) throw new Error('key pool did not fill in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Stops the workers and drops every pooled key. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.pools.values()) p.keys.length = 0;
+    await this.workers.close();
+  }
+
+  private poolFor(shape: KeyShape): ShapePool {
+    const k = shapeKey(shape);
+    let pool = this.pools.get(k);
+    if (pool) return pool;
+    jobOf(shape);
+    if (this.pools.size >= (this.o.maxShapes ?? DEFAULT_MAX_SHAPES)) this.evictLeastUsed();
+    pool = { shape, keys: [], pending: 0, hits: 0, misses: 0, lastUsed: Date.now() };
+    this.pools.set(k, pool);
+    this.o.logger?.info({ shape: describeKeyShape(shape), size: this.o.size }, 'key pool created');
+    this.refill(pool);
+    return pool;
+  }
+
+  private evictLeastUsed(): void {
+    const oldest = [...this.pools.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
+    if (oldest) this.pools.delete(oldest[0]);
+  }
+
+  private refill(pool: ShapePool): void {
+    while (!this.closed && pool.keys.length + pool.pending < this.o.size) {
+      pool.pending++;
+      this.workers.run(jobOf(pool.shape), 'refill').then(
+        (key) => {
+          pool.pending--;
+          if (!this.closed && this.pools.get(shapeKey(pool.shape)) === pool) pool.keys.push(key);
+        },
+        (e: unknown) => {
+          pool.pending--;
+          if (this.closed) return;
+          this.o.logger?.warn({ err: { message: (e as Error).message } }, 'key pool refill failed; retrying');
+          setTimeout(() => this.refill(pool), REFILL_RETRY_MS).unref();
+        },
+      );
+    }
+  }
+}
+
+interface Pending {
+  job: KeyJob;
+  resolve: (k: KeyPair) => void;
+  reject: (e: Error) => void;
+}
+
+interface WorkerSlot {
+  worker: Worker;
+  busy: Pending | undefined;
+}
+
+/**
+ * A fixed set of worker threads and a two-level queue: demand jobs (a publish is waiting) run before
+ * refill jobs. A worker that dies fails its job and is replaced.
+ */
+class KeyWorkers {
+  private readonly slots: WorkerSlot[] = [];
+  private readonly demand: Pending[] = [];
+  private readonly refill: Pending[] = [];
+  private nextId = 1;
+  private closing = false;
+
+  constructor(
+    count: number,
+    private readonly logger?: Logger,
+  ) {
+    for (let i = 0; i < count; i++) this.slots.push(this.spawn());
+  }
+
+  run(job: Omit<KeyJob, 'id'>, priority: 'demand' | 'refill'): Promise<KeyPair> {
+    if (this.closing) return Promise.reject(new Error('key pool is closed'));
+    return new Promise((resolve, reject) => {
+      (priority === 'demand' ? this.demand : this.refill).push({
+        job: { ...job, id: this.nextId++ },
+        resolve,
+        reject,
+      });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const err = new Error('key pool is closed');
+    for (const p of [...this.demand, ...this.refill]) p.reject(err);
+    this.demand.length = 0;
+    this.refill.length = 0;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private spawn(): WorkerSlot {
+    const slot: WorkerSlot = { worker: new Worker(KEY_POOL_WORKER_SOURCE, { eval: true }), busy: undefined };
+    slot.worker.unref();
+    slot.worker.on(
+      'message',
+      (m: { id: number; privateKey?: KeyObject; publicKey?: KeyObject; error?: string }) => {
+        const p = slot.busy;
+        slot.busy = undefined;
+        if (p && p.job.id === m.id) {
+          if (m.privateKey && m.publicKey) p.resolve({ privateKey: m.privateKey, publicKey: m.publicKey });
+          else p.reject(new Error(`key generation failed: ${m.error ?? 'no key returned'}`));
+        }
+        this.dispatch();
+      },
+    );
+    slot.worker.on('error', (e) =>
+      this.logger?.error({ err: { message: e.message } }, 'key pool worker failed'),
+    );
+    slot.worker.on('exit', () => {
+      const p = slot.busy;
+      slot.busy = undefined;
+      p?.reject(new Error('key pool worker exited'));
+      if (this.closing) return;
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots[i] = this.spawn();
+      this.dispatch();
+    });
+    return slot;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.busy) continue;
+      const next = this.demand.shift() ?? this.refill.shift();
+      if (!next) return;
+      slot.busy = next;
+      slot.worker.postMessage(next.job);
+    }
+  }
+}
