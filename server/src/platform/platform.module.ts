@@ -34,7 +34,7 @@ export function selectPlatform(c: PlatformChoice): PlatformPort {
         mounter: loadFfiMounter() ?? new ExecMounter(),
       }) satisfies PlatformPort;
     case 'win32':
-      return new WindowsPlatform({ dataRoot: c.dataRoot }) satisfies PlatformPort;
+      return new WindowsPlatform({ dataRoot: c.dataRoot, logger: c.logger }) satisfies PlatformPort;
     default:
       throw new Error(`csi-cert-driver's node role runs on linux and win32, not ${c.os}`);
   }
