@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from '../support/repo.js';
 
 export const CHART_DIR = join(REPO_ROOT, 'charts', 'csi-cert-driver');
@@ -81,8 +82,14 @@ export async function render(values: object): Promise<KubernetesObject[]> {
   return parseManifests(r.stdout);
 }
 
+/** Every YAML document of `text` as a plain object (no model classes: unknown fields are kept). */
 export function parseManifests(text: string): KubernetesObject[] {
-  return (loadAllYaml(text) as (KubernetesObject | null)[]).filter((o): o is KubernetesObject => !!o);
+  return parseAllDocuments(text)
+    .map((d) => {
+      if (d.errors.length) throw new Error(`invalid YAML: ${d.errors.map((e) => e.message).join('; ')}`);
+      return d.toJS() as KubernetesObject | null;
+    })
+    .filter((o): o is KubernetesObject => !!o);
 }
 
 /** The one object of `kind` whose name ends with `suffix` (throws when there is not exactly one). */
