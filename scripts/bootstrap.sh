@@ -5,6 +5,14 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# Heavy tool caches (csi-sanity, kube-apiserver built with Go, Wine prefix, Windows node.exe) live
+# outside the clone, so every fresh clone on this machine reuses them: .cache links there unless it
+# already exists.
+if [ ! -e .cache ]; then
+  cache="${CSI_CERT_DRIVER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/csi-cert-driver}"
+  mkdir -p "$cache"
+  ln -s "$cache" .cache
+fi
 demo_only=false
 [ "${1:-}" = "--demo" ] && demo_only=true
 
