@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { Module, type DynamicModule, type NestInterceptor, type Provider, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { INestMicroservice } from '@nestjs/common';
@@ -15,6 +15,8 @@ export interface GrpcServerOptions {
   controllers: Type[];
   providers: Provider[];
   logger: Logger;
+  /** Global interceptors (metrics). */
+  interceptors?: NestInterceptor[];
 }
 
 /**
@@ -40,6 +42,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<INestMic
     },
   });
   app.useGlobalFilters(new GrpcErrorFilter(opts.logger));
+  if (opts.interceptors?.length) app.useGlobalInterceptors(...opts.interceptors);
   await app.listen();
   return app;
 }

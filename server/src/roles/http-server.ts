@@ -15,6 +15,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** The built dashboard; default: `dist/dashboard` found next to the server. */
   dashboardDir?: string | undefined;
+  /** Serves Prometheus metrics at /metrics when given. */
+  metrics?: (() => Promise<{ contentType: string; body: string }>) | undefined;
 }
 
 export interface HttpServer {
@@ -90,6 +92,21 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
       message: `${req.method} is not allowed: this API is read-only`,
     });
   });
+
+  const { metrics } = o;
+  if (metrics) {
+    app.use((req: Req, res: Res, next: Next) => {
+      if (req.path !== '/metrics') return next();
+      metrics().then(
+        ({ contentType, body }) => {
+          res.setHeader('Content-Type', contentType);
+          res.setHeader('Cache-Control', 'no-store');
+          res.status(200).end(req.method === 'HEAD' ? undefined : body);
+        },
+        () => res.status(500).end('metrics scrape failed\n'),
+      );
+    });
+  }
 
   const dashboardDir = o.dashboardDir ?? findDashboardDir();
   const assets = dashboardDir ? await loadAssets(dashboardDir) : new Map<string, Asset>();

@@ -20,6 +20,11 @@ import { startGrpcServer } from './grpc-server.js';
 import { VERSION } from '../common/version.js';
 import { IssuerCheck, VolumeIndex, type PublishFailure } from '../api/index.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
+import { KeyPool } from '../pki/key-pool.js';
+import { BundleDistributor } from '../trust/bundle-distributor.js';
+import { fileTrustSource, issuerTrustSource, TrustBundle } from '../trust/trust-bundle.js';
+import { TrustingIssuer } from '../trust/trusting-issuer.js';
+import { InstrumentedIssuer, NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 
 export interface NodeRole {
   manager: VolumeManager;
@@ -31,6 +36,11 @@ export interface NodeRole {
   /** The REST API and dashboard; undefined when API_LISTEN_ADDR is off. */
   api?: HttpServer | undefined;
   readiness: Readiness;
+  /** Warm keys (KEY_POOL_SIZE > 0 and no `keys` override). */
+  keyPool?: KeyPool | undefined;
+  trust: TrustBundle;
+  distributor: BundleDistributor;
+  metrics: NodeMetrics;
   /** Subscribers to volume changes (API, dashboard). */
   listeners: Set<(volumeId: string, state: VolumeState | undefined) => void>;
   close(): Promise<void>;
@@ -63,8 +73,24 @@ export async function startNodeRole(
       logger,
       privileged: o.privileged,
     });
-  const issuer = o.issuer ?? new GrpcIssuerClient(cfg.certServiceAddr, cfg.issuerTimeoutMs);
-  const keys: KeySource = o.keys ?? { get: (spec) => generateKey(spec) };
+  const rawIssuer = o.issuer ?? new GrpcIssuerClient(cfg.certServiceAddr, cfg.issuerTimeoutMs);
+  const trust = new TrustBundle(
+    cfg.trustBundleFile
+      ? fileTrustSource(cfg.trustBundleFile)
+      : issuerTrustSource(rawIssuer, cfg.certServiceAddr),
+    logger,
+  );
+  const metrics: NodeMetrics = new NodeMetrics({
+    keyPool: () => keyPool?.stats() ?? [],
+    trustBundle: () => trust.current(),
+    trustLagging: () => distributor.stats().lagging,
+  });
+  const keyPool =
+    !o.keys && cfg.keyPool && cfg.keyPool.size > 0
+      ? new KeyPool({ ...cfg.keyPool, logger, onTake: (shape, hit) => metrics.keyTaken(shape, hit) })
+      : undefined;
+  const issuer = new TrustingIssuer(new InstrumentedIssuer(rawIssuer, metrics), trust);
+  const keys: KeySource = o.keys ?? keyPool ?? { get: (spec) => generateKey(spec) };
   const store = new FileStateStore(join(cfg.certBasePath, 'state'));
   const listeners = new Set<(id: string, s: VolumeState | undefined) => void>();
   const readiness: Readiness = { ready: false };
@@ -93,12 +119,29 @@ export async function startNodeRole(
     logger,
     nodeId: cfg.nodeId,
     onChange: (id, s) => {
+      metrics.renewed(s);
       for (const l of listeners) l(id, s);
     },
   });
+  const distributor: BundleDistributor = new BundleDistributor({
+    trust,
+    platform,
+    store,
+    locks: manager.locks,
+    logger,
+    onOutcome: (outcome) => metrics.volumeRewrite(outcome),
+  });
+  const follow = (id: string, s: VolumeState | undefined) => {
+    metrics.trackVolume(id, s);
+    distributor.track(id, s);
+  };
+  listeners.add(follow);
 
   const recovery = await recoverVolumes(store, platform, logger);
-  for (const s of recovery.recovered) renewal.track(s);
+  for (const s of recovery.recovered) {
+    renewal.track(s);
+    follow(s.volumeId, s);
+  }
   logger.info(
     {
       recovered: recovery.recovered.length,
@@ -114,6 +157,7 @@ export async function startNodeRole(
     protos: ['csi.proto'],
     packages: ['csi.v1'],
     controllers: [IdentityController, NodeController],
+    interceptors: [metrics.interceptor],
     providers: [
       { provide: VOLUME_MANAGER, useValue: manager },
       { provide: NODE_INFO, useValue: { nodeId: cfg.nodeId, driverName: DRIVER_NAME, version: VERSION } },
@@ -124,6 +168,11 @@ export async function startNodeRole(
   });
   readiness.ready = true;
   logger.info({ endpoint: url, nodeId: cfg.nodeId, issuer: cfg.certServiceAddr }, 'node driver serving CSI');
+  // The first fetch brings recovered volumes' ca.crt up to date; an unreachable issuer does not delay serving.
+  void trust.start(cfg.trustBundleRefreshMs ?? 10_000);
+  const metricsServer: MetricsServer | undefined = cfg.metricsListenAddr
+    ? await startMetricsServer(cfg.metricsListenAddr, () => metrics.scrape(), logger)
+    : undefined;
   let api: HttpServer | undefined;
   let index: VolumeIndex | undefined;
   if (cfg.apiListenAddr) {
@@ -154,6 +203,7 @@ export async function startNodeRole(
         issuer: new IssuerCheck(cfg.certServiceAddr, () => issuer.caBundle()),
         logger,
       },
+      metrics: () => metrics.scrape(),
     });
   }
   return {
@@ -165,9 +215,17 @@ export async function startNodeRole(
     issuer,
     api,
     readiness,
+    keyPool,
+    trust,
+    distributor,
+    metrics,
     listeners,
     async close() {
       readiness.ready = false;
+      trust.stop();
+      distributor.stop();
+      await metricsServer?.close();
+      await keyPool?.close();
       index?.stop();
       await api?.close();
       renewal.stop();
