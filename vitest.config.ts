@@ -6,7 +6,9 @@ const alias = {
   '@csi-cert-driver/platform-windows': fileURLToPath(
     new URL('./platform/windows/src/index.ts', import.meta.url),
   ),
-  '@csi-cert-driver/api-contract': fileURLToPath(new URL('./server/src/api/contract/index.ts', import.meta.url)),
+  '@csi-cert-driver/api-contract': fileURLToPath(
+    new URL('./server/src/api/contract/index.ts', import.meta.url),
+  ),
 };
 
 export default defineConfig({
@@ -16,7 +18,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
-          include: ['server/**/*.test.ts', 'platform/**/*.test.ts'],
+          include: ['server/**/*.test.ts', 'platform/**/*.test.ts', 'dashboard/src/**/*.test.ts'],
           testTimeout: 30_000,
         },
       },

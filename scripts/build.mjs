@@ -1,6 +1,8 @@
 // Builds the server into one ESM file (dist/main.mjs). Dependencies stay in node_modules; only our
-// code (server, platform adapters) is bundled. The dashboard build joins here when it lands.
+// code (server, platform adapters) is bundled. Then Vite builds the React dashboard into dist/dashboard,
+// which the server serves at `/`.
 import { build } from 'esbuild';
+import { build as buildDashboard } from 'vite';
 
 await build({
   entryPoints: ['server/src/main.ts'],
@@ -15,3 +17,6 @@ await build({
   logLevel: 'warning',
 });
 console.log('built dist/main.mjs');
+
+await buildDashboard({ configFile: 'dashboard/vite.config.ts' });
+console.log('built dist/dashboard');

@@ -121,9 +121,11 @@ export class VolumeIndex {
     if (s) this.states.set(volumeId, s);
     else if (!this.states.delete(volumeId)) return;
     if (s) this.failures.delete(volumeId);
+    // The node announces a change from inside the operation that made it, just before letting go
+    // of the volume: the state announced is that operation's result, not "in progress".
     this.emit(
       s
-        ? { type: 'upsert', volume: toSummary(s, Date.now(), this.d.isBusy(volumeId)) }
+        ? { type: 'upsert', volume: toSummary(s, Date.now(), false) }
         : { type: 'delete', volumeId, nodeId: this.d.nodeId },
     );
   }
