@@ -19,7 +19,7 @@ interface Props {
 const COLUMNS: { id: string; label: string; sort?: [SortKey, SortKey] }[] = [
   { id: 'state', label: 'State', sort: ['state', 'state'] },
   { id: 'pod', label: 'Pod', sort: ['name', '-name'] },
-  { id: 'expires', label: 'Certificate expires', sort: ['expiry', '-expiry'] },
+  { id: 'expires', label: 'Expires', sort: ['expiry', '-expiry'] },
   { id: 'renewal', label: 'Next renewal' },
   { id: 'renewals', label: 'Renewals' },
   { id: 'serial', label: 'Serial' },

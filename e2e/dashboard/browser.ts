@@ -1,0 +1,43 @@
+/**
+ * Debian's Chromium driven by playwright-core (`npx playwright install` cannot download browsers
+ * here). scripts/bootstrap.sh installs the `chromium` package.
+ */
+import { existsSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { REPO_ROOT } from '../support/repo.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: run scripts/bootstrap.sh (apt-get install chromium) or set CHROMIUM_PATH`,
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Where screenshots go: docs/screenshots with UPDATE_SCREENSHOTS=1 (to refresh the ones the docs
+ * show), a temporary folder otherwise, so a test run leaves the work tree clean.
+ */
+export function screenshotDir(): string {
+  const dir =
+    process.env.UPDATE_SCREENSHOTS === '1'
+      ? join(REPO_ROOT, 'docs', 'screenshots')
+      : join(tmpdir(), 'csi-cert-driver-screenshots');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
