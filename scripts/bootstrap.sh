@@ -53,6 +53,8 @@ apt_install openssl util-linux
 $demo_only && exit 0
 
 apt_install default-jre-headless
+# Debian's Chromium for the Playwright dashboard suite (e2e/dashboard, bench/api.bench.ts).
+apt_install chromium
 install_hadolint
 bash scripts/install-go-tools.sh
 bash scripts/install-kube.sh
