@@ -11,6 +11,7 @@ echo "==> build";           npm run --silent build
 echo "==> format";          npx prettier --check . --log-level warn
 echo "==> lint";            npx nx show projects >/dev/null  # caches the project graph the boundary rule reads
                             npx eslint . --max-warnings=0
+                            npx eslint -c dashboard/eslint.config.mjs --max-warnings=0 dashboard  # browser code, React hooks
 echo "==> typecheck";       npx tsc -p tsconfig.json --noEmit
 echo "==> unit tests";      npx vitest run --project unit
 echo "==> end-to-end tests"; npx vitest run --project e2e
