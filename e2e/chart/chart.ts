@@ -34,12 +34,16 @@ export interface RunResult {
 }
 
 /** Runs `bin args` and resolves with its exit code and output (never rejects on a non-zero exit). */
-export function run(bin: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
+export function run(
+  bin: string,
+  args: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+) {
   return new Promise<RunResult>((resolve, reject) => {
     const child = execFile(
       bin,
       args,
-      { maxBuffer: 64 * 1024 * 1024, timeout: 120_000, env: { ...process.env, ...opts.env } },
+      { maxBuffer: 64 * 1024 * 1024, timeout: 120_000, env: { ...process.env, ...opts.env }, cwd: opts.cwd },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') return reject(err);
         resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
