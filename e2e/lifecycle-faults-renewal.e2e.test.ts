@@ -1,0 +1,130 @@
+/**
+ * Renewal at scale over the real socket and real tmpfs: many short-lived volumes renewing while a
+ * reader keeps reading them the way a pod does. Every renewal must bring a new serial, swap the whole
+ * file set atomically (the key read always belongs to the certificate read), land in the history,
+ * and keep the PKCS#12 keystore in step with the PEM files.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Harness, PREFIX, codeName, type Volume } from './support/harness.js';
+import { normaliseSerial, verifyChain } from './support/openssl.js';
+import { waitFor } from './support/wait.js';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test helpers reading keystores with OpenSSL and Java
+import { haveJava, keytoolList, opensslPkcs12Info } from '../server/src/pki/pkcs12.test-support.js';
+
+const a = (name: string): string => `${PREFIX}${name}`;
+/** Lifetime 1m (+60 s back-dating), renewal 50 s before the end: due 5–10 s after each issue. */
+const SHORT = { [a('duration')]: '1m', [a('renew-before')]: '50s' };
+const P12 = { [a('pkcs12-enable')]: 'true', [a('pkcs12-password')]: 'changeit' };
+const VOLUMES = 30;
+
+describe('renewal of many short-lived volumes', () => {
+  let h: Harness;
+  const vols: Volume[] = [];
+
+  beforeAll(async () => {
+    h = await Harness.start({ suite: 'lifecycle-faults-renewal' });
+  });
+
+  afterAll(async () => {
+    if (!h) return;
+    for (const v of vols) await h.unpublish(v).catch(() => undefined);
+    await h.close();
+  });
+
+  /** One careful read: resolve `..data` once, read both files from that generation. */
+  function sample(vol: Volume): { generation: string; matches: boolean } | undefined {
+    try {
+      const generation = readlinkSync(join(vol.targetPath, '..data'));
+      const dir = join(vol.targetPath, generation);
+      const cert = new X509Certificate(readFileSync(join(dir, 'tls.crt')));
+      const key = createPrivateKey(readFileSync(join(dir, 'tls.key')));
+      return { generation, matches: cert.checkPrivateKey(key) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // swapped out under us
+      throw e;
+    }
+  }
+
+  it('renews every volume repeatedly with new serials, atomic swaps and a recorded history', async () => {
+    for (let i = 0; i < VOLUMES; i++) {
+      const vol = h.newVolume(h.newPod(`renew-${i}`));
+      vols.push(vol);
+      const res = await h.publish(vol, i % 10 === 0 ? { ...SHORT, ...P12 } : SHORT);
+      expect(res, `publish ${i}: ${codeName(res.code)} ${res.details}`).toMatchObject({ code: status.OK });
+    }
+    const firstGeneration = new Map(
+      vols.map((v) => [v.volumeId, readlinkSync(join(v.targetPath, '..data'))]),
+    );
+
+    // A pod-like reader runs all along: every read must see a key that belongs to its certificate.
+    let reads = 0;
+    let mismatches = 0;
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        const s = sample(vols[reads % vols.length]!);
+        if (s) {
+          reads++;
+          if (!s.matches) mismatches++;
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+
+    const renewals = (v: Volume) =>
+      h.readState(v.volumeId).history.filter((e) => e.kind === 'renew' && e.outcome === 'success');
+    await waitFor(
+      `every one of ${VOLUMES} volumes to renew twice`,
+      () => (vols.every((v) => renewals(v).length >= 2) ? true : undefined),
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    reading = false;
+    await reader;
+    expect(mismatches, `torn reads out of ${reads}`).toBe(0);
+    expect(reads).toBeGreaterThan(100);
+
+    for (const v of vols) {
+      const state = h.readState(v.volumeId);
+      const events = state.history.filter((e) => e.outcome === 'success');
+      expect(events[0]?.kind).toBe('issue');
+      const serials = events.map((e) => e.serialHex);
+      expect(new Set(serials).size, `distinct serials of ${v.volumeId}`).toBe(serials.length);
+      expect(state.history.filter((e) => e.outcome === 'failure')).toEqual([]);
+      expect(readlinkSync(join(v.targetPath, '..data'))).not.toBe(firstGeneration.get(v.volumeId));
+      const cert = new X509Certificate(readFileSync(join(v.targetPath, 'tls.crt')));
+      expect(normaliseSerial(cert.serialNumber)).toBe(normaliseSerial(state.certificate!.serialHex));
+      expect(Date.parse(state.nextRenewalAt!)).toBeGreaterThan(Date.parse(state.certificate!.issuedAt));
+    }
+    for (const v of vols.slice(0, 3)) {
+      const verified = await verifyChain(join(v.targetPath, 'ca.crt'), join(v.targetPath, 'tls.crt'));
+      expect(verified.ok, verified.output).toBe(true);
+    }
+  }, 150_000);
+
+  it('keeps the PKCS#12 keystore in step with the renewed key and certificate', async () => {
+    const withP12 = vols.filter((_, i) => i % 10 === 0);
+    for (const v of withP12) {
+      const gen = readlinkSync(join(v.targetPath, '..data'));
+      const dir = join(v.targetPath, gen);
+      const info = await opensslPkcs12Info(join(dir, 'keystore.p12'), 'changeit');
+      expect(info.code, info.out).toBe(0);
+      const keyPem = createPrivateKey(readFileSync(join(dir, 'tls.key')))
+        .export({ type: 'pkcs8', format: 'pem' })
+        .toString()
+        .trim();
+      expect(info.out, 'the keystore holds the renewed key').toContain(keyPem);
+      expect(info.out, 'and the renewed certificate').toContain(
+        readFileSync(join(dir, 'tls.crt'), 'utf8').trim(),
+      );
+    }
+    if (haveJava) {
+      const list = await keytoolList(join(withP12[0]!.targetPath, 'keystore.p12'), 'changeit');
+      expect(list.code, list.out).toBe(0);
+      expect(list.out).toContain('Entry type: PrivateKeyEntry');
+    }
+  }, 60_000);
+});
