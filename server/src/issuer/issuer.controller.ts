@@ -2,6 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Logger } from '../common/logger.js';
 import { InvalidArgumentError } from '../common/errors.js';
+import type { CallerAuthorizer } from './auth/caller-authorizer.js';
 import type { CertificateAuthority } from './certificate-authority.js';
 import type { IssuanceLog } from './issuance-log.js';
 import type { SigningPolicy } from './signing-policy.js';
@@ -15,6 +16,10 @@ export interface IssuerState {
   policy: SigningPolicy;
   log: IssuanceLog;
   logger: Logger;
+  /** Decides who may sign (ISSUER_AUTH=kubernetes); undefined = every caller is trusted (ISSUER_AUTH=none). */
+  authorizer?: CallerAuthorizer | undefined;
+  /** The trust bundle during a CA rotation (old and new CA); undefined = the signing CA's own bundle. */
+  bundle?: (() => string) | undefined;
 }
 
 interface SignCertificateRequestWire {
@@ -34,8 +39,9 @@ function required(v: string | undefined, field: string): string {
 }
 
 /**
- * The certificate service (proto/issuer.proto). With ISSUER_AUTH=none every caller is trusted to
- * speak for the pod it names; each signature is logged as an audit line (never the token).
+ * The certificate service (proto/issuer.proto). The authorizer, when set, checks the caller's pod
+ * token first; with ISSUER_AUTH=none every caller is trusted to speak for the pod it names. Each
+ * signature and refusal is logged as an audit line (never the token).
  */
 @Controller()
 export class IssuerController {
@@ -69,6 +75,7 @@ export class IssuerController {
       volumeId: signReq.volumeId,
     };
     try {
+      await this.s.authorizer?.authorize({ ...signReq, token: req.token ?? '' });
       const signed = await signCsr(this.s.ca, this.s.policy, signReq);
       this.s.log.recordIssued(signReq, signed);
       this.s.logger.info(
@@ -83,7 +90,7 @@ export class IssuerController {
       return {
         certificate_pem: signed.certificatePem,
         chain_pem: signed.chainPem,
-        ca_bundle_pem: signed.caBundlePem,
+        ca_bundle_pem: this.s.bundle?.() ?? signed.caBundlePem,
         serial_hex: signed.serialHex,
         not_before_unix_ms: String(signed.notBefore.getTime()),
         not_after_unix_ms: String(signed.notAfter.getTime()),
@@ -96,6 +103,6 @@ export class IssuerController {
 
   @GrpcMethod('CertificateIssuer', 'GetCABundle')
   getCABundle() {
-    return { ca_bundle_pem: this.s.ca.caBundlePem };
+    return { ca_bundle_pem: this.s.bundle?.() ?? this.s.ca.caBundlePem };
   }
 }

@@ -6,17 +6,27 @@ import { IssuanceLog } from '../issuer/issuance-log.js';
 import { DEFAULT_SIGNING_POLICY } from '../issuer/signing-policy.js';
 import { ISSUER_STATE, IssuerController, type IssuerState } from '../issuer/issuer.controller.js';
 import { startGrpcServer } from './grpc-server.js';
+import { CaRotation } from '../issuer/ca-rotation.js';
+import { watchCaFiles, type CaFileWatch } from '../issuer/ca-file-watcher.js';
+import { IssuerMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
+import { issuerKubernetes } from '../kube/issuer-kubernetes.js';
 
 export interface IssuerRole {
   state: IssuerState;
   app: INestMicroservice;
+  rotation: CaRotation;
+  metrics: IssuerMetrics;
+  /** `http://host:port` of /metrics when METRICS_LISTEN_ADDR is set. */
+  metricsUrl?: string | undefined;
   close(): Promise<void>;
 }
 
 /** Loads the CA (a bad CA stops the start with a message naming the setting) and serves the issuer. */
 export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promise<IssuerRole> {
-  const ca = await loadCertificateAuthorityFromFiles(cfg.caCertFile, cfg.caKeyFile);
+  const kube = await issuerKubernetes(cfg, logger);
+  const ca = kube?.ca ?? (await loadCertificateAuthorityFromFiles(cfg.caCertFile, cfg.caKeyFile));
   const state: IssuerState = {
+    authorizer: kube?.authorizer,
     ca,
     policy: {
       ...DEFAULT_SIGNING_POLICY,
@@ -27,6 +37,20 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
     log: new IssuanceLog(),
     logger,
   };
+  const rotation = new CaRotation({
+    initial: ca,
+    activate: (next) => {
+      state.ca = next;
+    },
+    delayMs: cfg.caRotationDelayMs ?? 60_000,
+    maxLeafSeconds: cfg.maxDurationSeconds,
+    logger,
+  });
+  state.bundle = () => rotation.bundlePem();
+  const metrics = new IssuerMetrics({
+    rotation: () => rotation.status(),
+    bundle: () => rotation.bundlePem(),
+  });
   if (cfg.issuerAuth === 'none') {
     logger.warn(
       'ISSUER_AUTH=none: callers are not authenticated; any client that reaches the issuer can obtain certificates',
@@ -40,7 +64,25 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
     controllers: [IssuerController],
     providers: [{ provide: ISSUER_STATE, useValue: state }],
     logger,
+    interceptors: [metrics.interceptor],
   });
+  // Watched only once serving: a failed start leaves no watch behind, and no rotation is missed
+  // because the watch resumes from the version read above.
+  kube?.watchCa((next) => rotation.propose(next));
+  const reloadMs = cfg.caReloadIntervalMs ?? 10_000;
+  const caWatch: CaFileWatch | undefined =
+    cfg.caCertFile && reloadMs > 0
+      ? await watchCaFiles({
+          certFile: cfg.caCertFile,
+          keyFile: cfg.caKeyFile,
+          intervalMs: reloadMs,
+          logger,
+          onChange: (next) => rotation.propose(next),
+        })
+      : undefined;
+  const metricsServer: MetricsServer | undefined = cfg.metricsListenAddr
+    ? await startMetricsServer(cfg.metricsListenAddr, () => metrics.scrape(), logger)
+    : undefined;
   logger.info(
     { listen: url, ca: ca.certificate.subject, notAfter: ca.notAfter.toISOString() },
     'issuer serving',
@@ -48,7 +90,14 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
   return {
     state,
     app,
+    rotation,
+    metrics,
+    metricsUrl: metricsServer?.url,
     async close() {
+      caWatch?.stop();
+      rotation.stop();
+      await metricsServer?.close();
+      kube?.stop();
       await app.close();
     },
   };

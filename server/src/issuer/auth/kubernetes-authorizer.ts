@@ -1,0 +1,111 @@
+/**
+ * ISSUER_AUTH=kubernetes: a request is signed only when the pod's own service-account token (from
+ * CSI tokenRequests, for the issuer's audience) passes TokenReview, is bound to exactly the pod the
+ * request names, that pod exists and runs on the calling node, and the CSR asks only for names the
+ * pod may hold. Every refusal is one audit log line (never the token) and a typed error.
+ */
+import type { Logger } from '../../common/logger.js';
+import { PermissionDeniedError, UnauthenticatedError } from '../../common/errors.js';
+import type {
+  AuthorizedCaller,
+  CallerAuthorizer,
+  CallerRequest,
+  PodFacts,
+  PodReader,
+  ReviewedToken,
+  TokenReviewer,
+} from './caller-authorizer.js';
+import { checkRequestedIdentity, requestedIdentity, type IdentitySettings } from './pod-identity.js';
+
+export interface KubernetesAuthorizerOptions {
+  reviewToken: TokenReviewer;
+  readPod: PodReader;
+  identity: IdentitySettings;
+  /** The audience the node must request tokens for (CSIDriver spec.tokenRequests). */
+  audience: string;
+  logger: Logger;
+}
+
+const TERMINATED = new Set(['Succeeded', 'Failed']);
+
+export class KubernetesAuthorizer implements CallerAuthorizer {
+  constructor(private readonly o: KubernetesAuthorizerOptions) {}
+
+  async authorize(req: CallerRequest): Promise<AuthorizedCaller> {
+    const audit = {
+      audit: 'issuance',
+      pod: `${req.pod.namespace}/${req.pod.name}`,
+      podUid: req.pod.uid,
+      node: req.nodeId,
+      volumeId: req.volumeId,
+    };
+    let caller: string | undefined;
+    try {
+      if (!req.token) {
+        throw new UnauthenticatedError(
+          `token: a service-account token for audience "${this.o.audience}" is required (CSIDriver spec.tokenRequests)`,
+        );
+      }
+      const claims = await this.o.reviewToken(req.token);
+      caller = claims.username;
+      checkClaims(claims, req);
+      const pod = await this.o.readPod(req.pod.namespace, req.pod.name);
+      checkPod(pod, claims, req);
+      checkRequestedIdentity(requestedIdentity(req.csrPem), pod, this.o.identity);
+      return { username: claims.username };
+    } catch (e) {
+      if (e instanceof PermissionDeniedError || e instanceof UnauthenticatedError) {
+        this.o.logger.warn({ ...audit, decision: 'denied', caller, reason: e.message }, 'issuance denied');
+      }
+      throw e;
+    }
+  }
+}
+
+/** The token must be a pod-bound token of the request's pod, issued while it was on the calling node. */
+function checkClaims(t: ReviewedToken, req: CallerRequest): void {
+  const pod = `${req.pod.namespace}/${req.pod.name}`;
+  if (t.namespace !== req.pod.namespace) {
+    throw new PermissionDeniedError(
+      `token: belongs to namespace ${t.namespace}, the request is for pod ${pod}`,
+    );
+  }
+  if (!t.podName || !t.podUid) {
+    throw new PermissionDeniedError(
+      'token: is not bound to a pod; the node must forward the CSI tokenRequests token',
+    );
+  }
+  if (t.podName !== req.pod.name || t.podUid !== req.pod.uid) {
+    throw new PermissionDeniedError(
+      `token: is bound to pod ${t.namespace}/${t.podName}, the request is for pod ${pod}`,
+    );
+  }
+  if (req.pod.serviceAccount && req.pod.serviceAccount !== t.serviceAccount) {
+    throw new PermissionDeniedError(
+      `pod.service_account: "${req.pod.serviceAccount}" is not the token's service account "${t.serviceAccount}"`,
+    );
+  }
+  if (t.nodeName && t.nodeName !== req.nodeId) {
+    throw new PermissionDeniedError(
+      `node_id: the token was issued for a pod on node ${t.nodeName}, not ${req.nodeId}`,
+    );
+  }
+}
+
+function checkPod(pod: PodFacts | undefined, t: ReviewedToken, req: CallerRequest): asserts pod is PodFacts {
+  const name = `${req.pod.namespace}/${req.pod.name}`;
+  if (!pod) throw new PermissionDeniedError(`pod: ${name} does not exist`);
+  if (pod.uid !== t.podUid) throw new PermissionDeniedError(`pod: ${name} was replaced (uid ${pod.uid})`);
+  if (pod.serviceAccount !== t.serviceAccount) {
+    throw new PermissionDeniedError(
+      `pod: ${name} runs as service account ${pod.serviceAccount}, not ${t.serviceAccount}`,
+    );
+  }
+  if (pod.nodeName !== req.nodeId) {
+    throw new PermissionDeniedError(
+      `node_id: pod ${name} runs on node "${pod.nodeName}", not on the calling node ${req.nodeId}`,
+    );
+  }
+  if (TERMINATED.has(pod.phase))
+    throw new PermissionDeniedError(`pod: ${name} has terminated (${pod.phase})`);
+}

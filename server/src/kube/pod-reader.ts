@@ -1,0 +1,33 @@
+/** Pod lookup adapter of the issuer's PodReader port (RBAC: get pods). */
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { InternalError, UnavailableError } from '../common/errors.js';
+import type { PodFacts, PodReader } from '../issuer/auth/caller-authorizer.js';
+import { describeKubeError, kubeStatusCode } from './kube-errors.js';
+
+export function podFacts(pod: V1Pod): PodFacts {
+  return {
+    name: pod.metadata?.name ?? '',
+    namespace: pod.metadata?.namespace ?? '',
+    uid: pod.metadata?.uid ?? '',
+    serviceAccount: pod.spec?.serviceAccountName || 'default',
+    nodeName: pod.spec?.nodeName ?? '',
+    phase: pod.status?.phase ?? '',
+    hostname: pod.spec?.hostname,
+    subdomain: pod.spec?.subdomain,
+    podIPs: (pod.status?.podIPs ?? []).map((p) => p.ip).filter((ip): ip is string => !!ip),
+  };
+}
+
+export function kubernetesPodReader(core: CoreV1Api): PodReader {
+  return async (namespace, name) => {
+    try {
+      return podFacts(await core.readNamespacedPod({ namespace, name }));
+    } catch (e) {
+      const code = kubeStatusCode(e);
+      if (code === 404) return undefined;
+      if (code === 401 || code === 403)
+        throw new InternalError(`the issuer may not get pods (RBAC): ${describeKubeError(e)}`);
+      throw new UnavailableError(`reading pod ${namespace}/${name} failed: ${describeKubeError(e)}`);
+    }
+  };
+}

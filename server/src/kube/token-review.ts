@@ -1,0 +1,67 @@
+/**
+ * TokenReview adapter of the issuer's TokenReviewer port: asks the API server whether a token is
+ * valid for the issuer's audience and reads the service account and bound-pod claims.
+ */
+import type { AuthenticationV1Api, V1TokenReviewStatus } from '@kubernetes/client-node';
+import { InternalError, UnauthenticatedError, UnavailableError } from '../common/errors.js';
+import type { ReviewedToken, TokenReviewer } from '../issuer/auth/caller-authorizer.js';
+import { describeKubeError, kubeStatusCode } from './kube-errors.js';
+
+/** `extra` keys the API server sets for pod-bound service-account tokens. */
+export const EXTRA = {
+  podName: 'authentication.kubernetes.io/pod-name',
+  podUid: 'authentication.kubernetes.io/pod-uid',
+  nodeName: 'authentication.kubernetes.io/node-name',
+} as const;
+
+const SA_USER = /^system:serviceaccount:([^:]+):([^:]+)$/;
+
+/** The claims of an accepted review; throws UnauthenticatedError for anything else. */
+export function claimsFromReview(status: V1TokenReviewStatus | undefined, audience: string): ReviewedToken {
+  if (!status?.authenticated) {
+    throw new UnauthenticatedError(`token: not valid for audience "${audience}"`);
+  }
+  if (!(status.audiences ?? []).includes(audience)) {
+    throw new UnauthenticatedError(`token: not issued for audience "${audience}"`);
+  }
+  const username = status.user?.username ?? '';
+  const m = SA_USER.exec(username);
+  if (!m) throw new UnauthenticatedError('token: not a service-account token');
+  const extra = status.user?.extra ?? {};
+  const one = (key: string): string | undefined => {
+    const v = extra[key];
+    return v?.length === 1 ? v[0] : undefined;
+  };
+  return {
+    username,
+    namespace: m[1] ?? '',
+    serviceAccount: m[2] ?? '',
+    podName: one(EXTRA.podName),
+    podUid: one(EXTRA.podUid),
+    nodeName: one(EXTRA.nodeName),
+  };
+}
+
+/** A TokenReviewer backed by the TokenReview API (RBAC: create tokenreviews). */
+export function kubernetesTokenReviewer(authn: AuthenticationV1Api, audience: string): TokenReviewer {
+  return async (token) => {
+    let status: V1TokenReviewStatus | undefined;
+    try {
+      const review = await authn.createTokenReview({
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenReview',
+          spec: { token, audiences: [audience] },
+        },
+      });
+      status = review.status;
+    } catch (e) {
+      const code = kubeStatusCode(e);
+      if (code === 401 || code === 403) {
+        throw new InternalError(`the issuer may not create TokenReviews (RBAC): ${describeKubeError(e)}`);
+      }
+      throw new UnavailableError(`TokenReview failed: ${describeKubeError(e)}`);
+    }
+    return claimsFromReview(status, audience);
+  };
+}
