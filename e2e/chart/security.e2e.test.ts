@@ -4,6 +4,8 @@
  * kubelet calls the driver, HostProcess on Windows, and that the Windows pipe addresses agree with
  * the driver's own endpoint parser.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type {
   KubernetesObject,
@@ -13,7 +15,8 @@ import type {
   V1PolicyRule,
 } from '@kubernetes/client-node';
 import { pipeBindAddress } from '@csi-cert-driver/platform-windows';
-import { HELM, find, render, toolsMissing } from './chart.js';
+import { HELM, find, parseManifests, render, toolsMissing } from './chart.js';
+import { REPO_ROOT } from '../support/repo.js';
 import { CERT_MANAGER, DEFAULTS, EVERYTHING, SPIFFE, VALUE_SETS, WINDOWS } from './value-sets.js';
 
 type Obj = KubernetesObject & Record<string, unknown>;
@@ -210,6 +213,21 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
     ]);
     expect(rules(objs, 'Role', '-issuer')).toEqual(['core/secrets[certs-csi-cert-driver-ca]: get,watch']);
     expect(objs.filter((o) => /Role/.test(o.kind ?? '') && o.metadata?.name?.endsWith('-node'))).toEqual([]);
+  });
+
+  it('RBAC: the issuer gets exactly the rules of the tested manifest deploy/rbac/issuer.yaml', async () => {
+    const tested = parseManifests(readFileSync(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'), 'utf8'));
+    const objs = await render(DEFAULTS.values);
+    const rulesOf = (o: KubernetesObject | undefined) => (o as unknown as { rules: V1PolicyRule[] }).rules;
+    expect(rulesOf(find(objs, 'ClusterRole', '-issuer'))).toEqual(
+      rulesOf(tested.find((o) => o.kind === 'ClusterRole')),
+    );
+    // The tested Role names its own CA Secret; the chart names the release's.
+    const testedRole = rulesOf(tested.find((o) => o.kind === 'Role')).map((r) => ({
+      ...r,
+      resourceNames: ['certs-csi-cert-driver-ca'],
+    }));
+    expect(rulesOf(find(objs, 'Role', '-issuer'))).toEqual(testedRole);
   });
 
   it('RBAC, CA mounted as files and auth none: the issuer has no API access at all', async () => {
