@@ -128,6 +128,7 @@ beforeAll(async () => {
       CA_SECRET_NAMESPACE: NS,
       KUBECONFIG: kubeconfig.path,
       ISSUER_ALLOWED_DNS_NAMES: '${SERVICE_ACCOUNT}.${POD_NAMESPACE}.svc.${CLUSTER_DOMAIN}',
+      CA_ROTATION_DELAY: '2s',
     },
   });
 });
@@ -310,6 +311,10 @@ describe('CA from a watched Secret', () => {
 
     const ca2 = await writeCa('ca2');
     await cluster.tlsSecret(NS, CA_SECRET, { crt: ca2.crt, key: ca2.key, ca: ca2.crt });
+    // Trust first (the bundle gains CA 2 while CA 1 still signs), then CA 2 signs after CA_ROTATION_DELAY.
+    await waitFor('CA 2 in the trust bundle', async () =>
+      (await issuer.client.caBundle()).includes(ca2.crt.trim()) ? true : undefined,
+    );
     const rotated = await waitFor(
       'a certificate from the rotated CA',
       async () => {
@@ -320,8 +325,9 @@ describe('CA from a watched Secret', () => {
       { timeoutMs: 30_000, intervalMs: 300 },
     );
     expect((await verifyChain(ca1File, join(tmp, 'rotated.crt'))).ok).toBe(false);
-    expect(rotated.caBundlePem.trim()).toBe(ca2.crt.trim());
-    expect((await issuer.client.caBundle()).trim()).toBe(ca2.crt.trim());
+    // CA 1 stays trusted while certificates it signed can still be valid.
+    expect(rotated.caBundlePem).toContain(ca2.crt.trim());
+    expect(rotated.caBundlePem).toContain(readFileSync(ca1File, 'utf8').trim());
     expect(issuer.proc.exitStatus).toBeUndefined();
 
     // A broken rotation (the key of another CA) is refused; the issuer keeps signing with CA 2.
