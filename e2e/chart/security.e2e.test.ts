@@ -157,11 +157,17 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
       NODE_ID: '<from fieldRef>',
       CERT_SERVICE_ADDR: 'certs-csi-cert-driver-issuer.csi-cert-driver.svc:50051',
       CERT_BASE_PATH: '/var/lib/csi-certs',
-      API_LISTEN_ADDR: '0.0.0.0:8080',
+      API_LISTEN_ADDR: '127.0.0.1:8080',
+      METRICS_LISTEN_ADDR: '0.0.0.0:9090',
     });
-    // Liveness through the livenessprobe sidecar (CSI Probe over the socket), readiness from /readyz.
+    // Liveness and readiness through the livenessprobe sidecar (CSI Probe over the socket).
     expect(driver.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'healthz' });
-    expect(driver.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'api' });
+    expect(driver.readinessProbe?.httpGet).toEqual({ path: '/healthz', port: 'healthz' });
+    // The dashboard/API stays on loopback: no container port, reached by port-forward only.
+    expect(driver.ports?.map((p) => `${p.name}:${p.containerPort}`)).toEqual([
+      'healthz:9808',
+      'metrics:9090',
+    ]);
     expect(driver.resources?.limits?.memory).toBeDefined();
   });
 
@@ -343,37 +349,41 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
     expect(liveness.args).toContain(`--csi-address=unix://${registered}`);
   });
 
-  it('everything: NetworkPolicies admit the node drivers to the issuer and only monitoring to the node API', async () => {
+  it('everything: NetworkPolicies admit the node drivers to the issuer and only monitoring to /metrics', async () => {
     const objs = await render(EVERYTHING.values);
     const issuer = find<{ spec: { ingress: { from: unknown[]; ports: unknown[] }[] } }>(
       objs,
       'NetworkPolicy',
       '-issuer',
     );
-    expect(issuer.spec.ingress).toEqual([
-      {
-        ports: [{ port: 'grpc', protocol: 'TCP' }],
-        from: [
-          {
-            podSelector: {
-              matchLabels: {
-                'app.kubernetes.io/name': 'csi-cert-driver',
-                'app.kubernetes.io/instance': 'certs',
-                'app.kubernetes.io/component': 'node',
-              },
+    expect(issuer.spec.ingress[0]).toEqual({
+      ports: [{ port: 'grpc', protocol: 'TCP' }],
+      from: [
+        {
+          podSelector: {
+            matchLabels: {
+              'app.kubernetes.io/name': 'csi-cert-driver',
+              'app.kubernetes.io/instance': 'certs',
+              'app.kubernetes.io/component': 'node',
             },
           },
-          { ipBlock: { cidr: '10.240.0.0/16' } },
-        ],
-      },
-    ]);
-    const node = find<{ spec: { ingress: { from?: unknown[]; ports: { port: string }[] }[] } }>(
-      objs,
-      'NetworkPolicy',
-      '-node',
-    );
-    expect(node.spec.ingress.find((r) => r.ports.some((p) => p.port === 'api'))?.from).toEqual([
+        },
+        { ipBlock: { cidr: '10.240.0.0/16' } },
+      ],
+    });
+    type Policy = { spec: { ingress: { from?: unknown[]; ports: { port: string }[] }[] } };
+    const monitoring = [
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
-    ]);
+    ];
+    for (const suffix of ['-issuer', '-node']) {
+      const policy = find<Policy>(objs, 'NetworkPolicy', suffix);
+      expect(policy.spec.ingress.find((r) => r.ports.some((p) => p.port === 'metrics'))?.from).toEqual(
+        monitoring,
+      );
+    }
+    // Probe ports stay open to kubelet; nothing else is admitted to the node pods.
+    expect(
+      find<Policy>(objs, 'NetworkPolicy', '-node').spec.ingress.map((r) => r.ports.map((p) => p.port)),
+    ).toEqual([['healthz', 'registrar'], ['metrics']]);
   });
 });

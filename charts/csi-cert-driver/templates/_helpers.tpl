@@ -115,20 +115,6 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- end -}}
 {{- end -}}
 
-{{/* Settings both node DaemonSets pass for the issuance modes. */}}
-{{- define "csi-cert-driver.nodeModeEnv" -}}
-{{- if .Values.spiffe.enabled }}
-- name: SPIFFE_TRUST_DOMAIN
-  value: {{ .Values.spiffe.trustDomain | quote }}
-- name: SPIFFE_CERTIFICATE_DURATION
-  value: {{ .Values.spiffe.certificateDuration | quote }}
-{{- end }}
-{{- if .Values.certManager.enabled }}
-- name: CERT_MANAGER_REQUEST_IDENTITY
-  value: {{ .Values.certManager.requestIdentity | quote }}
-{{- end }}
-{{- end -}}
-
 {{/* Fails rendering on combinations the schema cannot express. */}}
 {{- define "csi-cert-driver.validate" -}}
 {{- if and .Values.approver.enabled (not .Values.certManager.enabled) -}}
