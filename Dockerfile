@@ -33,8 +33,8 @@ LABEL org.opencontainers.image.title="csi-cert-driver" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
 WORKDIR /app
-# mount and mountpoint (util-linux, in the base image) are used by the node role's fallback mounter
-# and by the chart's state-tmpfs init container.
+# mount (util-linux) and stat (coreutils), both in the base image, are used by the node role's
+# fallback mounter and by the chart's state-tmpfs init container.
 COPY --from=deps /app/node_modules node_modules
 COPY --from=build /src/dist dist
 COPY proto proto

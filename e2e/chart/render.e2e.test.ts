@@ -103,6 +103,11 @@ describe.skipIf(helmMissing)('helm lint and helm template', () => {
       set: 'windows.kubeletRootDir=/var/lib/kubelet',
       want: '/windows/kubeletRootDir',
     },
+    {
+      name: 'a tmpfs size tmpfs cannot spell',
+      set: 'node.stateTmpfs.size=64M',
+      want: '/node/stateTmpfs/size',
+    },
     { name: 'a bad duration', set: 'issuer.maxDuration=30days', want: '/issuer/maxDuration' },
     {
       name: 'a short token lifetime',
