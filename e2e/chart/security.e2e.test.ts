@@ -144,6 +144,7 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
         capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
       });
     }
     const registrar = spec.containers.find((c) => c.name === 'node-driver-registrar')!;
