@@ -23,7 +23,7 @@ import {
   verifyChain,
   type Sans,
 } from '../../support/openssl.js';
-import type { FileNames, Want } from '../rpc-table.js';
+import type { FileNames, Want } from '../publish-table.js';
 import type { WinVolume } from './layout.js';
 
 /** The issuer back-dates notBefore by this much (clock skew allowance). */
