@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
-  matchesFilter,
+  compileFilter,
   sortVolumes,
   summarizeVolumes,
   type ClusterView,
@@ -90,14 +90,10 @@ export function App() {
     () => ({ namespaces: view.namespace ? [view.namespace] : [], states: view.states, text: view.text }),
     [view.namespace, view.states, view.text],
   );
-  const scoped = useMemo(() => all.filter((v) => matchesFilter(v, filter, true)), [all, filter]);
+  const scoped = useMemo(() => all.filter(compileFilter(filter, true)), [all, filter]);
   const summary = useMemo(() => summarizeVolumes(scoped), [scoped]);
   const rows = useMemo(
-    () =>
-      sortVolumes(
-        scoped.filter((v) => matchesFilter(v, filter)),
-        view.sort,
-      ),
+    () => sortVolumes(scoped.filter(compileFilter(filter)), view.sort),
     [scoped, filter, view.sort],
   );
   const timelineVolumes = useMemo(() => {

@@ -6,6 +6,7 @@ import type { VolumeState } from '../volumes/volume-state.js';
 import {
   publishFailureDetails,
   publishFailureSummary,
+  summaryWithExpiry,
   toDetails,
   toSummary,
   type PublishFailure,
@@ -38,7 +39,12 @@ export interface VolumeIndexDeps {
  */
 export class VolumeIndex {
   private readonly states = new Map<string, VolumeState>();
-  private readonly failures = new Map<string, { f: PublishFailure; since: string }>();
+  /** Each volume's list row, reused until its state changes, its busy flag flips or `until` passes. */
+  private readonly rows = new Map<string, { summary: VolumeSummary; busy: boolean; until: number }>();
+  private readonly failures = new Map<string, { f: PublishFailure; since: string; summary: VolumeSummary }>();
+  /** Bumped whenever any row object changes; lets callers cache sorted orders and counts. */
+  private version = 0;
+  private snap: { version: number; rows: VolumeSummary[] } | undefined;
   private readonly subscribers = new Set<(e: VolumeEvent) => void>();
   private unsubscribe: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -85,12 +91,30 @@ export class VolumeIndex {
 
   /** Every volume of this node as list rows, states computed for `now`. */
   summaries(now = Date.now()): VolumeSummary[] {
-    const out: VolumeSummary[] = [];
-    for (const s of this.states.values()) out.push(toSummary(s, now, this.d.isBusy(s.volumeId)));
-    for (const [id, { f, since }] of this.failures) {
-      if (!this.states.has(id)) out.push(publishFailureSummary(f, this.d.nodeId, since));
+    return this.snapshot(now).rows;
+  }
+
+  /**
+   * The list rows and a version that changes whenever any row does. Rows are immutable objects
+   * reused until their volume changes, their busy flag flips or their state can change with time;
+   * with nothing changed the same array comes back, so callers can cache what they derive from it.
+   */
+  snapshot(now = Date.now()): { version: number; rows: VolumeSummary[] } {
+    for (const s of this.states.values()) {
+      const busy = this.d.isBusy(s.volumeId);
+      const row = this.rows.get(s.volumeId);
+      if (!row || row.busy !== busy || now >= row.until) {
+        this.rows.set(s.volumeId, { ...summaryWithExpiry(s, now, busy), busy });
+        this.version++;
+      }
     }
-    return out;
+    if (this.snap?.version !== this.version) {
+      const rows: VolumeSummary[] = [];
+      for (const id of this.states.keys()) rows.push(this.rows.get(id)!.summary);
+      for (const [id, { summary }] of this.failures) if (!this.states.has(id)) rows.push(summary);
+      this.snap = { version: this.version, rows };
+    }
+    return this.snap;
   }
 
   /** Details of one volume from the store and its certificate file, or undefined when unknown. */
@@ -99,7 +123,9 @@ export class VolumeIndex {
     if (!s) {
       if (this.states.has(volumeId)) this.apply(volumeId, undefined);
       const failure = this.failures.get(volumeId);
-      return failure ? publishFailureDetails(failure.f, this.d.nodeId, failure.since) : undefined;
+      return failure && !this.states.has(volumeId)
+        ? publishFailureDetails(failure.f, this.d.nodeId, failure.since)
+        : undefined;
     }
     return toDetails(s, now, this.d.isBusy(volumeId), await this.certificateOf(s));
   }
@@ -118,6 +144,8 @@ export class VolumeIndex {
   }
 
   private apply(volumeId: string, s: VolumeState | undefined): void {
+    this.rows.delete(volumeId);
+    this.version++;
     if (s) this.states.set(volumeId, s);
     else if (!this.states.delete(volumeId)) return;
     if (s) this.failures.delete(volumeId);
@@ -159,21 +187,23 @@ export class VolumeIndex {
     if (!this.d.publishFailures) return;
     const now = new Date().toISOString();
     const current = new Map(this.d.publishFailures().map((f) => [f.volumeId, f]));
+    const set = (id: string, f: PublishFailure, since: string) => {
+      const summary = publishFailureSummary(f, this.d.nodeId, since);
+      this.failures.set(id, { f, since, summary });
+      this.version++;
+      if (!this.states.has(id)) this.emit({ type: 'upsert', volume: summary });
+    };
     for (const [id, { f, since }] of this.failures) {
       const next = current.get(id);
       if (!next) {
         this.failures.delete(id);
+        this.version++;
         if (!this.states.has(id)) this.emit({ type: 'delete', volumeId: id, nodeId: this.d.nodeId });
       } else if (next.error !== f.error) {
-        this.failures.set(id, { f: next, since });
-        this.emit({ type: 'upsert', volume: publishFailureSummary(next, this.d.nodeId, since) });
+        set(id, next, since);
       }
     }
-    for (const [id, f] of current) {
-      if (this.failures.has(id) || this.states.has(id)) continue;
-      this.failures.set(id, { f, since: now });
-      this.emit({ type: 'upsert', volume: publishFailureSummary(f, this.d.nodeId, now) });
-    }
+    for (const [id, f] of current) if (!this.failures.has(id) && !this.states.has(id)) set(id, f, now);
   }
 }
 

@@ -36,29 +36,35 @@ export function redactAttributes(attributes: Record<string, string>): Record<str
 /**
  * The state an operator sees, most urgent first: failed (expired, no certificate, or renewals
  * failing), renewing (first issue, renewal running or due), expiring soon (inside the renewal
- * window with auto-renew off), healthy.
+ * window with auto-renew off), healthy. `until` is the first instant at which the answer can change
+ * with nothing but time passing (Infinity: only a new state changes it).
  */
 export function deriveState(
   s: VolumeState,
   now: number,
   busy: boolean,
-): { state: VolumeStateName; reason: string } {
-  if (s.phase === 'publishing') return { state: 'renewing', reason: 'issuing the first certificate' };
+): { state: VolumeStateName; reason: string; until: number } {
+  if (s.phase === 'publishing') {
+    return { state: 'renewing', reason: 'issuing the first certificate', until: Infinity };
+  }
   const cert = s.certificate;
-  if (!cert) return { state: 'failed', reason: 'published without a certificate' };
+  if (!cert) return { state: 'failed', reason: 'published without a certificate', until: Infinity };
   const notAfter = Date.parse(cert.notAfter);
-  if (notAfter <= now) return { state: 'failed', reason: `certificate expired at ${cert.notAfter}` };
+  if (notAfter <= now) {
+    return { state: 'failed', reason: `certificate expired at ${cert.notAfter}`, until: Infinity };
+  }
+  const until = notAfter;
   if (s.failures > 0) {
     return {
+      until,
       state: 'failed',
       reason: `${s.failures} renewal attempt${s.failures === 1 ? '' : 's'} failed (${s.lastError ?? 'unknown error'}); current certificate valid until ${cert.notAfter}`,
     };
   }
-  if (busy) return { state: 'renewing', reason: 'renewal in progress' };
+  if (busy) return { state: 'renewing', reason: 'renewal in progress', until };
   const auto = !s.spec.disableAutoRenew;
-  if (auto && s.nextRenewalAt && Date.parse(s.nextRenewalAt) <= now) {
-    return { state: 'renewing', reason: `renewal due since ${s.nextRenewalAt}` };
-  }
+  const renewAt = auto && s.nextRenewalAt ? Date.parse(s.nextRenewalAt) : Infinity;
+  if (renewAt <= now) return { state: 'renewing', reason: `renewal due since ${s.nextRenewalAt}`, until };
   const notBefore = Date.parse(cert.notBefore);
   const window =
     s.spec.renewBeforeSeconds !== undefined
@@ -66,6 +72,7 @@ export function deriveState(
       : (notAfter - notBefore) * DEFAULT_RENEW_FRACTION;
   if (notAfter - now <= window) {
     return {
+      until,
       state: 'expiring',
       reason: auto
         ? `inside its renewal window; expires at ${cert.notAfter}`
@@ -73,6 +80,7 @@ export function deriveState(
     };
   }
   return {
+    until: Math.min(renewAt, notAfter - window),
     state: 'healthy',
     reason:
       auto && s.nextRenewalAt
@@ -98,7 +106,16 @@ function filesOf(s: VolumeState): VolumeSummary['files'] {
 
 /** One list row for a persisted volume. */
 export function toSummary(s: VolumeState, now: number, busy: boolean): VolumeSummary {
-  const { state, reason } = deriveState(s, now, busy);
+  return summaryWithExpiry(s, now, busy).summary;
+}
+
+/** One list row and the instant it goes stale by time alone (see deriveState). */
+export function summaryWithExpiry(
+  s: VolumeState,
+  now: number,
+  busy: boolean,
+): { summary: VolumeSummary; until: number } {
+  const { state, reason, until } = deriveState(s, now, busy);
   let renewals = 0;
   let lastRenewalAt: string | undefined;
   for (const e of s.history) {
@@ -108,7 +125,7 @@ export function toSummary(s: VolumeState, now: number, busy: boolean): VolumeSum
     }
   }
   const c = s.certificate;
-  return {
+  const summary: VolumeSummary = {
     volumeId: s.volumeId,
     nodeId: s.nodeId,
     pod: {
@@ -141,6 +158,7 @@ export function toSummary(s: VolumeState, now: number, busy: boolean): VolumeSum
     ...(lastRenewalAt ? { lastRenewalAt } : {}),
     createdAt: s.createdAt,
   };
+  return { summary, until };
 }
 
 /** A list row for a volume whose publish keeps failing (no state on the node). */

@@ -29,32 +29,57 @@ export function emptyCounts(): StateCounts {
   return { failed: 0, expiring: 0, renewing: 0, healthy: 0 };
 }
 
-function has<T>(list: readonly T[] | undefined, v: T): boolean {
-  return !list || list.length === 0 || list.includes(v);
+/**
+ * The filter as a predicate, its text lower-cased once; `ignoreState` skips the state test (for
+ * counts by state). Use it for many rows; `matchesFilter` is the one-row form.
+ */
+export function compileFilter(f: VolumeFilter, ignoreState = false): (v: VolumeSummary) => boolean {
+  const ns = f.namespaces?.length ? new Set(f.namespaces) : undefined;
+  const nodes = f.nodes?.length ? new Set(f.nodes) : undefined;
+  const states = !ignoreState && f.states?.length ? new Set<VolumeStateName>(f.states) : undefined;
+  const text = f.text?.trim().toLowerCase() || undefined;
+  return (v) =>
+    (!ns || ns.has(v.pod.namespace)) &&
+    (!nodes || nodes.has(v.nodeId)) &&
+    (!states || states.has(v.state)) &&
+    (!text || keysOf(v).text.includes(text));
 }
 
 /** True when `v` passes the filter; `ignoreState` skips the state test (for counts by state). */
 export function matchesFilter(v: VolumeSummary, f: VolumeFilter, ignoreState = false): boolean {
-  if (!has(f.namespaces, v.pod.namespace) || !has(f.nodes, v.nodeId)) return false;
-  if (!ignoreState && !has(f.states, v.state)) return false;
-  const text = f.text?.trim().toLowerCase();
-  if (text) {
-    const hay = `${v.pod.namespace}/${v.pod.name} ${v.volumeId} ${v.certificate?.serialHex ?? ''}`;
-    if (!hay.toLowerCase().includes(text)) return false;
-  }
-  return true;
+  return compileFilter(f, ignoreState)(v);
 }
 
 const stateRank = Object.fromEntries(VOLUME_STATES.map((s, i) => [s, i])) as Record<VolumeStateName, number>;
 
-function nameOf(v: VolumeSummary): string {
-  return `${v.pod.namespace}/${v.pod.name}/${v.volumeId}`;
+interface Keys {
+  name: string;
+  /** Expiry in ms; volumes without a certificate sort first (most urgent). */
+  exp: number;
+  text: string;
 }
 
-/** Expiry in ms; volumes without a certificate sort first (most urgent). */
-function expiryOf(v: VolumeSummary): number {
-  return v.certificate ? Date.parse(v.certificate.notAfter) : -Infinity;
+/**
+ * Sort and search keys per summary object. Summaries are immutable and reused (the server caches
+ * rows, the dashboard keeps them until an event replaces one), so keys are computed once per row
+ * rather than once per comparison.
+ */
+const keyCache = new WeakMap<VolumeSummary, Keys>();
+
+function keysOf(v: VolumeSummary): Keys {
+  let k = keyCache.get(v);
+  if (!k) {
+    k = {
+      name: `${v.pod.namespace}/${v.pod.name}/${v.volumeId}`,
+      exp: v.certificate ? Date.parse(v.certificate.notAfter) : -Infinity,
+      text: `${v.pod.namespace}/${v.pod.name} ${v.volumeId} ${v.certificate?.serialHex ?? ''}`.toLowerCase(),
+    };
+    keyCache.set(v, k);
+  }
+  return k;
 }
+
+const expiryOf = (v: VolumeSummary): number => keysOf(v).exp;
 
 /**
  * A sorted copy. `expiry` = soonest first, `name` = namespace/name, `state` = most urgent first then
@@ -63,7 +88,10 @@ function expiryOf(v: VolumeSummary): number {
 export function sortVolumes(volumes: readonly VolumeSummary[], sort: SortKey): VolumeSummary[] {
   const desc = sort.startsWith('-');
   const key = desc ? sort.slice(1) : sort;
-  const rows = volumes.map((v) => ({ v, name: nameOf(v), exp: expiryOf(v), rank: stateRank[v.state] }));
+  const rows = volumes.map((v) => {
+    const k = keysOf(v);
+    return { v, name: k.name, exp: k.exp, rank: stateRank[v.state] };
+  });
   const byName = (a: (typeof rows)[number], b: (typeof rows)[number]) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
   rows.sort((a, b) => {
