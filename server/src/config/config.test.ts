@@ -71,3 +71,16 @@ describe('issuer config', () => {
     expect(() => loadIssuerConfig(['--listen-addr=1.2.3.4:99999'], issuerBase)).toThrowError(/^LISTEN_ADDR/);
   });
 });
+
+describe('issuer LISTEN_ADDR', () => {
+  it.each([
+    { v: 'unix:///run/csi/issuer.sock', want: 'unix:///run/csi/issuer.sock' },
+    { v: ':50051', want: '0.0.0.0:50051' },
+    { v: '[::1]:7000', want: '[::1]:7000' },
+  ])('accepts $v', ({ v, want }) => {
+    expect(loadIssuerConfig([`--listen-addr=${v}`], issuerBase).listenAddr).toBe(want);
+  });
+  it.each(['unix:relative.sock', 'unix://host/x', 'nohost'])('rejects %s naming LISTEN_ADDR', (v) => {
+    expect(() => loadIssuerConfig([`--listen-addr=${v}`], issuerBase)).toThrowError(/^LISTEN_ADDR: /);
+  });
+});

@@ -345,7 +345,7 @@ export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): Issuer
   );
   const base: IssuerSettings = {
     ...common(s),
-    listenAddr: p.listenAddress('LISTEN_ADDR', get(s, 'LISTEN_ADDR', '0.0.0.0:50051')).address,
+    listenAddr: p.grpcListenAddress('LISTEN_ADDR', get(s, 'LISTEN_ADDR', '0.0.0.0:50051')),
     ...issuerCaSource(s),
     kubeconfig: s.has('KUBECONFIG') ? p.nonEmpty('KUBECONFIG', get(s, 'KUBECONFIG', ''), 4096) : undefined,
     maxDurationSeconds: p.durationSeconds('MAX_DURATION', get(s, 'MAX_DURATION', '720h')),

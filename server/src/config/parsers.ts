@@ -29,6 +29,16 @@ export function listenAddress(name: string, v: string): { host: string; port: nu
   return { host, port, address: m[1] ? `[${host}]:${port}` : `${host}:${port}` };
 }
 
+/** A gRPC listen address: `host:port` (see listenAddress) or a unix socket `unix:///abs/path.sock`. */
+export function grpcListenAddress(name: string, v: string): string {
+  if (v.startsWith('unix:')) {
+    if (!/^unix:\/\/\/[^\0]+$/.test(v))
+      throw new ConfigError(name, `unix sockets look like unix:///abs/path.sock, got '${v}'`);
+    return v;
+  }
+  return listenAddress(name, v).address;
+}
+
 /**
  * A gRPC target for the issuer. Accepts `http://host:port` (the primary spec's spelling), `host:port`,
  * `dns:///host:port` and `unix:///abs/path` (`unix:` forms are passed through).

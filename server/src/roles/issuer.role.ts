@@ -1,3 +1,5 @@
+import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { INestMicroservice } from '@nestjs/common';
 import type { IssuerConfig } from '../config/config.js';
 import type { Logger } from '../common/logger.js';
@@ -56,7 +58,7 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
       'ISSUER_AUTH=none: callers are not authenticated; any client that reaches the issuer can obtain certificates',
     );
   }
-  const url = cfg.listenAddr.startsWith('unix:') ? cfg.listenAddr : cfg.listenAddr;
+  const url = await prepareListenAddress(cfg.listenAddr);
   const app = await startGrpcServer({
     url,
     protos: ['issuer.proto'],
@@ -101,4 +103,18 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
       await app.close();
     },
   };
+}
+
+/**
+ * A unix socket address gets its directory created and a stale socket (left by a killed issuer)
+ * removed; a regular file at that path is refused. TCP addresses are returned as they are.
+ */
+async function prepareListenAddress(addr: string): Promise<string> {
+  if (!addr.startsWith('unix://')) return addr;
+  const path = addr.slice('unix://'.length);
+  await mkdir(dirname(path), { recursive: true, mode: 0o750 });
+  const st = await lstat(path).catch(() => undefined);
+  if (st?.isSocket()) await unlink(path);
+  else if (st) throw new Error(`LISTEN_ADDR: ${path} exists and is not a socket; refusing to replace it`);
+  return addr;
 }
