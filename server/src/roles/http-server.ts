@@ -131,7 +131,12 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   app.useGlobalFilters(new ApiErrorFilter(o.logger));
 
   const { host, port } = splitHostPort(o.listenAddr);
-  await app.listen(port, host);
+  try {
+    await app.listen(port, host);
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    throw new Error(`API_LISTEN_ADDR ${o.listenAddr}: cannot listen (${(e as Error).message})`);
+  }
   const addr = app.getHttpServer().address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${shown}:${addr.port}`;

@@ -1,0 +1,32 @@
+import { createServer } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../common/logger.js';
+import type { ApiContext } from '../api/index.js';
+import { splitHostPort, startHttpServer } from './http-server.js';
+
+describe('http server', () => {
+  it.each([
+    ['127.0.0.1:8080', { host: '127.0.0.1', port: 8080 }],
+    ['[::1]:0', { host: '::1', port: 0 }],
+    ['0.0.0.0:80', { host: '0.0.0.0', port: 80 }],
+  ])('splits %s', (addr, want) => expect(splitHostPort(addr)).toEqual(want));
+
+  it('names API_LISTEN_ADDR when the port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const { port } = taken.address() as { port: number };
+    try {
+      await expect(
+        startHttpServer({
+          listenAddr: `127.0.0.1:${port}`,
+          corsOrigins: [],
+          context: {} as ApiContext,
+          logger: createLogger({ level: 'fatal', role: 'node', destination: new PassThrough().resume() }),
+        }),
+      ).rejects.toThrow(`API_LISTEN_ADDR 127.0.0.1:${port}: cannot listen`);
+    } finally {
+      taken.close();
+    }
+  });
+});
