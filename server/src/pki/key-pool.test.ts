@@ -80,6 +80,15 @@ describe('KeyPool', () => {
     expect(pool.stats()).toEqual([]);
   });
 
+  it('does not learn a pool of RSA keys above 4096 bits unless configured', async () => {
+    const taken: boolean[] = [];
+    pool = new KeyPool({ size: 2, workers: 1, shapes: [], onTake: (_s, hit) => taken.push(hit) });
+    const k = await pool.get(spec('RSA', 4104));
+    expect(k.privateKey.asymmetricKeyDetails?.modulusLength).toBe(4104);
+    expect(pool.stats()).toEqual([]);
+    expect(taken).toEqual([false]);
+  }, 120_000);
+
   it('keeps at most maxShapes pools, dropping the least recently used', async () => {
     pool = new KeyPool({ size: 1, workers: 1, shapes: [], maxShapes: 2 });
     await pool.get(spec('ECDSA', 256));

@@ -21,7 +21,10 @@ import { KEY_POOL_WORKER_SOURCE, type KeyJob } from './key-pool.worker.js';
 export interface KeyPoolOptions {
   /** Keys kept ready per shape; 0 keeps none (every key is generated on demand, still off the event loop). */
   size: number;
-  /** Shapes warmed at start. Other shapes get a pool when first asked for (at most `maxShapes` in all). */
+  /**
+   * Shapes warmed at start. Other shapes get a pool when first asked for (at most `maxShapes` in all),
+   * except RSA above 4096 bits, which is generated on demand unless listed here.
+   */
   shapes: readonly KeyShape[];
   /** Worker threads generating keys. */
   workers: number;
@@ -51,6 +54,8 @@ interface ShapePool {
 }
 
 const DEFAULT_MAX_SHAPES = 8;
+/** Larger RSA keys take seconds each: a pool of them is kept only when configured, never learned. */
+const MAX_LEARNED_RSA_BITS = 4096;
 const REFILL_RETRY_MS = 1000;
 
 /** "RSA-2048", "ECDSA-256", "Ed25519-0": the pool's key for a shape (also KEY_POOL_SHAPES' syntax). */
@@ -96,6 +101,10 @@ export class KeyPool {
     const shape = { algorithm: spec.algorithm, size: spec.algorithm === 'Ed25519' ? 0 : spec.size };
     const job = jobOf(shape);
     if (this.closed) throw new Error('key pool is closed');
+    if (!this.pools.has(shapeKey(shape)) && shape.algorithm === 'RSA' && shape.size > MAX_LEARNED_RSA_BITS) {
+      this.o.onTake?.(shape, false);
+      return this.workers.run(job, 'demand');
+    }
     const pool = this.poolFor(shape);
     pool.lastUsed = Date.now();
     const key = pool.keys.shift();

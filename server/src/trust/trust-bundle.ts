@@ -44,6 +44,7 @@ export class TrustBundle {
   private readonly listeners = new Set<TrustListener>();
   private timer: NodeJS.Timeout | undefined;
   private inflight: Promise<boolean> | undefined;
+  private stopped = false;
 
   constructor(
     readonly source: TrustSource,
@@ -69,11 +70,13 @@ export class TrustBundle {
   /** Refreshes now and then every `intervalMs`. Never rejects. */
   async start(intervalMs: number): Promise<void> {
     await this.refresh();
+    if (this.stopped) return;
     this.timer = setInterval(() => void this.refresh(), intervalMs);
     this.timer.unref();
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
