@@ -294,7 +294,10 @@ function report(api: Awaited<ReturnType<typeof measureApi>>, runs: TtiRun[], chr
   const worstP50 = Math.max(...api.rows.map((r) => r.latency.p50));
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   const lines = [
-    `API and dashboard with ${VOLUMES} volumes on one node (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${cpu}, Node ${process.version}, Chromium ${chromiumVersion}${quick ? ', --quick' : ''})`,
+    `API and dashboard with ${VOLUMES} volumes on one node (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${cpu}, Node ${process.version}, Chromium ${chromiumVersion}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}${quick ? ', --quick' : ''})`,
     '',
     table(
       ['request', 'bytes', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', `p50 ≤ ${TARGET.apiP50Ms} ms`],
