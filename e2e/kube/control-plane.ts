@@ -52,7 +52,7 @@ export interface ControlPlane {
 }
 
 export interface ControlPlaneOptions {
-  /** Names the log folder test-results/e2e/<name>. */
+  /** Names the log folder test-results/e2e/<name>, emptied at start (the suite logs its other processes there too). */
   name: string;
   /** How long to wait for /readyz; default 100 s (a cold start on 2 busy cores). */
   readyTimeoutMs?: number;
@@ -169,7 +169,9 @@ function lastCertificate(pem: string): string {
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const missing = controlPlaneMissing();
   if (missing) throw new Error(missing);
+  // A fresh log folder per run: suites read their processes' logs and must not see an earlier run's.
   const logDir = join(REPO_ROOT, 'test-results', 'e2e', opts.name);
+  rmSync(logDir, { recursive: true, force: true });
   mkdirSync(logDir, { recursive: true });
   const dir = mkdtempSync('/tmp/kcp-');
   const etcdLog = join(logDir, 'etcd.log');
@@ -211,6 +213,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         `--etcd-servers=http://127.0.0.1:${etcdClient}`,
         '--bind-address=127.0.0.1',
         '--advertise-address=127.0.0.1',
+        // No controller runs to keep the kubernetes Service's endpoints, and they may not be loopback.
+        '--endpoint-reconciler-type=none',
         `--secure-port=${securePort}`,
         `--cert-dir=${certDir}`,
         '--authorization-mode=Node,RBAC',

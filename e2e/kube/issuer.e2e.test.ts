@@ -248,13 +248,13 @@ describe('SignCertificate with ISSUER_AUTH=kubernetes', () => {
   it('writes one audit line per denial, with the pod, node and reason, and never a token', () => {
     const denials = issuer.proc.logLines().filter((l) => l.msg === 'issuance denied');
     expect(denials.length).toBe(cases.filter((c) => c.want !== 'OK').length);
-    const wrongNode = denials.find((l) => String(l.reason).includes('not on the calling node'));
+    const wrongNode = denials.find((l) => l.pod === 'apps/web-1' && l.node === 'node-b');
     expect(wrongNode).toMatchObject({
       audit: 'issuance',
       decision: 'denied',
-      pod: 'apps/web-1',
-      node: 'node-b',
+      caller: 'system:serviceaccount:apps:web',
     });
+    expect(String(wrongNode?.reason)).toMatch(/node_id: .*node-a.*node-b/);
     const log = issuer.proc.logText();
     for (const token of Object.values(tokens)) expect(log).not.toContain(token);
   });

@@ -1,0 +1,170 @@
+/**
+ * A volume publish end to end with Kubernetes identity: kubelet (played by the CSI client) hands the
+ * node driver a pod-bound token for the issuer's audience in the volume context, the node sends it
+ * with the CSR, and the issuer (ISSUER_AUTH=kubernetes, CA from a Secret, least-privilege RBAC)
+ * verifies it with TokenReview against a real kube-apiserver before it signs. A node that publishes
+ * for a pod scheduled elsewhere gets the issuer's denial back.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DriverProcess } from '../support/driver-process.js';
+import { unmountAllUnder } from '../support/host.js';
+import { makeCa, opensslOk, verifyChain } from '../support/openssl.js';
+import { CsiClient, kubeletPublishRequest } from '../support/product.js';
+import { REPO_ROOT } from '../support/repo.js';
+import { waitFor } from '../support/wait.js';
+import { TestCluster } from './cluster.js';
+import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
+
+const SUITE = 'kube-node-publish';
+const AUDIENCE = 'csi.k8s.cert-driver';
+const NS = 'csi-cert-driver';
+const APPS = 'apps';
+const TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
+
+let cp: ControlPlane;
+let cluster: TestCluster;
+let issuer: IssuerProcess;
+let node: DriverProcess | undefined;
+let csi: CsiClient | undefined;
+let tmp: string;
+let caFile: string;
+const pods: Record<string, V1Pod> = {};
+
+beforeAll(async () => {
+  tmp = mkdtempSync('/tmp/kube-np-');
+  cp = await startControlPlane({ name: SUITE });
+  cluster = new TestCluster(cp);
+  await cluster.namespace(NS);
+  await cluster.namespace(APPS);
+  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'));
+  caFile = join(tmp, 'ca.crt');
+  await makeCa(caFile, join(tmp, 'ca.key'));
+  await cluster.tlsSecret(NS, 'csi-ca-secret', {
+    crt: readFileSync(caFile, 'utf8'),
+    key: readFileSync(join(tmp, 'ca.key'), 'utf8'),
+  });
+  for (const n of ['node-a', 'node-b']) await cluster.node(n);
+  await cluster.serviceAccount(APPS, 'web');
+  pods.here = await cluster.pod({
+    namespace: APPS,
+    name: 'web-1',
+    serviceAccount: 'web',
+    nodeName: 'node-a',
+  });
+  pods.elsewhere = await cluster.pod({
+    namespace: APPS,
+    name: 'web-2',
+    serviceAccount: 'web',
+    nodeName: 'node-b',
+  });
+
+  const token = await cluster.serviceAccountToken(NS, 'csi-cert-driver-issuer');
+  issuer = await startIssuerProcess({
+    suite: SUITE,
+    name: 'issuer',
+    cwd: tmp,
+    settings: {
+      ISSUER_AUTH: 'kubernetes',
+      CA_SECRET_NAME: 'csi-ca-secret',
+      CA_SECRET_NAMESPACE: NS,
+      KUBECONFIG: cp.kubeconfigFor('issuer', token).path,
+    },
+  });
+
+  const endpoint = join(tmp, 'csi.sock');
+  node = new DriverProcess({
+    role: 'node',
+    cwd: tmp,
+    logFile: join(REPO_ROOT, 'test-results', 'e2e', SUITE, 'node.log'),
+    settings: {
+      LOG_LEVEL: 'debug',
+      CSI_ENDPOINT: `unix://${endpoint}`,
+      NODE_ID: 'node-a',
+      CERT_SERVICE_ADDR: issuer.addr,
+      CERT_BASE_PATH: join(tmp, 'base'),
+      ISSUER_TIMEOUT: '20s',
+      API_LISTEN_ADDR: 'off',
+    },
+  });
+  const proc = node;
+  await waitFor(
+    'the node to answer Probe',
+    async () => {
+      if (proc.exitStatus) throw new Error(`node exited ${JSON.stringify(proc.exitStatus)}:\n${proc.tail()}`);
+      const probe = new CsiClient(`unix://${endpoint}`, 1000);
+      try {
+        const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
+        return res.ready?.value === true ? true : undefined;
+      } finally {
+        probe.close();
+      }
+    },
+    { timeoutMs: 30_000 },
+  );
+  csi = new CsiClient(`unix://${endpoint}`, 60_000);
+});
+
+afterAll(async () => {
+  csi?.close();
+  await node?.kill('SIGKILL');
+  await issuer?.stop();
+  await cp?.stop();
+  if (tmp) {
+    await unmountAllUnder(tmp);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+/** Publishes a `tls` volume for `pod` as kubelet would, with kubelet's token map for `audience`. */
+async function publish(pod: V1Pod, token: string) {
+  const uid = pod.metadata!.uid!;
+  const parent = join(tmp, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 'tls');
+  mkdirSync(parent, { recursive: true });
+  const targetPath = join(parent, 'mount');
+  const expirationTimestamp = new Date(Date.now() + 600_000).toISOString();
+  const req = kubeletPublishRequest({
+    volumeId: `csi-${randomBytes(32).toString('hex')}`,
+    targetPath,
+    pod: {
+      name: pod.metadata!.name!,
+      namespace: pod.metadata!.namespace!,
+      uid,
+      serviceAccount: pod.spec!.serviceAccountName!,
+    },
+    attributes: { [TOKENS_KEY]: JSON.stringify({ [AUDIENCE]: { token, expirationTimestamp } }) },
+  });
+  return { targetPath, call: csi!.call('Node', 'NodePublishVolume', req) };
+}
+
+describe('NodePublishVolume with ISSUER_AUTH=kubernetes', () => {
+  it('issues the pod its own certificate, verified by TokenReview', async () => {
+    const token = await cluster.podToken({ pod: pods.here!, audience: AUDIENCE });
+    const { targetPath, call } = await publish(pods.here!, token);
+    await call;
+    const crt = join(targetPath, 'tls.crt');
+    expect(existsSync(join(targetPath, 'tls.key'))).toBe(true);
+    expect((await verifyChain(caFile, crt)).ok).toBe(true);
+    const sans = await opensslOk(['x509', '-in', crt, '-noout', '-ext', 'subjectAltName']);
+    expect(sans).toContain('DNS:web-1');
+    expect(issuer.proc.logText()).not.toContain(token);
+    expect(node!.logText()).not.toContain(token);
+  });
+
+  it("fails the publish of a pod scheduled to another node with the issuer's denial", async () => {
+    const token = await cluster.podToken({ pod: pods.elsewhere!, audience: AUDIENCE });
+    const { call } = await publish(pods.elsewhere!, token);
+    const err = await call.then(
+      () => undefined,
+      (e: { code?: number; details?: string }) => e,
+    );
+    expect(err?.code).toBe(7); // PERMISSION_DENIED
+    expect(err?.details).toMatch(/node/);
+    const denial = issuer.proc.logLines().find((l) => l.msg === 'issuance denied');
+    expect(denial).toMatchObject({ pod: 'apps/web-2', node: 'node-a', decision: 'denied' });
+  });
+});
