@@ -40,6 +40,18 @@ describe('node config', () => {
     expect(() => loadNodeConfig([], env)).toThrowError(new RegExp(`^${setting}: `));
   });
 
+  it.each([
+    '\\\\.\\pipe\\csi',
+    '//./pipe/csi',
+    'npipe://./pipe/csi',
+    'npipe:////./pipe/csi',
+    'unix:\\\\.\\pipe\\csi',
+    'unix://./pipe/csi',
+    'unix:////./pipe/csi',
+  ])('accepts the Windows named pipe spelling %s as CSI_ENDPOINT', (endpoint) => {
+    expect(loadNodeConfig([], { CSI_ENDPOINT: endpoint }).csiEndpoint).toBe(endpoint);
+  });
+
   it('rejects an unknown flag', () => {
     expect(() => loadNodeConfig(['--csi-endpont=/x'], {})).toThrowError(/--csi-endpont: unknown flag/);
   });

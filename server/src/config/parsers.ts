@@ -57,10 +57,18 @@ export function grpcTarget(name: string, v: string): string {
   return stripped;
 }
 
-/** A CSI endpoint: `unix:///abs/path.sock`, a bare absolute path, or a Windows named pipe spelling. */
+/**
+ * A CSI endpoint: `unix:///abs/path.sock`, a bare absolute path, or a Windows named pipe in any
+ * spelling the Windows adapter accepts (`\\.\pipe\NAME`, `//./pipe/NAME`, `npipe://./pipe/NAME`,
+ * `npipe:////./pipe/NAME`, `unix:\\.\pipe\NAME`, `unix://./pipe/NAME`, `unix:////./pipe/NAME`); the
+ * adapter checks the pipe name itself.
+ */
 export function csiEndpoint(name: string, v: string): string {
   if (/^unix:\/\/\/[^\0]+$/.test(v) || /^\/[^\0]+$/.test(v)) return v;
-  if (/^(npipe:\/\/|unix:)?(\\\\|\/\/)\.[\\/]pipe[\\/].+$/i.test(v) || /^unix:\/\/\/\/\.\/pipe\/.+$/i.test(v))
+  if (
+    /^(npipe:\/\/|unix:)?(\\\\|\/\/)\.[\\/]pipe[\\/].+$/i.test(v) ||
+    /^(npipe|unix):(\/\/|\/\/\/\/)\.\/pipe\/.+$/i.test(v)
+  )
     return v;
   throw new ConfigError(
     name,
