@@ -192,14 +192,17 @@ describe.skipIf(!wineReady)(
         before = Object.fromEntries(plan.good.map((p) => [p.vol.volumeId, hashes(p.vol)]));
         const exit = await w.node!.kill();
         expect(exit.signal).toBe('SIGKILL');
-        await w.startNode();
+        // Another spelling of the same pipe this time (as Windows CSI deployments write it).
+        await w.startNode(`npipe://./pipe/${w.pipe}`);
         await w.run(
           'recover',
           survivors().map((p, i) => publishStep(`recover:${i}`, p.vol, p.attributes)),
         );
       }, 600_000);
 
-      it('recovers every published volume from its state', () => {
+      it('recovers every published volume from its state, serving on the same pipe', () => {
+        const serving = w.node!.logLines().find((l) => l.msg === 'node driver serving CSI')!;
+        expect(serving.endpoint).toBe(w.endpoint);
         const line = w.node!.logLines().find((l) => l.msg === 'state recovered')!;
         // The renewing volume may have been killed mid-renewal; then it is rolled back and republished.
         expect(Number(line.recovered)).toBeGreaterThanOrEqual(plan.good.length);

@@ -81,13 +81,16 @@ export class WineSession {
     return `unix:\\\\.\\pipe\\${this.pipe}`;
   }
 
-  /** Starts the node under Wine on the same CERT_BASE_PATH and pipe; resolves once it serves CSI. */
-  async startNode(): Promise<WineNodeProcess> {
+  /**
+   * Starts the node under Wine on the same CERT_BASE_PATH and pipe; resolves once it serves CSI.
+   * `csiEndpoint` is any spelling of the pipe the node accepts (`\\.\pipe\NAME` by default).
+   */
+  async startNode(csiEndpoint = `\\\\.\\pipe\\${this.pipe}`): Promise<WineNodeProcess> {
     this.nodeStarts++;
     this.node = new WineNodeProcess(
       {
         LOG_LEVEL: 'debug',
-        CSI_ENDPOINT: `\\\\.\\pipe\\${this.pipe}`,
+        CSI_ENDPOINT: csiEndpoint,
         NODE_ID,
         CERT_SERVICE_ADDR: this.issuerAddr,
         CERT_BASE_PATH: this.layout.certBasePath,

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { DIST } from '../../support/repo.js';
-import { waitFor } from '../../support/wait.js';
+import { sleep } from '../../support/wait.js';
 import { NODE_EXE, WINE, onZ, wineEnv } from './wine.js';
 
 export interface Exit {
@@ -71,16 +71,18 @@ export class WineNodeProcess {
 
   /** Resolves once the log says the node serves CSI; throws with the log when it exits or times out. */
   async waitServing(timeoutMs: number): Promise<LogLine> {
-    return waitFor(
-      'the Windows node to log "node driver serving CSI"',
-      () => {
-        if (this.exit) throw new Error(`node.exe exited ${JSON.stringify(this.exit)}`);
-        return this.logLines().find((l) => l.msg === 'node driver serving CSI');
-      },
-      { timeoutMs, intervalMs: 250 },
-    ).catch((e: unknown) => {
-      throw new Error(`${(e as Error).message}\n--- node log ---\n${this.tail()}`);
-    });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.logLines().find((l) => l.msg === 'node driver serving CSI');
+      if (line) return line;
+      const why = this.exit
+        ? `node.exe exited ${JSON.stringify(this.exit)} before serving`
+        : Date.now() > deadline
+          ? `node.exe did not serve CSI within ${timeoutMs} ms`
+          : undefined;
+      if (why) throw new Error(`${why}\n--- node log ---\n${this.tail()}`);
+      await sleep(250);
+    }
   }
 
   /**
