@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELM, KUBECTL, CHART_DIR, NAMESPACE, RELEASE, helmTemplate, run, toolsMissing } from './chart.js';
-import { VALUE_SETS, WINDOWS } from './value-sets.js';
+import { EVERYTHING, VALUE_SETS, WINDOWS } from './value-sets.js';
 import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../kube/control-plane.js';
 
 const missing = toolsMissing(HELM, KUBECTL) ?? controlPlaneMissing();
@@ -55,6 +55,27 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
       expect((res.stdout.match(/\(server dry run\)$/gm) ?? []).length).toBe(objects);
     },
   );
+
+  it('the API server keeps every CSIDriver field the chart sets (none dropped by a feature gate)', async () => {
+    const r = await helmTemplate(EVERYTHING.values);
+    const csidriver = r.stdout.split(/^---$/m).find((d) => /^kind: CSIDriver$/m.test(d))!;
+    const res = await kubectl(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], csidriver);
+    expect(res.code, res.stderr).toBe(0);
+    const spec = (JSON.parse(res.stdout) as { spec: Record<string, unknown> }).spec;
+    expect(spec).toMatchObject({
+      attachRequired: false,
+      podInfoOnMount: true,
+      volumeLifecycleModes: ['Ephemeral'],
+      fsGroupPolicy: 'File',
+      requiresRepublish: true,
+      serviceAccountTokenInSecrets: false,
+      preventPodSchedulingIfMissing: true,
+      tokenRequests: [
+        { audience: 'csi.k8s.cert-driver', expirationSeconds: 3600 },
+        { audience: '', expirationSeconds: 3600 },
+      ],
+    });
+  });
 
   it('the server refuses what the schemas miss: a misspelt field and a non-HostProcess Windows container', async () => {
     const r = await helmTemplate(WINDOWS.values);

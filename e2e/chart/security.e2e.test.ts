@@ -15,7 +15,7 @@ import type {
   V1PolicyRule,
 } from '@kubernetes/client-node';
 import { pipeBindAddress } from '@csi-cert-driver/platform-windows';
-import { HELM, find, parseManifests, render, toolsMissing } from './chart.js';
+import { HELM, find, helmTemplate, parseManifests, render, toolsMissing } from './chart.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { CERT_MANAGER, DEFAULTS, EVERYTHING, SPIFFE, VALUE_SETS, WINDOWS } from './value-sets.js';
 
@@ -72,8 +72,25 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
       volumeLifecycleModes: ['Ephemeral'],
       fsGroupPolicy: 'File',
       requiresRepublish: true,
+      serviceAccountTokenInSecrets: false,
       tokenRequests: [{ audience: 'csi.k8s.cert-driver', expirationSeconds: 3600 }],
     });
+  });
+
+  it('CSIDriver: the 1.35+ fields are left out for older clusters', async () => {
+    const r = await helmTemplate({ csiDriver: { preventPodSchedulingIfMissing: true } }, [
+      '--kube-version',
+      '1.34.0',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const spec = find<{ spec: Record<string, unknown> }>(parseManifests(r.stdout), 'CSIDriver').spec;
+    expect(spec.serviceAccountTokenInSecrets).toBeUndefined();
+    expect(spec.preventPodSchedulingIfMissing).toBeUndefined();
+    const now = find<{ spec: Record<string, unknown> }>(
+      await render({ csiDriver: { preventPodSchedulingIfMissing: true } }),
+      'CSIDriver',
+    ).spec;
+    expect(now.preventPodSchedulingIfMissing).toBe(true);
   });
 
   it('CSIDriver: an API-server token is requested only when cert-manager requests are made as the pod', async () => {

@@ -38,6 +38,7 @@ export const EVERYTHING: ValueSet = {
   name: 'everything',
   values: {
     windows: { enabled: true },
+    csiDriver: { preventPodSchedulingIfMissing: true },
     certManager: { enabled: true },
     spiffe: { enabled: true, trustDomain: 'example.org' },
     approver: { enabled: true, issuerRef: { name: 'csi-ca' } },
