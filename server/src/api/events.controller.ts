@@ -8,7 +8,8 @@ export const HEARTBEAT_MS = 15_000;
 export const MAX_STREAMS = 64;
 
 /**
- * `GET /api/v1/events`: server-sent events. `hello` first, then `volume` events
+ * `GET /api/v1/events`: server-sent events. `hello` first (or `rejected` and the end of the stream when
+ * MAX_STREAMS are open), then `volume` events
  * (`{type:'upsert', volume}` or `{type:'delete', volumeId, nodeId}`) as volumes are published,
  * renewed and unpublished, and `ping` heartbeats.
  */
@@ -20,7 +21,7 @@ export class EventsController {
   events(): Observable<MessageEvent> {
     return new Observable<MessageEvent>((sub) => {
       if (this.api.index.subscriberCount >= MAX_STREAMS) {
-        sub.next({ type: 'error', data: { message: `too many event streams (${MAX_STREAMS})` } });
+        sub.next({ type: 'rejected', data: { message: `too many event streams (${MAX_STREAMS})` } });
         sub.complete();
         return;
       }

@@ -286,7 +286,8 @@ export const OPENAPI_DOCUMENT = {
     '/api/v1/events': {
       get: {
         operationId: 'streamEvents',
-        summary: 'Server-sent events: hello, volume ({type: upsert|delete}), ping',
+        summary:
+          'Server-sent events: hello (or rejected when too many streams are open), volume ({type: upsert|delete}), ping',
         responses: {
           '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: str } } },
         },
