@@ -7,9 +7,22 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HELM, KUBECTL, CHART_DIR, NAMESPACE, RELEASE, helmTemplate, run, toolsMissing } from './chart.js';
+import type { V1Deployment } from '@kubernetes/client-node';
+import {
+  HELM,
+  KUBECTL,
+  CHART_DIR,
+  NAMESPACE,
+  RELEASE,
+  helmTemplate,
+  parseManifests,
+  run,
+  toolsMissing,
+} from './chart.js';
 import { EVERYTHING, VALUE_SETS, WINDOWS } from './value-sets.js';
 import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../kube/control-plane.js';
+import { TestCluster } from '../kube/cluster.js';
+import { freeLoopbackPort, startIssuerProcess } from '../kube/issuer-process.js';
 
 const missing = toolsMissing(HELM, KUBECTL) ?? controlPlaneMissing();
 
@@ -134,6 +147,35 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
       ]);
       expect(r.code, r.stderr).toBe(0);
       expect(await caOf()).toBe(firstCa);
+    });
+
+    it('the issuer runs with the chart’s settings and only the chart’s RBAC, and serves the chart’s CA', async () => {
+      // The env of the rendered issuer container, as the pod would get it; the process talks to the
+      // API server with a token of the chart's issuer service account (in-cluster config stand-in).
+      const dep = parseManifests((await helmTemplate({})).stdout).find(
+        (o) => o.kind === 'Deployment' && o.metadata?.name === `${RELEASE}-csi-cert-driver-issuer`,
+      ) as V1Deployment;
+      const env: Record<string, string> = {};
+      for (const e of dep.spec!.template.spec!.containers[0]!.env ?? [])
+        if (e.value !== undefined) env[e.name] = e.value;
+      delete env.LISTEN_ADDR; // a free loopback port instead of 0.0.0.0:50051
+      env.METRICS_LISTEN_ADDR = `127.0.0.1:${await freeLoopbackPort()}`;
+      const cluster = new TestCluster(cp);
+      const token = await cluster.serviceAccountToken(NAMESPACE, `${RELEASE}-csi-cert-driver-issuer`);
+      const { path } = cp.kubeconfigFor('chart-issuer', token);
+      const issuer = await startIssuerProcess({
+        suite: 'chart',
+        name: 'issuer-with-chart-settings',
+        cwd: cp.dir,
+        settings: { ...env, KUBECONFIG: path },
+      });
+      try {
+        const bundle = await issuer.client.caBundle();
+        expect(bundle).toContain(Buffer.from(firstCa, 'base64').toString().trim());
+        expect(issuer.proc.tail(200)).not.toMatch(/forbidden/i);
+      } finally {
+        await issuer.stop();
+      }
     });
 
     it.each([
