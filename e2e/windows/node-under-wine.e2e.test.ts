@@ -71,11 +71,14 @@ describe.skipIf(!wineReady)(
         expect(serving.issuer).toBe(w.issuerAddr);
       });
 
-      it.each(IDENTITY)('$service.$method answers OK', async ({ method, check }) => {
-        const res = r(`identity:${method}`);
-        expect(res.codeName, res.details).toBe('OK');
-        await check(res.response as Record<string, unknown>);
-      });
+      it.each(IDENTITY.map((c) => ({ ...c, rpc: `${c.service}.${c.method}` })))(
+        '$rpc answers OK',
+        async ({ method, check }) => {
+          const res = r(`identity:${method}`);
+          expect(res.codeName, res.details).toBe('OK');
+          await check(res.response as Record<string, unknown>);
+        },
+      );
 
       it.each(UNIMPLEMENTED)('Node.$method answers UNIMPLEMENTED', ({ method }) => {
         expect(r(`unimpl:${method}`).codeName).toBe('UNIMPLEMENTED');
