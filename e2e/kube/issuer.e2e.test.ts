@@ -245,7 +245,7 @@ describe('SignCertificate with ISSUER_AUTH=kubernetes', () => {
     expect(await statusOf(sign(input()))).toBe(want);
   });
 
-  it('writes one audit line per denial, with the pod, node and reason, and never a token', () => {
+  it('writes an audit line per signature and per denial, with pod, node, caller and reason, never a token', () => {
     const denials = issuer.proc.logLines().filter((l) => l.msg === 'issuance denied');
     expect(denials.length).toBe(cases.filter((c) => c.want !== 'OK').length);
     const wrongNode = denials.find((l) => l.pod === 'apps/web-1' && l.node === 'node-b');
@@ -255,6 +255,10 @@ describe('SignCertificate with ISSUER_AUTH=kubernetes', () => {
       caller: 'system:serviceaccount:apps:web',
     });
     expect(String(wrongNode?.reason)).toMatch(/node_id: .*node-a.*node-b/);
+    const signed = issuer.proc
+      .logLines()
+      .find((l) => l.msg === 'certificate signed' && l.pod === 'apps/web-1');
+    expect(signed).toMatchObject({ caller: 'system:serviceaccount:apps:web', node: 'node-a' });
     const log = issuer.proc.logText();
     for (const token of Object.values(tokens)) expect(log).not.toContain(token);
   });

@@ -75,12 +75,13 @@ export class IssuerController {
       volumeId: signReq.volumeId,
     };
     try {
-      await this.s.authorizer?.authorize({ ...signReq, token: req.token ?? '' });
+      const caller = await this.s.authorizer?.authorize({ ...signReq, token: req.token ?? '' });
       const signed = await signCsr(this.s.ca, this.s.policy, signReq);
       this.s.log.recordIssued(signReq, signed);
       this.s.logger.info(
         {
           ...audit,
+          caller: caller?.username,
           serial: signed.serialHex,
           notAfter: signed.notAfter.toISOString(),
           notices: signed.notices,
