@@ -83,7 +83,7 @@ describe('CSI status codes over the socket', () => {
           expect(caps.map((c) => c.rpc?.type)).toEqual(['VOLUME_MOUNT_GROUP']);
         },
       },
-    ])('$service.$method answers OK', async ({ service, method, check }) => {
+    ])('$method answers OK', async ({ service, method, check }) => {
       const res = await outcome(h.client.call<Json>(service, method, {}));
       expect(res.code, res.details).toBe(status.OK);
       check(res.res!);

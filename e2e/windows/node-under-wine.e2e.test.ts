@@ -153,6 +153,7 @@ describe.skipIf(!wineReady)(
         expect(r('unpub:no-target').details).toMatch(names('target_path'));
         expect(r('unpub:reserved').codeName, r('unpub:reserved').details).toBe('INVALID_ARGUMENT');
         expect(r('unpub:reserved').details).toMatch(/reserved Windows device name/);
+        expect(r('unpub:reserved').details).toMatch(names('target_path'));
       });
 
       it('renews a certificate on the Windows path: files replaced in place, chain still valid', async () => {

@@ -163,6 +163,8 @@ export class VolumeManager {
   }
 
   async unpublish(req: UnpublishRequest): Promise<void> {
+    const reason = this.d.platform.checkTargetPath(req.targetPath);
+    if (reason) throw new InvalidArgumentError('target_path', reason);
     await this.locks.with(req.volumeId, async () => {
       const state = await this.d.store.get(req.volumeId);
       await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: req.targetPath });
