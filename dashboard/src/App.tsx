@@ -122,18 +122,24 @@ export function App() {
     (d: VolumeDetails | undefined) => setHistory(d ? { id: d.volumeId, h: d.history } : undefined),
     [],
   );
-  const toggleState = (s: VolumeStateName) =>
-    update({ states: view.states.includes(s) ? view.states.filter((x) => x !== s) : [...view.states, s] });
-  const clear = () => update({ namespace: '', states: [], text: '' });
+  // Stable callbacks: the memoised children then skip the once-a-second re-render of the clock.
+  const toggleState = useCallback(
+    (s: VolumeStateName) =>
+      setView((v) => ({
+        ...v,
+        states: v.states.includes(s) ? v.states.filter((x) => x !== s) : [...v.states, s],
+      })),
+    [],
+  );
+  const clear = useCallback(() => update({ namespace: '', states: [], text: '' }), [update]);
+  const onNode = useCallback((node: string) => update({ node, volume: '' }), [update]);
+  const onWindow = useCallback((w: ViewState['window']) => update({ window: w }), [update]);
+  const onSort = useCallback((sort: ViewState['sort']) => update({ sort }), [update]);
+  const onClose = useCallback(() => update({ volume: '' }), [update]);
 
   return (
     <div className={`layout ${view.volume ? 'with-details' : ''}`}>
-      <Header
-        cluster={cluster}
-        node={view.node}
-        live={live}
-        onNode={(node) => update({ node, volume: '' })}
-      />
+      <Header cluster={cluster} node={view.node} live={live} onNode={onNode} />
       <main aria-busy={load.status === 'loading'}>
         {load.status === 'error' && (
           <div role="alert" className="banner error">
@@ -179,7 +185,7 @@ export function App() {
                 auto={view.window === 'auto'}
                 selected={view.volume}
                 history={history?.id === view.volume ? history.h : undefined}
-                onWindow={(w) => update({ window: w })}
+                onWindow={onWindow}
                 onSelect={select}
               />
               <section className="volumes" aria-labelledby="volumes-title">
@@ -210,7 +216,7 @@ export function App() {
                     sort={view.sort}
                     showNode={!view.node && (cluster?.nodes.length ?? 0) > 1}
                     onSelect={select}
-                    onSort={(sort) => update({ sort })}
+                    onSort={onSort}
                   />
                 )}
               </section>
@@ -223,7 +229,7 @@ export function App() {
           volumeId={view.volume}
           summary={volumes.get(view.volume)}
           now={now}
-          onClose={() => update({ volume: '' })}
+          onClose={onClose}
           onLoaded={onLoaded}
         />
       )}

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import {
   STATE_LABELS,
   VOLUME_STATES,
@@ -25,7 +26,7 @@ const SORTS: { id: SortKey; label: string }[] = [
   { id: '-name', label: 'Pod name, Z–A' },
 ];
 
-export function Filters(p: Props) {
+export const Filters = memo(function Filters(p: Props) {
   const filtered = p.namespace !== '' || p.states.length > 0 || p.text !== '';
   return (
     <form className="filters" role="search" aria-label="Filter volumes" onSubmit={(e) => e.preventDefault()}>
@@ -84,4 +85,4 @@ export function Filters(p: Props) {
       )}
     </form>
   );
-}
+});

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { ClusterView } from '@csi-cert-driver/api-contract';
 import type { LiveStatus } from '../api.js';
 
@@ -15,7 +16,7 @@ const LIVE_TEXT: Record<LiveStatus, [string, string]> = {
 };
 
 /** Title, node selector and the live-update indicator. */
-export function Header({ cluster, node, live, onNode }: Props) {
+export const Header = memo(function Header({ cluster, node, live, onNode }: Props) {
   const total = cluster?.nodes.reduce((n, x) => n + x.total, 0) ?? 0;
   const [glyph, text] = LIVE_TEXT[live];
   return (
@@ -47,4 +48,4 @@ export function Header({ cluster, node, live, onNode }: Props) {
       </p>
     </header>
   );
-}
+});

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import {
   STATE_LABELS,
   VOLUME_STATES,
@@ -19,7 +20,15 @@ interface Props {
 }
 
 /** Counts by state (each a filter toggle) and the soonest-expiring certificate. */
-export function Overview({ total, counts, soonest, now, active, onToggle, onShow }: Props) {
+export const Overview = memo(function Overview({
+  total,
+  counts,
+  soonest,
+  now,
+  active,
+  onToggle,
+  onShow,
+}: Props) {
   return (
     <section className="overview" aria-label="Overview">
       <div className="card card-total">
@@ -60,4 +69,4 @@ export function Overview({ total, counts, soonest, now, active, onToggle, onShow
       </div>
     </section>
   );
-}
+});

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { HistoryEntry, VolumeSummary } from '@csi-cert-driver/api-contract';
 import { absolute, duration } from '../format.js';
 import { axisFor, position, ticks, timelineRow, WINDOWS, type WindowId } from '../timeline.js';
@@ -26,7 +27,7 @@ const TOP = 22;
  * Certificate lifetimes on a shared axis around "now": a bar from not-before to not-after, a
  * filled dot for each renewal done, a diamond for the next one planned, a cross for a failed one.
  */
-export function Timeline({
+export const Timeline = memo(function Timeline({
   volumes,
   total,
   now,
@@ -158,4 +159,4 @@ export function Timeline({
       )}
     </section>
   );
-}
+});

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { SortKey, VolumeSummary } from '@csi-cert-driver/api-contract';
 import { absolute, expiry, relative, shortHex } from '../format.js';
 import { scrollToRow, visibleRange } from '../virtual.js';
@@ -29,7 +29,15 @@ const COLUMNS: { id: string; label: string; sort?: [SortKey, SortKey] }[] = [
  * The volume table, virtualised: only the rows in view (plus a few) are in the DOM, so 5,000 rows
  * scroll and filter as fast as 50. Rows are focusable; Enter opens the details, arrows move.
  */
-export function VolumeTable({ rows, now, selected, sort, showNode, onSelect, onSort }: Props) {
+export const VolumeTable = memo(function VolumeTable({
+  rows,
+  now,
+  selected,
+  sort,
+  showNode,
+  onSelect,
+  onSort,
+}: Props) {
   const viewport = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(480);
@@ -170,4 +178,4 @@ export function VolumeTable({ rows, now, selected, sort, showNode, onSelect, onS
       </div>
     </div>
   );
-}
+});
