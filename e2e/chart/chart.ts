@@ -3,7 +3,7 @@
  * hands back the rendered objects. Value sets are written to files, as users pass them with -f.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -18,8 +18,15 @@ export const KUBECONFORM = join(TOOLS, 'kubeconform');
 export const HADOLINT = join(TOOLS, 'hadolint');
 export const RELEASE = 'certs';
 export const NAMESPACE = 'csi-cert-driver';
-/** The Kubernetes version the test API server is built at (scripts/install-kube.sh). */
-export const KUBE_VERSION = '1.37.2';
+/**
+ * The Kubernetes version of the test API server: from scripts/install-kube.sh's stamp
+ * (`k8s.io/kubernetes@v1.37.2`) when it has built one, else that script's default.
+ */
+export const KUBE_VERSION = (() => {
+  const stamp = join(TOOLS, '.kube-apiserver.version');
+  const m = existsSync(stamp) ? /@v(\d+\.\d+\.\d+)/.exec(readFileSync(stamp, 'utf8')) : null;
+  return m?.[1] ?? '1.37.2';
+})();
 
 /** Why a tool test cannot run, or undefined when every binary exists. */
 export function toolsMissing(...bins: string[]): string | undefined {
