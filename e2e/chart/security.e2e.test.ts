@@ -134,16 +134,22 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
       ]);
       // The propagated host paths are exactly those directories, not kubelet's whole root.
       const ds = find<V1DaemonSet>(objs, 'DaemonSet', '-node');
-      const hostPaths = ds.spec!.template.spec!.volumes!.map(
-        (v) => `${v.name}=${v.hostPath?.path ?? 'emptyDir'}`,
-      );
+      const hostPaths = ds
+        .spec!.template.spec!.volumes!.filter((v) => v.hostPath)
+        .map((v) => `${v.name}=${v.hostPath!.path}`);
       expect(hostPaths).toEqual([
         `socket-dir=${kubelet}/plugins/csi.k8s.cert-driver`,
         `registration-dir=${kubelet}/plugins_registry`,
         `pods-dir=${kubelet}/pods`,
         'cert-base=/var/lib/csi-certs',
-        'tmp=emptyDir',
       ]);
+      // Every other volume is pod-local: memory-backed scratch, or a read-only trust bundle.
+      const others = ds.spec!.template.spec!.volumes!.filter((v) => !v.hostPath);
+      for (const v of others) expect(v.emptyDir?.medium === 'Memory' || v.configMap !== undefined).toBe(true);
+      const trust = containers(ds)
+        .flatMap((c) => c.volumeMounts ?? [])
+        .filter((m) => m.name === 'trust-bundle');
+      for (const m of trust) expect(m.readOnly).toBe(true);
     },
   );
 

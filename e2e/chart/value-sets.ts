@@ -49,7 +49,10 @@ export const EVERYTHING: ValueSet = {
     },
     ca: { existingSecret: 'my-ca' },
     issuer: { caSource: 'files', allowedDnsNames: ['*.example.internal'] },
-    node: { kubeletRootDir: '/var/snap/microk8s/common/var/lib/kubelet' },
+    node: {
+      kubeletRootDir: '/var/snap/microk8s/common/var/lib/kubelet',
+      trustBundle: { configMapName: 'corp-roots', key: 'roots.pem' },
+    },
   },
 };
 
