@@ -1,0 +1,107 @@
+/** What the numbers were measured on: cores, CPU, Node, kernel, OpenSSL, load, disk. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface MachineInfo {
+  date: string;
+  cores: number;
+  cpuModel: string;
+  memoryGiB: number;
+  kernel: string;
+  benchNode: string;
+  driverNode: string;
+  openssl: string;
+  uvThreadpool: string;
+  /** Filesystem type and device of the directory holding CERT_BASE_PATH (state files are fsync'd there). */
+  stateDisk: string;
+  loadAtStart: [number, number, number];
+}
+
+function tryRun(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The node binary `bin/csi-cert-driver` runs (the pinned one in node_modules, else PATH's). */
+export function driverNodeBinary(repoRoot: string): string {
+  const pinned = path.join(repoRoot, 'node_modules', '.bin', 'node');
+  return existsSync(pinned) ? pinned : 'node';
+}
+
+export function machineInfo(repoRoot: string, stateDir: string): MachineInfo {
+  const cpus = os.cpus();
+  const df = tryRun('df', ['--output=fstype,source', stateDir]).split('\n')[1]?.trim() ?? 'unknown';
+  const [l1, l5, l15] = os.loadavg();
+  return {
+    date: new Date().toISOString(),
+    cores: os.availableParallelism(),
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    kernel: `${os.type()} ${os.release()}`,
+    benchNode: process.version,
+    driverNode: tryRun(driverNodeBinary(repoRoot), ['--version']),
+    openssl: tryRun('openssl', ['version']),
+    uvThreadpool: process.env['UV_THREADPOOL_SIZE'] ?? '4 (default)',
+    stateDisk: df.replace(/\s+/g, ' '),
+    loadAtStart: [l1 ?? 0, l5 ?? 0, l15 ?? 0],
+  };
+}
+
+export const fmtLoad = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
+
+export const loadNow = (): [number, number, number] => {
+  const [a, b, c] = os.loadavg();
+  return [a ?? 0, b ?? 0, c ?? 0];
+};
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** Machine-wide CPU time from /proc/stat and this process's own (with reaped children), in ms. */
+export interface CpuSnapshot {
+  at: number;
+  busyMs: number;
+  stealMs: number;
+  /** This process and its reaped children. */
+  selfMs: number;
+  /** Reaped children only (the openssl processes of the baseline). */
+  childrenMs: number;
+}
+
+export function cpuSnapshot(): CpuSnapshot {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const at = (i: number): number => f[i] ?? 0;
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const own = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = (fields: number[]): number => fields.reduce((sum, i) => sum + Number(own[i] ?? 0), 0);
+  return {
+    at: performance.now(),
+    busyMs: (at(0) + at(1) + at(2) + at(5) + at(6)) * TICK_MS,
+    stealMs: at(7) * TICK_MS,
+    selfMs: ticks([11, 12, 13, 14]) * TICK_MS,
+    childrenMs: ticks([13, 14]) * TICK_MS,
+  };
+}
+
+/**
+ * How busy the machine was with work that is not ours between two snapshots, in cores (2.0 = both
+ * cores of a 2-core machine fully used by others). `oursMs` is the CPU the driver processes used.
+ */
+export function othersCores(a: CpuSnapshot, b: CpuSnapshot, oursMs: number): number {
+  const wall = b.at - a.at;
+  if (wall <= 0) return NaN;
+  const others = b.busyMs - a.busyMs - (b.selfMs - a.selfMs) - oursMs;
+  return Math.max(0, others) / wall;
+}
+
+/** Steal time between two snapshots, in cores: CPU the hypervisor gave to other guests. */
+export function stealCores(a: CpuSnapshot, b: CpuSnapshot): number {
+  const wall = b.at - a.at;
+  return wall <= 0 ? NaN : (b.stealMs - a.stealMs) / wall;
+}
