@@ -36,6 +36,10 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     json: { type: 'string' },
     volumes: { type: 'string' },
+    /** A Chromium trace of the first measured run, for chrome://tracing or Perfetto. */
+    trace: { type: 'string' },
+    /** Skip the API latency part. */
+    'dashboard-only': { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick === true;
@@ -171,6 +175,8 @@ async function measureDashboard(browser: Browser, base: string): Promise<TtiRun[
           w.__longTasks.push({ start: e.startTime, end: e.startTime + e.duration });
       }).observe({ type: 'longtask', buffered: true });
     });
+    const tracing = i === 1 && flags.trace !== undefined;
+    if (tracing) await browser.startTracing(page, { path: flags.trace, screenshots: false });
     await page.goto(`${base}/`);
     await page.waitForSelector('html[data-ready=true]', { timeout: 30_000 });
     await page.waitForSelector('[role=row][data-volume-id]');
@@ -232,6 +238,7 @@ async function measureDashboard(browser: Browser, base: string): Promise<TtiRun[
       };
       requestAnimationFrame(check);
     })`)) as number;
+    if (tracing) await browser.stopTracing();
     await ctx.close();
     if (i === 0) {
       log(`  warm-up run: ready ${fmtMs(m.readyMs)} ms`);
@@ -276,8 +283,9 @@ async function main(): Promise<void> {
     log(`seeding ${VOLUMES} volumes`);
     const ids = await seed(node, issuer);
     const url = node.api!.url;
-    log('API latency');
-    const api = await measureApi(url, ids);
+    const api = flags['dashboard-only']
+      ? { rows: [], concurrent: { rps: NaN, latency: summarize([]) } }
+      : (log('API latency'), await measureApi(url, ids));
     log('dashboard in Chromium');
     browser = await chromium.launch({
       executablePath: CHROMIUM,

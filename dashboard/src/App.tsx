@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { startTransition, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
   compileFilter,
+  soonestExpiring,
   sortVolumes,
   summarizeVolumes,
   type ClusterView,
@@ -54,11 +55,13 @@ export function App() {
     const get = (silent: boolean) => {
       if (!silent) setLoad({ status: 'loading' });
       Promise.all([fetchCluster(ac.signal), fetchAllVolumes(view.node, ac.signal)]).then(
-        ([c, items]) => {
-          setCluster(c);
-          setVolumes(toMap(items));
-          setLoad({ status: 'ready' });
-        },
+        ([c, items]) =>
+          // A transition: React renders the 5,000 rows in slices and keeps the page responsive.
+          startTransition(() => {
+            setCluster(c);
+            setVolumes(toMap(items));
+            setLoad({ status: 'ready' });
+          }),
         (e: Error) => {
           if (e.name !== 'AbortError' && !silent) setLoad({ status: 'error', message: e.message });
         },
@@ -97,10 +100,7 @@ export function App() {
     [scoped, filter, view.sort],
   );
   const timelineVolumes = useMemo(() => {
-    const soonest = sortVolumes(
-      rows.filter((v) => v.certificate),
-      'expiry',
-    ).slice(0, TIMELINE_ROWS);
+    const soonest = soonestExpiring(rows, TIMELINE_ROWS);
     const sel = volumes.get(view.volume);
     return sel?.certificate && !soonest.includes(sel)
       ? [sel, ...soonest.slice(0, TIMELINE_ROWS - 1)]

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VolumeSummary } from './types.js';
-import { matchesFilter, sortVolumes, summarizeVolumes } from './volume-query.js';
+import { matchesFilter, soonestExpiring, sortVolumes, summarizeVolumes } from './volume-query.js';
 
 const v = (name: string, ns: string, state: VolumeSummary['state'], notAfter?: string): VolumeSummary => ({
   volumeId: `csi-${name}`,
@@ -62,5 +62,15 @@ describe('volume query semantics', () => {
     expect(s.counts).toEqual({ failed: 1, expiring: 1, renewing: 1, healthy: 1 });
     expect(s.soonestExpiry?.volumeId).toBe('csi-d');
     expect(summarizeVolumes([]).soonestExpiry).toBeUndefined();
+  });
+
+  it('picks the n soonest-expiring certificates like a sort would', () => {
+    const many = Array.from({ length: 200 }, (_, i) =>
+      v(`p${i}`, 'ns', 'healthy', new Date(Date.UTC(2030, 0, 1) + ((i * 7919) % 200) * 60_000).toISOString()),
+    );
+    const want = sortVolumes(many, 'expiry').slice(0, 12);
+    expect(soonestExpiring([...many, all[2]!], 12)).toEqual(want);
+    expect(names(soonestExpiring(all, 2))).toEqual(['d', 'a']);
+    expect(soonestExpiring(all, 0)).toEqual([]);
   });
 });

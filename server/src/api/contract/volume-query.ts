@@ -133,3 +133,25 @@ export function summarizeVolumes(volumes: Iterable<VolumeSummary>): {
       : {}),
   };
 }
+
+/** The `n` volumes with a certificate that expire first, soonest first, in one pass (no full sort). */
+export function soonestExpiring(volumes: Iterable<VolumeSummary>, n: number): VolumeSummary[] {
+  const out: VolumeSummary[] = [];
+  const before = (a: VolumeSummary, b: VolumeSummary) => {
+    const ka = keysOf(a);
+    const kb = keysOf(b);
+    return ka.exp < kb.exp || (ka.exp === kb.exp && ka.name < kb.name);
+  };
+  for (const v of volumes) {
+    if (!v.certificate || n <= 0) continue;
+    if (out.length === n && !before(v, out[n - 1]!)) continue;
+    let i = Math.min(out.length, n - 1);
+    if (out.length < n) out.push(v);
+    while (i > 0 && before(v, out[i - 1]!)) {
+      out[i] = out[i - 1]!;
+      i--;
+    }
+    out[i] = v;
+  }
+  return out;
+}
