@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CaRotationStatus } from '../issuer/ca-rotation.js';
 import { GrpcMetricsInterceptor } from './grpc-metrics.interceptor.js';
-import { LATENCY_BUCKETS, PREFIX } from './node-metrics.js';
+import { EVENT_LOOP_SAMPLE_MS, LATENCY_BUCKETS, PREFIX } from './node-metrics.js';
 
 /** Status codes that mean "the issuer said no" rather than "the issuer failed". */
 const REFUSALS = new Set(['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'FAILED_PRECONDITION']);
@@ -21,7 +21,7 @@ export class IssuerMetrics {
 
   constructor(sources: IssuerMetricsSources = {}) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     const signatures = new Counter({
       name: `${PREFIX}issuer_signatures_total`,
       help: 'SignCertificate calls by outcome: signed, refused (bad request, policy, authentication) or failed.',

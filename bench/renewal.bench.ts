@@ -1,0 +1,422 @@
+/**
+ * Renewal benchmark (issue 3, "Benchmark"). Two parts, each against real processes:
+ *
+ *  A. RSA-2048 NodePublishVolume latency with the key pool warm and cold: the issuer and the node as
+ *     `bin/csi-cert-driver` processes (real tmpfs mounts), N sequential publishes over the CSI socket
+ *     with KEY_POOL_SIZE=0 (every key generated on demand) and with a pool filled before the run.
+ *  B. 10,000 tracked volumes with short lifetimes on one node: the issuer process and the node role in
+ *     a process of its own (bench/renewal-node.ts, DirectoryPlatform on tmpfs). Volumes are published
+ *     over the CSI socket at a steady rate; then, while nothing is due, the node's CPU and memory are
+ *     measured; then every volume renews once and the lateness of each renewal (start minus scheduled
+ *     time) is collected.
+ *
+ * Prints a Markdown report with the issue's targets marked PASS/MISS; exit status 0 unless something
+ * crashed. Needs root (part A mounts tmpfs). Run `npx tsx bench/renewal.bench.ts [--quick]` after
+ * `npm run build`. Numbers, not assertions: this is not a test.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
+import { generateDevCa } from '../server/src/issuer/index.js';
+import { sweepMounts } from './lib/cleanup.js';
+import { driverNodeBinary, fmtLoad, loadNow, machineInfo } from './lib/machine.js';
+import { parsePrometheus } from './lib/metrics.js';
+import { DriverProcess, freeLoopbackPort, waitForListening, waitForProbe } from './lib/processes.js';
+import { fmtMs, pool, summarize, table, timed, type Summary } from './lib/stats.js';
+import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
+import type { NodeStats } from './renewal-node.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    volumes: { type: 'string' },
+    rate: { type: 'string' },
+    skip: { type: 'string', default: '' },
+    /** V8/Node flags for the node process of part B, e.g. `--max-semi-space-size=2`. */
+    'node-flags': { type: 'string', default: '' },
+  },
+});
+const quick = flags.quick === true;
+const VOLUMES = Number(flags.volumes ?? (quick ? 1000 : 10_000));
+/** Publishes per second in part B: the renewal wave comes due at the same pace. */
+const RATE = Number(flags.rate ?? 25);
+const RSA_N = quick ? 10 : 40;
+/**
+ * Lifetime and renew-before of part B: each volume is due DURATION − RENEW_BEFORE after its issue
+ * (minus jitter), i.e. after all volumes are published and the idle minute is measured.
+ */
+const DURATION_S = quick ? 180 : 660;
+const RENEW_BEFORE_S = 60;
+const DURATION = `${DURATION_S / 60}m`;
+const RENEW_BEFORE = `${RENEW_BEFORE_S}s`;
+const TARGET = { latenessP99Ms: 1000, idleCpuPct: 1, rssMiB: 150, warmP50Ms: 10 };
+
+const repoRoot = path.resolve(import.meta.dirname, '..');
+const log = (msg: string): void => void process.stderr.write(`[renewal-bench] ${msg}\n`);
+const mark = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
+
+async function startIssuer(dir: string): Promise<{ proc: DriverProcess; addr: string }> {
+  const ca = await generateDevCa({ dir: path.join(dir, 'ca') });
+  const port = await freeLoopbackPort();
+  const proc = DriverProcess.start(repoRoot, 'issuer', {
+    LOG_LEVEL: 'warn',
+    LISTEN_ADDR: `127.0.0.1:${port}`,
+    CA_CERT_FILE: ca.certFile,
+    CA_KEY_FILE: ca.keyFile,
+    ISSUER_AUTH: 'none',
+  });
+  await waitForListening(proc, { host: '127.0.0.1', port });
+  return { proc, addr: `127.0.0.1:${port}` };
+}
+
+async function metric(url: string, name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await fetch(url)).text();
+  const s = parsePrometheus(text).find(
+    (x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v),
+  );
+  return s?.value ?? 0;
+}
+
+// ---- A. RSA-2048 publish latency, pool warm vs cold ----------------------------------------------
+
+interface PoolRun {
+  label: string;
+  poolSize: number;
+  latency: Summary;
+  hits: number;
+  misses: number;
+}
+
+/** CERT_BASE_PATH on tmpfs, as deployed (docs/configuration.md): state fsyncs then cost no disk I/O. */
+const BASE = existsSync('/dev/shm') ? '/dev/shm/ccd-rbench-' : '/tmp/ccd-rbench-';
+
+async function rsaPublishes(poolSize: number, label: string): Promise<PoolRun> {
+  const dir = await mkdtemp(BASE);
+  const issuer = await startIssuer(dir);
+  const sock = path.join(dir, 'csi.sock');
+  const metricsPort = await freeLoopbackPort();
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  const node = DriverProcess.start(repoRoot, 'node', {
+    LOG_LEVEL: 'warn',
+    CSI_ENDPOINT: `unix://${sock}`,
+    NODE_ID: 'bench-node',
+    CERT_SERVICE_ADDR: issuer.addr,
+    CERT_BASE_PATH: path.join(dir, 'base'),
+    API_LISTEN_ADDR: 'off',
+    METRICS_LISTEN_ADDR: `127.0.0.1:${metricsPort}`,
+    KEY_POOL_SIZE: String(poolSize),
+    KEY_POOL_SHAPES: 'RSA-2048',
+  });
+  const client = new CsiClient(`unix://${sock}`, 120_000);
+  try {
+    await waitForProbe(node, client);
+    const rsa = { algorithm: 'RSA', size: '2048' };
+    if (poolSize > 0) {
+      const started = Date.now();
+      while ((await metric(metricsUrl, 'csi_cert_driver_key_pool_keys', rsa)) < poolSize) {
+        node.assertAlive();
+        await sleep(100);
+      }
+      log(`${label}: pool of ${poolSize} RSA-2048 keys filled in ${Date.now() - started} ms`);
+    }
+    const samples: number[] = [];
+    for (let i = 0; i < RSA_N; i++) {
+      const vol = await newVolume(path.join(dir, 'kubelet'), 'RSA');
+      const req = kubeletPublishRequest({ ...vol, attributes: KEY_ATTRIBUTES.RSA });
+      const { ms } = await timed(() => client.call('Node', 'NodePublishVolume', req));
+      samples.push(ms);
+      await client.call('Node', 'NodeUnpublishVolume', {
+        volume_id: vol.volumeId,
+        target_path: vol.targetPath,
+      });
+    }
+    const take = (result: string) =>
+      metric(metricsUrl, 'csi_cert_driver_key_pool_requests_total', { ...rsa, result });
+    return {
+      label,
+      poolSize,
+      latency: summarize(samples),
+      hits: await take('hit'),
+      misses: await take('miss'),
+    };
+  } finally {
+    client.close();
+    await node.stop();
+    await issuer.proc.stop();
+    await sweepMounts(dir);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- B. 10,000 volumes: idle cost and renewal lateness -------------------------------------------
+
+interface ScaleRun {
+  volumes: number;
+  publishSeconds: number;
+  publish: Summary;
+  idleSeconds: number;
+  idleCpuPct: number;
+  idleRssMiB: number;
+  idleHeapMiB: number;
+  lateness: Summary;
+  renewed: number;
+  failed: number;
+  waveSeconds: number;
+  waveCpuPct: number;
+  peakRssMiB: number;
+  waveLoopDelayP99: number;
+  issuerCpuPct: number;
+}
+
+function request(child: ChildProcess): Promise<NodeStats> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m as NodeStats));
+    child.send('stats');
+  });
+}
+
+function cpuMs(pid: number): number {
+  return DriverProcess.prototype.cpuMs.call({ pid } as DriverProcess);
+}
+
+function rssMiB(pid: number): number {
+  return DriverProcess.prototype.rssMiB.call({ pid } as DriverProcess);
+}
+
+async function scale(): Promise<ScaleRun> {
+  const dir = await mkdtemp(BASE);
+  const bundle = path.join(repoRoot, 'dist', 'bench', 'renewal-node.mjs');
+  await mkdir(path.dirname(bundle), { recursive: true });
+  await build({
+    entryPoints: [path.join(repoRoot, 'bench', 'renewal-node.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    packages: 'external',
+    tsconfig: path.join(repoRoot, 'tsconfig.json'),
+    logLevel: 'warning',
+  });
+  const issuer = await startIssuer(dir);
+  const sock = path.join(dir, 'csi.sock');
+  const child = fork(bundle, [], {
+    execPath: driverNodeBinary(repoRoot),
+    // Not tsx's loader: the child runs the plain bundle, as the product does.
+    execArgv: (flags['node-flags'] ?? '').split(' ').filter(Boolean),
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      LOG_LEVEL: 'warn',
+      CSI_ENDPOINT: `unix://${sock}`,
+      NODE_ID: 'bench-node',
+      CERT_SERVICE_ADDR: issuer.addr,
+      CERT_BASE_PATH: path.join(dir, 'base'),
+      API_LISTEN_ADDR: 'off',
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`renewal-node exited ${code}`)));
+  });
+  const pid = child.pid!;
+  const client = new CsiClient(`unix://${sock}`, 120_000);
+  try {
+    // Publish at a steady RATE per second.
+    log(`publishing ${VOLUMES} volumes at ${RATE}/s (lifetime ${DURATION}, renew-before ${RENEW_BEFORE})`);
+    const t0 = Date.now();
+    const latencies: number[] = [];
+    const tasks = Array.from({ length: VOLUMES }, (_, i) => async () => {
+      const wait = t0 + (i * 1000) / RATE - Date.now();
+      if (wait > 0) await sleep(wait);
+      const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
+      const req = kubeletPublishRequest({
+        ...vol,
+        attributes: {
+          'csi.k8s.cert-driver/duration': DURATION,
+          'csi.k8s.cert-driver/renew-before': RENEW_BEFORE,
+        },
+      });
+      const { ms } = await timed(() => client.call('Node', 'NodePublishVolume', req));
+      latencies.push(ms);
+      if (i % 1000 === 999) log(`  ${i + 1} published`);
+    });
+    await pool(tasks, 32);
+    const publishSeconds = (Date.now() - t0) / 1000;
+    // Jitter moves a renewal up to 10% of renew-before earlier.
+    const firstDue = t0 + (DURATION_S - RENEW_BEFORE_S * 1.1) * 1000;
+
+    // Idle: nothing is due until the first renewal; measure CPU and memory in between.
+    await sleep(5_000);
+    const idleMs = Math.min(60_000, firstDue - Date.now() - 5_000);
+    if (idleMs < 10_000)
+      throw new Error('publishing took too long to leave an idle window; lower --volumes or --rate');
+    log(`idle for ${Math.round(idleMs / 1000)} s with ${VOLUMES} volumes tracked`);
+    const c0 = cpuMs(pid);
+    await sleep(idleMs);
+    const idleCpuPct = ((cpuMs(pid) - c0) / idleMs) * 100;
+    const idle = await request(child);
+    const idleRssMiB = rssMiB(pid);
+    child.send('monitor');
+
+    // The renewal wave: every volume renews once, at the pace it was published.
+    const waitMs = firstDue - Date.now();
+    if (waitMs > 0) await sleep(waitMs);
+    log(`renewal wave: waiting for ${VOLUMES} renewals`);
+    const w0 = Date.now();
+    const wc0 = cpuMs(pid);
+    const ic0 = cpuMs(issuer.proc.pid);
+    let peakRssMiB = idleRssMiB;
+    let stats = await request(child);
+    const deadline = Date.now() + publishSeconds * 1000 + 120_000;
+    while (stats.renewed + stats.failed < VOLUMES && Date.now() < deadline) {
+      await sleep(1000);
+      peakRssMiB = Math.max(peakRssMiB, rssMiB(pid));
+      stats = await request(child);
+    }
+    const waveMs = Date.now() - w0;
+    return {
+      volumes: VOLUMES,
+      publishSeconds,
+      publish: summarize(latencies),
+      idleSeconds: idleMs / 1000,
+      idleCpuPct,
+      idleRssMiB,
+      idleHeapMiB: idle.heapUsedMiB,
+      lateness: summarize(stats.lateness),
+      renewed: stats.renewed,
+      failed: stats.failed,
+      waveSeconds: waveMs / 1000,
+      waveCpuPct: ((cpuMs(pid) - wc0) / waveMs) * 100,
+      peakRssMiB,
+      waveLoopDelayP99: stats.loopDelayP99,
+      issuerCpuPct: ((cpuMs(issuer.proc.pid) - ic0) / waveMs) * 100,
+    };
+  } finally {
+    client.close();
+    child.send('exit');
+    await new Promise((r) => child.once('exit', r));
+    await issuer.proc.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- report ---------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  if (!existsSync(path.join(repoRoot, 'dist', 'main.mjs'))) throw new Error('run `npm run build` first');
+  const machine = machineInfo(repoRoot, existsSync('/dev/shm') ? '/dev/shm' : '/tmp');
+  const skip = new Set((flags.skip ?? '').split(',').filter(Boolean));
+  const runs: PoolRun[] = [];
+  if (!skip.has('pool')) {
+    runs.push(await rsaPublishes(0, 'cold (KEY_POOL_SIZE=0)'));
+    runs.push(await rsaPublishes(RSA_N + 10, `warm (KEY_POOL_SIZE=${RSA_N + 10})`));
+  }
+  const s = skip.has('scale') ? undefined : await scale();
+  const version = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+
+  const out: string[] = [];
+  out.push(`### Renewal and key pool (csi-cert-driver ${version.version}, ${machine.date.slice(0, 10)})`, '');
+  out.push(
+    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.kernel}; ` +
+      `driver on Node ${machine.driverNode}; load average at start ${fmtLoad(machine.loadAtStart)}, ` +
+      `at end ${fmtLoad(loadNow())}. Run: \`npx tsx bench/renewal.bench.ts${quick ? ' --quick' : ''}\`.`,
+    '',
+  );
+  if (runs.length > 0) {
+    out.push(
+      `**RSA-2048 publish latency** (${RSA_N} sequential NodePublishVolume over the CSI socket, real tmpfs ` +
+        'mounts, CERT_BASE_PATH on tmpfs):',
+      '',
+    );
+    out.push(
+      table(
+        ['key pool', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'pool hit/miss'],
+        runs.map((r) => [
+          r.label,
+          fmtMs(r.latency.p50),
+          fmtMs(r.latency.p90),
+          fmtMs(r.latency.p99),
+          fmtMs(r.latency.max),
+          `${r.hits}/${r.misses}`,
+        ]),
+      ),
+      '',
+    );
+  }
+  if (s) {
+    out.push(
+      `**${s.volumes.toLocaleString('en')} tracked volumes** (ECDSA P-256, lifetime ${DURATION} + 60 s back-dating, ` +
+        `renew-before ${RENEW_BEFORE}; published at ${RATE}/s in ${s.publishSeconds.toFixed(0)} s, publish p50 ` +
+        `${fmtMs(s.publish.p50)} ms / p99 ${fmtMs(s.publish.p99)} ms; node role in its own process on ` +
+        `DirectoryPlatform over tmpfs${flags['node-flags'] ? ` with \`${flags['node-flags']}\`` : ''}, issuer in another):`,
+      '',
+    );
+    out.push(
+      table(
+        ['measure', 'value'],
+        [
+          [
+            `idle CPU of the node (${s.idleSeconds.toFixed(0)} s, nothing due)`,
+            `${s.idleCpuPct.toFixed(2)} %`,
+          ],
+          [
+            'node RSS at idle / heap used',
+            `${s.idleRssMiB.toFixed(0)} MiB / ${s.idleHeapMiB.toFixed(0)} MiB`,
+          ],
+          [`renewals (${s.waveSeconds.toFixed(0)} s wave)`, `${s.renewed} ok, ${s.failed} failed`],
+          [
+            'renewal lateness p50 / p90 / p99 / max',
+            [s.lateness.p50, s.lateness.p90, s.lateness.p99, s.lateness.max].map(fmtMs).join(' / ') + ' ms',
+          ],
+          [
+            'node CPU during the wave / issuer CPU',
+            `${s.waveCpuPct.toFixed(1)} % / ${s.issuerCpuPct.toFixed(1)} %`,
+          ],
+          ['node peak RSS during the wave', `${s.peakRssMiB.toFixed(0)} MiB`],
+          ['event-loop delay p99 during the wave', `${fmtMs(s.waveLoopDelayP99)} ms`],
+        ],
+      ),
+      '',
+    );
+  }
+  const warm = runs.find((r) => r.poolSize > 0);
+  const targets: string[][] = [];
+  if (s) {
+    targets.push([
+      'renewal lateness p99 ≤ 1 s',
+      `${fmtMs(s.lateness.p99)} ms`,
+      mark(s.lateness.p99 <= TARGET.latenessP99Ms),
+    ]);
+    targets.push(['idle CPU ≈ 0', `${s.idleCpuPct.toFixed(2)} %`, mark(s.idleCpuPct <= TARGET.idleCpuPct)]);
+    targets.push([
+      'RSS ≤ 150 MiB at 10,000 volumes',
+      `${s.idleRssMiB.toFixed(0)} MiB idle, ${s.peakRssMiB.toFixed(0)} MiB peak`,
+      mark(s.peakRssMiB <= TARGET.rssMiB),
+    ]);
+  }
+  if (warm) {
+    targets.push([
+      'RSA-2048 publish p50 ≤ 10 ms, warm pool',
+      `${fmtMs(warm.latency.p50)} ms`,
+      mark(warm.latency.p50 <= TARGET.warmP50Ms),
+    ]);
+  }
+  out.push(table(['target', 'measured', ''], targets), '');
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
