@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import type { Logger } from '../common/logger.js';
 import type { PlatformPort } from '../platform/platform.port.js';
 import type { Issuer } from '../issuance/issuer.port.js';
@@ -122,7 +123,6 @@ export class RenewalService {
     const pem = await this.d.platform.readFile(state.volumeId, state.spec.files.privateKey);
     if (!pem) return undefined;
     const privateKey = decodePrivateKey(new TextDecoder().decode(pem));
-    const { createPublicKey } = await import('node:crypto');
     return { privateKey, publicKey: createPublicKey(privateKey) };
   }
 }
