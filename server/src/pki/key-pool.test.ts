@@ -115,6 +115,20 @@ describe('KeyPool', () => {
     await expect(p.get(spec('Ed25519', 0))).rejects.toThrow(/closed/);
   });
 
+  it.skipIf(process.platform !== 'linux')(
+    'refills at nice 19, so pre-generation only takes idle CPU',
+    async () => {
+      pool = new KeyPool({ size: 2, workers: 1, shapes: [{ algorithm: 'ECDSA', size: 256 }] });
+      await pool.warm();
+      const { readdirSync, readFileSync } = await import('node:fs');
+      const nices = readdirSync('/proc/self/task').map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      });
+      expect(nices).toContain(19);
+    },
+  );
+
   it('names shapes the way KEY_POOL_SHAPES spells them', () => {
     expect(shapeKey({ algorithm: 'RSA', size: 2048 })).toBe('RSA-2048');
     expect(shapeKey({ algorithm: 'Ed25519', size: 0 })).toBe('Ed25519-0');

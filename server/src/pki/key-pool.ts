@@ -64,7 +64,7 @@ export function shapeKey(shape: KeyShape): string {
 }
 
 /** Checks a shape the way generateKey does; throws InvalidArgumentError naming the attribute. */
-function jobOf(shape: KeyShape): Omit<KeyJob, 'id'> {
+function jobOf(shape: KeyShape): Omit<KeyJob, 'id' | 'priority'> {
   switch (shape.algorithm) {
     case 'RSA':
       if (!Number.isInteger(shape.size) || shape.size < MIN_RSA_BITS || shape.size > MAX_RSA_BITS) {
@@ -209,11 +209,11 @@ class KeyWorkers {
     for (let i = 0; i < count; i++) this.slots.push(this.spawn());
   }
 
-  run(job: Omit<KeyJob, 'id'>, priority: 'demand' | 'refill'): Promise<KeyPair> {
+  run(job: Omit<KeyJob, 'id' | 'priority'>, priority: 'demand' | 'refill'): Promise<KeyPair> {
     if (this.closing) return Promise.reject(new Error('key pool is closed'));
     return new Promise((resolve, reject) => {
       (priority === 'demand' ? this.demand : this.refill).push({
-        job: { ...job, id: this.nextId++ },
+        job: { ...job, id: this.nextId++, priority },
         resolve,
         reject,
       });

@@ -5,14 +5,38 @@
  * the synchronous generator (it has its own thread) and posts both KeyObjects back; KeyObjects are
  * cloneable across threads, so no key material is ever serialized as text.
  *
- * Message in:  { id: number, algorithm: 'RSA' | 'ECDSA' | 'Ed25519', size: number, curve?: string }
+ * On Linux the worker lowers its own thread's priority (nice 19) for refills, so pre-generating keys
+ * only takes CPU the node's main thread, the issuer and the pods are not using; a demand job (a
+ * publish is waiting) runs at normal priority again where the process may raise it (root may).
+ *
+ * Message in:  { id: number, algorithm: 'RSA' | 'ECDSA' | 'Ed25519', size: number, curve?: string,
+ *                priority: 'demand' | 'refill' }
  * Message out: { id, privateKey, publicKey } or { id, error: string }
  */
 export const KEY_POOL_WORKER_SOURCE = `
 'use strict';
 const { parentPort } = require('node:worker_threads');
 const { generateKeyPairSync } = require('node:crypto');
+const { readlinkSync } = require('node:fs');
+const { setPriority } = require('node:os');
+let tid;
+try {
+  tid = Number(readlinkSync('/proc/thread-self').split('/').pop()) || undefined;
+} catch {
+  tid = undefined;
+}
+let nice = 0;
+function setNice(n) {
+  if (tid === undefined || n === nice) return;
+  try {
+    setPriority(tid, n);
+    nice = n;
+  } catch {
+    // Raising priority back needs CAP_SYS_NICE; without it demand jobs run at the lower priority.
+  }
+}
 parentPort.on('message', (job) => {
+  setNice(job.priority === 'refill' ? 19 : 0);
   try {
     let pair;
     if (job.algorithm === 'RSA') {
@@ -37,4 +61,5 @@ export interface KeyJob {
   algorithm: 'RSA' | 'ECDSA' | 'Ed25519';
   size: number;
   curve?: string | undefined;
+  priority: 'demand' | 'refill';
 }
