@@ -34,6 +34,7 @@ while (Atomics.load(flag, 0) === 0) {
     if (crt === null || key === null) torn++;
     else if (crt !== key) mismatches++;
     pairs++;
+    Atomics.store(flag, 1, pairs);
   } catch (err) {
     if (err.code !== 'ENOENT') throw err;
     retries++; // the set resolved a moment ago was already replaced and removed
@@ -43,7 +44,8 @@ parentPort.postMessage({ pairs, mismatches, torn, retries });
 `;
 
 async function startReader(dir: string, mode: 'resolved' | 'naive') {
-  const stop = new SharedArrayBuffer(4);
+  // Slot 0: stop flag; slot 1: pairs read so far (the swaps start only once the reader is reading).
+  const stop = new SharedArrayBuffer(8);
   const worker = new Worker(readerSource, { eval: true, workerData: { dir, mode, stop } });
   const result = new Promise<{ pairs: number; mismatches: number; torn: number; retries: number }>(
     (resolve, reject) => {
@@ -51,9 +53,14 @@ async function startReader(dir: string, mode: 'resolved' | 'naive') {
       worker.once('error', reject);
     },
   );
+  const flag = new Int32Array(stop);
+  for (const started = Date.now(); Atomics.load(flag, 1) === 0;) {
+    if (Date.now() - started > 20_000) throw new Error('reader thread did not start reading within 20 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
   return {
     async finish() {
-      Atomics.store(new Int32Array(stop), 0, 1);
+      Atomics.store(flag, 0, 1);
       return result;
     },
   };
