@@ -8,7 +8,7 @@ import type { CallerAuthorizer } from '../issuer/auth/caller-authorizer.js';
 import { KubernetesAuthorizer } from '../issuer/auth/kubernetes-authorizer.js';
 import type { CertificateAuthority } from '../issuer/certificate-authority.js';
 import { readCaSecret } from './ca-secret.js';
-import { createKubeClients, loadKubeConfig } from './kube-client.js';
+import { loadKubeClients } from './kube-client.js';
 import { kubernetesPodReader } from './pod-reader.js';
 import type { SecretWatch } from './secret-watcher.js';
 import { kubernetesTokenReviewer } from './token-review.js';
@@ -28,7 +28,7 @@ export async function issuerKubernetes(
   logger: Logger,
 ): Promise<IssuerKubernetes | undefined> {
   if (!cfg.caSecret && cfg.issuerAuth !== 'kubernetes') return undefined;
-  const clients = createKubeClients(loadKubeConfig({ kubeconfigPath: cfg.kubeconfig }));
+  const clients = await loadKubeClients({ kubeconfigPath: cfg.kubeconfig });
   const caSecret = cfg.caSecret ? await readCaSecret({ clients, ref: cfg.caSecret, logger }) : undefined;
   let watch: SecretWatch | undefined;
   let stopped = false;

@@ -1,9 +1,15 @@
 /**
  * The one place that builds Kubernetes API clients: from a kubeconfig file (`KUBECONFIG`) or, inside
  * a pod, from the service account's in-cluster config. Everything else takes a `KubeClients`.
+ *
+ * `@kubernetes/client-node` is loaded on demand, by `import()` on the first `loadKubeClients` (or
+ * `loadClientLibrary`) call: loading it costs ~85 MiB of RSS (measured, docs/benchmarks.md), which
+ * a node role without a Kubernetes feature must not pay. Other modules take its *types* only
+ * (`import type`); `kube-client.test.ts` fails when a value import creeps in elsewhere.
  */
 import { existsSync } from 'node:fs';
-import { AuthenticationV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import type * as ClientNode from '@kubernetes/client-node';
+import type { AuthenticationV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { ConfigError } from '../config/settings.js';
 
 /** Where kubelet mounts a pod's service-account token; present only inside a pod. */
@@ -23,12 +29,55 @@ export interface KubeConfigSource {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The `@kubernetes/client-node` module: classes such as `CustomObjectsApi` or `CoreV1Event`. */
+export type ClientLibrary = typeof ClientNode;
+
+let library: ClientLibrary | undefined;
+let loading: Promise<ClientLibrary> | undefined;
+
+/**
+ * Loads `@kubernetes/client-node` once per process; every later call gets the same module. Use it
+ * for API classes other than the ones in `KubeClients`: `config.makeApiClient(lib.CustomObjectsApi)`.
+ * A failed load (package missing from the image) rejects and is tried again on the next call.
+ */
+export function loadClientLibrary(): Promise<ClientLibrary> {
+  loading ??= import('@kubernetes/client-node').then(
+    (m) => (library = m),
+    (e: unknown) => {
+      loading = undefined;
+      throw e;
+    },
+  );
+  return loading;
+}
+
+/**
+ * The async client factory, for every role and feature that talks to the API server: loads the
+ * client library on first use, then the kubeconfig named by `kubeconfigPath`, else the in-cluster
+ * config, and builds the clients. Rejects with a ConfigError naming KUBECONFIG when neither config
+ * is usable. Each call builds new clients; callers keep theirs for the life of the feature.
+ */
+export async function loadKubeClients(src: KubeConfigSource = {}): Promise<KubeClients> {
+  await loadClientLibrary();
+  return createKubeClients(loadKubeConfig(src));
+}
+
+function loaded(): ClientLibrary {
+  if (!library) {
+    throw new Error(
+      '@kubernetes/client-node is not loaded yet: await loadClientLibrary() or loadKubeClients()',
+    );
+  }
+  return library;
+}
+
 /**
  * Loads the kubeconfig named by `kubeconfigPath`, else the in-cluster config. Throws a ConfigError
- * naming KUBECONFIG when neither is usable.
+ * naming KUBECONFIG when neither is usable. Synchronous, so it needs the library loaded first
+ * (`await loadClientLibrary()`), and throws a plain Error otherwise; prefer `loadKubeClients`.
  */
 export function loadKubeConfig(src: KubeConfigSource = {}): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new (loaded().KubeConfig)();
   if (src.kubeconfigPath) {
     try {
       kc.loadFromFile(src.kubeconfigPath);
@@ -51,12 +100,16 @@ export function loadKubeConfig(src: KubeConfigSource = {}): KubeConfig {
   return kc;
 }
 
-/** The API clients of one kubeconfig. */
+/**
+ * The API clients of one kubeconfig. Synchronous: a `KubeConfig` built by `loadKubeConfig` means the
+ * library is loaded; throws a plain Error when it is not.
+ */
 export function createKubeClients(config: KubeConfig): KubeClients {
+  const lib = loaded();
   return {
     config,
-    core: config.makeApiClient(CoreV1Api),
-    authn: config.makeApiClient(AuthenticationV1Api),
-    watch: new Watch(config),
+    core: config.makeApiClient(lib.CoreV1Api),
+    authn: config.makeApiClient(lib.AuthenticationV1Api),
+    watch: new lib.Watch(config),
   };
 }
