@@ -8,6 +8,7 @@ import {
   loadNodeConfig,
   type Role,
 } from './config/config.js';
+import { loadApproverConfig } from './config/approver-settings.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { VERSION } from './common/version.js';
 
@@ -19,6 +20,7 @@ Roles:
   node     CSI node driver (DaemonSet): keys, CSRs, mounts, renewal
   issuer   certificate service (Deployment): signs CSRs with the cluster CA
   demo     everything on one machine: dev CA, issuer, node driver, simulated kubelet
+  approver approves or denies cert-manager CertificateRequests by the SPIFFE rules (Deployment)
 
 Every setting is an environment variable or the equal flag (CERT_BASE_PATH = --cert-base-path).
 Run 'csi-cert-driver <role> --help' for a role's settings and defaults.`;
@@ -78,6 +80,14 @@ export async function main(argv: string[]): Promise<number> {
         stop = () => demo.close();
         if (cfg.demoRunSeconds > 0)
           setTimeout(() => process.kill(process.pid, 'SIGTERM'), cfg.demoRunSeconds * 1000);
+        break;
+      }
+      case 'approver': {
+        const cfg = loadApproverConfig(rest, process.env);
+        logger = createLogger({ level: cfg.logLevel, role });
+        const { startApproverRole } = await import('./roles/approver.role.js');
+        const approver = await startApproverRole(cfg, logger);
+        stop = () => approver.close();
         break;
       }
     }

@@ -1,11 +1,19 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ConfigError, readSettings, type RawSettings } from './settings.js';
 import * as p from './parsers.js';
 import type { LogLevel } from './parsers.js';
 import { parseDnsPatterns } from '../issuer/auth/dns-patterns.js';
 import type { KeyShape } from '../pki/keys.js';
+import { APPROVER_DEFAULTS } from './approver-settings.js';
+import {
+  STATUS_DEFAULTS,
+  STATUS_SETTINGS,
+  nodeStatusSettings,
+  type NodeStatusSettings,
+} from './status-settings.js';
 
-export const ROLES = ['node', 'issuer', 'demo'] as const;
+export const ROLES = ['node', 'issuer', 'demo', 'approver'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const DRIVER_NAME = 'csi.k8s.cert-driver';
@@ -37,6 +45,10 @@ export interface NodeConfig extends CommonConfig {
   trustBundleRefreshMs?: number | undefined;
   /** METRICS_LISTEN_ADDR: a separate `host:port` for /metrics (also served on the API); undefined = none. */
   metricsListenAddr?: string | undefined;
+  /** KUBECONFIG of the node's Kubernetes features; undefined = the in-cluster config. */
+  kubeconfig?: string | undefined;
+  /** STATUS_OBJECTS/POD_EVENTS/STATUS_QPS/STATUS_BURST; undefined = status objects and Events off. */
+  status?: NodeStatusSettings | undefined;
 }
 
 export type IssuerAuth = 'none' | 'kubernetes';
@@ -102,6 +114,7 @@ const NODE = [
   'TRUST_BUNDLE_FILE',
   'TRUST_BUNDLE_REFRESH',
   'METRICS_LISTEN_ADDR',
+  ...STATUS_SETTINGS,
 ] as const;
 const ISSUER = [
   ...COMMON,
@@ -151,6 +164,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     TRUST_BUNDLE_FILE: "(unset: the issuer's CA bundle)",
     TRUST_BUNDLE_REFRESH: '10s',
     METRICS_LISTEN_ADDR: '(off; /metrics is also on the API)',
+    ...STATUS_DEFAULTS,
   },
   issuer: {
     LOG_LEVEL: 'info',
@@ -180,6 +194,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     API_LISTEN_ADDR: '127.0.0.1:8080',
     API_CORS_ORIGINS: '(none: CORS closed)',
   },
+  approver: APPROVER_DEFAULTS,
 };
 
 function get(s: RawSettings, name: string, dflt: string): string {
@@ -241,6 +256,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     issuerTimeoutMs: p.durationSeconds('ISSUER_TIMEOUT', get(s, 'ISSUER_TIMEOUT', '10s')) * 1000,
     ...api(s),
     ...lifecycle(s),
+    ...nodeStatusSettings(s, env),
   };
 }
 

@@ -4,6 +4,7 @@ import type { PlatformPort } from '../platform/platform.port.js';
 import type { Issuer } from '../issuance/issuer.port.js';
 import type { StateStore } from '../volumes/state-store.port.js';
 import { withEvent, type VolumeState } from '../volumes/volume-state.js';
+import type { VolumeFailure } from '../volumes/status-reporter.port.js';
 import { issueVolumeCertificate, type KeySource } from '../volumes/volume-certificates.js';
 import { errorSummary, type VolumeManager } from '../volumes/volume-manager.js';
 import { decodePrivateKey } from '../pki/index.js';
@@ -20,6 +21,8 @@ export interface RenewalDeps {
   nodeId: string;
   concurrency?: number;
   onChange?: (volumeId: string, state: VolumeState | undefined) => void;
+  /** Called once per failed renewal (StatusReporter.operationFailed). */
+  onFailure?: (failure: VolumeFailure) => void;
 }
 
 /**
@@ -112,6 +115,7 @@ export class RenewalService {
           { err: errorSummary(e), failures, retryAt: next.nextRenewalAt },
           'renewal failed; current certificate kept',
         );
+        this.d.onFailure?.({ operation: 'renew', volumeId, pod: state.pod, error: e });
       }
       await this.d.store.put(next);
       this.track(next);

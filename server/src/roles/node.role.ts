@@ -25,6 +25,7 @@ import { BundleDistributor } from '../trust/bundle-distributor.js';
 import { fileTrustSource, issuerTrustSource, TrustBundle } from '../trust/trust-bundle.js';
 import { TrustingIssuer } from '../trust/trusting-issuer.js';
 import { InstrumentedIssuer, NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
+import { nodeStatus } from '../kube/status-node.js';
 
 export interface NodeRole {
   manager: VolumeManager;
@@ -92,6 +93,7 @@ export async function startNodeRole(
   const issuer = new TrustingIssuer(new InstrumentedIssuer(rawIssuer, metrics), trust);
   const keys: KeySource = o.keys ?? keyPool ?? { get: (spec) => generateKey(spec) };
   const store = new FileStateStore(join(cfg.certBasePath, 'state'));
+  const status = await nodeStatus(cfg, logger, metrics.registry);
   const listeners = new Set<(id: string, s: VolumeState | undefined) => void>();
   const readiness: Readiness = { ready: false };
   const onChange = (id: string, s: VolumeState | undefined) => {
@@ -109,6 +111,7 @@ export async function startNodeRole(
     clusterDomain: cfg.clusterDomain,
     volumeSizeBytes: cfg.volumeSizeBytes,
     onChange,
+    onFailure: (f) => status.reporter.operationFailed(f),
   });
   const renewal: RenewalService = new RenewalService({
     manager,
@@ -122,6 +125,7 @@ export async function startNodeRole(
       metrics.renewed(s);
       for (const l of listeners) l(id, s);
     },
+    onFailure: (f) => status.reporter.operationFailed(f),
   });
   const distributor: BundleDistributor = new BundleDistributor({
     trust,
@@ -136,6 +140,7 @@ export async function startNodeRole(
     distributor.track(id, s);
   };
   listeners.add(follow);
+  listeners.add((id, s) => status.reporter.volumeChanged(id, s));
 
   const recovery = await recoverVolumes(store, platform, logger);
   for (const s of recovery.recovered) {
@@ -150,6 +155,7 @@ export async function startNodeRole(
     },
     'state recovered',
   );
+  status.reporter.resync(recovery.recovered);
 
   const url = await platform.prepareEndpoint(cfg.csiEndpoint);
   const app = await startGrpcServer({
@@ -230,6 +236,7 @@ export async function startNodeRole(
       await api?.close();
       renewal.stop();
       await app.close();
+      await status.reporter.close();
       issuer.close();
     },
   };

@@ -6,6 +6,7 @@ import { parsePodInfo, parseVolumeAttributes, isEphemeral } from '../attributes/
 import type { StateStore } from './state-store.port.js';
 import { withEvent, type VolumeState } from './volume-state.js';
 import { VolumeLocks } from './volume-locks.js';
+import type { VolumeFailure } from './status-reporter.port.js';
 import { issueVolumeCertificate, type KeySource } from './volume-certificates.js';
 import {
   persistentAttributes,
@@ -27,6 +28,8 @@ export interface VolumeManagerDeps {
   volumeSizeBytes: number;
   /** Called whenever a volume's state changes (published, renewed, removed). */
   onChange?: (volumeId: string, state: VolumeState | undefined) => void;
+  /** Called once per failed publish, after the rollback (StatusReporter.operationFailed). */
+  onFailure?: (failure: VolumeFailure) => void;
 }
 
 /**
@@ -85,7 +88,12 @@ export class VolumeManager {
         failures: 0,
         history: [],
       };
-      await this.d.store.put(state);
+      // The "publishing" marker lets a restart find and remove what a killed publish mounted. It
+      // only has to survive `kill -9`, not a power cut (which takes the tmpfs with it): it is
+      // written without fsync, while the key, CSR and issuer round trip run, and must be in place
+      // before anything is mounted (ADR 9).
+      const marker = this.d.store.put(state, { durable: false });
+      marker.catch(() => undefined);
       try {
         const issued = await issueVolumeCertificate(this.d.issuer, this.d.keys, {
           spec,
@@ -94,6 +102,7 @@ export class VolumeManager {
           volumeId: req.volumeId,
           token,
         });
+        await marker;
         await this.d.platform.createVolume({
           volumeId: req.volumeId,
           targetPath: req.targetPath,
@@ -118,10 +127,13 @@ export class VolumeManager {
           },
           { at: new Date().toISOString(), kind: 'issue', outcome: 'success', serialHex: signed.serialHex },
         );
+        // The one durable write of a publish: once it returns, the volume survives a restart.
         await this.d.store.put(state);
       } catch (e) {
         log.warn({ err: errorSummary(e) }, 'publish failed; rolling back');
+        await marker.catch(() => undefined); // never delete before the marker's rename is done
         await this.rollback(req.volumeId, req.targetPath, log);
+        this.d.onFailure?.({ operation: 'publish', volumeId: req.volumeId, pod, error: e });
         throw e;
       }
       if (token) this.tokens.set(req.volumeId, token);

@@ -1,0 +1,126 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { LeaderElector, LeaseConflictError, type LeaseRecord, type LeaseStore } from './leader-election.js';
+
+/** An in-memory Lease with the API server's optimistic concurrency (resourceVersion). */
+class FakeLeaseStore implements LeaseStore {
+  record: LeaseRecord | undefined;
+  failing = false;
+  private version = 0;
+
+  async get(): Promise<LeaseRecord | undefined> {
+    if (this.failing) throw new Error('connection refused');
+    return this.record && { ...this.record };
+  }
+  async create(r: LeaseRecord): Promise<LeaseRecord> {
+    if (this.failing) throw new Error('connection refused');
+    if (this.record) throw new LeaseConflictError('exists');
+    return this.save(r);
+  }
+  async update(r: LeaseRecord): Promise<LeaseRecord> {
+    if (this.failing) throw new Error('connection refused');
+    if (!this.record || r.resourceVersion !== this.record.resourceVersion)
+      throw new LeaseConflictError('conflict');
+    return this.save(r);
+  }
+  private save(r: LeaseRecord): LeaseRecord {
+    this.record = { ...r, resourceVersion: String(++this.version) };
+    return { ...this.record };
+  }
+}
+
+function setup() {
+  const store = new FakeLeaseStore();
+  let clock = 1_000_000;
+  const events: string[] = [];
+  const elector = (identity: string) =>
+    new LeaderElector({
+      store,
+      identity,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      logger: pino({ level: 'silent' }),
+      now: () => clock,
+      onStartedLeading: () => events.push(`${identity} started`),
+      onStoppedLeading: () => events.push(`${identity} stopped`),
+    });
+  return { store, events, elector, advance: (ms: number) => (clock += ms) };
+}
+
+describe('LeaderElector', () => {
+  it('creates the Lease, keeps it while renewing, and a standby never takes it meanwhile', async () => {
+    const { store, events, elector, advance } = setup();
+    const a = elector('a');
+    const b = elector('b');
+    await a.tick();
+    await b.tick();
+    for (let i = 0; i < 20; i++) {
+      advance(2_000);
+      await a.tick();
+      await b.tick();
+    }
+    expect(a.isLeader && !b.isLeader).toBe(true);
+    expect(store.record).toMatchObject({
+      holderIdentity: 'a',
+      leaseDurationSeconds: 15,
+      leaseTransitions: 0,
+    });
+    expect(store.record?.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(events).toEqual(['a started']);
+  });
+
+  it('takes over when the holder stops renewing, only after the lease duration', async () => {
+    const { store, events, elector, advance } = setup();
+    const a = elector('a');
+    const b = elector('b');
+    await a.tick();
+    await b.tick(); // b observes a's record now
+    advance(14_000);
+    await b.tick();
+    expect(b.isLeader).toBe(false);
+    advance(1_000);
+    await b.tick();
+    expect(b.isLeader).toBe(true);
+    expect(store.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+    // The old leader comes back, sees b holding a live lease, and steps down.
+    await a.tick();
+    expect(a.isLeader).toBe(false);
+    expect(events).toEqual(['a started', 'b started', 'a stopped']);
+  });
+
+  it('steps down after renewDeadline without a successful renewal', async () => {
+    const { store, events, elector, advance } = setup();
+    const a = elector('a');
+    await a.tick();
+    store.failing = true;
+    advance(8_000);
+    await a.tick();
+    expect(a.isLeader).toBe(true);
+    advance(2_000);
+    await a.tick();
+    expect(a.isLeader).toBe(false);
+    expect(events).toEqual(['a started', 'a stopped']);
+  });
+
+  it('releases the Lease on stop so a standby takes it at once', async () => {
+    const { store, elector } = setup();
+    const a = elector('a');
+    const b = elector('b');
+    await a.tick();
+    await b.tick();
+    await a.stop();
+    expect(store.record).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
+    await b.tick();
+    expect(b.isLeader).toBe(true);
+  });
+
+  it('lets only one of two candidates win the same round', async () => {
+    const { store, elector } = setup();
+    const a = elector('a');
+    const b = elector('b');
+    await Promise.all([a.tick(), b.tick()]);
+    expect([a.isLeader, b.isLeader].filter(Boolean)).toHaveLength(1);
+    expect(store.record?.holderIdentity).toBe(a.isLeader ? 'a' : 'b');
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The node's Kubernetes status settings (docs/status-objects.md): STATUS_OBJECTS and POD_EVENTS
+ * (`auto`, `true`, `false`; `auto` = on when there is a Kubernetes config: KUBECONFIG set, or the
+ * process runs in a pod), STATUS_QPS and STATUS_BURST (the token bucket of their API writes, like
+ * client-go's 5/10), and KUBECONFIG.
+ */
+import type { RawSettings } from './settings.js';
+import { ConfigError } from './settings.js';
+import * as p from './parsers.js';
+
+export const STATUS_SETTINGS = [
+  'KUBECONFIG',
+  'STATUS_OBJECTS',
+  'POD_EVENTS',
+  'STATUS_QPS',
+  'STATUS_BURST',
+] as const;
+
+export const STATUS_DEFAULTS: Record<(typeof STATUS_SETTINGS)[number], string> = {
+  KUBECONFIG: '(in-cluster config)',
+  STATUS_OBJECTS: 'auto (on with KUBECONFIG or in a pod)',
+  POD_EVENTS: 'auto (on with KUBECONFIG or in a pod)',
+  STATUS_QPS: '5',
+  STATUS_BURST: '10',
+};
+
+export interface NodeStatusSettings {
+  /** CertVolumeStatus objects per volume. */
+  objects: boolean;
+  /** Warning Events on pods for failed issuance and renewal. */
+  events: boolean;
+  qps: number;
+  burst: number;
+}
+
+/** A decimal number of requests per second, 0 < qps ≤ 1000. */
+function qps(name: string, v: string): number {
+  const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+  if (!(n > 0 && n <= 1000))
+    throw new ConfigError(name, `must be a number of requests per second in (0, 1000], got '${v}'`);
+  return n;
+}
+
+function toggle(s: RawSettings, name: string, haveKube: boolean): boolean {
+  const v = p.oneOf(name, s.get(name) ?? 'auto', ['auto', 'true', 'false'] as const);
+  if (v === 'true' && !haveKube) {
+    throw new ConfigError(name, 'is true but there is no Kubernetes config: set KUBECONFIG or run in a pod');
+  }
+  return v === 'auto' ? haveKube : v === 'true';
+}
+
+/** `kubeconfig` (undefined = in-cluster) and `status` (undefined when objects and Events are both off). */
+export function nodeStatusSettings(
+  s: RawSettings,
+  env: NodeJS.ProcessEnv,
+): { kubeconfig?: string | undefined; status?: NodeStatusSettings | undefined } {
+  const kubeconfig = s.has('KUBECONFIG') ? p.nonEmpty('KUBECONFIG', s.get('KUBECONFIG')!, 4096) : undefined;
+  const haveKube = kubeconfig !== undefined || !!env.KUBERNETES_SERVICE_HOST;
+  const objects = toggle(s, 'STATUS_OBJECTS', haveKube);
+  const events = toggle(s, 'POD_EVENTS', haveKube);
+  const rate = {
+    qps: qps('STATUS_QPS', s.get('STATUS_QPS') ?? '5'),
+    burst: p.positiveInt('STATUS_BURST', s.get('STATUS_BURST') ?? '10', 1, 1000),
+  };
+  return { kubeconfig, status: objects || events ? { objects, events, ...rate } : undefined };
+}

@@ -1,0 +1,87 @@
+/**
+ * Builds the node's Kubernetes StatusReporter and PodEventRecorder. The node role imports this file
+ * with `await import()` only when STATUS_OBJECTS or POD_EVENTS is on, and loads
+ * `@kubernetes/client-node` through kube-client's `loadClientLibrary`, so a node without the
+ * feature never loads the library.
+ * Status object writes and Events share one token bucket (STATUS_QPS, STATUS_BURST).
+ */
+import type { Registry } from 'prom-client';
+import type { Logger } from '../common/logger.js';
+import type { StatusReporter } from '../volumes/status-reporter.port.js';
+import { loadClientLibrary, loadKubeConfig } from './kube-client.js';
+import { KubernetesPodEventRecorder } from './pod-events.js';
+import { noopPodEventRecorder, type PodEventRecorder } from './pod-events.port.js';
+import { kubernetesEventsApi, kubernetesStatusApi } from './status-api.js';
+import { StatusMetrics } from './status-metrics.js';
+import { WriteQueue } from './status-queue.js';
+import { TokenBucket } from './status-rate-limit.js';
+import { KubernetesStatusReporter } from './status-reporter.js';
+
+export const EVENT_COMPONENT = 'csi-cert-driver-node';
+
+export interface StatusFeatureConfig {
+  /** CertVolumeStatus objects on. */
+  objects: boolean;
+  /** Pod Events on. */
+  events: boolean;
+  qps: number;
+  burst: number;
+  /** KUBECONFIG; undefined = the in-cluster config. */
+  kubeconfig?: string | undefined;
+  /** Batch window of status writes; default 1 s. */
+  batchDelayMs?: number | undefined;
+}
+
+export interface StatusFeature {
+  reporter: StatusReporter;
+  /** For other adapters' Events (cert-manager CertificateRequests): same API budget. */
+  events: PodEventRecorder;
+}
+
+export async function createKubernetesStatus(o: {
+  cfg: StatusFeatureConfig;
+  nodeId: string;
+  logger: Logger;
+  registry?: Registry | undefined;
+}): Promise<StatusFeature> {
+  const { cfg, logger } = o;
+  const lib = await loadClientLibrary();
+  const objects = lib.KubernetesObjectApi.makeApiClient(loadKubeConfig({ kubeconfigPath: cfg.kubeconfig }));
+  const limiter = new TokenBucket({ qps: cfg.qps, burst: cfg.burst });
+  const metrics = o.registry ? new StatusMetrics(o.registry) : undefined;
+  const log = logger.child({ component: 'status' });
+
+  // The gauges read the queues' sizes when scraped, after both exist.
+  const statusMetrics = metrics?.forQueue('certvolumestatuses', (): number => statusQueue.size);
+  const eventMetrics = metrics?.forQueue('events', (): number => eventQueue.size);
+  const statusQueue = new WriteQueue({
+    limiter,
+    logger: log,
+    metrics: statusMetrics,
+    batchDelayMs: cfg.batchDelayMs,
+  });
+  const eventQueue = new WriteQueue({ limiter, logger: log, metrics: eventMetrics, batchDelayMs: 0 });
+
+  const events = cfg.events
+    ? new KubernetesPodEventRecorder({
+        api: kubernetesEventsApi(objects),
+        queue: eventQueue,
+        logger: log,
+        component: EVENT_COMPONENT,
+        instance: o.nodeId,
+      })
+    : noopPodEventRecorder;
+  const reporter = new KubernetesStatusReporter({
+    api: cfg.objects ? kubernetesStatusApi(objects) : undefined,
+    queue: statusQueue,
+    events,
+    nodeId: o.nodeId,
+    logger: log,
+    onList: statusMetrics?.read,
+  });
+  log.info(
+    { statusObjects: cfg.objects, podEvents: cfg.events, qps: cfg.qps, burst: cfg.burst },
+    'Kubernetes status reporting on',
+  );
+  return { reporter, events };
+}

@@ -1,0 +1,36 @@
+/**
+ * Picks the node's StatusReporter: the Kubernetes one when STATUS_OBJECTS or POD_EVENTS is on
+ * (loaded with `await import()`, so the client library stays unloaded otherwise), else the no-op.
+ * Never fails the node's start: a Kubernetes config that cannot be loaded was already rejected by
+ * the settings (STATUS_OBJECTS=true without one) or is logged here and the feature stays off.
+ */
+import type { Registry } from 'prom-client';
+import type { NodeConfig } from '../config/config.js';
+import type { Logger } from '../common/logger.js';
+import { noopStatusReporter } from '../volumes/status-reporter.port.js';
+import { noopPodEventRecorder } from './pod-events.port.js';
+import type { StatusFeature } from './status-kubernetes.js';
+
+export async function nodeStatus(
+  cfg: Pick<NodeConfig, 'status' | 'kubeconfig' | 'nodeId'>,
+  logger: Logger,
+  registry?: Registry,
+): Promise<StatusFeature> {
+  const off: StatusFeature = { reporter: noopStatusReporter, events: noopPodEventRecorder };
+  if (!cfg.status) return off;
+  try {
+    const { createKubernetesStatus } = await import('./status-kubernetes.js');
+    return await createKubernetesStatus({
+      cfg: { ...cfg.status, kubeconfig: cfg.kubeconfig },
+      nodeId: cfg.nodeId,
+      logger,
+      registry,
+    });
+  } catch (e) {
+    logger.error(
+      { err: { message: (e as Error).message } },
+      'status objects and pod Events off: no Kubernetes client',
+    );
+    return off;
+  }
+}
