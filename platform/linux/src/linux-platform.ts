@@ -21,7 +21,14 @@ import type {
   VolumeFile,
   VolumeLocation,
 } from './types.js';
-import { inspectMounts, isOurs, isReadOnlyBindOf, mountVolume, unmountVolume } from './volume-mounts.js';
+import {
+  inspectMounts,
+  isOurs,
+  isReadOnlyBindOf,
+  mountVolume,
+  unmountKnownVolume,
+  unmountVolume,
+} from './volume-mounts.js';
 import type { VolumePaths } from './volume-mounts.js';
 
 const TMPFS_MAGIC = 0x01021994;
@@ -32,6 +39,11 @@ export class LinuxPlatform {
   readonly mounter: Mounter;
   private readonly logger: PlatformLogger | undefined;
   private readonly locks = new Map<string, Promise<unknown>>();
+  /**
+   * st_dev of each volume's tmpfs that this process mounted or found intact in the mount table, so
+   * removing it needs no table (see `unmountKnownVolume`). Forgotten when the volume is removed.
+   */
+  private readonly devices = new Map<string, number>();
   private canonicalRoot: Promise<string> | undefined;
   private rootCreated: Promise<unknown> | undefined;
 
@@ -83,6 +95,7 @@ export class LinuxPlatform {
       await this.rootCreated;
       const tmpfs = { sizeBytes: req.sizeBytes, mode: dirModeFor(req.fsGroup), gid: gidFor(req.fsGroup) };
       await mountVolume({ mounter: this.mounter, logger: this.logger }, paths, tmpfs);
+      this.remember(req.volumeId, paths.dataDir);
     });
     const ms = performance.now() - started;
     this.logger?.debug(
@@ -137,6 +150,7 @@ export class LinuxPlatform {
     const paths = await this.paths(loc);
     const { data, target } = inspectMounts(paths);
     if (data === undefined || !isOurs(data) || !isReadOnlyBindOf(target, data)) return false;
+    this.remember(loc.volumeId, paths.dataDir);
     return statSync(path.join(paths.dataDir, DATA_LINK), { throwIfNoEntry: false })?.isDirectory() === true;
   }
 
@@ -147,10 +161,20 @@ export class LinuxPlatform {
    */
   async removeVolume(loc: VolumeLocation): Promise<void> {
     const paths = await this.paths(loc);
-    await this.serialize(loc.volumeId, () =>
-      unmountVolume({ mounter: this.mounter, logger: this.logger }, paths),
-    );
+    await this.serialize(loc.volumeId, async () => {
+      const ctx = { mounter: this.mounter, logger: this.logger };
+      const dev = this.devices.get(loc.volumeId);
+      await (dev === undefined ? unmountVolume(ctx, paths) : unmountKnownVolume(ctx, paths, dev));
+      this.devices.delete(loc.volumeId);
+    });
     this.logger?.debug({ volumeId: loc.volumeId, targetPath: loc.targetPath }, 'volume removed');
+  }
+
+  /** Records the device of the tmpfs now mounted at `dataDir` (ours: the caller just checked). */
+  private remember(volumeId: string, dataDir: string): void {
+    const dev = statSync(dataDir, { throwIfNoEntry: false })?.dev;
+    if (dev === undefined) this.devices.delete(volumeId);
+    else this.devices.set(volumeId, dev);
   }
 
   /** Validated, canonical paths of a volume. */

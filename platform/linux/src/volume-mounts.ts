@@ -1,9 +1,14 @@
 /**
  * The two mounts of a volume: its tmpfs at `${dataRoot}/<volumeId>` (where the atomic writer
  * writes) and a read-only bind of it at kubelet's target path (what the pod sees). Decisions are
- * taken from /proc/self/mountinfo, so they hold across driver restarts.
+ * taken from /proc/self/mountinfo, so they hold across driver restarts, except on the two hot paths
+ * that can do without it (reading the table costs time in proportion to every mount on the node):
+ * creating a fresh volume, where creating both directories proves nothing is mounted on them, and
+ * removing a volume whose tmpfs device this process knows, where stat(2) tells our mounts apart.
  */
+import { statSync } from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
+import path from 'node:path';
 import { PlatformError, isErrno, messageOf, wrapInternal } from './errors.js';
 import { TMPFS_SOURCE } from './mounter.js';
 import type { Mounter, TmpfsOptions } from './mounter.js';
@@ -51,28 +56,33 @@ export function isReadOnlyBindOf(target: MountInfo | undefined, data: MountInfo 
  * Mounts the tmpfs (unless already there) and binds it read-only at the target path (unless already
  * there). Throws `failed-precondition` when either path holds a mount that is not this volume's; on
  * any other failure it unmounts what it mounted and removes the directories it created.
+ *
+ * A fresh volume never reads the mount table: a mount point is an existing directory, so when this
+ * call creates both the data dir and the target dir, nothing can be mounted on either. Only when one
+ * of them already existed (a retry, a republish, a leftover) does the table decide.
  */
 export async function mountVolume(ctx: MountContext, paths: VolumePaths, tmpfs: TmpfsOptions): Promise<void> {
-  const { data, target } = inspectMounts(paths);
-  if (data !== undefined && !isOurs(data)) throw foreignMount(paths, paths.dataDir, data);
-  if (target !== undefined && (data === undefined || !sameFilesystem(target, data))) {
-    throw foreignMount(paths, paths.targetPath, target);
-  }
-  if (isReadOnlyBindOf(target, data)) return;
-
   const undo: { what: string; step: () => Promise<void> }[] = [];
   try {
-    if (data === undefined) {
-      if (await mkdirIfMissing(paths.dataDir, 0o700)) {
-        undo.push({ what: 'rmdir data dir', step: () => rmdir(paths.dataDir) });
+    const dataCreated = await mkdirIfMissing(paths.dataDir, 0o700);
+    if (dataCreated) undo.push({ what: 'rmdir data dir', step: () => rmdir(paths.dataDir) });
+    const targetCreated = await mkdirIfMissing(paths.targetPath, 0o750);
+    if (targetCreated) undo.push({ what: 'rmdir target', step: () => rmdir(paths.targetPath) });
+    let mounts: VolumeMounts = { data: undefined, target: undefined };
+    if (!dataCreated || !targetCreated) {
+      mounts = inspectMounts(paths);
+      const { data, target } = mounts;
+      if (data !== undefined && !isOurs(data)) throw foreignMount(paths, paths.dataDir, data);
+      if (target !== undefined && (data === undefined || !sameFilesystem(target, data))) {
+        throw foreignMount(paths, paths.targetPath, target);
       }
+      if (isReadOnlyBindOf(target, data)) return;
+    }
+    if (mounts.data === undefined) {
       await ctx.mounter.mountTmpfs(paths.dataDir, tmpfs);
       undo.push({ what: 'unmount tmpfs', step: () => unmountAll(ctx, paths, paths.dataDir) });
     }
-    if (target !== undefined) await unmountAll(ctx, paths, paths.targetPath); // a writable leftover bind
-    if (await mkdirIfMissing(paths.targetPath, 0o750)) {
-      undo.push({ what: 'rmdir target', step: () => rmdir(paths.targetPath) });
-    }
+    if (mounts.target !== undefined) await unmountAll(ctx, paths, paths.targetPath); // a writable leftover bind
     undo.push({ what: 'unmount bind', step: () => unmountAll(ctx, paths, paths.targetPath) });
     await ctx.mounter.bindReadOnly(paths.dataDir, paths.targetPath);
   } catch (err) {
@@ -98,6 +108,54 @@ export async function unmountVolume(ctx: MountContext, paths: VolumePaths): Prom
 }
 
 /**
+ * `unmountVolume` for a volume whose tmpfs this process mounted or verified, `tmpfsDev` being that
+ * tmpfs's st_dev, without reading the mount table: a path whose st_dev is `tmpfsDev` has the tmpfs
+ * or a bind of it on top (a bind shares its filesystem's device), and one whose st_dev is its
+ * parent's has nothing of another filesystem on top. Anything else (another filesystem on top, a
+ * directory that cannot be removed because something is still mounted there, a stat that fails)
+ * hands over to `unmountVolume`, which decides from the table and refuses foreign mounts.
+ */
+export async function unmountKnownVolume(
+  ctx: MountContext,
+  paths: VolumePaths,
+  tmpfsDev: number,
+): Promise<void> {
+  for (const dir of [paths.targetPath, paths.dataDir]) {
+    if (!(await unmountStackOf(ctx, paths, dir, tmpfsDev))) return unmountVolume(ctx, paths);
+    try {
+      await removeEmptyDir(ctx, paths, dir);
+    } catch (err) {
+      if (err instanceof PlatformError && isErrno(err.cause, 'EBUSY')) return unmountVolume(ctx, paths);
+      throw err;
+    }
+  }
+}
+
+/**
+ * Unmounts every mount at `mountPoint` whose device is `dev`; true once nothing of another
+ * filesystem is left on top of it (or it does not exist), false when the answer needs the table.
+ */
+async function unmountStackOf(
+  ctx: MountContext,
+  paths: VolumePaths,
+  mountPoint: string,
+  dev: number,
+): Promise<boolean> {
+  for (let i = 0; i < 16; i++) {
+    let st;
+    try {
+      st = statSync(mountPoint, { throwIfNoEntry: false });
+      if (st === undefined) return true;
+      if (st.dev !== dev) return st.dev === statSync(path.dirname(mountPoint)).dev;
+    } catch {
+      return false;
+    }
+    await unmountOrDetach(ctx, paths, mountPoint);
+  }
+  return false;
+}
+
+/**
  * Removes `dir` when it is an empty directory. Never recursive: once unmounted, anything left
  * inside lives on the host's disk and is not ours, so it is logged and kept.
  */
@@ -119,22 +177,27 @@ async function unmountAll(ctx: MountContext, paths: VolumePaths, mountPoint: str
     const mount = findMount(readMountInfo(), mountPoint);
     if (mount === undefined) return;
     if (!isOurs(mount)) throw foreignMount(paths, mountPoint, mount);
-    try {
-      await ctx.mounter.unmount(mountPoint, false);
-    } catch (err) {
-      ctx.logger?.warn(
-        { volumeId: paths.volumeId, path: mountPoint, err: messageOf(err) },
-        'unmount failed; detaching lazily',
-      );
-      await ctx.mounter.unmount(mountPoint, true).catch((lazyErr: unknown) => {
-        throw wrapInternal(lazyErr, `volume ${paths.volumeId}: unmounting ${mountPoint}`);
-      });
-    }
+    await unmountOrDetach(ctx, paths, mountPoint);
   }
   throw new PlatformError(
     'internal',
     `volume ${paths.volumeId}: ${mountPoint} stays mounted after 16 unmounts`,
   );
+}
+
+/** Unmounts the topmost mount at `mountPoint`, detaching it lazily when it is busy. */
+async function unmountOrDetach(ctx: MountContext, paths: VolumePaths, mountPoint: string): Promise<void> {
+  try {
+    await ctx.mounter.unmount(mountPoint, false);
+  } catch (err) {
+    ctx.logger?.warn(
+      { volumeId: paths.volumeId, path: mountPoint, err: messageOf(err) },
+      'unmount failed; detaching lazily',
+    );
+    await ctx.mounter.unmount(mountPoint, true).catch((lazyErr: unknown) => {
+      throw wrapInternal(lazyErr, `volume ${paths.volumeId}: unmounting ${mountPoint}`);
+    });
+  }
 }
 
 /** Creates `dir` (not its parents) with `mode`; false when it already existed. */

@@ -186,6 +186,74 @@ describe.each(mountersUnderTest())('LinuxPlatform volumes with the $name mounter
     }
   });
 
+  // Removal of a volume this process mounted decides from stat(2), not the mount table: these are
+  // the cases where that shortcut must hand over to the table (or must not be fooled).
+  it.skipIf(needsRoot)('remove refuses a foreign mount stacked on its own bind, and leaves it', async () => {
+    await platform.createVolume({ volumeId, targetPath, sizeBytes: 65536 });
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=4k', 'someone-else', targetPath]);
+    await expect(platform.removeVolume({ volumeId, targetPath })).rejects.toMatchObject({
+      kind: 'failed-precondition',
+      message: expect.stringContaining('someone-else'),
+    });
+    expect(findMount(readMountInfo(), targetPath)).toMatchObject({ source: 'someone-else' });
+    await run('umount', [targetPath]);
+    await platform.removeVolume({ volumeId, targetPath });
+    expect(await mountsBelow(root)).toEqual([]);
+  });
+
+  it.skipIf(needsRoot)(
+    'remove refuses a bind of the same disk at the target (same device as its parent)',
+    async () => {
+      await platform.createVolume({ volumeId, targetPath, sizeBytes: 65536 });
+      await mounter.unmount(targetPath, false);
+      const elsewhere = path.join(root, 'elsewhere');
+      await mkdir(elsewhere);
+      await run('mount', ['--bind', elsewhere, targetPath]);
+      await expect(platform.removeVolume({ volumeId, targetPath })).rejects.toMatchObject({
+        kind: 'failed-precondition',
+      });
+      expect(await mountsBelow(root)).toContain(targetPath);
+      await run('umount', [targetPath]);
+      await platform.removeVolume({ volumeId, targetPath });
+      expect(await mountsBelow(root)).toEqual([]);
+    },
+  );
+
+  it.skipIf(needsRoot)('remove takes every stacked bind of its own tmpfs off the target', async () => {
+    await platform.createVolume({ volumeId, targetPath, sizeBytes: 65536 });
+    await run('mount', ['--bind', path.join(dataRoot, volumeId), targetPath]);
+    await run('mount', ['--bind', path.join(dataRoot, volumeId), targetPath]);
+    expect(await mountsBelow(root)).toHaveLength(4);
+    await platform.removeVolume({ volumeId, targetPath });
+    expect(await mountsBelow(root)).toEqual([]);
+    expect(await readdir(dataRoot)).toEqual([]);
+  });
+
+  it.skipIf(needsRoot)('a new instance (a restarted driver) removes volumes it did not mount', async () => {
+    await platform.createVolume({ volumeId, targetPath, sizeBytes: 65536 });
+    await platform.writeFiles(volumeId, files('t1'));
+    const restarted = new LinuxPlatform({ dataRoot, mounter });
+    await restarted.removeVolume({ volumeId, targetPath });
+    expect(await mountsBelow(root)).toEqual([]);
+    await platform.createVolume({ volumeId, targetPath, sizeBytes: 65536 });
+    expect(await restarted.isPublished({ volumeId, targetPath })).toBe(false); // no file set yet
+    await restarted.removeVolume({ volumeId, targetPath });
+    expect(await mountsBelow(root)).toEqual([]);
+    await expect(stat(targetPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it.skipIf(needsRoot)(
+    'create with a target dir that already exists checks the table and publishes',
+    async () => {
+      await mkdir(targetPath);
+      await platform.createVolume({ volumeId, targetPath, sizeBytes: 65536 });
+      await platform.writeFiles(volumeId, files('t1'));
+      expect(await platform.isPublished({ volumeId, targetPath })).toBe(true);
+      await platform.removeVolume({ volumeId, targetPath });
+      expect(await mountsBelow(root)).toEqual([]);
+    },
+  );
+
   it.skipIf(needsRoot)('writeFiles on a volume without a tmpfs is not-found and writes nothing', async () => {
     await mkdir(path.join(dataRoot, volumeId), { recursive: true });
     const err = await platform.writeFiles(volumeId, files('t1')).catch((e: unknown) => e);

@@ -6,10 +6,22 @@ export interface StateReader {
   list(): Promise<{ states: VolumeState[]; corrupt: { file: string; reason: string }[] }>;
 }
 
+export interface PutOptions {
+  /**
+   * True (the default): on disk before the promise resolves, so it survives the loss of the kernel
+   * (power cut, panic). False: atomic and visible to the next reader, and so it survives `kill -9`
+   * of the driver, but the kernel may not have written it yet. See ADR 9.
+   */
+  durable?: boolean;
+}
+
 export interface StateWriter {
   /** Persists atomically: after a crash the previous or the new state is on disk, never a mix. */
-  put(state: VolumeState): Promise<void>;
-  /** Removes a volume's state. A missing state is not an error. */
+  put(state: VolumeState, options?: PutOptions): Promise<void>;
+  /**
+   * Removes a volume's state. A missing state is not an error. Survives `kill -9`; after the loss
+   * of the kernel the state may come back, which recovery treats as a volume whose mount is gone.
+   */
   delete(volumeId: string): Promise<void>;
 }
 

@@ -12,6 +12,7 @@ import {
   persistentAttributes,
   sameAttributes,
   tokenFrom,
+  tokensFrom,
   type PublishRequest,
   type UnpublishRequest,
 } from './publish-request.js';
@@ -28,6 +29,8 @@ export interface VolumeManagerDeps {
   volumeSizeBytes: number;
   /** Called whenever a volume's state changes (published, renewed, removed). */
   onChange?: (volumeId: string, state: VolumeState | undefined) => void;
+  /** CERT_MANAGER_ENABLED: volumes with issuer-name are accepted (and signed by cert-manager). */
+  certManager?: boolean | undefined;
   /** Called once per failed publish, after the rollback (StatusReporter.operationFailed). */
   onFailure?: (failure: VolumeFailure) => void;
 }
@@ -40,6 +43,8 @@ export class VolumeManager {
   readonly locks = new VolumeLocks();
   /** Latest service-account token per volume, in memory only (never persisted or logged). */
   readonly tokens = new Map<string, string>();
+  /** Every token per volume by audience, in memory only (cert-manager mode renews with them). */
+  readonly tokenSets = new Map<string, Record<string, string>>();
 
   constructor(private readonly d: VolumeManagerDeps) {}
 
@@ -55,14 +60,15 @@ export class VolumeManager {
       volumeMountGroup: req.volumeMountGroup || undefined,
       checkFileName: (n) => this.d.platform.checkFileName(n),
     });
-    if (spec.issuer.name !== undefined) {
+    if (spec.issuer.name !== undefined && !this.d.certManager) {
       throw new InvalidArgumentError(
         'csi.k8s.cert-driver/issuer-name',
-        'cert-manager issuers are not enabled on this driver; remove issuer-name/kind/group to use the built-in issuer',
+        'cert-manager issuers are not enabled on this driver (CERT_MANAGER_ENABLED=false); remove issuer-name/kind/group to use the built-in issuer',
       );
     }
     const attributes = persistentAttributes(req.volumeContext);
     const token = tokenFrom(req.volumeContext);
+    const tokens = tokensFrom(req.volumeContext);
     const log = this.d.logger.child({ volumeId: req.volumeId, pod: `${pod.namespace}/${pod.name}` });
 
     return this.locks.with(req.volumeId, async () => {
@@ -71,6 +77,7 @@ export class VolumeManager {
         const done = await this.republish(existing, req, attributes, log);
         if (done) {
           if (token) this.tokens.set(req.volumeId, token);
+          if (tokens) this.tokenSets.set(req.volumeId, tokens);
           return done;
         }
       }
@@ -101,6 +108,7 @@ export class VolumeManager {
           nodeId: this.d.nodeId,
           volumeId: req.volumeId,
           token,
+          tokens,
         });
         await marker;
         await this.d.platform.createVolume({
@@ -137,6 +145,7 @@ export class VolumeManager {
         throw e;
       }
       if (token) this.tokens.set(req.volumeId, token);
+      if (tokens) this.tokenSets.set(req.volumeId, tokens);
       log.info(
         { serial: state.certificate?.serialHex, notAfter: state.certificate?.notAfter },
         'volume published',
@@ -185,6 +194,7 @@ export class VolumeManager {
       }
       await this.d.store.delete(req.volumeId);
       this.tokens.delete(req.volumeId);
+      this.tokenSets.delete(req.volumeId);
       if (state) {
         this.d.logger.info(
           { volumeId: req.volumeId, pod: `${state.pod.namespace}/${state.pod.name}` },

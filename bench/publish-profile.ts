@@ -1,0 +1,137 @@
+/**
+ * Where a publish's CPU goes, per process: starts the issuer and the node role as in
+ * publish.bench.ts but with `--cpu-prof`, runs sequential ECDSA P-256 publish + unpublish rounds over
+ * the CSI socket, stops both processes and prints each profile's heaviest functions (self time) and
+ * a few inclusive totals. The `.cpuprofile` files stay in the printed directory (open them in Chrome
+ * DevTools).
+ *
+ *   sudo npx tsx bench/publish-profile.ts [--rounds 300] [--keep-mounted]
+ *
+ * Needs root and a built dist/ (`npm run --silent build`).
+ */
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
+import { generateDevCa } from '../server/src/issuer/index.js';
+import { sweepMounts } from './lib/cleanup.js';
+import { DriverProcess, freeLoopbackPort, waitForListening, waitForProbe } from './lib/processes.js';
+import { newVolume } from './lib/volumes.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '300' },
+    'keep-mounted': { type: 'boolean', default: false },
+  },
+});
+const rounds = Number(flags.rounds);
+const repoRoot = path.resolve(import.meta.dirname, '..');
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self and inclusive milliseconds per function (name + file + line), from one V8 CPU profile. */
+function summarize(p: Profile): { self: Map<string, number>; total: Map<string, number>; busyMs: number } {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    const id = p.samples[i] as number;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i + 1] ?? 0));
+  }
+  const key = (n: ProfileNode): string =>
+    `${n.callFrame.functionName || '(anonymous)'} ${path.basename(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  let busyUs = 0;
+  const walk = (id: number, onStack: Set<string>): number => {
+    const n = byId.get(id) as ProfileNode;
+    const k = key(n);
+    let t = selfUs.get(id) ?? 0;
+    self.set(k, (self.get(k) ?? 0) + t / 1000);
+    if (!['(idle)', '(program)', '(garbage collector)'].some((s) => k.startsWith(s))) busyUs += t;
+    const inner = new Set(onStack).add(k);
+    for (const c of n.children ?? []) t += walk(c, inner);
+    if (!onStack.has(k)) total.set(k, (total.get(k) ?? 0) + t / 1000);
+    return t;
+  };
+  walk(p.nodes[0]!.id, new Set());
+  return { self, total, busyMs: busyUs / 1000 };
+}
+
+function top(m: Map<string, number>, n: number, per: number, filter = (_k: string) => true): string[] {
+  return [...m.entries()]
+    .filter(([k]) => filter(k))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, ms]) => `  ${(ms / per).toFixed(3).padStart(8)} ms/publish  ${k}`);
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp('/tmp/csi-profile-');
+  const ca = await generateDevCa({ dir: path.join(dir, 'ca') });
+  const profDir = (role: string) => path.join(dir, `prof-${role}`);
+  const prof = (role: string) => ({ NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir(role)}` });
+  const issuerSock = path.join(dir, 'issuer.sock');
+  const csiSock = path.join(dir, 'csi.sock');
+  const issuer = DriverProcess.start(repoRoot, 'issuer', {
+    CA_CERT_FILE: ca.certFile,
+    CA_KEY_FILE: ca.keyFile,
+    ISSUER_AUTH: 'none',
+    LOG_LEVEL: 'warn',
+    LISTEN_ADDR: `unix://${issuerSock}`,
+    ...prof('issuer'),
+  });
+  await waitForListening(issuer, { path: issuerSock });
+  const node = DriverProcess.start(repoRoot, 'node', {
+    CSI_ENDPOINT: `unix://${csiSock}`,
+    CERT_SERVICE_ADDR: `unix://${issuerSock}`,
+    CERT_BASE_PATH: path.join(dir, 'node'),
+    NODE_ID: 'profile-node',
+    LOG_LEVEL: 'warn',
+    API_LISTEN_ADDR: `127.0.0.1:${await freeLoopbackPort()}`, // on, as in the benchmark and by default
+    ...prof('node'),
+  });
+  const client = new CsiClient(`unix://${csiSock}`, 60_000);
+  await waitForProbe(node, client);
+  const live = [];
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) {
+    const v = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
+    await client.call('Node', 'NodePublishVolume', kubeletPublishRequest(v));
+    if (flags['keep-mounted']) live.push(v);
+    else
+      await client.call('Node', 'NodeUnpublishVolume', { volume_id: v.volumeId, target_path: v.targetPath });
+  }
+  for (const v of live)
+    await client.call('Node', 'NodeUnpublishVolume', { volume_id: v.volumeId, target_path: v.targetPath });
+  const wall = performance.now() - t0;
+  client.close();
+  await Promise.all([node.stop(), issuer.stop()]);
+  await sweepMounts(dir);
+  console.log(`${rounds} publish + unpublish rounds in ${wall.toFixed(0)} ms; profiles in ${dir}`);
+  for (const role of ['node', 'issuer']) {
+    const files = (await readdir(profDir(role))).filter((f) => f.endsWith('.cpuprofile'));
+    for (const f of files) {
+      const p = JSON.parse(await readFile(path.join(profDir(role), f), 'utf8')) as Profile;
+      const s = summarize(p);
+      console.log(`\n## ${role} (${f}): busy ${(s.busyMs / rounds).toFixed(2)} ms per round`);
+      console.log('self time:');
+      console.log(top(s.self, 30, rounds, (k) => !k.startsWith('(idle)')).join('\n'));
+      console.log('inclusive (driver code):');
+      console.log(top(s.total, 40, rounds, (k) => /main\.mjs/.test(k)).join('\n'));
+    }
+  }
+}
+
+await main();
