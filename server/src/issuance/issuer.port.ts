@@ -1,4 +1,4 @@
-import type { PodInfo } from '../attributes/certificate-spec.js';
+import type { IssuerRef, PodInfo } from '../attributes/certificate-spec.js';
 
 /** What the node asks an issuer to sign. Never contains the private key. */
 export interface SignRequest {
@@ -11,6 +11,13 @@ export interface SignRequest {
   usages: string[];
   /** The pod's service-account token for the issuer, when kubelet provided one. Secret. */
   token?: string | undefined;
+  /**
+   * Every token kubelet provided, by audience (CSIDriver `tokenRequests`; audience "" is the API
+   * server's own). Secret. cert-manager mode acts as the pod with one of them.
+   */
+  tokens?: Readonly<Record<string, string>> | undefined;
+  /** The volume's issuerRef: one with a `name` is signed by cert-manager (see RoutingIssuer). */
+  issuerRef?: IssuerRef | undefined;
 }
 
 export interface SignedCertificate {

@@ -75,6 +75,7 @@ export class RenewalService {
           nodeId: this.d.nodeId,
           volumeId,
           token: this.d.manager.tokens.get(volumeId),
+          tokens: this.d.manager.tokenSets.get(volumeId),
           key,
         });
         await this.d.platform.writeFiles(volumeId, issued.files, state.spec.fsGroup);

@@ -27,6 +27,24 @@ export function sameAttributes(a: Record<string, string>, b: Record<string, stri
 }
 
 /**
+ * Every token of kubelet's `serviceAccount.tokens` map by audience, or undefined when there is none
+ * or the map is malformed. Secret: kept in memory only.
+ */
+export function tokensFrom(ctx: Record<string, string>): Record<string, string> | undefined {
+  const raw = ctx[TOKENS_KEY];
+  if (!raw) return undefined;
+  try {
+    const map = JSON.parse(raw) as Record<string, { token?: unknown }>;
+    const out: Record<string, string> = {};
+    for (const [aud, entry] of Object.entries(map))
+      if (typeof entry?.token === 'string') out[aud] = entry.token;
+    return Object.keys(out).length > 0 ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The first token in kubelet's `serviceAccount.tokens` map (JSON `{audience: {token, expirationTimestamp}}`),
  * or undefined. A malformed map is ignored here; the issuer decides whether a token is required.
  */

@@ -16,6 +16,8 @@ export interface IssueInput {
   nodeId: string;
   volumeId: string;
   token?: string | undefined;
+  /** Every token kubelet provided, by audience (cert-manager mode acts as the pod with one). */
+  tokens?: Readonly<Record<string, string>> | undefined;
   /** Reuse this key (reuse-private-key) instead of taking a fresh one. */
   key?: KeyPair | undefined;
 }
@@ -47,6 +49,8 @@ export async function issueVolumeCertificate(
     isCA: spec.isCA,
     usages: spec.usages,
     token: input.token,
+    tokens: input.tokens,
+    issuerRef: spec.issuer,
   });
   return { key, signed, files: renderFiles(spec, key.privateKey, signed) };
 }
