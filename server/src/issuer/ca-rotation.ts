@@ -4,11 +4,17 @@
  * chains to it; after `delayMs` it becomes the signing CA. The old CA stays in the bundle until no
  * certificate it signed can still be valid: the longest lifetime the issuer grants after it stopped
  * signing, or its own expiry, whichever comes first. A new CA under the same root signs at once.
- * Retention is in memory: an issuer restarted mid-rotation trusts only the CA it loads.
+ *
+ * With a `store` (CA_STATE_DIR) every change is saved, and a restarted issuer picks the rotation up
+ * from the record (`restored`): retired CAs stay in the bundle until their time, and a CA that was
+ * signing before the restart but is no longer the one loaded is retired then. Without a store the
+ * state is in memory: an issuer restarted mid-rotation trusts only the CA it loads.
  */
+import * as x509 from '@peculiar/x509';
 import type { Logger } from '../common/logger.js';
 import { certificatePems, joinPem } from '../pki/pem.js';
 import type { CertificateAuthority } from './certificate-authority.js';
+import type { CaEntry, RotationRecord, RotationStore } from './ca-rotation-store.js';
 import { CLOCK_SKEW_MS } from './signer.js';
 
 export interface CaRotationOptions {
@@ -23,10 +29,18 @@ export interface CaRotationOptions {
   now?: () => number;
   /** Called whenever the bundle's content changes. */
   onBundleChange?: (bundlePem: string) => void;
+  /** Saves the rotation after every change (a failed save is logged; the rotation goes on). */
+  store?: RotationStore | undefined;
+  /** The record saved before a restart (`store.load()`), applied on construction. */
+  restored?: RotationRecord | undefined;
 }
 
+/** A CA that stopped signing: only its certificates are kept. */
 interface Retired {
-  ca: CertificateAuthority;
+  certificate: string;
+  bundle: string;
+  subject: string;
+  notAfter: number;
   until: number;
 }
 
@@ -42,10 +56,80 @@ export class CaRotation {
   private retired: Retired[] = [];
   private lastBundle: string;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: CaRotationOptions) {
     this.active = o.initial;
+    if (o.restored) this.restore(o.restored);
     this.lastBundle = this.bundlePem();
+    this.schedulePrune();
+    this.persist();
+  }
+
+  /**
+   * Takes the retired CAs of a record saved before a restart, and retires the CA that was signing
+   * then if another one is loaded now (it may have signed certificates until the restart).
+   */
+  private restore(rec: RotationRecord): void {
+    const now = this.now();
+    const current = entryOf(this.active);
+    const same = (e: CaEntry) => e.certificate.trim() === current.certificate.trim();
+    for (const r of rec.retired) {
+      const until = Date.parse(r.until);
+      if (until > now && !same(r)) this.retired.push(retiredEntry(r, until));
+    }
+    if (!same(rec.active)) {
+      const prev = retiredEntry(rec.active, 0);
+      prev.until = Math.min(prev.notAfter, now + this.o.maxLeafSeconds * 1000 + CLOCK_SKEW_MS);
+      if (prev.until > now) this.retired.push(prev);
+      const inDelay = rec.pending && same(rec.pending) && Date.parse(rec.pending.activateAt) > now;
+      this.o.logger.warn(
+        {
+          ca: this.active.certificate.subject,
+          previous: prev.subject,
+          previousTrustedUntil: new Date(prev.until).toISOString(),
+        },
+        inDelay
+          ? 'restarted during the rotation delay: the new CA signs now (the previous key is gone); the previous CA stays trusted'
+          : 'the CA changed while the issuer was stopped; the previous CA stays trusted until its last certificate expires',
+      );
+    }
+    if (this.retired.length > 0) {
+      this.o.logger.info(
+        {
+          retired: this.retired.map((r) => ({
+            ca: r.subject,
+            trustedUntil: new Date(r.until).toISOString(),
+          })),
+        },
+        'CA rotation state restored',
+      );
+    }
+  }
+
+  /** Resolves when every save started so far has finished (or failed and been logged). */
+  flush(): Promise<void> {
+    return this.saving;
+  }
+
+  /** The rotation as the store keeps it. */
+  record(): RotationRecord {
+    const now = this.now();
+    return {
+      version: 1,
+      active: entryOf(this.active),
+      pending: this.pending && {
+        ...entryOf(this.pending.ca),
+        activateAt: new Date(this.pending.at).toISOString(),
+      },
+      retired: this.retired
+        .filter((r) => r.until > now)
+        .map((r) => ({
+          certificate: r.certificate,
+          bundle: r.bundle,
+          until: new Date(r.until).toISOString(),
+        })),
+    };
   }
 
   private now(): number {
@@ -58,12 +142,12 @@ export class CaRotation {
     const cas = [
       ...(this.pending ? [this.pending.ca] : []),
       this.active,
-      ...this.retired.filter((r) => r.until > now).map((r) => r.ca),
-    ];
+      ...this.retired.filter((r) => r.until > now),
+    ].map((x) => ('bundle' in x ? x.bundle : x.caBundlePem));
     const seen = new Set<string>();
     const out: string[] = [];
-    for (const ca of cas) {
-      for (const pem of certificatePems(ca.caBundlePem)) {
+    for (const bundle of cas) {
+      for (const pem of certificatePems(bundle)) {
         const k = pem.trim();
         if (seen.has(k)) continue;
         seen.add(k);
@@ -117,8 +201,8 @@ export class CaRotation {
       retired: this.retired
         .filter((r) => r.until > now)
         .map((r) => ({
-          subject: r.ca.certificate.subject,
-          notAfter: r.ca.notAfter.toISOString(),
+          subject: r.subject,
+          notAfter: new Date(r.notAfter).toISOString(),
           trustedUntil: new Date(r.until).toISOString(),
         })),
     };
@@ -137,7 +221,11 @@ export class CaRotation {
     const now = this.now();
     const old = this.active;
     const until = Math.min(old.notAfter.getTime(), now + this.o.maxLeafSeconds * 1000 + CLOCK_SKEW_MS);
-    this.retired = [...this.retired.filter((r) => r.until > now), { ca: old, until }];
+    const oldEntry = entryOf(old);
+    this.retired = [
+      ...this.retired.filter((r) => r.until > now && r.certificate !== oldEntry.certificate),
+      retiredEntry(oldEntry, until),
+    ];
     this.active = ca;
     this.o.activate(ca);
     this.o.logger.info(
@@ -168,11 +256,38 @@ export class CaRotation {
   }
 
   private changed(): void {
+    this.persist();
     const bundle = this.bundlePem();
     if (bundle === this.lastBundle) return;
     this.lastBundle = bundle;
     this.o.onBundleChange?.(bundle);
   }
+
+  /** Saves the current record after the previous save; saves never overlap. */
+  private persist(): void {
+    const store = this.o.store;
+    if (!store) return;
+    const rec = this.record();
+    this.saving = this.saving.then(() =>
+      store
+        .save(rec)
+        .catch((e: unknown) =>
+          this.o.logger.error(
+            { err: { message: (e as Error).message } },
+            'could not save the CA rotation state; a restart now would forget retired CAs',
+          ),
+        ),
+    );
+  }
+}
+
+function entryOf(ca: CertificateAuthority): CaEntry {
+  return { certificate: ca.certificate.toString('pem'), bundle: ca.caBundlePem };
+}
+
+function retiredEntry(e: CaEntry, until: number): Retired {
+  const cert = new x509.X509Certificate(certificatePems(e.certificate)[0]!);
+  return { ...e, subject: cert.subject, notAfter: cert.notAfter.getTime(), until };
 }
 
 function fingerprint(ca: CertificateAuthority): string {
