@@ -1,8 +1,8 @@
 /**
  * Decides CertificateRequests while this replica leads: every object the informer reports is queued
  * (and the whole cache when leadership starts), decided by `decide`, and its Approved or Denied
- * condition written with the resourceVersion it was decided on. A 409 re-reads the object and
- * decides again, so a decision made meanwhile (by anyone) is never overridden. An Event is recorded
+ * condition written with the resourceVersion it was decided on. A 409 waits for the watch to bring
+ * the newer version and decides again, so a decision made meanwhile (by anyone) is never overridden. An Event is recorded
  * on the request for every decision. Requests of other issuers and decided ones are left alone.
  */
 import type { Logger } from '../common/logger.js';
@@ -15,7 +15,6 @@ import { decide, type ApproverPolicy } from './rules.js';
 
 /** The condition reason, as cert-manager's approvers put their own name there. */
 export const APPROVER_REASON = 'csi.k8s.cert-driver';
-const MAX_CONFLICTS = 5;
 const RETRY_MS = 1_000;
 
 export interface ApproverControllerOptions {
@@ -88,45 +87,47 @@ export class ApproverController {
 
   /** Decides one request and writes the decision; see the file comment. */
   async reconcile(key: string): Promise<void> {
-    let cr: CertificateRequest | undefined = this.informer.cache.get(key);
-    for (let attempt = 0; cr !== undefined && attempt < MAX_CONFLICTS; attempt++) {
-      if (!this.leader) return;
-      const d = decide(cr, this.o.policy);
-      if (d.action === 'ignore') return;
-      const approved = d.action === 'approve';
-      const decided = withCondition(cr, {
-        type: approved ? 'Approved' : 'Denied',
-        status: 'True',
-        reason: APPROVER_REASON,
-        message: d.message,
-        lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      });
-      let written: CertificateRequest;
-      try {
-        written = await this.o.api.updateStatus(decided);
-      } catch (e) {
-        if (kubeStatusCode(e) === 404) return;
-        if (!(e instanceof ConflictError)) throw e;
-        cr = await this.o.api.get(cr.metadata?.namespace ?? '', cr.metadata?.name ?? '');
-        continue;
-      }
-      const rule = d.action === 'deny' ? d.rule : undefined;
-      this.o.metrics?.decided(approved ? 'approved' : 'denied', rule);
-      this.o.logger.info(
-        { certificateRequest: key, decision: approved ? 'approved' : 'denied', rule, message: d.message },
-        approved ? 'approved CertificateRequest' : 'denied CertificateRequest',
-      );
-      await this.o.events
-        .record(written, approved ? 'Normal' : 'Warning', approved ? 'Approved' : 'Denied', d.message)
-        .catch((e: unknown) =>
-          this.o.logger.warn(
-            { certificateRequest: key, err: describeKubeError(e) },
-            'recording the Event failed',
-          ),
+    const cr = this.informer.cache.get(key);
+    if (cr === undefined || !this.leader) return;
+    const d = decide(cr, this.o.policy);
+    if (d.action === 'ignore') return;
+    const approved = d.action === 'approve';
+    const decided = withCondition(cr, {
+      type: approved ? 'Approved' : 'Denied',
+      status: 'True',
+      reason: APPROVER_REASON,
+      message: d.message,
+      lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
+    let written: CertificateRequest;
+    try {
+      written = await this.o.api.updateStatus(decided);
+    } catch (e) {
+      if (kubeStatusCode(e) === 404) return;
+      if (e instanceof ConflictError) {
+        // The watch delivers the newer version and queues the key again; it is decided afresh then.
+        this.o.logger.debug(
+          { certificateRequest: key },
+          'CertificateRequest changed meanwhile; waiting for it',
         );
-      return;
+        return;
+      }
+      throw e;
     }
-    if (cr !== undefined) throw new Error(`gave up after ${MAX_CONFLICTS} conflicting writes`);
+    const rule = d.action === 'deny' ? d.rule : undefined;
+    this.o.metrics?.decided(approved ? 'approved' : 'denied', rule);
+    this.o.logger.info(
+      { certificateRequest: key, decision: approved ? 'approved' : 'denied', rule, message: d.message },
+      approved ? 'approved CertificateRequest' : 'denied CertificateRequest',
+    );
+    await this.o.events
+      .record(written, approved ? 'Normal' : 'Warning', approved ? 'Approved' : 'Denied', d.message)
+      .catch((e: unknown) =>
+        this.o.logger.warn(
+          { certificateRequest: key, err: describeKubeError(e) },
+          'recording the Event failed',
+        ),
+      );
   }
 }
 

@@ -24,8 +24,6 @@ export interface CertificateRequestApi {
     onEvent: (phase: WatchPhase, obj: CertificateRequest & { code?: number }) => void,
     onDone: (err: unknown) => void,
   ): Promise<{ abort(): void }>;
-  /** Undefined when it no longer exists. */
-  get(namespace: string, name: string): Promise<CertificateRequest | undefined>;
   /** PUT to the status subresource with the object's resourceVersion; ConflictError on 409. */
   updateStatus(cr: CertificateRequest): Promise<CertificateRequest>;
 }
@@ -53,14 +51,6 @@ export function certificateRequestApi(lib: ClientLibrary, config: KubeConfig): C
         (phase: string, obj: CertificateRequest & { code?: number }) => onEvent(phase as WatchPhase, obj),
         onDone,
       );
-    },
-    async get(namespace, name) {
-      try {
-        return (await api.getNamespacedCustomObject({ ...base, namespace, name })) as CertificateRequest;
-      } catch (e) {
-        if (kubeStatusCode(e) === 404) return undefined;
-        throw e;
-      }
     },
     async updateStatus(cr) {
       try {
