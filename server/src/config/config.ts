@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ConfigError, readSettings, type RawSettings } from './settings.js';
 import * as p from './parsers.js';
@@ -12,6 +11,14 @@ import {
   nodeStatusSettings,
   type NodeStatusSettings,
 } from './status-settings.js';
+import {
+  CERT_MANAGER_DEFAULTS,
+  CERT_MANAGER_SETTINGS,
+  certManagerSettings,
+  type CertManagerConfig,
+} from './cert-manager-settings.js';
+
+export type { CertManagerConfig } from './cert-manager-settings.js';
 
 export const ROLES = ['node', 'issuer', 'demo', 'approver'] as const;
 export type Role = (typeof ROLES)[number];
@@ -49,6 +56,8 @@ export interface NodeConfig extends CommonConfig {
   kubeconfig?: string | undefined;
   /** STATUS_OBJECTS/POD_EVENTS/STATUS_QPS/STATUS_BURST; undefined = status objects and Events off. */
   status?: NodeStatusSettings | undefined;
+  /** CERT_MANAGER_*: volumes with issuer-name are signed by cert-manager; undefined = off (docs/cert-manager.md). */
+  certManager?: CertManagerConfig | undefined;
 }
 
 export type IssuerAuth = 'none' | 'kubernetes';
@@ -115,6 +124,7 @@ const NODE = [
   'TRUST_BUNDLE_REFRESH',
   'METRICS_LISTEN_ADDR',
   ...STATUS_SETTINGS,
+  ...CERT_MANAGER_SETTINGS,
 ] as const;
 const ISSUER = [
   ...COMMON,
@@ -165,6 +175,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     TRUST_BUNDLE_REFRESH: '10s',
     METRICS_LISTEN_ADDR: '(off; /metrics is also on the API)',
     ...STATUS_DEFAULTS,
+    ...CERT_MANAGER_DEFAULTS,
   },
   issuer: {
     LOG_LEVEL: 'info',
@@ -257,6 +268,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     ...api(s),
     ...lifecycle(s),
     ...nodeStatusSettings(s, env),
+    ...certManagerSettings(s),
   };
 }
 

@@ -26,6 +26,7 @@ import { fileTrustSource, issuerTrustSource, TrustBundle } from '../trust/trust-
 import { TrustingIssuer } from '../trust/trusting-issuer.js';
 import { InstrumentedIssuer, NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { nodeStatus } from '../kube/status-node.js';
+import { RoutingIssuer } from '../issuance/routing-issuer.js';
 
 export interface NodeRole {
   manager: VolumeManager;
@@ -90,9 +91,33 @@ export async function startNodeRole(
     !o.keys && cfg.keyPool && cfg.keyPool.size > 0
       ? new KeyPool({ ...cfg.keyPool, logger, onTake: (shape, hit) => metrics.keyTaken(shape, hit) })
       : undefined;
-  const issuer = new TrustingIssuer(new InstrumentedIssuer(rawIssuer, metrics), trust);
   const keys: KeySource = o.keys ?? keyPool ?? { get: (spec) => generateKey(spec) };
   const store = new FileStateStore(join(cfg.certBasePath, 'state'));
+  // cert-manager mode (docs/cert-manager.md): its module, and with it the Kubernetes client, is
+  // loaded only when CERT_MANAGER_ENABLED=true.
+  const certManager = cfg.certManager
+    ? await (
+        await import('../kube/certificate-request-mode.js')
+      ).startCertManagerMode({
+        config: cfg.certManager,
+        kubeconfig: cfg.kubeconfig,
+        nodeId: cfg.nodeId,
+        logger,
+        volumeIds: async () => new Set((await store.list()).states.map((st) => st.volumeId)),
+      })
+    : undefined;
+  const issuer = new InstrumentedIssuer(
+    new RoutingIssuer({
+      builtIn: new TrustingIssuer(rawIssuer, trust),
+      // A TRUST_BUNDLE_FILE is every volume's ca.crt; without one, cert-manager's status.ca is.
+      certManager:
+        certManager && cfg.trustBundleFile
+          ? new TrustingIssuer(certManager.issuer, trust)
+          : certManager?.issuer,
+      apiTokenAudience: cfg.certManager?.tokenAudience,
+    }),
+    metrics,
+  );
   const status = await nodeStatus(cfg, logger, metrics.registry);
   const listeners = new Set<(id: string, s: VolumeState | undefined) => void>();
   const readiness: Readiness = { ready: false };
@@ -110,6 +135,7 @@ export async function startNodeRole(
     nodeId: cfg.nodeId,
     clusterDomain: cfg.clusterDomain,
     volumeSizeBytes: cfg.volumeSizeBytes,
+    certManager: cfg.certManager !== undefined,
     onChange,
     onFailure: (f) => status.reporter.operationFailed(f),
   });
@@ -137,7 +163,8 @@ export async function startNodeRole(
   });
   const follow = (id: string, s: VolumeState | undefined) => {
     metrics.trackVolume(id, s);
-    distributor.track(id, s);
+    // The built-in trust bundle is not written into cert-manager volumes (unless TRUST_BUNDLE_FILE).
+    distributor.track(id, cfg.trustBundleFile || s?.spec.issuer.name === undefined ? s : undefined);
   };
   listeners.add(follow);
   listeners.add((id, s) => status.reporter.volumeChanged(id, s));
@@ -237,6 +264,7 @@ export async function startNodeRole(
       renewal.stop();
       await app.close();
       await status.reporter.close();
+      certManager?.close();
       issuer.close();
     },
   };

@@ -1,0 +1,80 @@
+/**
+ * Wires cert-manager mode of the node: loads the Kubernetes client library (only now: node.role
+ * imports this file with `await import()` when CERT_MANAGER_ENABLED=true), builds the driver's own
+ * CertificateRequest client, pod-token clients on demand, Warning Events, the CertManagerIssuer and
+ * the cleanup of stale requests (started here, stopped by `close`). A KUBECONFIG that cannot be
+ * loaded is a ConfigError naming it.
+ */
+import type { CertManagerConfig } from '../config/cert-manager-settings.js';
+import type { Logger } from '../common/logger.js';
+import { CertManagerIssuer } from '../issuance/cert-manager-issuer.js';
+import { CertificateRequestJanitor } from '../issuance/certificate-request-janitor.js';
+import { CertificateRequestApi, kubeConfigWithToken } from './certificate-requests.js';
+import { kubernetesPodWarnings } from './events.js';
+import { loadClientLibrary, loadKubeConfig } from './kube-client.js';
+
+export interface CertManagerModeOptions {
+  config: CertManagerConfig;
+  /** KUBECONFIG; undefined = the in-cluster config. */
+  kubeconfig?: string | undefined;
+  nodeId: string;
+  logger: Logger;
+  /** Volume ids this node has state for, so the cleanup knows which volumes are gone. */
+  volumeIds: () => Promise<ReadonlySet<string>>;
+}
+
+export interface CertManagerMode {
+  issuer: CertManagerIssuer;
+  janitor: CertificateRequestJanitor;
+  close(): void;
+}
+
+export async function startCertManagerMode(o: CertManagerModeOptions): Promise<CertManagerMode> {
+  const lib = await loadClientLibrary();
+  const base = loadKubeConfig({ kubeconfigPath: o.kubeconfig });
+  const logger = o.logger.child({ component: 'cert-manager' });
+  const driver = new CertificateRequestApi({
+    api: base.makeApiClient(lib.CustomObjectsApi),
+    who: "the driver's service account",
+  });
+  const issuer = new CertManagerIssuer({
+    identity: o.config.identity,
+    tokenAudience: o.config.tokenAudience,
+    driver,
+    asToken: (token, who) =>
+      new CertificateRequestApi({
+        api: kubeConfigWithToken(lib, base, token).makeApiClient(lib.CustomObjectsApi),
+        who,
+      }),
+    events: kubernetesPodWarnings({ core: base.makeApiClient(lib.CoreV1Api), nodeId: o.nodeId, logger }),
+    nodeId: o.nodeId,
+    timeoutMs: o.config.timeoutMs,
+    logger,
+  });
+  const janitor = new CertificateRequestJanitor({
+    client: driver,
+    nodeId: o.nodeId,
+    volumeIds: o.volumeIds,
+    inFlight: issuer.inFlight,
+    maxAgeMs: o.config.timeoutMs,
+    intervalMs: o.config.cleanupIntervalMs,
+    logger,
+  });
+  janitor.start();
+  logger.info(
+    {
+      identity: o.config.identity,
+      timeoutMs: o.config.timeoutMs,
+      cleanupIntervalMs: o.config.cleanupIntervalMs,
+    },
+    'cert-manager mode on',
+  );
+  return {
+    issuer,
+    janitor,
+    close() {
+      janitor.stop();
+      issuer.close();
+    },
+  };
+}
