@@ -3,9 +3,13 @@
  * the issuer adds the new CA to its trust bundle before signing with it, and the node rewrites every
  * volume's ca.crt within seconds without touching keys or certificates. After the rotation delay new
  * certificates chain to the new CA, and every certificate, old or new, verifies against ca.crt.
+ * Then the issuer is SIGKILLed and restarted mid-rotation: from its CA_STATE_DIR record it still
+ * publishes the retiring CA, so ca.crt keeps it and the old certificates still verify.
  */
-import { copyFileSync, readFileSync, readlinkSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, PREFIX, codeName, type Volume } from './support/harness.js';
@@ -19,6 +23,7 @@ const LONG = { [a('duration')]: '10m' };
 const SHORT = { [a('duration')]: '1m', [a('renew-before')]: '50s' };
 const P12 = { [a('pkcs12-enable')]: 'true', [a('pkcs12-password')]: 'changeit' };
 const ROTATION_DELAY_S = 6;
+const REFRESH_S = 1;
 
 const read = (vol: Volume, name: string): string => readFileSync(join(vol.targetPath, name), 'utf8');
 
@@ -27,6 +32,9 @@ describe('CA rotation', () => {
   const long: Volume[] = [];
   const short: Volume[] = [];
   const p12: Volume[] = [];
+  const stateDir = mkdtempSync(join(tmpdir(), 'ccd-e2e-ca-state-'));
+  let oldCa = '';
+  let newCa = '';
 
   beforeAll(async () => {
     h = await Harness.start({
@@ -35,12 +43,14 @@ describe('CA rotation', () => {
         CA_RELOAD_INTERVAL: '1s',
         CA_ROTATION_DELAY: `${ROTATION_DELAY_S}s`,
         MAX_DURATION: '10m',
+        CA_STATE_DIR: stateDir,
       },
-      nodeSettings: { TRUST_BUNDLE_REFRESH: '1s' },
+      nodeSettings: { TRUST_BUNDLE_REFRESH: `${REFRESH_S}s` },
     });
   });
 
   afterAll(async () => {
+    rmSync(stateDir, { recursive: true, force: true });
     if (!h) return;
     for (const v of [...long, ...short, ...p12]) await h.unpublish(v).catch(() => undefined);
     await h.close();
@@ -58,7 +68,7 @@ describe('CA rotation', () => {
     for (const v of long) await publishOk(v, LONG);
     for (const v of short) await publishOk(v, SHORT);
     for (const v of p12) await publishOk(v, { ...LONG, ...P12 });
-    const oldCa = readFileSync(h.caCert, 'utf8').trim();
+    oldCa = readFileSync(h.caCert, 'utf8').trim();
     const before = new Map(
       [...long, ...p12].map((v) => [v.volumeId, { key: read(v, 'tls.key'), crt: read(v, 'tls.crt') }]),
     );
@@ -67,7 +77,7 @@ describe('CA rotation', () => {
     // Rotate the way a Secret update lands: both files replaced by rename.
     const next = { cert: join(h.root, 'next-ca.crt'), key: join(h.root, 'next-ca.key') };
     await makeCa(next.cert, next.key, 'csi-cert-driver e2e CA 2');
-    const newCa = readFileSync(next.cert, 'utf8').trim();
+    newCa = readFileSync(next.cert, 'utf8').trim();
     copyFileSync(next.key, `${h.caKey}.new`);
     copyFileSync(next.cert, `${h.caCert}.new`);
     const rotatedAt = Date.now();
@@ -131,4 +141,37 @@ describe('CA rotation', () => {
     expect(nodeLog.some((l) => l.msg === 'trust bundle changed')).toBe(true);
     expect(nodeLog.some((l) => l.msg === 'trust bundle distributed to volumes')).toBe(true);
   }, 120_000);
+
+  it('an issuer SIGKILLed and restarted mid-rotation still publishes the retiring CA; old certificates keep verifying', async () => {
+    expect(oldCa, 'runs after the rotation above').not.toBe('');
+    const oldLeaves = [...long.filter((v) => v.pod.name !== 'after-rotation'), ...p12];
+    for (const v of oldLeaves) {
+      expect((await verifyChain(h.caCert, join(v.targetPath, 'tls.crt'))).ok, 'signed by the old CA').toBe(
+        false,
+      );
+    }
+    await h.stopIssuer('SIGKILL');
+    await h.startIssuer();
+    // The node polls every REFRESH_S: a bundle without the old CA would be in every ca.crt by now.
+    await sleep(4 * REFRESH_S * 1000);
+    const all = [...long, ...short, ...p12];
+    for (const v of all) {
+      const ca = read(v, 'ca.crt');
+      expect(ca, `${v.pod.name}: ca.crt keeps the retiring CA`).toContain(oldCa);
+      expect(ca, `${v.pod.name}: ca.crt has the new CA`).toContain(newCa);
+    }
+    for (const v of oldLeaves) {
+      const verified = await verifyChain(join(v.targetPath, 'ca.crt'), join(v.targetPath, 'tls.crt'));
+      expect(verified.ok, `${v.pod.name}: old certificate after the restart: ${verified.output}`).toBe(true);
+    }
+    const fresh = h.newVolume(h.newPod('after-restart'));
+    long.push(fresh);
+    await publishOk(fresh, LONG);
+    expect((await verifyChain(h.caCert, join(fresh.targetPath, 'tls.crt'))).ok, 'signed by the new CA').toBe(
+      true,
+    );
+    expect(read(fresh, 'ca.crt')).toContain(oldCa);
+    expect(h.node!.logLines().some((l) => l.msg === 'trust bundle changed' && l.previous === 2)).toBe(false);
+    expect(h.issuer!.logLines().map((l) => l.msg)).toContain('CA rotation state restored');
+  }, 90_000);
 });

@@ -89,6 +89,8 @@ interface IssuerSettings extends CommonConfig {
   caReloadIntervalMs?: number | undefined;
   /** CA_ROTATION_DELAY: how long a new CA is only trusted before it signs. Default 1 min. */
   caRotationDelayMs?: number | undefined;
+  /** CA_STATE_DIR: where the CA rotation is saved to survive restarts; undefined = kept in memory only. */
+  caStateDir?: string | undefined;
   /** METRICS_LISTEN_ADDR: `host:port` of the issuer's Prometheus /metrics; undefined = not served. */
   metricsListenAddr?: string | undefined;
 }
@@ -144,6 +146,7 @@ const ISSUER = [
   'ISSUER_ALLOWED_DNS_NAMES',
   'CA_RELOAD_INTERVAL',
   'CA_ROTATION_DELAY',
+  'CA_STATE_DIR',
   'METRICS_LISTEN_ADDR',
 ] as const;
 const DEMO = [
@@ -195,6 +198,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     ISSUER_ALLOWED_DNS_NAMES: '(none)',
     CA_RELOAD_INTERVAL: '10s',
     CA_ROTATION_DELAY: '1m',
+    CA_STATE_DIR: '(unset: rotation state in memory only)',
     METRICS_LISTEN_ADDR: '(off)',
   },
   demo: {
@@ -381,6 +385,9 @@ export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): Issuer
     allowCA: bool('ALLOW_CA', get(s, 'ALLOW_CA', 'false')),
     caReloadIntervalMs: p.durationSeconds('CA_RELOAD_INTERVAL', get(s, 'CA_RELOAD_INTERVAL', '10s')) * 1000,
     caRotationDelayMs: p.durationSeconds('CA_ROTATION_DELAY', get(s, 'CA_ROTATION_DELAY', '1m')) * 1000,
+    caStateDir: s.has('CA_STATE_DIR')
+      ? p.absolutePath('CA_STATE_DIR', get(s, 'CA_STATE_DIR', ''))
+      : undefined,
     ...metricsAddr(s),
   };
   if (base.minDurationSeconds > base.maxDurationSeconds) {

@@ -2,6 +2,7 @@ import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { INestMicroservice } from '@nestjs/common';
 import type { IssuerConfig } from '../config/config.js';
+import { ConfigError } from '../config/settings.js';
 import type { Logger } from '../common/logger.js';
 import { loadCertificateAuthorityFromFiles } from '../issuer/certificate-authority.js';
 import { IssuanceLog } from '../issuer/issuance-log.js';
@@ -10,6 +11,7 @@ import { ISSUER_STATE, IssuerController, type IssuerState } from '../issuer/issu
 import { startGrpcServer } from './grpc-server.js';
 import { CaRotation } from '../issuer/ca-rotation.js';
 import { watchCaFiles, type CaFileWatch } from '../issuer/ca-file-watcher.js';
+import { FileRotationStore } from '../issuer/ca-rotation-store.js';
 import { IssuerMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { issuerKubernetes } from '../kube/issuer-kubernetes.js';
 
@@ -39,8 +41,15 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
     log: new IssuanceLog(),
     logger,
   };
+  // CA_STATE_DIR: a rotation in progress survives a restart (a bad record stops the start, naming it).
+  const rotationStore = cfg.caStateDir ? new FileRotationStore(cfg.caStateDir) : undefined;
+  const restored = await rotationStore?.load().catch((e: unknown) => {
+    throw new ConfigError('CA_STATE_DIR', (e as Error).message);
+  });
   const rotation = new CaRotation({
     initial: ca,
+    store: rotationStore,
+    restored,
     activate: (next) => {
       state.ca = next;
     },
@@ -98,6 +107,7 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
     async close() {
       caWatch?.stop();
       rotation.stop();
+      await rotation.flush();
       await metricsServer?.close();
       kube?.stop();
       await app.close();
