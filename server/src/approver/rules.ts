@@ -12,6 +12,7 @@ import { decodeGeneralNames, type GeneralName } from '../pki/names.js';
 import { EXTENDED_KEY_USAGE_OIDS, KeyUsageFlags } from '../pki/usages.js';
 import { parseGoDuration } from '../attributes/duration.js';
 import { formatDuration } from '../attributes/duration.js';
+import { SPIFFE_USAGES } from '../attributes/spiffe-mode.js';
 import { decisionOf, targetsIssuer, type CertificateRequest, type IssuerRef } from './certificate-request.js';
 import { checkKey, describeKeyPolicy, type KeyPolicy } from './key-policy.js';
 
@@ -36,8 +37,8 @@ export const RULES = [
 ] as const;
 export type Rule = (typeof RULES)[number];
 
-/** The usages a SPIFFE SVID request must list, no more and no fewer (cert-manager spellings). */
-export const SPIFFE_USAGES = ['digital signature', 'key encipherment', 'server auth', 'client auth'] as const;
+/** The usages a SPIFFE SVID request must list, no more and no fewer: the ones SPIFFE mode requests. */
+export { SPIFFE_USAGES };
 
 export interface ApproverPolicy {
   issuerRef: IssuerRef;

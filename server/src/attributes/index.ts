@@ -32,3 +32,4 @@ export { VOLUME_MOUNT_GROUP_FIELD, type FileNameCheck } from './files.js';
 export { EXPANSION_VARIABLES, type ExpansionVariable } from './expand.js';
 export { KEY_USAGES, type KeyUsage } from './key-usages.js';
 export { formatDuration, parseGoDuration } from './duration.js';
+export { SPIFFE_ALLOWED_ATTRIBUTES, SPIFFE_USAGES, spiffeIdOf, type SpiffeMode } from './spiffe-mode.js';

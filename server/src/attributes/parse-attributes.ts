@@ -11,6 +11,7 @@ import { parseFiles, parseFsGroup, type FileNameCheck } from './files.js';
 import { parseIdentity } from './identity.js';
 import { resolveKeyUsages } from './key-usages.js';
 import { parseKeySpec } from './key-spec.js';
+import { applySpiffeMode, checkSpiffeAttributes, type SpiffeMode } from './spiffe-mode.js';
 import { NOT_EMPTY, checkDns1123Subdomain, parseBool } from './validators.js';
 
 export const DEFAULT_ISSUER_KIND = 'Issuer';
@@ -31,6 +32,8 @@ export interface ParseVolumeAttributesInput {
   volumeMountGroup?: string | undefined;
   /** The node platform's file name rules; returns a reason when a name is not allowed. */
   checkFileName: FileNameCheck;
+  /** SPIFFE mode (spiffe-mode.ts): identity attributes are refused and the SVID shape is imposed. */
+  spiffe?: SpiffeMode | undefined;
 }
 
 /**
@@ -39,13 +42,14 @@ export interface ParseVolumeAttributesInput {
  */
 export function parseVolumeAttributes(input: ParseVolumeAttributesInput): CertificateSpec {
   const raw = collectAttributes(input.volumeContext);
+  if (input.spiffe) checkSpiffeAttributes(raw, input.spiffe);
   const isCA = parseFlag(raw, 'is-ca');
   const key = parseKeySpec(raw);
   const identity = parseIdentity({ raw, pod: input.pod, clusterDomain: input.clusterDomain });
   const usages = raw.get('key-usages');
   const durationSeconds = parseDuration(raw);
   const { files, pkcs12Password } = parseFiles(raw, input.checkFileName);
-  return {
+  const spec: CertificateSpec = {
     issuer: parseIssuer(raw),
     ...identity,
     usages: resolveKeyUsages({
@@ -64,6 +68,7 @@ export function parseVolumeAttributes(input: ParseVolumeAttributesInput): Certif
     pkcs12Password,
     fsGroup: parseFsGroup(raw, input.volumeMountGroup),
   };
+  return input.spiffe ? applySpiffeMode(spec, raw, input.pod, input.spiffe) : spec;
 }
 
 function parseFlag(raw: RawAttributes, name: AttributeName): boolean {

@@ -5,6 +5,8 @@ import type { LogLevel } from './parsers.js';
 import { parseDnsPatterns } from '../issuer/auth/dns-patterns.js';
 import type { KeyShape } from '../pki/keys.js';
 import { APPROVER_DEFAULTS } from './approver-settings.js';
+import { SPIFFE_DEFAULTS, SPIFFE_SETTINGS, nodeSpiffeSettings } from './spiffe-settings.js';
+import type { SpiffeMode } from '../attributes/spiffe-mode.js';
 import {
   STATUS_DEFAULTS,
   STATUS_SETTINGS,
@@ -56,6 +58,8 @@ export interface NodeConfig extends CommonConfig {
   kubeconfig?: string | undefined;
   /** STATUS_OBJECTS/POD_EVENTS/STATUS_QPS/STATUS_BURST; undefined = status objects and Events off. */
   status?: NodeStatusSettings | undefined;
+  /** SPIFFE_TRUST_DOMAIN/_CERTIFICATE_DURATION/_KEY_SIZE: every volume gets its SVID; undefined = off. */
+  spiffe?: SpiffeMode | undefined;
   /** CERT_MANAGER_*: volumes with issuer-name are signed by cert-manager; undefined = off (docs/cert-manager.md). */
   certManager?: CertManagerConfig | undefined;
 }
@@ -126,6 +130,7 @@ const NODE = [
   'TRUST_BUNDLE_REFRESH',
   'METRICS_LISTEN_ADDR',
   ...STATUS_SETTINGS,
+  ...SPIFFE_SETTINGS,
   ...CERT_MANAGER_SETTINGS,
 ] as const;
 const ISSUER = [
@@ -178,6 +183,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     TRUST_BUNDLE_REFRESH: '10s',
     METRICS_LISTEN_ADDR: '(off; /metrics is also on the API)',
     ...STATUS_DEFAULTS,
+    ...SPIFFE_DEFAULTS,
     ...CERT_MANAGER_DEFAULTS,
   },
   issuer: {
@@ -272,6 +278,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     ...api(s),
     ...lifecycle(s),
     ...nodeStatusSettings(s, env),
+    ...nodeSpiffeSettings(s),
     ...certManagerSettings(s),
   };
 }

@@ -136,6 +136,7 @@ export async function startNodeRole(
     clusterDomain: cfg.clusterDomain,
     volumeSizeBytes: cfg.volumeSizeBytes,
     certManager: cfg.certManager !== undefined,
+    spiffe: cfg.spiffe,
     onChange,
     onFailure: (f) => status.reporter.operationFailed(f),
   });

@@ -2,7 +2,7 @@ import type { Logger } from '../common/logger.js';
 import { AlreadyExistsError, InvalidArgumentError } from '../common/errors.js';
 import type { PlatformPort } from '../platform/platform.port.js';
 import type { Issuer } from '../issuance/issuer.port.js';
-import { parsePodInfo, parseVolumeAttributes, isEphemeral } from '../attributes/index.js';
+import { parsePodInfo, parseVolumeAttributes, isEphemeral, type SpiffeMode } from '../attributes/index.js';
 import type { StateStore } from './state-store.port.js';
 import { withEvent, type VolumeState } from './volume-state.js';
 import { VolumeLocks } from './volume-locks.js';
@@ -31,6 +31,8 @@ export interface VolumeManagerDeps {
   onChange?: (volumeId: string, state: VolumeState | undefined) => void;
   /** CERT_MANAGER_ENABLED: volumes with issuer-name are accepted (and signed by cert-manager). */
   certManager?: boolean | undefined;
+  /** SPIFFE_TRUST_DOMAIN: every volume gets its pod's SPIFFE SVID (attributes/spiffe-mode.ts). */
+  spiffe?: SpiffeMode | undefined;
   /** Called once per failed publish, after the rollback (StatusReporter.operationFailed). */
   onFailure?: (failure: VolumeFailure) => void;
 }
@@ -59,6 +61,7 @@ export class VolumeManager {
       clusterDomain: this.d.clusterDomain,
       volumeMountGroup: req.volumeMountGroup || undefined,
       checkFileName: (n) => this.d.platform.checkFileName(n),
+      spiffe: this.d.spiffe,
     });
     if (spec.issuer.name !== undefined && !this.d.certManager) {
       throw new InvalidArgumentError(

@@ -1,0 +1,209 @@
+/**
+ * SPIFFE mode on the node, end to end with the built-in issuer: the node runs with
+ * SPIFFE_TRUST_DOMAIN, kubelet (played by the CSI client) publishes a volume with a pod-bound token,
+ * and the issuer (ISSUER_AUTH=kubernetes, TRUST_DOMAIN the same) verifies the token and signs. The
+ * written certificate, read with OpenSSL, is the pod's SVID: one URI SAN, empty subject, ECDSA P-256,
+ * the fixed usages and the configured duration. Identity attributes are refused with
+ * INVALID_ARGUMENT naming the attribute.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DriverProcess } from '../support/driver-process.js';
+import { unmountAllUnder } from '../support/host.js';
+import {
+  certKeyInfo,
+  makeCa,
+  privateKeyInfo,
+  sansOf,
+  subjectOf,
+  usagesOf,
+  validityOf,
+  verifyChain,
+} from '../support/openssl.js';
+import { CsiClient, kubeletPublishRequest } from '../support/product.js';
+import { REPO_ROOT } from '../support/repo.js';
+import { waitFor } from '../support/wait.js';
+import { TestCluster } from './cluster.js';
+import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
+
+const SUITE = 'kube-spiffe-node';
+const AUDIENCE = 'csi.k8s.cert-driver';
+const NS = 'csi-cert-driver';
+const APPS = 'apps';
+const TD = 'example.org';
+const TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
+
+let cp: ControlPlane;
+let cluster: TestCluster;
+let issuer: IssuerProcess;
+let node: DriverProcess | undefined;
+let csi: CsiClient | undefined;
+let tmp: string;
+let caFile: string;
+let pod: V1Pod;
+
+beforeAll(async () => {
+  tmp = mkdtempSync('/tmp/kube-spiffe-');
+  cp = await startControlPlane({ name: SUITE });
+  cluster = new TestCluster(cp);
+  await cluster.namespace(NS);
+  await cluster.namespace(APPS);
+  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'));
+  caFile = join(tmp, 'ca.crt');
+  await makeCa(caFile, join(tmp, 'ca.key'));
+  await cluster.tlsSecret(NS, 'csi-ca-secret', {
+    crt: readFileSync(caFile, 'utf8'),
+    key: readFileSync(join(tmp, 'ca.key'), 'utf8'),
+  });
+  await cluster.node('node-a');
+  await cluster.serviceAccount(APPS, 'web');
+  pod = await cluster.pod({ namespace: APPS, name: 'web-1', serviceAccount: 'web', nodeName: 'node-a' });
+
+  const token = await cluster.serviceAccountToken(NS, 'csi-cert-driver-issuer');
+  issuer = await startIssuerProcess({
+    suite: SUITE,
+    name: 'issuer',
+    cwd: tmp,
+    settings: {
+      ISSUER_AUTH: 'kubernetes',
+      CA_SECRET_NAME: 'csi-ca-secret',
+      CA_SECRET_NAMESPACE: NS,
+      TRUST_DOMAIN: TD,
+      KUBECONFIG: cp.kubeconfigFor('issuer', token).path,
+    },
+  });
+
+  const endpoint = join(tmp, 'csi.sock');
+  node = new DriverProcess({
+    role: 'node',
+    cwd: tmp,
+    logFile: join(REPO_ROOT, 'test-results', 'e2e', SUITE, 'node.log'),
+    settings: {
+      LOG_LEVEL: 'debug',
+      CSI_ENDPOINT: `unix://${endpoint}`,
+      NODE_ID: 'node-a',
+      CERT_SERVICE_ADDR: issuer.addr,
+      CERT_BASE_PATH: join(tmp, 'base'),
+      ISSUER_TIMEOUT: '20s',
+      API_LISTEN_ADDR: 'off',
+      SPIFFE_TRUST_DOMAIN: TD,
+      SPIFFE_CERTIFICATE_DURATION: '1h',
+    },
+  });
+  const proc = node;
+  await waitFor(
+    'the node to answer Probe',
+    async () => {
+      if (proc.exitStatus) throw new Error(`node exited ${JSON.stringify(proc.exitStatus)}:\n${proc.tail()}`);
+      const probe = new CsiClient(`unix://${endpoint}`, 1000);
+      try {
+        const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
+        return res.ready?.value === true ? true : undefined;
+      } finally {
+        probe.close();
+      }
+    },
+    { timeoutMs: 30_000 },
+  );
+  csi = new CsiClient(`unix://${endpoint}`, 60_000);
+}, 180_000);
+
+afterAll(async () => {
+  csi?.close();
+  await node?.kill('SIGKILL');
+  await issuer?.stop();
+  await cp?.stop();
+  if (tmp) {
+    await unmountAllUnder(tmp);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+/** Publishes a volume for the pod as kubelet would, with `attributes` and a fresh pod-bound token. */
+async function publish(attributes: Record<string, string> = {}) {
+  const token = await cluster.podToken({ pod, audience: AUDIENCE });
+  const uid = pod.metadata!.uid!;
+  const name = `v${randomBytes(4).toString('hex')}`;
+  const parent = join(tmp, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', name);
+  mkdirSync(parent, { recursive: true });
+  const targetPath = join(parent, 'mount');
+  const req = kubeletPublishRequest({
+    volumeId: `csi-${randomBytes(32).toString('hex')}`,
+    targetPath,
+    pod: { name: pod.metadata!.name!, namespace: APPS, uid, serviceAccount: 'web' },
+    attributes: {
+      ...attributes,
+      [TOKENS_KEY]: JSON.stringify({
+        [AUDIENCE]: { token, expirationTimestamp: new Date(Date.now() + 600_000).toISOString() },
+      }),
+    },
+  });
+  return { targetPath, call: csi!.call('Node', 'NodePublishVolume', req) };
+}
+
+describe('SPIFFE mode with the built-in issuer', () => {
+  it("writes the pod's SVID: one SPIFFE URI SAN, no subject, ECDSA P-256, fixed usages, 1h", async () => {
+    const { targetPath, call } = await publish();
+    const started = Date.now();
+    await call;
+    const crt = join(targetPath, 'tls.crt');
+    expect((await verifyChain(caFile, crt)).ok).toBe(true);
+    expect(await sansOf(crt)).toEqual({
+      dns: [],
+      ip: [],
+      uri: [`spiffe://${TD}/ns/${APPS}/sa/web`],
+      email: [],
+    });
+    expect(await subjectOf(crt)).toEqual({});
+    expect(await certKeyInfo(crt)).toMatchObject({ algorithm: 'EC', curve: 'P-256' });
+    expect(await privateKeyInfo(join(targetPath, 'tls.key'))).toMatchObject({
+      algorithm: 'EC',
+      curve: 'P-256',
+    });
+    expect(await usagesOf(crt)).toEqual({
+      keyUsage: ['Digital Signature', 'Key Encipherment'],
+      keyUsageCritical: true,
+      extKeyUsage: ['TLS Web Client Authentication', 'TLS Web Server Authentication'],
+      isCA: false,
+    });
+    const { notAfter } = await validityOf(crt);
+    // The issuer may backdate notBefore; the lifetime from now is the configured hour (± clock slack).
+    expect(Math.abs(notAfter.getTime() - started - 3600_000)).toBeLessThan(120_000);
+  });
+
+  it('keeps fs-group and file names, as csi-driver-spiffe', async () => {
+    const { targetPath, call } = await publish({
+      'csi.k8s.cert-driver/fs-group': '456',
+      'csi.k8s.cert-driver/certificate-file': 'svid.pem',
+      'csi.k8s.cert-driver/privatekey-file': 'svid_key.pem',
+      'csi.k8s.cert-driver/ca-file': 'bundle.pem',
+    });
+    await call;
+    expect((await sansOf(join(targetPath, 'svid.pem'))).uri).toEqual([`spiffe://${TD}/ns/${APPS}/sa/web`]);
+    expect(statSync(join(targetPath, 'svid_key.pem')).gid).toBe(456);
+    expect(readFileSync(join(targetPath, 'bundle.pem'), 'utf8')).toContain('BEGIN CERTIFICATE');
+  });
+
+  it.each([
+    'csi.k8s.cert-driver/dns-names',
+    'csi.k8s.cert-driver/uri-sans',
+    'csi.k8s.cert-driver/common-name',
+    'csi.cert-manager.io/duration',
+    'csi.k8s.cert-driver/key-algorithm',
+    'csi.k8s.cert-driver/key-usages',
+    'csi.k8s.cert-driver/is-ca',
+  ])('refuses %s with INVALID_ARGUMENT naming it', async (key) => {
+    const { call } = await publish({ [key]: 'x' });
+    const err = await call.then(
+      () => undefined,
+      (e: { code?: number; details?: string }) => e,
+    );
+    expect(err?.code).toBe(3);
+    expect(err?.details).toContain(key);
+    expect(err?.details).toMatch(/not allowed in SPIFFE mode/);
+  });
+});
