@@ -130,6 +130,10 @@ async function main(): Promise<void> {
       console.log(top(s.self, 30, rounds, (k) => !k.startsWith('(idle)')).join('\n'));
       console.log('inclusive (driver code):');
       console.log(top(s.total, 40, rounds, (k) => /main\.mjs/.test(k)).join('\n'));
+      console.log('inclusive (libraries: grpc-js, NestJS, RxJS, prom-client, pino):');
+      console.log(
+        top(s.total, 25, rounds, (k) => /^\S+ (?!main\.mjs)[\w.-]+\.(js|cjs|mjs):/.test(k)).join('\n'),
+      );
     }
   }
 }

@@ -609,7 +609,7 @@ function report(r: Results): string {
   out.push(table(['step', ...r.breakdown.flatMap((b) => [`${LABEL[b.algorithm]} p50`, 'p90'])], stepRows));
   out.push(
     '',
-    "Indented steps are not on the publish path: the issuer's own signing (inside the RPC) and unpublish.",
+    "Indented steps are not on the publish path by themselves: the issuer's own signing (inside the RPC), the state writes and mount steps that run overlapped (the unindented pair is what the path waits for), and unpublish.",
   );
 
   const sc = r.scaling;

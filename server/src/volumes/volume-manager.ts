@@ -98,12 +98,20 @@ export class VolumeManager {
         failures: 0,
         history: [],
       };
-      // The "publishing" marker lets a restart find and remove what a killed publish mounted. It
-      // only has to survive `kill -9`, not a power cut (which takes the tmpfs with it): it is
-      // written without fsync, while the key, CSR and issuer round trip run, and must be in place
-      // before anything is mounted (ADR 9).
-      const marker = this.d.store.put(state, { durable: false });
-      marker.catch(() => undefined);
+      // While the key, CSR and issuer round trip run: the "publishing" marker, then the mount. The
+      // marker lets a restart find and remove what a killed publish mounted, so it must be in place
+      // before anything is mounted; it only has to survive `kill -9`, not a power cut (which takes
+      // the tmpfs with it), so it is written without fsync (ADR 9).
+      const mounted = this.d.store.put(state, { durable: false }).then(() =>
+        this.d.platform.createVolume({
+          volumeId: req.volumeId,
+          targetPath: req.targetPath,
+          sizeBytes: this.d.volumeSizeBytes,
+          fsGroup: spec.fsGroup,
+        }),
+      );
+      mounted.catch(() => undefined);
+      let durable: Promise<void> | undefined;
       try {
         const issued = await issueVolumeCertificate(this.d.issuer, this.d.keys, {
           spec,
@@ -113,16 +121,9 @@ export class VolumeManager {
           token,
           tokens,
         });
-        await marker;
-        await this.d.platform.createVolume({
-          volumeId: req.volumeId,
-          targetPath: req.targetPath,
-          sizeBytes: this.d.volumeSizeBytes,
-          fsGroup: spec.fsGroup,
-        });
-        await this.d.platform.writeFiles(req.volumeId, issued.files, spec.fsGroup);
+        await mounted;
         const { signed } = issued;
-        state = withEvent(
+        const published = withEvent(
           {
             ...state,
             phase: 'published',
@@ -138,11 +139,18 @@ export class VolumeManager {
           },
           { at: new Date().toISOString(), kind: 'issue', outcome: 'success', serialHex: signed.serialHex },
         );
-        // The one durable write of a publish: once it returns, the volume survives a restart.
-        await this.d.store.put(state);
+        // The one durable write of a publish, overlapped with the file writes: a restart keeps a
+        // "published" volume only when its mount and file set are there too (recoverVolumes →
+        // isPublished), so the state may land first. OK is answered only once both are done.
+        durable = this.d.store.put(published);
+        durable.catch(() => undefined);
+        await this.d.platform.writeFiles(req.volumeId, issued.files, spec.fsGroup);
+        await durable;
+        state = published;
       } catch (e) {
         log.warn({ err: errorSummary(e) }, 'publish failed; rolling back');
-        await marker.catch(() => undefined); // never delete before the marker's rename is done
+        // Roll back only once the mount and the state writes in flight are done.
+        await Promise.allSettled([mounted, durable]);
         await this.rollback(req.volumeId, req.targetPath, log);
         this.d.onFailure?.({ operation: 'publish', volumeId: req.volumeId, pod, error: e });
         throw e;
