@@ -357,7 +357,9 @@ describe('CertVolumeStatus objects', () => {
     );
   });
 
-  it('is re-synced after a restart: stale objects deleted, missing ones written again', async () => {
+  it('is re-synced after a restart: stale objects deleted, missing ones written again, unchanged ones left', async () => {
+    vols.keep = await publish(await newPod('web-keep'), LONG);
+    const kept = await waitFor('the status object of web-keep', () => objectOf(vols.keep!.pod));
     await stopNode();
     const live = (await objectOf(vols.short!.pod))!;
     await custom.deleteNamespacedCustomObject({
@@ -399,9 +401,12 @@ describe('CertVolumeStatus objects', () => {
     );
     expect(back.status.volumeId).toBe(vols.short!.volumeId);
     expect(node!.logLines().find((l) => l.msg === 'status objects re-synced')).toMatchObject({
-      volumes: 1,
+      volumes: 2,
       deleted: 1,
+      unchanged: 1,
     });
+    // Not written again: same resourceVersion as before the restart.
+    expect((await objectOf(vols.keep.pod))?.metadata?.resourceVersion).toBe(kept.metadata?.resourceVersion);
   });
 });
 
