@@ -33,6 +33,40 @@ interface VolumeSeries {
   notAfter: number;
 }
 
+/**
+ * `certificate_expiry_timestamp_seconds`, one series per volume, built from the volume map while a
+ * scrape runs. A plain Gauge would copy every series into its own label map at each scrape and keep
+ * it until the next one (~1.4 MiB at 10,000 volumes, and hashing every label set); this one keeps
+ * nothing between scrapes.
+ */
+const EXPIRY_NAME = `${PREFIX}certificate_expiry_timestamp_seconds`;
+const EXPIRY_HELP = "The notAfter of each volume's current certificate, in seconds since the epoch.";
+type ExpiryValues = Awaited<ReturnType<Gauge<'volume_id' | 'namespace' | 'pod'>['get']>>;
+
+class VolumeExpiryGauge extends Gauge<'volume_id' | 'namespace' | 'pod'> {
+  constructor(
+    private readonly volumes: ReadonlyMap<string, VolumeSeries>,
+    registers: Registry[],
+  ) {
+    super({
+      name: EXPIRY_NAME,
+      help: EXPIRY_HELP,
+      labelNames: ['volume_id', 'namespace', 'pod'],
+      registers,
+    });
+  }
+
+  override get(): Promise<ExpiryValues> {
+    const values = Array.from(this.volumes, ([id, v]) => ({
+      value: v.notAfter / 1000,
+      labels: { volume_id: id, namespace: v.namespace, pod: v.pod },
+    }));
+    // What Gauge.get() returns, minus its label map: the registry reads name, help, type and values.
+    const out = { name: EXPIRY_NAME, help: EXPIRY_HELP, type: 'gauge', aggregator: 'sum', values };
+    return Promise.resolve(out as unknown as ExpiryValues);
+  }
+}
+
 export class NodeMetrics {
   readonly registry = new Registry();
   readonly interceptor: GrpcMetricsInterceptor;
@@ -94,18 +128,7 @@ export class NodeMetrics {
         this.set(volumes.size);
       },
     });
-    new Gauge({
-      name: `${PREFIX}certificate_expiry_timestamp_seconds`,
-      help: "The notAfter of each volume's current certificate, in seconds since the epoch.",
-      labelNames: ['volume_id', 'namespace', 'pod'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [id, v] of volumes) {
-          this.set({ volume_id: id, namespace: v.namespace, pod: v.pod }, v.notAfter / 1000);
-        }
-      },
-    });
+    new VolumeExpiryGauge(volumes, registers);
     const pool = sources.keyPool;
     new Gauge({
       name: `${PREFIX}key_pool_keys`,
