@@ -16,6 +16,7 @@ import type { WriteQueue } from './status-queue.js';
 
 /** Consecutive UNAVAILABLE failures of one volume before its pod gets an Event (kubelet retries publishes). */
 export const UNAVAILABLE_EVENT_AFTER = 3;
+const MAX_TRACKED = 4096;
 
 export interface KubernetesStatusReporterOptions {
   /** Undefined: status objects off (Events only). */
@@ -91,7 +92,10 @@ export class KubernetesStatusReporter implements StatusReporter {
     const reason = failureReason(f);
     if (reason === 'IssuerUnavailable') {
       const n = (this.unavailable.get(f.volumeId) ?? 0) + 1;
+      this.unavailable.delete(f.volumeId);
       this.unavailable.set(f.volumeId, n);
+      // Volumes that never publish are never unpublished here: forget the least recent beyond a bound.
+      if (this.unavailable.size > MAX_TRACKED) this.unavailable.delete(this.unavailable.keys().next().value!);
       if (n < UNAVAILABLE_EVENT_AFTER) return;
     }
     const what = f.operation === 'publish' ? 'Issuing the certificate' : 'Renewing the certificate';
