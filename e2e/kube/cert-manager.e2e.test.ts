@@ -1,0 +1,382 @@
+/**
+ * cert-manager mode end to end against a real kube-apiserver: the node (the built binary, as the
+ * csi-cert-driver-node service account under deploy/rbac/node.yaml) publishes volumes with
+ * issuer-name. It creates CertificateRequests as the pod's own service account (the pod's API token
+ * from kubelet's token map), the test fake signer plays cert-manager's CA issuer, and the requester
+ * policy plays cert-manager's webhook (spec.username from the authenticated user). Checks the
+ * request's owner, labels, username, usages and duration, the files with OpenSSL, the cleanup, the
+ * codes and pod Events of Denied, Failed and timeouts, renewal through cert-manager, the stale-request
+ * cleanup, and that a workload without RBAC for CertificateRequests is refused.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { CustomObjectsApi, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DriverProcess } from '../support/driver-process.js';
+import { unmountAllUnder } from '../support/host.js';
+import { makeCa, opensslOk, serialOf, validityOf, verifyChain } from '../support/openssl.js';
+import { CsiClient, kubeletPublishRequest } from '../support/product.js';
+import { REPO_ROOT } from '../support/repo.js';
+import { waitFor } from '../support/wait.js';
+import { TestCluster } from './cluster.js';
+import {
+  CM_GROUP,
+  CM_PLURAL,
+  CM_VERSION,
+  installCertManagerFixtures,
+  listCertificateRequests,
+  type CertificateRequestObject,
+} from './cert-manager-fixtures.js';
+import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
+import { FakeCertManagerSigner, type Decision } from './fake-cert-manager-signer.js';
+
+const SUITE = 'kube-cert-manager';
+const NS = 'csi-cert-driver';
+const APPS = 'apps';
+const NODE = 'node-a';
+const ISSUER_AUDIENCE = 'csi.k8s.cert-driver';
+const TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
+const P = 'csi.k8s.cert-driver/';
+const ISSUER_REF = { name: 'ca-issuer', kind: 'Issuer', group: 'cert-manager.io' };
+const TIMEOUT_S = 4;
+
+let cp: ControlPlane;
+let cluster: TestCluster;
+let node: DriverProcess | undefined;
+let csi: CsiClient | undefined;
+let signer: FakeCertManagerSigner | undefined;
+let tmp: string;
+let caFile: string;
+/** Every request the signer saw, as it first saw it (before the node deletes it). */
+const seen = new Map<string, CertificateRequestObject>();
+
+/** Pods named `<decision>-<n>` get that decision from the fake signer. */
+function decide(cr: CertificateRequestObject): Decision {
+  seen.set(cr.metadata!.name!, structuredClone(cr));
+  const pod = cr.metadata!.ownerReferences?.[0]?.name ?? '';
+  if (pod.startsWith('denied-'))
+    return { action: 'deny', reason: 'PolicyDenied', message: 'namespace apps may not use ca-issuer' };
+  if (pod.startsWith('failed-')) return { action: 'fail', message: 'the CA key is not available' };
+  if (pod.startsWith('slow-')) return { action: 'ignore' };
+  return { action: 'sign' };
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync('/tmp/kube-cm-');
+  cp = await startControlPlane({ name: SUITE });
+  cluster = new TestCluster(cp);
+  await cluster.namespace(NS);
+  await cluster.namespace(APPS);
+  await cluster.node(NODE);
+  await installCertManagerFixtures(cluster);
+  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'node.yaml'));
+  for (const sa of ['web', 'norbac']) await cluster.serviceAccount(APPS, sa);
+  // Only `web` may request certificates in apps (deploy/rbac/node.yaml's requester role).
+  await cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+    namespace: APPS,
+    body: {
+      metadata: { name: 'web-certificate-requester' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'csi-cert-driver-certificate-requester',
+      },
+      subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: APPS }],
+    },
+  });
+
+  caFile = join(tmp, 'ca.crt');
+  await makeCa(caFile, join(tmp, 'ca.key'), 'fake cert-manager CA');
+  signer = await new FakeCertManagerSigner({
+    cluster,
+    issuerRef: ISSUER_REF,
+    caCertPem: readFileSync(caFile, 'utf8'),
+    caKeyPem: readFileSync(join(tmp, 'ca.key'), 'utf8'),
+    decide,
+  }).start();
+
+  const endpoint = join(tmp, 'csi.sock');
+  const nodeToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-node');
+  mkdirSync(join(REPO_ROOT, 'test-results', 'e2e', SUITE), { recursive: true });
+  node = new DriverProcess({
+    role: 'node',
+    cwd: tmp,
+    logFile: join(REPO_ROOT, 'test-results', 'e2e', SUITE, 'node.log'),
+    settings: {
+      LOG_LEVEL: 'debug',
+      CSI_ENDPOINT: `unix://${endpoint}`,
+      NODE_ID: NODE,
+      // The built-in issuer is not used by these volumes; nothing listens there.
+      CERT_SERVICE_ADDR: '127.0.0.1:9',
+      CERT_BASE_PATH: join(tmp, 'base'),
+      API_LISTEN_ADDR: 'off',
+      KEY_POOL_SIZE: '0',
+      STATUS_OBJECTS: 'false',
+      POD_EVENTS: 'false',
+      KUBECONFIG: cp.kubeconfigFor('node', nodeToken).path,
+      CERT_MANAGER_ENABLED: 'true',
+      CERT_MANAGER_TIMEOUT: `${TIMEOUT_S}s`,
+      CERT_MANAGER_CLEANUP_INTERVAL: '1s',
+    },
+  });
+  const proc = node;
+  await waitFor(
+    'the node to answer Probe',
+    async () => {
+      if (proc.exitStatus) throw new Error(`node exited ${JSON.stringify(proc.exitStatus)}:\n${proc.tail()}`);
+      const probe = new CsiClient(`unix://${endpoint}`, 1000);
+      try {
+        const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
+        return res.ready?.value === true ? true : undefined;
+      } finally {
+        probe.close();
+      }
+    },
+    { timeoutMs: 30_000 },
+  );
+  csi = new CsiClient(`unix://${endpoint}`, 60_000);
+});
+
+afterAll(async () => {
+  csi?.close();
+  await node?.kill('SIGKILL');
+  await signer?.stop();
+  await cp?.stop();
+  if (tmp) {
+    await unmountAllUnder(tmp);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+interface Published {
+  pod: V1Pod;
+  volumeId: string;
+  targetPath: string;
+  tokens: string[];
+  call: Promise<unknown>;
+}
+
+/** A pod on node-a and its volume published as kubelet would, with both tokens in the token map. */
+async function publish(
+  name: string,
+  attributes: Record<string, string>,
+  serviceAccount = 'web',
+): Promise<Published> {
+  const pod = await cluster.pod({ namespace: APPS, name, serviceAccount, nodeName: NODE });
+  const uid = pod.metadata!.uid!;
+  const apiToken = await cluster.podToken({ pod, audience: SERVICE_ACCOUNT_ISSUER });
+  const issuerToken = await cluster.podToken({ pod, audience: ISSUER_AUDIENCE });
+  const parent = join(tmp, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 'tls');
+  mkdirSync(parent, { recursive: true });
+  const targetPath = join(parent, 'mount');
+  const volumeId = `csi-${randomBytes(32).toString('hex')}`;
+  const expirationTimestamp = new Date(Date.now() + 600_000).toISOString();
+  const req = kubeletPublishRequest({
+    volumeId,
+    targetPath,
+    pod: { name, namespace: APPS, uid, serviceAccount },
+    attributes: {
+      [`${P}issuer-name`]: ISSUER_REF.name,
+      ...attributes,
+      // kubelet's map for tokenRequests [{audience: ""}, {audience: csi.k8s.cert-driver}]
+      [TOKENS_KEY]: JSON.stringify({
+        '': { token: apiToken, expirationTimestamp },
+        [ISSUER_AUDIENCE]: { token: issuerToken, expirationTimestamp },
+      }),
+    },
+  });
+  return {
+    pod,
+    volumeId,
+    targetPath,
+    tokens: [apiToken, issuerToken],
+    call: csi!.call('Node', 'NodePublishVolume', req),
+  };
+}
+
+function failure(p: Promise<unknown>): Promise<{ code?: number; details?: string } | undefined> {
+  return p.then(
+    () => undefined,
+    (e: { code?: number; details?: string }) => e,
+  );
+}
+
+/** The first hex characters of sha256(volumeId): the volume-id label of kubelet's long ids. */
+const volumeLabel = (volumeId: string) => createHash('sha256').update(volumeId).digest('hex').slice(0, 63);
+
+async function podEvents(pod: V1Pod) {
+  const list = await cluster.core.listNamespacedEvent({
+    namespace: APPS,
+    fieldSelector: `involvedObject.uid=${pod.metadata!.uid!}`,
+  });
+  return list.items;
+}
+
+function requestsFor(volumeId: string) {
+  return listCertificateRequests(cluster, APPS, `${P}volume-id=${volumeLabel(volumeId)}`);
+}
+
+function expectNoSecrets(text: string, tokens: string[]) {
+  for (const t of tokens) expect(text).not.toContain(t);
+  expect(text).not.toMatch(/PRIVATE KEY/);
+}
+
+describe('cert-manager mode', () => {
+  it('publishes through a CertificateRequest made as the pod, then deletes it', async () => {
+    const p = await publish('web-1', {
+      [`${P}duration`]: '2h',
+      [`${P}key-usages`]: 'digital signature,server auth',
+      [`${P}dns-names`]: 'web-1.apps.svc',
+    });
+    await p.call;
+
+    const crt = join(p.targetPath, 'tls.crt');
+    expect((await verifyChain(caFile, crt)).ok).toBe(true);
+    const sans = await opensslOk(['x509', '-in', crt, '-noout', '-ext', 'subjectAltName']);
+    expect(sans).toContain('DNS:web-1.apps.svc');
+    const { notBefore, notAfter } = await validityOf(crt);
+    expect((notAfter.getTime() - notBefore.getTime()) / 1000).toBe(2 * 3600 + 60); // + the signer's back-dating
+    expect(readFileSync(join(p.targetPath, 'ca.crt'), 'utf8').trim()).toBe(
+      readFileSync(caFile, 'utf8').trim(),
+    );
+    await opensslOk(['pkey', '-in', join(p.targetPath, 'tls.key'), '-noout']);
+
+    const cr = [...seen.values()].find((c) => c.metadata!.ownerReferences?.[0]?.uid === p.pod.metadata!.uid);
+    expect(cr).toBeDefined();
+    expect(cr!.metadata!.namespace).toBe(APPS);
+    expect(cr!.metadata!.name).toMatch(/^web-1-[a-z0-9]{5}$/);
+    expect(cr!.metadata!.ownerReferences).toEqual([
+      expect.objectContaining({ apiVersion: 'v1', kind: 'Pod', name: 'web-1', uid: p.pod.metadata!.uid }),
+    ]);
+    expect(cr!.metadata!.labels).toEqual({ [`${P}node`]: NODE, [`${P}volume-id`]: volumeLabel(p.volumeId) });
+    expect(cr!.metadata!.annotations).toMatchObject({ [`${P}volume-id`]: p.volumeId });
+    // Set by the requester policy from the authenticated user: the node acted as the pod.
+    expect(cr!.spec.username).toBe('system:serviceaccount:apps:web');
+    expect(cr!.spec.groups).toContain('system:serviceaccounts:apps');
+    expect(cr!.spec).toMatchObject({
+      issuerRef: ISSUER_REF,
+      duration: '2h0m0s',
+      isCA: false,
+      usages: ['digital signature', 'server auth'],
+    });
+    const csrFile = join(tmp, 'web-1.csr');
+    writeFileSync(csrFile, Buffer.from(cr!.spec.request, 'base64'));
+    expect(await opensslOk(['req', '-in', csrFile, '-noout', '-subject'])).toBeDefined();
+
+    await waitFor('the request to be deleted', async () =>
+      (await requestsFor(p.volumeId)).length === 0 ? true : undefined,
+    );
+    expectNoSecrets(node!.logText(), p.tokens);
+  });
+
+  it('refuses a Denied request with PERMISSION_DENIED naming the reason, and a pod Event', async () => {
+    const p = await publish('denied-1', {});
+    const err = await failure(p.call);
+    expect(err?.code).toBe(7);
+    expect(err?.details).toMatch(/denied .*PolicyDenied: namespace apps may not use ca-issuer/);
+    const events = await waitFor('a pod Event', async () => {
+      const e = (await podEvents(p.pod)).filter((x) => x.reason === 'CertificateRequestDenied');
+      return e.length > 0 ? e : undefined;
+    });
+    expect(events[0]).toMatchObject({
+      type: 'Warning',
+      involvedObject: { kind: 'Pod', name: 'denied-1', uid: p.pod.metadata!.uid },
+    });
+    expect(events[0]!.message).toMatch(/namespace apps may not use ca-issuer/);
+    expectNoSecrets(JSON.stringify(events), p.tokens);
+  });
+
+  it('refuses a Failed request with FAILED_PRECONDITION naming the request, and a pod Event', async () => {
+    const p = await publish('failed-1', {});
+    const err = await failure(p.call);
+    expect(err?.code).toBe(9);
+    expect(err?.details).toMatch(
+      /CertificateRequest apps\/failed-1-[a-z0-9]{5} .*failed: Failed: the CA key is not available/,
+    );
+    const events = await waitFor('a pod Event', async () => {
+      const e = (await podEvents(p.pod)).filter((x) => x.reason === 'CertificateRequestFailed');
+      return e.length > 0 ? e : undefined;
+    });
+    expectNoSecrets(JSON.stringify(events), p.tokens);
+  });
+
+  it('gives up after CERT_MANAGER_TIMEOUT with DEADLINE_EXCEEDED, a pod Event, and deletes the request', async () => {
+    const started = Date.now();
+    const p = await publish('slow-1', {});
+    const err = await failure(p.call);
+    expect(err?.code).toBe(4);
+    expect(err?.details).toMatch(new RegExp(`within ${TIMEOUT_S}s \\(Approved=True`));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_S * 1000);
+    await waitFor('a pod Event', async () =>
+      (await podEvents(p.pod)).some((x) => x.reason === 'CertificateRequestTimeout') ? true : undefined,
+    );
+    await waitFor('the request to be deleted', async () =>
+      (await requestsFor(p.volumeId)).length === 0 ? true : undefined,
+    );
+  });
+
+  it('renews through cert-manager with a new request', async () => {
+    // 1m certificates renewed 55 s before expiry: the first renewal is due ~5 s after issuance.
+    const p = await publish('renew-1', { [`${P}duration`]: '1m', [`${P}renew-before`]: '55s' });
+    await p.call;
+    const crt = join(p.targetPath, 'tls.crt');
+    const first = await serialOf(crt);
+    const second = await waitFor(
+      'a renewed certificate',
+      async () => {
+        const s = await serialOf(crt);
+        return s !== first ? s : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(second).not.toBe(first);
+    expect((await verifyChain(caFile, crt)).ok).toBe(true);
+    const requests = [...seen.values()].filter((c) => c.metadata!.ownerReferences?.[0]?.name === 'renew-1');
+    expect(requests.length).toBeGreaterThanOrEqual(2);
+    expect(requests.every((c) => c.spec.username === 'system:serviceaccount:apps:web')).toBe(true);
+  });
+
+  it("deletes this node's stale requests and leaves other nodes' alone", async () => {
+    const objects = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+    const create = (nodeName: string, volumeId: string) =>
+      objects.createNamespacedCustomObject({
+        group: CM_GROUP,
+        version: CM_VERSION,
+        namespace: APPS,
+        plural: CM_PLURAL,
+        body: {
+          apiVersion: `${CM_GROUP}/${CM_VERSION}`,
+          kind: 'CertificateRequest',
+          metadata: {
+            generateName: 'stale-',
+            labels: { [`${P}node`]: nodeName, [`${P}volume-id`]: volumeLabel(volumeId) },
+            annotations: { [`${P}volume-id`]: volumeId },
+          },
+          spec: { request: Buffer.from('x').toString('base64'), issuerRef: { name: 'elsewhere' } },
+        },
+      }) as Promise<CertificateRequestObject>;
+    const mine = await create(NODE, 'csi-gone-volume');
+    const theirs = await create('node-b', 'csi-gone-volume');
+    await waitFor(
+      'the stale request to be deleted',
+      async () => {
+        const names = (await listCertificateRequests(cluster, APPS)).map((c) => c.metadata!.name);
+        return names.includes(mine.metadata!.name) ? undefined : names;
+      },
+      { timeoutMs: 15_000 },
+    );
+    const names = (await listCertificateRequests(cluster, APPS)).map((c) => c.metadata!.name);
+    expect(names).toContain(theirs.metadata!.name);
+  });
+
+  it('refuses a pod whose service account may not create CertificateRequests (RBAC)', async () => {
+    const p = await publish('norbac-1', {}, 'norbac');
+    const err = await failure(p.call);
+    expect(err?.code).toBe(7);
+    expect(err?.details).toMatch(
+      /service account apps\/norbac may not create cert-manager.io certificaterequests in namespace apps/,
+    );
+    expect(await requestsFor(p.volumeId)).toEqual([]);
+  });
+});
