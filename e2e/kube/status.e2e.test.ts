@@ -349,6 +349,34 @@ describe('CertVolumeStatus objects', () => {
     expect(renewed.status.conditions[0]).toMatchObject({ status: 'True', reason: 'Renewed' });
   });
 
+  it('records a failing renewal: lastRenewal Failure, Ready RenewalFailing, and a pod Event', async () => {
+    const pod = await newPod('web-doomed');
+    const v = await publish(pod, SHORT);
+    await waitFor('the status object of web-doomed', () => objectOf(pod));
+    // Without its pod, the pod-bound token no longer passes the issuer's TokenReview.
+    await cluster.core.deleteNamespacedPod({ name: 'web-doomed', namespace: APPS, gracePeriodSeconds: 0 });
+    const failing = await waitFor(
+      'a failed renewal in the status object',
+      async () => {
+        const o = await objectOf(pod);
+        return o?.status.lastRenewal?.outcome === 'Failure' ? o : undefined;
+      },
+      { timeoutMs: 45_000, intervalMs: 250 },
+    );
+    expect(failing.status.conditions[0]).toMatchObject({ status: 'True', reason: 'RenewalFailing' });
+    expect(failing.status).toMatchObject({ lastRenewal: { kind: 'Renew' } });
+    const event = await waitFor('a Renew Event on the pod', async () => {
+      const list = await cluster.core.listNamespacedEvent({
+        namespace: APPS,
+        fieldSelector: `involvedObject.uid=${pod.metadata!.uid!}`,
+      });
+      return list.items.find((e) => e.action === 'Renew');
+    });
+    expect(event).toMatchObject({ type: 'Warning', reason: 'IssuanceDenied' });
+    expect(event.message).toContain(v.volumeId);
+    await unpublish(v);
+  });
+
   it('is deleted on unpublish', async () => {
     const pod = vols.long!.pod;
     await unpublish(vols.long!);
