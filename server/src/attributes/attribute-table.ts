@@ -22,7 +22,8 @@ export interface AttributeDoc {
 export const ATTRIBUTES = [
   {
     name: 'issuer-name',
-    description: 'cert-manager issuer that signs the certificate; unset means the built-in issuer.',
+    description:
+      'cert-manager issuer that signs the certificate (the node needs CERT_MANAGER_ENABLED=true); unset means the built-in issuer.',
     default: '',
     example: 'ca-issuer',
   },
