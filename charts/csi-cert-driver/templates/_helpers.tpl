@@ -115,18 +115,84 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- end -}}
 {{- end -}}
 
+{{/*
+"true" when the Linux node drivers use the Kubernetes API (cert-manager mode, status objects, pod
+Events), else "". Only then do they get their service-account token and RBAC.
+*/}}
+{{- define "csi-cert-driver.nodeUsesKube" -}}
+{{- if and .Values.node.enabled (or .Values.certManager.enabled .Values.status.objects .Values.status.podEvents) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* ALLOWED_KEYS of the approver: approver.allowedKeys, else the SVID key ECDSA-<spiffe.keySize>. */}}
+{{- define "csi-cert-driver.approverAllowedKeys" -}}
+{{- default (printf "ECDSA-%d" (int .Values.spiffe.keySize)) .Values.approver.allowedKeys -}}
+{{- end -}}
+
+{{/*
+The node's env of SPIFFE mode, shared by the Linux and Windows drivers (no API access needed).
+*/}}
+{{- define "csi-cert-driver.nodeSpiffeEnv" -}}
+{{- if .Values.spiffe.enabled }}
+- name: SPIFFE_TRUST_DOMAIN
+  value: {{ .Values.spiffe.trustDomain | quote }}
+- name: SPIFFE_CERTIFICATE_DURATION
+  value: {{ .Values.spiffe.certificateDuration | quote }}
+- name: SPIFFE_KEY_SIZE
+  value: {{ .Values.spiffe.keySize | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The Linux node's env of its Kubernetes features. STATUS_OBJECTS and POD_EVENTS are always set:
+the driver's default `auto` would turn them on in any pod, with or without a token.
+*/}}
+{{- define "csi-cert-driver.nodeKubeEnv" -}}
+- name: STATUS_OBJECTS
+  value: {{ .Values.status.objects | toString | quote }}
+- name: POD_EVENTS
+  value: {{ .Values.status.podEvents | toString | quote }}
+{{- if or .Values.status.objects .Values.status.podEvents }}
+- name: STATUS_QPS
+  value: {{ .Values.status.qps | toString | quote }}
+- name: STATUS_BURST
+  value: {{ .Values.status.burst | toString | quote }}
+{{- end }}
+{{- if .Values.certManager.enabled }}
+- name: CERT_MANAGER_ENABLED
+  value: "true"
+- name: CERT_MANAGER_IDENTITY
+  value: {{ .Values.certManager.requestIdentity | quote }}
+{{- with .Values.certManager.tokenAudience }}
+- name: CERT_MANAGER_TOKEN_AUDIENCE
+  value: {{ . | quote }}
+{{- end }}
+- name: CERT_MANAGER_TIMEOUT
+  value: {{ .Values.certManager.timeout | quote }}
+- name: CERT_MANAGER_CLEANUP_INTERVAL
+  value: {{ .Values.certManager.cleanupInterval | quote }}
+{{- end }}
+{{- end -}}
+
 {{/* Fails rendering on combinations the schema cannot express. */}}
 {{- define "csi-cert-driver.validate" -}}
 {{- if and .Values.approver.enabled (not .Values.certManager.enabled) -}}
 {{- fail "approver.enabled needs certManager.enabled: the approver decides on cert-manager CertificateRequests" -}}
 {{- end -}}
+{{- if and .Values.approver.enabled (not .Values.spiffe.enabled) -}}
+{{- fail "approver.enabled needs spiffe.enabled: the approver approves SPIFFE SVID requests only (it would deny every other request)" -}}
+{{- end -}}
 {{- if and .Values.approver.enabled (not .Values.approver.issuerRef.name) -}}
 {{- fail "approver.issuerRef.name is required when approver.enabled: the approver only decides for one issuer" -}}
+{{- end -}}
+{{- if and .Values.approver.issuerRef.namespaces (ne .Values.approver.issuerRef.kind "Issuer") -}}
+{{- fail "approver.issuerRef.namespaces applies to kind Issuer only (a ClusterIssuer has no namespace)" -}}
 {{- end -}}
 {{- if and (not .Values.issuer.enabled) (not .Values.node.issuerAddress) (or .Values.node.enabled .Values.windows.enabled) -}}
 {{- fail "issuer.enabled=false needs node.issuerAddress: the node drivers must reach an issuer" -}}
 {{- end -}}
-{{- if .Values.crds.install -}}
-{{- fail "crds.install: this chart version carries no CustomResourceDefinitions yet (placeholder for the per-volume status object)" -}}
+{{- if and .Values.certManager.enabled (eq .Values.certManager.requestIdentity "pod") (eq .Values.certManager.tokenAudience .Values.csiDriver.tokenAudience) -}}
+{{- fail "certManager.tokenAudience must differ from csiDriver.tokenAudience: kubelet keys the tokens by audience" -}}
 {{- end -}}
 {{- end -}}
