@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { Code, isDomainError } from '../common/errors.js';
+import {
+  CertificateRequestApi,
+  certificateRequestObject,
+  kubeConfigWithToken,
+  viewOf,
+} from './certificate-requests.js';
+import { loadClientLibrary } from './kube-client.js';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/** An ApiException-shaped error (kube-errors recognises it by shape). */
+function apiError(code: number, message: string): Error {
+  return Object.assign(new Error(`HTTP ${code}`), { code, body: JSON.stringify({ message }), headers: {} });
+}
+
+function api(fail: unknown): CertificateRequestApi {
+  const reject = () => Promise.reject(fail);
+  const fake = {
+    createNamespacedCustomObject: reject,
+    getNamespacedCustomObject: reject,
+    listClusterCustomObject: reject,
+    deleteNamespacedCustomObject: reject,
+  } as unknown as CustomObjectsApi;
+  return new CertificateRequestApi({ api: fake, who: 'service account apps/web', callTimeoutMs: 200 });
+}
+
+const NEW = {
+  namespace: 'apps',
+  generateName: 'web-1-',
+  labels: { 'csi.k8s.cert-driver/node': 'node-a' },
+  annotations: { 'csi.k8s.cert-driver/volume-id': 'v' },
+  owner: { name: 'web-1', uid: 'uid-1' },
+  csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----\n',
+  issuerRef: { name: 'ca', kind: 'Issuer', group: 'cert-manager.io' },
+  duration: '1h0m0s',
+  isCA: false,
+  usages: ['server auth'],
+  username: 'system:serviceaccount:apps:web',
+};
+
+describe('CertificateRequest objects', () => {
+  it('builds the object the API server gets', () => {
+    expect(certificateRequestObject(NEW)).toEqual({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'CertificateRequest',
+      metadata: {
+        generateName: 'web-1-',
+        namespace: 'apps',
+        labels: NEW.labels,
+        annotations: NEW.annotations,
+        ownerReferences: [
+          { apiVersion: 'v1', kind: 'Pod', name: 'web-1', uid: 'uid-1', blockOwnerDeletion: false },
+        ],
+      },
+      spec: {
+        request: b64(NEW.csrPem),
+        issuerRef: NEW.issuerRef,
+        duration: '1h0m0s',
+        isCA: false,
+        usages: ['server auth'],
+        username: 'system:serviceaccount:apps:web',
+      },
+    });
+  });
+
+  it('reads status.certificate and status.ca as PEM text', () => {
+    const v = viewOf({
+      metadata: { name: 'n', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' },
+      status: { conditions: [{ type: 'Ready', status: 'True' }], certificate: b64('CERT'), ca: b64('CA') },
+    });
+    expect(v).toMatchObject({
+      name: 'n',
+      namespace: 'ns',
+      certificate: 'CERT',
+      ca: 'CA',
+      labels: {},
+      annotations: {},
+    });
+    expect(v.creationTimestamp?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+  });
+});
+
+describe('CertificateRequestApi errors', () => {
+  it.each([
+    {
+      name: '403 on create',
+      err: apiError(403, 'forbidden'),
+      op: 'create',
+      code: Code.PERMISSION_DENIED,
+      text: /service account apps\/web may not create .* in namespace apps/,
+    },
+    {
+      name: '401',
+      err: apiError(401, 'Unauthorized'),
+      op: 'create',
+      code: Code.UNAUTHENTICATED,
+      text: /rejected the credentials/,
+    },
+    {
+      name: '404 on create (no CRD)',
+      err: apiError(404, 'not found'),
+      op: 'create',
+      code: Code.FAILED_PRECONDITION,
+      text: /not installed/,
+    },
+    { name: '500', err: apiError(500, 'etcd'), op: 'create', code: Code.UNAVAILABLE, text: /unreachable/ },
+    {
+      name: 'a network error',
+      err: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      op: 'create',
+      code: Code.UNAVAILABLE,
+      text: /ECONNREFUSED/,
+    },
+    {
+      name: '422',
+      err: apiError(422, 'invalid usages'),
+      op: 'create',
+      code: Code.INTERNAL,
+      text: /invalid usages/,
+    },
+    {
+      name: '403 on list',
+      err: apiError(403, 'forbidden'),
+      op: 'list',
+      code: Code.PERMISSION_DENIED,
+      text: /may not list .* in all namespaces/,
+    },
+  ])('maps $name', async ({ err, op, code, text }) => {
+    const a = api(err);
+    const got: unknown = await (op === 'create' ? a.create(NEW) : a.listByLabel('k', 'v')).catch(
+      (e: unknown) => e,
+    );
+    expect(isDomainError(got) && got.code).toBe(code);
+    expect((got as Error).message).toMatch(text);
+  });
+
+  it('treats 404 on get as gone and on delete as done', async () => {
+    const a = api(apiError(404, 'not found'));
+    expect(await a.get('apps', 'x')).toBeUndefined();
+    await expect(a.delete('apps', 'x')).resolves.toBeUndefined();
+  });
+
+  it('gives up on a call the API server does not answer (UNAVAILABLE)', async () => {
+    const hang = {
+      getNamespacedCustomObject: () => new Promise(() => undefined),
+    } as unknown as CustomObjectsApi;
+    const a = new CertificateRequestApi({ api: hang, who: 'x', callTimeoutMs: 50 });
+    const got: unknown = await a.get('apps', 'x').catch((e: unknown) => e);
+    expect(isDomainError(got) && got.code).toBe(Code.UNAVAILABLE);
+  });
+
+  it("builds a pod client with the driver's cluster and only the pod's token", async () => {
+    const lib = await loadClientLibrary();
+    const base = new lib.KubeConfig();
+    base.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', skipTLSVerify: false, caData: b64('CA') }],
+      users: [{ name: 'node', certData: b64('cert'), keyData: b64('key') }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'node' }],
+      currentContext: 'x',
+    });
+    const kc = kubeConfigWithToken(lib, base, 'pod-token');
+    expect(kc.getCurrentCluster()).toMatchObject({ server: 'https://127.0.0.1:6443', caData: b64('CA') });
+    expect(kc.getCurrentUser()).toMatchObject({ token: 'pod-token' });
+    expect(kc.getCurrentUser()?.certData).toBeUndefined();
+  });
+});
