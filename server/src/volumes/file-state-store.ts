@@ -9,7 +9,7 @@ import type { VolumeState } from './volume-state.js';
  * over the old one, so `kill -9` at any moment leaves the old or the new file. A durable put (the
  * default) also fsyncs the file before the rename and the directory after it; concurrent durable
  * puts share one directory fsync (group commit). Files are 0600: the state holds no key or token,
- * but it does hold a PKCS#12 password when one was asked for. Durability rules: ADR 9.
+ * but it does hold a PKCS#12 password when one was asked for. Durability rules: ADR 12.
  */
 export class FileStateStore implements StateStore {
   private ready: Promise<void> | undefined;
@@ -75,7 +75,7 @@ export class FileStateStore implements StateStore {
     if (durable) await this.dirSync.run();
   }
 
-  /** Removes the state file; no fsync (a state that comes back after a power cut is harmless, ADR 9). */
+  /** Removes the state file; no fsync (a state that comes back after a power cut is harmless, ADR 12). */
   async delete(volumeId: string): Promise<void> {
     await rm(this.file(volumeId), { force: true });
   }

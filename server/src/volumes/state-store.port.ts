@@ -10,7 +10,7 @@ export interface PutOptions {
   /**
    * True (the default): on disk before the promise resolves, so it survives the loss of the kernel
    * (power cut, panic). False: atomic and visible to the next reader, and so it survives `kill -9`
-   * of the driver, but the kernel may not have written it yet. See ADR 9.
+   * of the driver, but the kernel may not have written it yet. See ADR 12.
    */
   durable?: boolean;
 }

@@ -101,7 +101,7 @@ export class VolumeManager {
       // While the key, CSR and issuer round trip run: the "publishing" marker, then the mount. The
       // marker lets a restart find and remove what a killed publish mounted, so it must be in place
       // before anything is mounted; it only has to survive `kill -9`, not a power cut (which takes
-      // the tmpfs with it), so it is written without fsync (ADR 9).
+      // the tmpfs with it), so it is written without fsync (ADR 12).
       const mounted = this.d.store.put(state, { durable: false }).then(() =>
         this.d.platform.createVolume({
           volumeId: req.volumeId,
