@@ -1,5 +1,6 @@
 /**
- * The approver role against a real kube-apiserver: the CertificateRequest CRD from the fixture,
+ * The approver role against a real kube-apiserver: the CertificateRequest CRD and the requester
+ * policy that plays cert-manager's webhook (spec.username = the authenticated creator), real
  * `bin/csi-cert-driver approver` processes running as the ServiceAccount of deploy/rbac/approver.yaml
  * (a missing permission fails the suite), requests created by service accounts with their own
  * tokens. One row per rule: the request must end Approved, or Denied with a message naming the
@@ -8,14 +9,14 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/repo.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { TestCluster } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { installCertManagerFixtures } from './cert-manager-fixtures.js';
 import {
-  CR,
   CrClient,
   eventsOf,
   readLease,
@@ -98,7 +99,6 @@ async function goodRequest(issuerRef = ISSUER): Promise<string> {
   await as.self.create(CTX.namespace, name, {
     ...spec,
     issuerRef,
-    username: requesterUsername(RULE_CASES[0]!, CTX),
   });
   return name;
 }
@@ -119,7 +119,7 @@ beforeAll(async () => {
   cp = await startControlPlane({ name: SUITE });
   cluster = new TestCluster(cp);
   for (const ns of [NS, CTX.namespace, CTX.otherNamespace]) await cluster.namespace(ns);
-  await cluster.apply(join(REPO_ROOT, 'e2e', 'kube', 'fixtures', 'cert-manager.io_certificaterequests.yaml'));
+  await installCertManagerFixtures(cluster);
   await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'approver.yaml'));
   await cluster.serviceAccount(CTX.namespace, CTX.serviceAccount);
   await cluster.serviceAccount(CTX.otherNamespace, CTX.otherServiceAccount);
@@ -127,11 +127,6 @@ beforeAll(async () => {
     { namespace: CTX.namespace, name: CTX.serviceAccount },
     { namespace: CTX.otherNamespace, name: CTX.otherServiceAccount },
   ]);
-  const adminApi = cp.kubeConfig.makeApiClient(CustomObjectsApi);
-  await waitFor('the CertificateRequest CRD to be served', async () => {
-    await adminApi.listClusterCustomObject({ ...CR });
-    return true;
-  });
   admin = new CrClient(cp.kubeConfig);
   as.self = await clientAs(CTX.namespace, CTX.serviceAccount);
   as['other-namespace'] = await clientAs(CTX.otherNamespace, CTX.otherServiceAccount);
@@ -159,8 +154,12 @@ describe('approver: one request per rule', () => {
     await as[rc.requester ?? 'self'].create(CTX.namespace, name, {
       ...spec,
       issuerRef: ISSUER,
-      username: requesterUsername(rc, CTX),
     });
+    // spec.username comes from whoever created the request, never from the client.
+    const created = await admin.get(CTX.namespace, name);
+    expect(created.spec.username).toBe(
+      rc.requester === 'not-a-service-account' ? 'admin' : requesterUsername(rc, CTX),
+    );
     const decision = await waitForDecision(admin, CTX.namespace, name);
     if (rc.want === 'approve') {
       expect(decision).toMatchObject({ type: 'Approved', status: 'True', reason: 'csi.k8s.cert-driver' });
@@ -227,7 +226,6 @@ describe('approver: leader election', () => {
         '1h',
       )),
       issuerRef: ISSUER,
-      username: requesterUsername(RULE_CASES[0]!, CTX),
     });
     await admin.setCondition(CTX.namespace, bad, {
       type: 'Approved',
@@ -279,7 +277,6 @@ describe('approver: health and metrics', () => {
       issuerRef: ISSUER,
       duration: '2h',
       usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
-      username: 'system:serviceaccount:shop:web',
     });
     await waitForDecision(admin, CTX.namespace, name);
     expect((await fetch(`${c.healthUrl}/healthz`)).status).toBe(200);

@@ -1,0 +1,223 @@
+/**
+ * SPIFFE mode through cert-manager, the whole chain against a real kube-apiserver: the node in
+ * SPIFFE and cert-manager mode creates a CertificateRequest as the pod's service account, the
+ * requester policy (cert-manager's webhook stand-in) sets spec.username, the real
+ * `bin/csi-cert-driver approver` (RBAC of deploy/rbac/approver.yaml) approves it by the SPIFFE rules,
+ * and the fake signer (which approves nothing itself) signs only what the approver approved. The
+ * pod's files hold its SVID.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DriverProcess } from '../support/driver-process.js';
+import { unmountAllUnder } from '../support/host.js';
+import { certKeyInfo, makeCa, sansOf, usagesOf, verifyChain } from '../support/openssl.js';
+import { CsiClient, kubeletPublishRequest } from '../support/product.js';
+import { REPO_ROOT } from '../support/repo.js';
+import { waitFor } from '../support/wait.js';
+import { startApprover, type ApproverProcess } from './approver-process.js';
+import { installCertManagerFixtures } from './cert-manager-fixtures.js';
+import { TestCluster } from './cluster.js';
+import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
+import { FakeCertManagerSigner } from './fake-cert-manager-signer.js';
+
+const SUITE = 'kube-spiffe-cert-manager';
+const NS = 'csi-cert-driver';
+const APPS = 'apps';
+const NODE = 'node-a';
+const TD = 'example.org';
+const ISSUER_REF = { name: 'spiffe-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' };
+const TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
+const P = 'csi.k8s.cert-driver/';
+
+let cp: ControlPlane;
+let cluster: TestCluster;
+let node: DriverProcess | undefined;
+let approver: ApproverProcess | undefined;
+let signer: FakeCertManagerSigner | undefined;
+let csi: CsiClient | undefined;
+let tmp: string;
+let caFile: string;
+
+beforeAll(async () => {
+  tmp = mkdtempSync('/tmp/kube-spiffe-cm-');
+  cp = await startControlPlane({ name: SUITE });
+  cluster = new TestCluster(cp);
+  await cluster.namespace(NS);
+  await cluster.namespace(APPS);
+  await cluster.node(NODE);
+  await installCertManagerFixtures(cluster);
+  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'node.yaml'));
+  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'approver.yaml'));
+  await cluster.serviceAccount(APPS, 'web');
+  await cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+    namespace: APPS,
+    body: {
+      metadata: { name: 'web-certificate-requester' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'csi-cert-driver-certificate-requester',
+      },
+      subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: APPS }],
+    },
+  });
+
+  caFile = join(tmp, 'ca.crt');
+  await makeCa(caFile, join(tmp, 'ca.key'), 'SPIFFE test CA');
+  signer = await new FakeCertManagerSigner({
+    cluster,
+    issuerRef: ISSUER_REF,
+    caCertPem: readFileSync(caFile, 'utf8'),
+    caKeyPem: readFileSync(join(tmp, 'ca.key'), 'utf8'),
+    autoApprove: false,
+  }).start();
+
+  const approverToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-approver');
+  approver = await startApprover({
+    suite: SUITE,
+    podName: 'approver',
+    cwd: tmp,
+    settings: {
+      KUBECONFIG: cp.kubeconfigFor('approver', approverToken).path,
+      ISSUER_NAME: ISSUER_REF.name,
+      TRUST_DOMAIN: TD,
+      CERTIFICATE_DURATION: '1h',
+      ALLOWED_KEYS: 'ECDSA-256',
+      LEADER_ELECTION_NAMESPACE: NS,
+    },
+  });
+
+  const endpoint = join(tmp, 'csi.sock');
+  const nodeToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-node');
+  mkdirSync(join(REPO_ROOT, 'test-results', 'e2e', SUITE), { recursive: true });
+  node = new DriverProcess({
+    role: 'node',
+    cwd: tmp,
+    logFile: join(REPO_ROOT, 'test-results', 'e2e', SUITE, 'node.log'),
+    settings: {
+      LOG_LEVEL: 'debug',
+      CSI_ENDPOINT: `unix://${endpoint}`,
+      NODE_ID: NODE,
+      CERT_SERVICE_ADDR: '127.0.0.1:9',
+      CERT_BASE_PATH: join(tmp, 'base'),
+      API_LISTEN_ADDR: 'off',
+      KEY_POOL_SIZE: '0',
+      STATUS_OBJECTS: 'false',
+      POD_EVENTS: 'false',
+      KUBECONFIG: cp.kubeconfigFor('node', nodeToken).path,
+      CERT_MANAGER_ENABLED: 'true',
+      CERT_MANAGER_TIMEOUT: '20s',
+      SPIFFE_TRUST_DOMAIN: TD,
+      SPIFFE_CERTIFICATE_DURATION: '1h',
+    },
+  });
+  const proc = node;
+  await waitFor(
+    'the node to answer Probe',
+    async () => {
+      if (proc.exitStatus) throw new Error(`node exited ${JSON.stringify(proc.exitStatus)}:\n${proc.tail()}`);
+      const probe = new CsiClient(`unix://${endpoint}`, 1000);
+      try {
+        const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
+        return res.ready?.value === true ? true : undefined;
+      } finally {
+        probe.close();
+      }
+    },
+    { timeoutMs: 30_000 },
+  );
+  csi = new CsiClient(`unix://${endpoint}`, 60_000);
+}, 180_000);
+
+afterAll(async () => {
+  csi?.close();
+  await node?.kill('SIGKILL');
+  await approver?.proc.kill('SIGKILL');
+  await signer?.stop();
+  await cp?.stop();
+  if (tmp) {
+    await unmountAllUnder(tmp);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+/** Publishes a SPIFFE volume for a new pod `name` (service account web) with the pod's API token. */
+async function publish(name: string): Promise<{ targetPath: string; call: Promise<unknown> }> {
+  const pod = await cluster.pod({ namespace: APPS, name, serviceAccount: 'web', nodeName: NODE });
+  const uid = pod.metadata!.uid!;
+  const expirationTimestamp = new Date(Date.now() + 600_000).toISOString();
+  const apiToken = await cluster.podToken({ pod, audience: SERVICE_ACCOUNT_ISSUER });
+  const parent = join(tmp, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 'spiffe');
+  mkdirSync(parent, { recursive: true });
+  const targetPath = join(parent, 'mount');
+  const call = csi!.call(
+    'Node',
+    'NodePublishVolume',
+    kubeletPublishRequest({
+      volumeId: `csi-${randomBytes(32).toString('hex')}`,
+      targetPath,
+      pod: { name, namespace: APPS, uid, serviceAccount: 'web' },
+      attributes: {
+        [`${P}issuer-name`]: ISSUER_REF.name,
+        [`${P}issuer-kind`]: ISSUER_REF.kind,
+        [TOKENS_KEY]: JSON.stringify({ '': { token: apiToken, expirationTimestamp } }),
+      },
+    }),
+  );
+  return { targetPath, call };
+}
+
+describe('SPIFFE mode through cert-manager and the approver', () => {
+  it('issues the pod its SVID only after the approver approved the request', async () => {
+    const { targetPath, call } = await publish('web-1');
+    await call;
+    const crt = join(targetPath, 'tls.crt');
+    expect((await verifyChain(caFile, crt)).ok).toBe(true);
+    expect((await sansOf(crt)).uri).toEqual([`spiffe://${TD}/ns/${APPS}/sa/web`]);
+    expect(await certKeyInfo(crt)).toMatchObject({ algorithm: 'EC', curve: 'P-256' });
+    expect((await usagesOf(crt)).extKeyUsage).toEqual([
+      'TLS Web Client Authentication',
+      'TLS Web Server Authentication',
+    ]);
+    const approved = await waitFor('the approver to log its approval', () =>
+      approver!.proc.logLines().find((l) => l.msg === 'approved CertificateRequest'),
+    );
+    expect(String(approved.certificateRequest)).toMatch(/^apps\/web-1-/);
+    expect(approved.message).toContain(`spiffe://${TD}/ns/${APPS}/sa/web`);
+    expect(signer!.handled.size).toBe(1);
+  }, 60_000);
+
+  it("fails the publish with the approver's denial when the policy does not allow the node's key", async () => {
+    // Hand the Lease to an approver that only allows P-384 (SIGTERM releases it at once).
+    await approver!.stop('SIGTERM');
+    const approverToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-approver');
+    approver = await startApprover({
+      suite: SUITE,
+      podName: 'approver-p384',
+      cwd: tmp,
+      settings: {
+        KUBECONFIG: cp.kubeconfigFor('approver-p384', approverToken).path,
+        ISSUER_NAME: ISSUER_REF.name,
+        TRUST_DOMAIN: TD,
+        CERTIFICATE_DURATION: '1h',
+        ALLOWED_KEYS: 'ECDSA-384',
+        LEADER_ELECTION_NAMESPACE: NS,
+      },
+    });
+    const proc = approver.proc;
+    await waitFor('approver-p384 to lead', () =>
+      proc.logLines().some((l) => l.msg === 'became the leader') ? true : undefined,
+    );
+    const { call } = await publish('web-2');
+    const err = await call.then(
+      () => undefined,
+      (e: { code?: number; details?: string }) => e,
+    );
+    expect(err?.code).toBe(7); // PERMISSION_DENIED
+    expect(err?.details).toMatch(/Denied by rule key-size: ECDSA P-256 is not allowed/);
+    expect(signer!.handled.size).toBe(1); // nothing more was signed
+  }, 60_000);
+});
