@@ -46,7 +46,12 @@ describe.skipIf(helmMissing)('helm lint and helm template', () => {
     async ({ values }) => {
       const objs = await render(values);
       expect(objs.length).toBeGreaterThan(5);
-      const clusterScoped = new Set(['CSIDriver', 'ClusterRole', 'ClusterRoleBinding']);
+      const clusterScoped = new Set([
+        'CSIDriver',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'CustomResourceDefinition',
+      ]);
       for (const o of objs) {
         expect(o.metadata?.name, `${o.kind} has a name`).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
         expect(o.metadata?.namespace, `${o.kind}/${o.metadata?.name}`).toBe(
@@ -60,8 +65,10 @@ describe.skipIf(helmMissing)('helm lint and helm template', () => {
   it('defaults render exactly the base objects', async () => {
     expect(kindsOf(await render(DEFAULTS.values))).toEqual([
       'CSIDriver/csi.k8s.cert-driver',
+      'ClusterRole/certs-csi-cert-driver-certvolumestatuses-view',
       'ClusterRole/certs-csi-cert-driver-issuer',
       'ClusterRoleBinding/certs-csi-cert-driver-issuer',
+      'CustomResourceDefinition/certvolumestatuses.csi-cert-driver.io',
       'DaemonSet/certs-csi-cert-driver-node',
       'Deployment/certs-csi-cert-driver-issuer',
       'PodDisruptionBudget/certs-csi-cert-driver-issuer',
@@ -114,6 +121,44 @@ describe.skipIf(helmMissing)('helm lint and helm template', () => {
       set: 'csiDriver.tokenExpirationSeconds=60',
       want: 'tokenExpirationSeconds',
     },
+    {
+      name: 'a misspelt status key',
+      set: 'status.podEvent=true',
+      want: "additional properties 'podEvent' not allowed",
+    },
+    { name: 'a status rate of 0', set: 'status.qps=0', want: '/status/qps' },
+    {
+      name: 'an unknown request identity',
+      set: 'certManager.requestIdentity=node',
+      want: '/certManager/requestIdentity',
+    },
+    { name: 'a cert-manager timeout in days', set: 'certManager.timeout=1d', want: '/certManager/timeout' },
+    { name: 'an RSA SVID key size', set: 'spiffe.keySize=2048', want: '/spiffe/keySize' },
+    {
+      name: 'an upper-case trust domain',
+      set: 'spiffe.trustDomain=Example.org',
+      want: '/spiffe/trustDomain',
+    },
+    {
+      name: 'a key shape the approver cannot parse',
+      set: 'approver.allowedKeys=ecdsa256',
+      want: '/approver/allowedKeys',
+    },
+    {
+      name: 'a namespace that is not a DNS label',
+      set: 'approver.issuerRef.namespaces={Apps}',
+      want: '/approver/issuerRef/namespaces',
+    },
+    {
+      name: 'a misspelt CRD key',
+      set: 'crds.instal=true',
+      want: "additional properties 'instal' not allowed",
+    },
+    {
+      name: 'a misspelt issuer caState key',
+      set: 'issuer.caState.enable=false',
+      want: "additional properties 'enable' not allowed",
+    },
   ])('$name fails helm template and helm install', async ({ set, want }) => {
     const tpl = await helmTemplate({}, ['--set', set]);
     expect(tpl.code).not.toBe(0);
@@ -130,19 +175,33 @@ describe.skipIf(helmMissing)('helm lint and helm template', () => {
       want: 'approver.enabled needs certManager.enabled',
     },
     {
+      name: 'approver without SPIFFE mode',
+      values: { certManager: { enabled: true }, approver: { enabled: true, issuerRef: { name: 'x' } } },
+      want: 'approver.enabled needs spiffe.enabled',
+    },
+    {
       name: 'approver without an issuer',
-      values: { certManager: { enabled: true }, approver: { enabled: true } },
+      values: { certManager: { enabled: true }, spiffe: { enabled: true }, approver: { enabled: true } },
       want: 'approver.issuerRef.name is required',
+    },
+    {
+      name: 'namespaces for a ClusterIssuer',
+      values: {
+        certManager: { enabled: true },
+        spiffe: { enabled: true },
+        approver: { enabled: true, issuerRef: { name: 'x', namespaces: ['apps'] } },
+      },
+      want: 'namespaces applies to kind Issuer only',
+    },
+    {
+      name: 'the pod API token audience equal to the issuer audience',
+      values: { certManager: { enabled: true, tokenAudience: 'csi.k8s.cert-driver' } },
+      want: 'certManager.tokenAudience must differ',
     },
     {
       name: 'no issuer and no address',
       values: { issuer: { enabled: false } },
       want: 'needs node.issuerAddress',
-    },
-    {
-      name: 'the CRD placeholder',
-      values: { crds: { install: true } },
-      want: 'carries no CustomResourceDefinitions yet',
     },
   ])('$name fails rendering with a message', async ({ values, want }) => {
     const r = await helmTemplate(values);
@@ -224,7 +283,7 @@ describe.skipIf(kubeconformMissing)(
           '-schema-location',
           location,
           '-skip',
-          'CSIDriver,ClusterRole,ClusterRoleBinding,Deployment,PodDisruptionBudget,Role,RoleBinding,Secret,Service,ServiceAccount',
+          'CSIDriver,ClusterRole,ClusterRoleBinding,CustomResourceDefinition,Deployment,PodDisruptionBudget,Role,RoleBinding,Secret,Service,ServiceAccount',
           '-',
         ],
         {

@@ -15,9 +15,18 @@ import type {
   V1PolicyRule,
 } from '@kubernetes/client-node';
 import { pipeBindAddress } from '@csi-cert-driver/platform-windows';
-import { HELM, find, helmTemplate, parseManifests, render, toolsMissing } from './chart.js';
+import { CHART_DIR, HELM, find, helmTemplate, parseManifests, render, toolsMissing } from './chart.js';
 import { REPO_ROOT } from '../support/repo.js';
-import { CERT_MANAGER, DEFAULTS, EVERYTHING, SPIFFE, VALUE_SETS, WINDOWS } from './value-sets.js';
+import {
+  APPROVER,
+  CERT_MANAGER,
+  DEFAULTS,
+  EVERYTHING,
+  SPIFFE,
+  STATUS,
+  VALUE_SETS,
+  WINDOWS,
+} from './value-sets.js';
 
 type Obj = KubernetesObject & Record<string, unknown>;
 
@@ -54,6 +63,26 @@ function rules(objs: KubernetesObject[], kind: 'ClusterRole' | 'Role', suffix: s
       ),
     )
     .sort();
+}
+
+function rulesOf(o: KubernetesObject | undefined): V1PolicyRule[] {
+  return (o as unknown as { rules: V1PolicyRule[] }).rules;
+}
+
+/** The objects of a tested manifest in deploy/rbac/. */
+function testedManifest(file: string): KubernetesObject[] {
+  return parseManifests(readFileSync(join(REPO_ROOT, 'deploy', 'rbac', file), 'utf8'));
+}
+
+function named(objs: KubernetesObject[], name: string): KubernetesObject {
+  const o = objs.find((x) => /Role$/.test(x.kind ?? '') && x.metadata?.name === name);
+  if (!o) throw new Error(`no role ${name} in the tested manifest`);
+  return o;
+}
+
+/** The rules with their resourceNames replaced: tested manifests name their own objects. */
+function withNames(rules: V1PolicyRule[], names: string[]): V1PolicyRule[] {
+  return rules.map((r) => (r.resourceNames ? { ...r, resourceNames: names } : r));
 }
 
 function workloads(objs: KubernetesObject[]): (V1DaemonSet | V1Deployment)[] {
@@ -100,9 +129,64 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
         'CSIDriver',
       ).spec.tokenRequests.map((t) => t.audience);
     expect(await audiences(CERT_MANAGER.values)).toEqual(['csi.k8s.cert-driver', '']);
+    expect(
+      await audiences({ certManager: { enabled: true, tokenAudience: 'https://kubernetes.default.svc' } }),
+    ).toEqual(['csi.k8s.cert-driver', 'https://kubernetes.default.svc']);
+    expect(await audiences(APPROVER.values)).toEqual(['csi.k8s.cert-driver']);
     expect(await audiences(SPIFFE.values)).toEqual(['csi.k8s.cert-driver']);
+    expect(await audiences(STATUS.values)).toEqual(['csi.k8s.cert-driver']);
     expect(await audiences(DEFAULTS.values)).toEqual(['csi.k8s.cert-driver']);
   });
+
+  it.each([
+    { name: 'defaults', values: DEFAULTS.values, linux: false },
+    { name: 'SPIFFE with the built-in issuer', values: SPIFFE.values, linux: false },
+    { name: 'cert-manager mode', values: CERT_MANAGER.values, linux: true },
+    { name: 'status objects only', values: { status: { objects: true } }, linux: true },
+    { name: 'pod Events only', values: { status: { podEvents: true } }, linux: true },
+    { name: 'everything', values: EVERYTHING.values, linux: true },
+  ])(
+    '$name: the node gets its service-account token exactly when it uses the API ($linux); Windows never',
+    async ({ values, linux }) => {
+      const objs = await render({ ...values, windows: { enabled: true } });
+      const token = (suffix: string) =>
+        find<V1DaemonSet>(objs, 'DaemonSet', suffix).spec!.template.spec!.automountServiceAccountToken;
+      expect(token('-node')).toBe(linux);
+      expect(token('-node-windows')).toBe(false);
+      // Without a token the driver must not try the API: its `auto` default would in a pod.
+      const driverEnv = env(
+        find<V1DaemonSet>(objs, 'DaemonSet', '-node').spec!.template.spec!.containers.find(
+          (c) => c.name === 'driver',
+        )!,
+      );
+      const kubeOn =
+        driverEnv.STATUS_OBJECTS === 'true' ||
+        driverEnv.POD_EVENTS === 'true' ||
+        driverEnv.CERT_MANAGER_ENABLED === 'true';
+      expect(kubeOn).toBe(linux);
+      expect(driverEnv.STATUS_OBJECTS).toMatch(/^(true|false)$/);
+      expect(driverEnv.POD_EVENTS).toMatch(/^(true|false)$/);
+      const winEnv = env(
+        find<V1DaemonSet>(objs, 'DaemonSet', '-node-windows').spec!.template.spec!.containers.find(
+          (c) => c.name === 'driver',
+        )!,
+      );
+      expect([winEnv.STATUS_OBJECTS, winEnv.POD_EVENTS, winEnv.CERT_MANAGER_ENABLED]).toEqual([
+        'false',
+        'false',
+        undefined,
+      ]);
+      // No binding names the node's service account unless the Linux driver has a token.
+      const nodeBindings = objs.filter(
+        (o) =>
+          o.kind?.endsWith('Binding') &&
+          (o as unknown as { subjects: { name: string }[] }).subjects.some(
+            (x) => x.name === 'certs-csi-cert-driver-node',
+          ),
+      );
+      expect(nodeBindings.length > 0).toBe(linux);
+    },
+  );
 
   it.each(VALUE_SETS)(
     '$name: only the Linux driver (and its state-tmpfs init) is privileged, as root',
@@ -232,7 +316,25 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
       CA_SECRET_NAMESPACE: 'csi-cert-driver',
       ISSUER_AUTH: 'kubernetes',
       ISSUER_TOKEN_AUDIENCE: 'csi.k8s.cert-driver',
+      CA_STATE_DIR: '/var/lib/csi-cert-driver/ca-state',
     });
+    // The CA rotation state (certificates only) on a pod-local emptyDir, never a host path.
+    const spec = dep.spec!.template.spec!;
+    const mount = spec.containers[0]!.volumeMounts!.find((m) => m.name === 'ca-state')!;
+    expect(mount.mountPath).toBe('/var/lib/csi-cert-driver/ca-state');
+    expect(spec.volumes!.find((v) => v.name === 'ca-state')).toEqual({
+      name: 'ca-state',
+      emptyDir: { sizeLimit: '1Mi' },
+    });
+    expect(spec.automountServiceAccountToken).toBe(true);
+    const files = find<V1Deployment>(
+      await render({ issuer: { caSource: 'files', auth: 'none', caState: { enabled: false } } }),
+      'Deployment',
+      '-issuer',
+    ).spec!.template.spec!;
+    expect(files.automountServiceAccountToken).toBe(false);
+    expect(env(files.containers[0]!).CA_STATE_DIR).toBeUndefined();
+    expect(files.volumes!.map((v) => v.name)).toEqual(['tmp', 'ca']);
   });
 
   it('RBAC, default install: the issuer may review tokens, read pods and watch only its CA Secret; the node gets nothing', async () => {
@@ -246,49 +348,221 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
   });
 
   it('RBAC: the issuer gets exactly the rules of the tested manifest deploy/rbac/issuer.yaml', async () => {
-    const tested = parseManifests(readFileSync(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'), 'utf8'));
+    const tested = testedManifest('issuer.yaml');
     const objs = await render(DEFAULTS.values);
-    const rulesOf = (o: KubernetesObject | undefined) => (o as unknown as { rules: V1PolicyRule[] }).rules;
     expect(rulesOf(find(objs, 'ClusterRole', '-issuer'))).toEqual(
-      rulesOf(tested.find((o) => o.kind === 'ClusterRole')),
+      rulesOf(named(tested, 'csi-cert-driver-issuer')),
     );
     // The tested Role names its own CA Secret; the chart names the release's.
-    const testedRole = rulesOf(tested.find((o) => o.kind === 'Role')).map((r) => ({
-      ...r,
-      resourceNames: ['certs-csi-cert-driver-ca'],
-    }));
-    expect(rulesOf(find(objs, 'Role', '-issuer'))).toEqual(testedRole);
+    expect(rulesOf(find(objs, 'Role', '-issuer'))).toEqual(
+      withNames(rulesOf(named(tested, 'csi-cert-driver-issuer-ca')), ['certs-csi-cert-driver-ca']),
+    );
+  });
+
+  it.each([
+    {
+      name: 'node, cert-manager mode as the pod (deploy/rbac/node.yaml)',
+      values: CERT_MANAGER.values,
+      file: 'node.yaml',
+      pairs: [
+        ['-node-cert-manager', 'csi-cert-driver-node-cert-manager'],
+        ['-certificate-requester', 'csi-cert-driver-certificate-requester'],
+      ],
+      absent: ['-node-cert-manager-requests', '-node-status'],
+    },
+    {
+      name: 'node, cert-manager mode as the driver (deploy/rbac/node.yaml)',
+      values: APPROVER.values,
+      file: 'node.yaml',
+      pairs: [
+        ['-node-cert-manager', 'csi-cert-driver-node-cert-manager'],
+        ['-node-cert-manager-requests', 'csi-cert-driver-node-cert-manager-requests'],
+      ],
+      absent: ['-certificate-requester', '-node-status'],
+    },
+    {
+      name: 'node, status objects and pod Events (deploy/rbac/node-status.yaml)',
+      values: STATUS.values,
+      file: 'node-status.yaml',
+      pairs: [
+        ['-node-status', 'csi-cert-driver-node-status'],
+        ['-certvolumestatuses-view', 'csi-cert-driver-certvolumestatuses-view'],
+      ],
+      absent: ['-node-cert-manager', '-node-cert-manager-requests', '-certificate-requester'],
+    },
+  ])('RBAC: $name: exactly the tested rules', async ({ values, file, pairs, absent }) => {
+    const tested = testedManifest(file);
+    const objs = await render(values);
+    for (const [suffix, testedName] of pairs) {
+      expect(rulesOf(find(objs, 'ClusterRole', suffix!)), suffix).toEqual(
+        rulesOf(named(tested, testedName!)),
+      );
+    }
+    const roles = objs.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata!.name!);
+    for (const suffix of absent) expect(roles.filter((n) => n.endsWith(suffix))).toEqual([]);
+    // The aggregated read role carries the same aggregation labels as the tested one.
+    if (file === 'node-status.yaml') {
+      const view = find(objs, 'ClusterRole', '-certvolumestatuses-view');
+      const want = named(tested, 'csi-cert-driver-certvolumestatuses-view').metadata!.labels!;
+      expect(view.metadata!.labels).toMatchObject(want);
+    }
+  });
+
+  it('RBAC: the approver gets exactly the rules of deploy/rbac/approver.yaml, for the configured signer and Lease', async () => {
+    const tested = testedManifest('approver.yaml');
+    const objs = await render({
+      certManager: { enabled: true },
+      spiffe: { enabled: true },
+      approver: { enabled: true, issuerRef: { name: 'spiffe-ca' } },
+    });
+    expect(rulesOf(find(objs, 'ClusterRole', '-approver'))).toEqual(
+      rulesOf(named(tested, 'csi-cert-driver-approver')),
+    );
+    expect(rulesOf(find(objs, 'Role', '-approver'))).toEqual(
+      withNames(rulesOf(named(tested, 'csi-cert-driver-approver-lease')), ['certs-csi-cert-driver-approver']),
+    );
+    // The Lease the RBAC names is the one the approver is told to hold.
+    const approverEnv = env(
+      find<V1Deployment>(objs, 'Deployment', '-approver').spec!.template.spec!.containers[0]!,
+    );
+    expect(approverEnv.LEADER_ELECTION_LEASE_NAME).toBe('certs-csi-cert-driver-approver');
+    expect(approverEnv.LEADER_ELECTION_NAMESPACE).toBe('csi-cert-driver');
+  });
+
+  it('CRD: the chart installs exactly deploy/crds/certvolumestatuses.csi-cert-driver.io.yaml, kept on uninstall', async () => {
+    const file = 'certvolumestatuses.csi-cert-driver.io.yaml';
+    const tested = readFileSync(join(REPO_ROOT, 'deploy', 'crds', file), 'utf8');
+    // The chart's copy is the same text, and renders to the same spec.
+    expect(readFileSync(join(CHART_DIR, 'files', 'crds', file), 'utf8')).toBe(tested);
+    const crd = find<{ spec: unknown; metadata: { annotations: Record<string, string> } }>(
+      await render(STATUS.values),
+      'CustomResourceDefinition',
+    );
+    const want = parseManifests(tested)[0] as unknown as { metadata: { name: string }; spec: unknown };
+    expect(crd.metadata.name).toBe(want.metadata.name);
+    expect(crd.spec).toEqual(want.spec);
+    expect(crd.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
+    const off = await render({ crds: { install: false } });
+    expect(off.filter((o) => o.kind === 'CustomResourceDefinition')).toEqual([]);
   });
 
   it('RBAC, CA mounted as files and auth none: the issuer has no API access at all', async () => {
     const objs = await render({ issuer: { caSource: 'files', auth: 'none' } });
-    expect(objs.filter((o) => /Role/.test(o.kind ?? ''))).toEqual([]);
+    // Only the aggregated read role for people (with the CRD) remains; it binds to no service account.
+    expect(objs.filter((o) => /Role/.test(o.kind ?? '')).map((o) => `${o.kind}/${o.metadata!.name}`)).toEqual(
+      ['ClusterRole/certs-csi-cert-driver-certvolumestatuses-view'],
+    );
   });
 
-  it('RBAC, cert-manager mode as the pod: the approver approves for its one ClusterIssuer; the node gets nothing', async () => {
+  it('RBAC, cert-manager mode as the pod: the node may list and delete requests and create Events, nothing else', async () => {
     const objs = await render(CERT_MANAGER.values);
+    expect(rules(objs, 'ClusterRole', '-node-cert-manager')).toEqual([
+      'cert-manager.io/certificaterequests: list,delete',
+      'core/events: create',
+    ]);
+    expect(rules(objs, 'ClusterRole', '-certificate-requester')).toEqual([
+      'cert-manager.io/certificaterequests: create,get',
+    ]);
+    // The requester role is for workloads: the chart binds it to nobody.
+    expect(
+      objs.filter((o) => o.kind?.endsWith('Binding') && o.metadata?.name?.endsWith('-certificate-requester')),
+    ).toEqual([]);
+  });
+
+  it('RBAC, approver for a namespaced Issuer: approve only on the configured signers; the Lease by name', async () => {
+    const objs = await render(APPROVER.values);
     expect(rules(objs, 'ClusterRole', '-approver')).toEqual([
       'cert-manager.io/certificaterequests/status: update',
-      'cert-manager.io/certificaterequests: get,list,watch',
-      'cert-manager.io/signers[clusterissuers.cert-manager.io/csi-ca]: approve',
-      'core/events: create,patch',
+      'cert-manager.io/certificaterequests: list,watch',
+      'cert-manager.io/signers[issuers.cert-manager.io/apps.spiffe-ca,issuers.cert-manager.io/shop.spiffe-ca]: approve',
+      'core/events: create',
     ]);
     expect(rules(objs, 'Role', '-approver')).toEqual([
       'coordination.k8s.io/leases: create',
       'coordination.k8s.io/leases[certs-csi-cert-driver-approver]: get,update',
     ]);
-    expect(objs.filter((o) => /Role/.test(o.kind ?? '') && o.metadata?.name?.endsWith('-node'))).toEqual([]);
+    expect(rules(objs, 'ClusterRole', '-node-cert-manager-requests')).toEqual([
+      'cert-manager.io/certificaterequests: create,get',
+    ]);
   });
 
-  it('RBAC, SPIFFE mode with the driver identity: the node manages CertificateRequests; Issuer signer wildcard', async () => {
-    const objs = await render(SPIFFE.values);
-    expect(rules(objs, 'ClusterRole', '-node')).toEqual([
-      'cert-manager.io/certificaterequests: create,get,list,watch,delete',
+  it.each([
+    { kind: 'ClusterIssuer', namespaces: [], want: ['clusterissuers.cert-manager.io/ca'] },
+    { kind: 'Issuer', namespaces: [], want: ['issuers.cert-manager.io/*'] },
+    { kind: 'Issuer', namespaces: ['a'], want: ['issuers.cert-manager.io/a.ca'] },
+  ])('RBAC: approve on $kind $namespaces is granted on $want only', async ({ kind, namespaces, want }) => {
+    const objs = await render({
+      certManager: { enabled: true },
+      spiffe: { enabled: true },
+      approver: { enabled: true, issuerRef: { name: 'ca', kind, namespaces } },
+    });
+    const approving = objs
+      .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
+      .flatMap((r) => rulesOf(r).map((rule) => ({ role: r.metadata!.name, rule })))
+      .filter(({ rule }) => rule.verbs.includes('approve') || rule.resources?.includes('signers'));
+    expect(approving).toEqual([
+      {
+        role: 'certs-csi-cert-driver-approver',
+        rule: {
+          apiGroups: ['cert-manager.io'],
+          resources: ['signers'],
+          resourceNames: want,
+          verbs: ['approve'],
+        },
+      },
     ]);
-    expect(rules(objs, 'ClusterRole', '-approver')).toContain(
-      'cert-manager.io/signers[issuers.cert-manager.io/*]: approve',
-    );
   });
+
+  it.each(VALUE_SETS)(
+    '$name: the node writes status only to CertVolumeStatuses and Events, and never reads them back',
+    async ({ values }) => {
+      const objs = await render(values);
+      const nodeRoles = objs.filter(
+        (o) => o.kind === 'ClusterRole' && o.metadata?.labels?.['app.kubernetes.io/component'] === 'node',
+      );
+      for (const role of nodeRoles) {
+        for (const rule of rulesOf(role)) {
+          const what = `${rule.apiGroups!.join()}/${rule.resources!.join()}`;
+          expect(rule.resourceNames, what).toBeUndefined();
+          expect(
+            ['csi-cert-driver.io/certvolumestatuses', '/events', 'cert-manager.io/certificaterequests'],
+            what,
+          ).toContain(what);
+          if (what === 'csi-cert-driver.io/certvolumestatuses') {
+            expect(rule.verbs).toEqual(['create', 'patch', 'delete', 'list']);
+          }
+          for (const verb of [
+            'get',
+            'watch',
+            'update',
+            'deletecollection',
+            'escalate',
+            'bind',
+            'impersonate',
+          ]) {
+            if (what !== 'cert-manager.io/certificaterequests' || verb !== 'get')
+              expect(rule.verbs, `${role.metadata!.name} ${what}`).not.toContain(verb);
+          }
+        }
+      }
+      // Only the node roles touch our CRD for writing.
+      const writers = objs
+        .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
+        .filter((r) =>
+          rulesOf(r).some(
+            (x) =>
+              x.resources?.includes('certvolumestatuses') &&
+              x.verbs.some((v) => v !== 'get' && v !== 'list' && v !== 'watch'),
+          ),
+        )
+        .map((r) => r.metadata!.name);
+      expect(writers).toEqual(
+        (values as { status?: { objects?: boolean } }).status?.objects
+          ? ['certs-csi-cert-driver-node-status']
+          : [],
+      );
+    },
+  );
 
   it.each(VALUE_SETS)(
     '$name: every RoleBinding binds the role of the same name to that service account only',
@@ -301,9 +575,17 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
         };
         expect(binding.roleRef.name).toBe(b.metadata?.name);
         expect(binding.roleRef.kind).toBe(b.kind === 'RoleBinding' ? 'Role' : 'ClusterRole');
+        const component = b.metadata?.labels?.['app.kubernetes.io/component'];
         expect(binding.subjects).toEqual([
-          { kind: 'ServiceAccount', name: b.metadata?.name, namespace: 'csi-cert-driver' },
+          {
+            kind: 'ServiceAccount',
+            name: `certs-csi-cert-driver-${component}`,
+            namespace: 'csi-cert-driver',
+          },
         ]);
+        expect(
+          objs.some((o) => o.kind === 'ServiceAccount' && o.metadata?.name === binding.subjects[0]!.name),
+        ).toBe(true);
       }
       // No wildcard verbs or resources anywhere.
       for (const r of objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')) {

@@ -11,25 +11,47 @@ export const DEFAULTS: ValueSet = { name: 'defaults', values: {} };
 
 export const WINDOWS: ValueSet = { name: 'windows', values: { windows: { enabled: true } } };
 
-/** cert-manager mode: requests made with the pod's token, the approver for one ClusterIssuer. */
+/** cert-manager mode: requests made with the pod's token (cert-manager's own approver decides). */
 export const CERT_MANAGER: ValueSet = {
   name: 'cert-manager',
   values: {
-    certManager: { enabled: true, requestIdentity: 'pod' },
-    approver: {
-      enabled: true,
-      issuerRef: { name: 'csi-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' },
-    },
+    certManager: { enabled: true, requestIdentity: 'pod', timeout: '30s', cleanupInterval: '2m' },
   },
 };
 
-/** SPIFFE mode through cert-manager, requests made with the driver's identity, a namespaced Issuer. */
+/** SPIFFE mode with the built-in issuer: every volume gets its SVID; no API access on the node. */
 export const SPIFFE: ValueSet = {
   name: 'spiffe',
   values: {
+    spiffe: { enabled: true, trustDomain: 'example.org', certificateDuration: '2h', keySize: 384 },
+  },
+};
+
+/** CertVolumeStatus objects and pod Events, with the CRD installed by the chart. */
+export const STATUS: ValueSet = {
+  name: 'status',
+  values: { status: { objects: true, podEvents: true, qps: 2.5, burst: 20 }, crds: { install: true } },
+};
+
+/**
+ * SPIFFE through cert-manager with the approver: requests made with the driver's identity, a
+ * namespaced Issuer allowed in two namespaces.
+ */
+export const APPROVER: ValueSet = {
+  name: 'approver',
+  values: {
     spiffe: { enabled: true, trustDomain: 'example.org', certificateDuration: '1h' },
     certManager: { enabled: true, requestIdentity: 'driver' },
-    approver: { enabled: true, issuerRef: { name: 'spiffe-ca', kind: 'Issuer', group: 'cert-manager.io' } },
+    approver: {
+      enabled: true,
+      issuerRef: {
+        name: 'spiffe-ca',
+        kind: 'Issuer',
+        group: 'cert-manager.io',
+        namespaces: ['apps', 'shop'],
+      },
+      leaderElection: { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' },
+    },
   },
 };
 
@@ -41,7 +63,8 @@ export const EVERYTHING: ValueSet = {
     csiDriver: { preventPodSchedulingIfMissing: true },
     certManager: { enabled: true },
     spiffe: { enabled: true, trustDomain: 'example.org' },
-    approver: { enabled: true, issuerRef: { name: 'csi-ca' } },
+    status: { objects: true, podEvents: true },
+    approver: { enabled: true, issuerRef: { name: 'csi-ca' }, allowedKeys: 'ECDSA-256,ECDSA-384' },
     metrics: { podMonitor: { enabled: true }, serviceMonitor: { enabled: true } },
     networkPolicy: {
       enabled: true,
@@ -56,4 +79,4 @@ export const EVERYTHING: ValueSet = {
   },
 };
 
-export const VALUE_SETS: ValueSet[] = [DEFAULTS, WINDOWS, CERT_MANAGER, SPIFFE, EVERYTHING];
+export const VALUE_SETS: ValueSet[] = [DEFAULTS, WINDOWS, CERT_MANAGER, SPIFFE, STATUS, APPROVER, EVERYTHING];
