@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LeaderElector, LeaseConflictError, type LeaseRecord, type LeaseStore } from './leader-election.js';
 
 /** An in-memory Lease with the API server's optimistic concurrency (resourceVersion). */
@@ -99,6 +99,24 @@ describe('LeaderElector', () => {
     expect(a.isLeader).toBe(true);
     advance(2_000);
     await a.tick();
+    expect(a.isLeader).toBe(false);
+    expect(events).toEqual(['a started', 'a stopped']);
+  });
+
+  it('counts a round that never answers as failed, so a hung leader steps down', async () => {
+    const { store, events, elector, advance } = setup();
+    const a = elector('a');
+    await a.tick();
+    store.get = () => new Promise(() => undefined); // the API server stops answering
+    advance(10_000);
+    vi.useFakeTimers();
+    try {
+      const round = a.tick();
+      await vi.advanceTimersByTimeAsync(10_000);
+      await round;
+    } finally {
+      vi.useRealTimers();
+    }
     expect(a.isLeader).toBe(false);
     expect(events).toEqual(['a started', 'a stopped']);
   });

@@ -97,11 +97,14 @@ export class LeaderElector {
     }, delayMs);
   }
 
-  /** One round: acquire or renew, and step down after renewDeadline without a renewal. */
+  /**
+   * One round: acquire or renew, and step down after renewDeadline without a renewal. A round that
+   * hangs (an API call that never answers) counts as failed after renewDeadline.
+   */
   async tick(): Promise<void> {
     let ok = false;
     try {
-      ok = await this.tryAcquireOrRenew();
+      ok = await withTimeout(this.tryAcquireOrRenew(), this.o.renewDeadlineMs);
     } catch (e) {
       this.o.logger.warn({ err: { message: (e as Error).message } }, 'leader election round failed');
     }
@@ -175,4 +178,13 @@ export class LeaderElector {
 /** RFC 3339 with microseconds, as the API server's MicroTime requires (`...05.123000Z`). */
 export function isoMicro(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** `p`, or a rejection after `ms` (the late result is ignored; every write is conditional anyway). */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the API server within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

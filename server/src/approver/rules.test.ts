@@ -70,6 +70,13 @@ describe('decide', () => {
     });
   });
 
+  it('cuts a denial message that quotes a huge value', async () => {
+    const cr = await crOf(0);
+    const d = decide({ ...cr, spec: { ...cr.spec, username: 'x'.repeat(5000) } }, POLICY);
+    expect(d).toMatchObject({ action: 'deny', rule: 'username' });
+    expect(d.action === 'deny' && d.message.length).toBe(1024);
+  });
+
   it.each([
     { name: 'another issuer name', ref: { name: 'other', kind: 'ClusterIssuer', group: 'cert-manager.io' } },
     {

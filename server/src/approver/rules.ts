@@ -68,8 +68,12 @@ function fail(rule: Rule, detail: string): never {
 
 /** The condition message of a denial: names the rule first. */
 export function denialMessage(rule: Rule, detail: string): string {
-  return `Denied by rule ${rule}: ${detail}`;
+  const text = `Denied by rule ${rule}: ${detail}`;
+  return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 1)}…`;
 }
+
+/** Messages quote request values (URIs, usernames); they are cut to this many characters. */
+export const MAX_MESSAGE = 1024;
 
 /** Decides one CertificateRequest. Never throws: any failure to read the request is a denial. */
 export function decide(cr: CertificateRequest, policy: ApproverPolicy): Decision {
