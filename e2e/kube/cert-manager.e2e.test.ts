@@ -45,6 +45,9 @@ let cp: ControlPlane;
 let cluster: TestCluster;
 let node: DriverProcess | undefined;
 let csi: CsiClient | undefined;
+let nodeKubeconfig: string;
+const processes: DriverProcess[] = [];
+const clients: CsiClient[] = [];
 let signer: FakeCertManagerSigner | undefined;
 let tmp: string;
 let caFile: string;
@@ -69,6 +72,7 @@ beforeAll(async () => {
   await cluster.namespace(NS);
   await cluster.namespace(APPS);
   await cluster.node(NODE);
+  await cluster.node('node-b');
   await installCertManagerFixtures(cluster);
   await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'node.yaml'));
   for (const sa of ['web', 'norbac']) await cluster.serviceAccount(APPS, sa);
@@ -96,31 +100,39 @@ beforeAll(async () => {
     decide,
   }).start();
 
-  const endpoint = join(tmp, 'csi.sock');
-  const nodeToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-node');
-  mkdirSync(join(REPO_ROOT, 'test-results', 'e2e', SUITE), { recursive: true });
-  node = new DriverProcess({
+  nodeKubeconfig = cp.kubeconfigFor(
+    'node',
+    await cluster.serviceAccountToken(NS, 'csi-cert-driver-node'),
+  ).path;
+  ({ proc: node, client: csi } = await startNode('node-a', {}));
+});
+
+/** The node driver as the csi-cert-driver-node service account, in cert-manager mode. */
+async function startNode(nodeId: string, extra: Record<string, string>) {
+  const endpoint = join(tmp, `${nodeId}.sock`);
+  const proc = new DriverProcess({
     role: 'node',
     cwd: tmp,
-    logFile: join(REPO_ROOT, 'test-results', 'e2e', SUITE, 'node.log'),
+    logFile: join(REPO_ROOT, 'test-results', 'e2e', SUITE, `${nodeId}.log`),
     settings: {
       LOG_LEVEL: 'debug',
       CSI_ENDPOINT: `unix://${endpoint}`,
-      NODE_ID: NODE,
+      NODE_ID: nodeId,
       // The built-in issuer is not used by these volumes; nothing listens there.
       CERT_SERVICE_ADDR: '127.0.0.1:9',
-      CERT_BASE_PATH: join(tmp, 'base'),
+      CERT_BASE_PATH: join(tmp, `base-${nodeId}`),
       API_LISTEN_ADDR: 'off',
       KEY_POOL_SIZE: '0',
       STATUS_OBJECTS: 'false',
       POD_EVENTS: 'false',
-      KUBECONFIG: cp.kubeconfigFor('node', nodeToken).path,
+      KUBECONFIG: nodeKubeconfig,
       CERT_MANAGER_ENABLED: 'true',
       CERT_MANAGER_TIMEOUT: `${TIMEOUT_S}s`,
       CERT_MANAGER_CLEANUP_INTERVAL: '1s',
+      ...extra,
     },
   });
-  const proc = node;
+  processes.push(proc);
   await waitFor(
     'the node to answer Probe',
     async () => {
@@ -135,12 +147,14 @@ beforeAll(async () => {
     },
     { timeoutMs: 30_000 },
   );
-  csi = new CsiClient(`unix://${endpoint}`, 60_000);
-});
+  const client = new CsiClient(`unix://${endpoint}`, 60_000);
+  clients.push(client);
+  return { proc, client };
+}
 
 afterAll(async () => {
-  csi?.close();
-  await node?.kill('SIGKILL');
+  for (const c of clients) c.close();
+  for (const p of processes) await p.kill('SIGKILL');
   await signer?.stop();
   await cp?.stop();
   if (tmp) {
@@ -157,13 +171,21 @@ interface Published {
   call: Promise<unknown>;
 }
 
-/** A pod on node-a and its volume published as kubelet would, with both tokens in the token map. */
+/**
+ * A pod on a node (node-a by default) and its volume published as kubelet would, with both tokens in
+ * the token map unless `on.tokens` is false.
+ */
 async function publish(
   name: string,
   attributes: Record<string, string>,
   serviceAccount = 'web',
+  on: { nodeName: string; client: CsiClient; tokens: boolean } = {
+    nodeName: NODE,
+    client: csi!,
+    tokens: true,
+  },
 ): Promise<Published> {
-  const pod = await cluster.pod({ namespace: APPS, name, serviceAccount, nodeName: NODE });
+  const pod = await cluster.pod({ namespace: APPS, name, serviceAccount, nodeName: on.nodeName });
   const uid = pod.metadata!.uid!;
   const apiToken = await cluster.podToken({ pod, audience: SERVICE_ACCOUNT_ISSUER });
   const issuerToken = await cluster.podToken({ pod, audience: ISSUER_AUDIENCE });
@@ -180,10 +202,14 @@ async function publish(
       [`${P}issuer-name`]: ISSUER_REF.name,
       ...attributes,
       // kubelet's map for tokenRequests [{audience: ""}, {audience: csi.k8s.cert-driver}]
-      [TOKENS_KEY]: JSON.stringify({
-        '': { token: apiToken, expirationTimestamp },
-        [ISSUER_AUDIENCE]: { token: issuerToken, expirationTimestamp },
-      }),
+      ...(on.tokens
+        ? {
+            [TOKENS_KEY]: JSON.stringify({
+              '': { token: apiToken, expirationTimestamp },
+              [ISSUER_AUDIENCE]: { token: issuerToken, expirationTimestamp },
+            }),
+          }
+        : {}),
     },
   });
   return {
@@ -191,7 +217,7 @@ async function publish(
     volumeId,
     targetPath,
     tokens: [apiToken, issuerToken],
-    call: csi!.call('Node', 'NodePublishVolume', req),
+    call: on.client.call('Node', 'NodePublishVolume', req),
   };
 }
 
@@ -378,5 +404,22 @@ describe('cert-manager mode', () => {
       /service account apps\/norbac may not create cert-manager.io certificaterequests in namespace apps/,
     );
     expect(await requestsFor(p.volumeId)).toEqual([]);
+  });
+
+  it('creates requests as the node itself with CERT_MANAGER_IDENTITY=driver (no pod token needed)', async () => {
+    const b = await startNode('node-b', { CERT_MANAGER_IDENTITY: 'driver' });
+    const p = await publish('driver-1', {}, 'norbac', {
+      nodeName: 'node-b',
+      client: b.client,
+      tokens: false,
+    });
+    await p.call;
+    expect((await verifyChain(caFile, join(p.targetPath, 'tls.crt'))).ok).toBe(true);
+    const cr = [...seen.values()].find((c) => c.metadata!.ownerReferences?.[0]?.uid === p.pod.metadata!.uid);
+    expect(cr?.spec.username).toBe(`system:serviceaccount:${NS}:csi-cert-driver-node`);
+    expect(cr?.metadata!.labels).toMatchObject({ [`${P}node`]: 'node-b' });
+    await waitFor('the request to be deleted', async () =>
+      (await requestsFor(p.volumeId)).length === 0 ? true : undefined,
+    );
   });
 });
