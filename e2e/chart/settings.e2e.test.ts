@@ -5,16 +5,51 @@
  * parser refuses fails here instead of in a CrashLoopBackOff. The Windows driver is started for
  * real under Wine with the Windows DaemonSet's settings (Windows paths only parse on Windows).
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { V1Container, V1DaemonSet, V1Deployment } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CustomObjectsApi,
+  type KubernetesObject,
+  type V1Container,
+  type V1DaemonSet,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the driver's own settings table and parsers are the oracle
 import { SETTINGS, loadIssuerConfig, loadNodeConfig } from '../../server/src/config/config.js';
-import { HELM, find, render, toolsMissing } from './chart.js';
-import { VALUE_SETS, WINDOWS } from './value-sets.js';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the driver's own settings table and parsers are the oracle
+import { APPROVER_SETTINGS, loadApproverConfig } from '../../server/src/config/approver-settings.js';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the approver's rule cases build the requests
+import { RULE_CASES, ruleCaseSpec } from '../../server/src/approver/testing.js';
+import {
+  HELM,
+  KUBECTL,
+  NAMESPACE,
+  RELEASE,
+  find,
+  helmTemplate,
+  parseManifests,
+  render,
+  run,
+  toolsMissing,
+} from './chart.js';
+import { APPROVER, CERT_MANAGER, SPIFFE, STATUS, VALUE_SETS, WINDOWS, type ValueSet } from './value-sets.js';
 import { REPO_ROOT, ensureBuilt } from '../support/repo.js';
+import { DriverProcess } from '../support/driver-process.js';
+import { CsiClient } from '../support/product.js';
+import { waitFor } from '../support/wait.js';
 import { freeLoopbackPort } from '../kube/issuer-process.js';
+import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../kube/control-plane.js';
+import { TestCluster } from '../kube/cluster.js';
+import { installCertManagerFixtures } from '../kube/cert-manager-fixtures.js';
+import {
+  CR,
+  CrClient,
+  eventsOf,
+  readLease,
+  startApprover,
+  waitForDecision,
+} from '../kube/approver-process.js';
 import { WINE_SKIP_REASON, linuxPathOf, wineReady } from '../windows/support/wine.js';
 import { WineNodeProcess } from '../windows/support/wine-node-process.js';
 
@@ -41,8 +76,20 @@ describe.skipIf(toolsMissing(HELM))('the chart’s settings, parsed by the drive
         expect(Object.keys(env).filter((k) => !(k in SETTINGS.node))).toEqual([]);
         // Windows paths parse as paths only on Windows: the Wine test below starts that driver.
         if (ds.spec!.template.spec!.nodeSelector?.['kubernetes.io/os'] === 'windows') continue;
-        const cfg = loadNodeConfig([], env);
+        // In a pod: kubelet sets KUBERNETES_SERVICE_HOST (the in-cluster config of the Kubernetes features).
+        const cfg = loadNodeConfig([], { ...env, KUBERNETES_SERVICE_HOST: '10.0.0.1' });
         expect(cfg.nodeId).toBe('node-a');
+        // Kubernetes features exactly as the chart's values say, never by the driver's `auto`.
+        const v = values as {
+          status?: { objects?: boolean; podEvents?: boolean };
+          certManager?: { enabled?: boolean };
+        };
+        expect(cfg.status?.objects ?? false).toBe(v.status?.objects ?? false);
+        expect(cfg.status?.events ?? false).toBe(v.status?.podEvents ?? false);
+        expect(cfg.certManager !== undefined).toBe(v.certManager?.enabled ?? false);
+        expect(cfg.spiffe !== undefined).toBe(
+          (values as { spiffe?: { enabled?: boolean } }).spiffe?.enabled ?? false,
+        );
         expect(cfg.csiEndpoint).toBe(env.CSI_ENDPOINT);
       }
       const issuer = objs.find((o) => o.kind === 'Deployment' && o.metadata?.name?.endsWith('-issuer')) as
@@ -53,6 +100,18 @@ describe.skipIf(toolsMissing(HELM))('the chart’s settings, parsed by the drive
         // In a pod: KUBERNETES_SERVICE_HOST is set by kubelet.
         const cfg = loadIssuerConfig([], { ...env, KUBERNETES_SERVICE_HOST: '10.0.0.1' });
         expect(cfg.issuerAuth).toBe(env.ISSUER_AUTH);
+      }
+      const approver = objs.find(
+        (o) => o.kind === 'Deployment' && o.metadata?.name?.endsWith('-approver'),
+      ) as V1Deployment | undefined;
+      if (approver) {
+        const env = envOf(approver.spec!.template.spec!.containers[0]!, POD_FIELDS);
+        expect(Object.keys(env).filter((k) => !(APPROVER_SETTINGS as readonly string[]).includes(k))).toEqual(
+          [],
+        );
+        const cfg = loadApproverConfig([], env);
+        expect(cfg.leaderElection.leaseName).toBe(env.LEADER_ELECTION_LEASE_NAME);
+        expect(cfg.healthListenAddr).toBe(env.HEALTH_LISTEN_ADDR);
       }
     },
   );
@@ -128,7 +187,10 @@ describe.skipIf(toolsMissing(HELM) ?? (wineReady ? undefined : WINE_SKIP_REASON)
         stateDir = linuxPathOf(env.CERT_BASE_PATH!);
         const logDir = join(REPO_ROOT, 'test-results', 'e2e', 'chart');
         mkdirSync(logDir, { recursive: true });
-        proc = new WineNodeProcess(settings, join(logDir, 'windows-driver.log'), REPO_ROOT);
+        // A fresh log: the process appends, and a previous run's "serving" line must not count.
+        const logFile = join(logDir, 'windows-driver.log');
+        rmSync(logFile, { force: true });
+        proc = new WineNodeProcess(settings, logFile, REPO_ROOT);
         const serving = await proc.waitServing(240_000);
         expect(serving.nodeId).toBe('node-a');
         // The driver's bind address and the proxy's npipe:// target name the same pipe.
@@ -136,6 +198,282 @@ describe.skipIf(toolsMissing(HELM) ?? (wineReady ? undefined : WINE_SKIP_REASON)
         expect(`unix:${proxyTo.replace(/^npipe:\/\//, '').replaceAll('/', '\\')}`).toBe(serving.endpoint);
         // Its state lives where the chart's hostPath volume says, on the node's C: drive.
         expect(existsSync(stateDir)).toBe(true);
+      },
+    );
+  },
+);
+
+const kubeMissing = toolsMissing(HELM, KUBECTL) ?? controlPlaneMissing();
+
+/**
+ * The Linux node and the approver started for real with the env the chart renders, talking to a
+ * real kube-apiserver with only the ServiceAccounts, RBAC and CRD the chart renders for that value
+ * set (a token of the chart's service account stands in for the in-cluster config; without a
+ * token, as the chart renders the pod, the process gets none). The node must start, answer Probe
+ * and do its start-up API work under that RBAC: the status re-sync deletes a stale
+ * CertVolumeStatus of its node, the cert-manager cleanup a stale CertificateRequest. The approver
+ * must become ready, take the Lease the chart names and decide with the chart's policy settings.
+ */
+describe.skipIf(kubeMissing)(
+  'the node and approver with the chart’s env and RBAC, against a real kube-apiserver',
+  () => {
+    let cp: ControlPlane;
+    let cluster: TestCluster;
+    let custom: CustomObjectsApi;
+    let tmp: string;
+    const procs: DriverProcess[] = [];
+    const kubectl = (args: string[], input?: string) =>
+      run(KUBECTL, args, { input, env: { KUBECONFIG: cp.kubeconfigPath } });
+
+    beforeAll(async () => {
+      ensureBuilt();
+      tmp = mkdtempSync('/tmp/chart-settings-');
+      cp = await startControlPlane({ name: 'chart-settings' });
+      cluster = new TestCluster(cp);
+      custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+      await cluster.namespace(NAMESPACE);
+      await cluster.namespace('apps');
+      await cluster.node('node-a');
+      await installCertManagerFixtures(cluster);
+    }, 180_000);
+
+    afterAll(async () => {
+      for (const p of procs) await p.kill('SIGKILL');
+      await cp?.stop();
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
+    });
+
+    /** Creates the set's ServiceAccounts, RBAC and CRD as rendered; returns a function deleting the RBAC. */
+    async function applyAccess(set: ValueSet): Promise<() => Promise<void>> {
+      const kinds = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
+      const objs = parseManifests((await helmTemplate(set.values)).stdout);
+      const yaml = (list: KubernetesObject[]) => list.map((o) => JSON.stringify(o)).join('\n---\n');
+      const access = objs.filter((o) => kinds.includes(o.kind!));
+      const crds = objs.filter((o) => o.kind === 'CustomResourceDefinition');
+      const r = await kubectl(['apply', '--server-side', '-f', '-'], yaml([...crds, ...access]));
+      expect(r.code, r.stderr).toBe(0);
+      for (const crd of crds) {
+        const w = await kubectl([
+          'wait',
+          '--for=condition=Established',
+          '--timeout=60s',
+          `crd/${crd.metadata!.name}`,
+        ]);
+        expect(w.code, w.stderr).toBe(0);
+      }
+      return async () => {
+        const d = await kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], yaml(access));
+        expect(d.code, d.stderr).toBe(0);
+      };
+    }
+
+    async function tokenConfig(component: string): Promise<string> {
+      const sa = `${RELEASE}-csi-cert-driver-${component}`;
+      return cp.kubeconfigFor(`chart-${component}`, await cluster.serviceAccountToken(NAMESPACE, sa)).path;
+    }
+
+    async function gone(what: string, read: () => Promise<unknown>): Promise<void> {
+      await waitFor(
+        `${what} to be deleted`,
+        async () => {
+          try {
+            await read();
+            return undefined;
+          } catch {
+            return true;
+          }
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+    }
+
+    it.each([SPIFFE, CERT_MANAGER, STATUS, APPROVER])(
+      '$name: the node starts with the chart’s env and does its API work with the chart’s RBAC',
+      { timeout: 150_000 },
+      async (set) => {
+        const removeAccess = await applyAccess(set);
+        try {
+          const spec = find<V1DaemonSet>(await render(set.values), 'DaemonSet', '-node').spec!.template.spec!;
+          const rendered = envOf(
+            spec.containers.find((c) => c.name === 'driver')!,
+            POD_FIELDS,
+          );
+          const dir = mkdtempSync(join(tmp, `${set.name}-`));
+          const endpoint = `unix://${join(dir, 'csi.sock')}`;
+          const settings: Record<string, string> = {
+            ...rendered,
+            // Host-specific values only: a socket, state dir and ports of this test; no key pool.
+            CSI_ENDPOINT: endpoint,
+            CERT_BASE_PATH: join(dir, 'base'),
+            API_LISTEN_ADDR: 'off',
+            METRICS_LISTEN_ADDR: `127.0.0.1:${await freeLoopbackPort()}`,
+            KEY_POOL_SIZE: '0',
+            // As in any pod: kubelet sets these whether or not a token is mounted.
+            KUBERNETES_SERVICE_HOST: '127.0.0.1',
+            KUBERNETES_SERVICE_PORT: '1',
+          };
+          if (spec.automountServiceAccountToken) settings.KUBECONFIG = await tokenConfig('node');
+          const statusOn = rendered.STATUS_OBJECTS === 'true';
+          const certManagerOn = rendered.CERT_MANAGER_ENABLED === 'true';
+          // Stale objects of this node, left by a previous driver: the start-up work must remove them.
+          const cvs = { group: 'csi-cert-driver.io', version: 'v1alpha1', plural: 'certvolumestatuses' };
+          const stale = `stale-${set.name}`;
+          if (statusOn) {
+            await custom.createNamespacedCustomObject({
+              ...cvs,
+              namespace: 'apps',
+              body: {
+                apiVersion: 'csi-cert-driver.io/v1alpha1',
+                kind: 'CertVolumeStatus',
+                metadata: { name: stale, labels: { 'csi-cert-driver.io/node': 'node-a' } },
+                status: {
+                  node: 'node-a',
+                  pod: { name: 'gone', uid: '0b6d3c1e-0000-4000-8000-000000000001' },
+                  volumeId: `csi-${stale}`,
+                  issuer: { type: 'BuiltIn' },
+                },
+              },
+            });
+          }
+          if (certManagerOn) {
+            await custom.createNamespacedCustomObject({
+              ...CR,
+              namespace: 'apps',
+              body: {
+                apiVersion: 'cert-manager.io/v1',
+                kind: 'CertificateRequest',
+                metadata: {
+                  name: stale,
+                  labels: { 'csi.k8s.cert-driver/node': 'node-a' },
+                  annotations: { 'csi.k8s.cert-driver/volume-id': `csi-${stale}` },
+                },
+                spec: { request: Buffer.from('stale').toString('base64'), issuerRef: { name: 'gone' } },
+              },
+            });
+          }
+          const node = new DriverProcess({
+            role: 'node',
+            cwd: dir,
+            logFile: join(REPO_ROOT, 'test-results', 'e2e', 'chart-settings', `node-${set.name}.log`),
+            settings,
+          });
+          procs.push(node);
+          await waitFor(
+            `the ${set.name} node to answer Probe`,
+            async () => {
+              if (node.exitStatus)
+                throw new Error(`node exited ${JSON.stringify(node.exitStatus)}:\n${node.tail()}`);
+              const probe = new CsiClient(endpoint, 1000);
+              try {
+                const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
+                return res.ready?.value === true ? true : undefined;
+              } finally {
+                probe.close();
+              }
+            },
+            { timeoutMs: 60_000 },
+          );
+          if (statusOn) {
+            await gone('the stale CertVolumeStatus', () =>
+              custom.getNamespacedCustomObject({ ...cvs, namespace: 'apps', name: stale }),
+            );
+            await waitFor('the re-sync log line', async () =>
+              node.logLines().find((l) => l.msg === 'status objects re-synced' && l.deleted === 1),
+            );
+          }
+          if (certManagerOn) {
+            await gone('the stale CertificateRequest', () =>
+              custom.getNamespacedCustomObject({ ...CR, namespace: 'apps', name: stale }),
+            );
+          }
+          // Without a Kubernetes feature the driver never loads a Kubernetes client at all.
+          if (!spec.automountServiceAccountToken) expect(statusOn || certManagerOn).toBe(false);
+          expect(node.logText()).not.toMatch(/forbidden/i);
+          expect(node.exitStatus).toBeUndefined();
+          await node.kill('SIGTERM');
+        } finally {
+          await removeAccess();
+        }
+      },
+    );
+
+    it(
+      'approver: starts with the chart’s env, takes the chart’s Lease, approves a correct SVID request and denies a bad one',
+      { timeout: 150_000 },
+      async () => {
+        const removeAccess = await applyAccess(APPROVER);
+        try {
+          const dep = find<V1Deployment>(await render(APPROVER.values), 'Deployment', '-approver');
+          expect(dep.spec!.template.spec!.automountServiceAccountToken).toBe(true);
+          const rendered = envOf(dep.spec!.template.spec!.containers[0]!, { 'metadata.name': 'approver-0' });
+          // startApprover picks a free health port and sets POD_NAME; everything else is the chart's.
+          const { HEALTH_LISTEN_ADDR: _health, POD_NAME: _pod, ...chartEnv } = rendered;
+          const approver = await startApprover({
+            suite: 'chart-settings',
+            podName: 'approver-0',
+            cwd: tmp,
+            settings: { ...chartEnv, KUBECONFIG: await tokenConfig('approver') },
+          });
+          procs.push(approver.proc);
+          const lease = await waitFor('the approver to hold the chart’s Lease', async () => {
+            const l = await readLease(cp.kubeConfig, NAMESPACE, rendered.LEADER_ELECTION_LEASE_NAME!);
+            return l?.spec?.holderIdentity?.startsWith('approver-0_') ? l : undefined;
+          });
+          expect(lease.metadata?.name).toBe(`${RELEASE}-csi-cert-driver-approver`);
+
+          // A workload's service account creates its requests (the requester policy sets spec.username).
+          await cluster.serviceAccount('apps', 'web');
+          await cluster.objects.create({
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'Role',
+            metadata: { name: 'request-certificates', namespace: 'apps' },
+            rules: [
+              {
+                apiGroups: ['cert-manager.io'],
+                resources: ['certificaterequests'],
+                verbs: ['create', 'get'],
+              },
+            ],
+          } as KubernetesObject);
+          await cluster.objects.create({
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'RoleBinding',
+            metadata: { name: 'request-certificates', namespace: 'apps' },
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'request-certificates' },
+            subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: 'apps' }],
+          } as KubernetesObject);
+          const web = new CrClient(
+            cp.kubeconfigFor('web', await cluster.serviceAccountToken('apps', 'web')).kubeConfig,
+          );
+          const ctx = {
+            trustDomain: 'example.org',
+            namespace: 'apps',
+            serviceAccount: 'web',
+            otherNamespace: 'bank',
+            otherServiceAccount: 'teller',
+          };
+          const issuerRef = { name: 'spiffe-ca', kind: 'Issuer', group: 'cert-manager.io' };
+          const good = RULE_CASES.find((c) => c.want === 'approve')!;
+          const bad = RULE_CASES.find((c) => c.want === 'request-parse')!;
+          // The chart's CERTIFICATE_DURATION is what a request must carry.
+          await web.create('apps', 'web-good', { ...(await ruleCaseSpec(good, ctx, '1h')), issuerRef });
+          await web.create('apps', 'web-bad', { ...(await ruleCaseSpec(bad, ctx, '1h')), issuerRef });
+          expect(await waitForDecision(web, 'apps', 'web-good')).toMatchObject({
+            type: 'Approved',
+            status: 'True',
+          });
+          const denied = await waitForDecision(web, 'apps', 'web-bad');
+          expect(denied).toMatchObject({ type: 'Denied', status: 'True' });
+          expect(denied.message).toContain('request-parse');
+          await waitFor('an Event on the denied request', async () => {
+            const events = await eventsOf(cp.kubeConfig, 'apps', 'web-bad');
+            return events.length > 0 ? events : undefined;
+          });
+          expect(approver.proc.logText()).not.toMatch(/forbidden/i);
+          await approver.stop();
+        } finally {
+          await removeAccess();
+        }
       },
     );
   },
