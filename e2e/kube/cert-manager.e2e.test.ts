@@ -30,6 +30,7 @@ import {
 } from './cert-manager-fixtures.js';
 import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
 import { FakeCertManagerSigner, type Decision } from './fake-cert-manager-signer.js';
+import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
 
 const SUITE = 'kube-cert-manager';
 const NS = 'csi-cert-driver';
@@ -46,6 +47,7 @@ let cluster: TestCluster;
 let node: DriverProcess | undefined;
 let csi: CsiClient | undefined;
 let nodeKubeconfig: string;
+let builtIn: IssuerProcess | undefined;
 const processes: DriverProcess[] = [];
 const clients: CsiClient[] = [];
 let signer: FakeCertManagerSigner | undefined;
@@ -100,6 +102,26 @@ beforeAll(async () => {
     decide,
   }).start();
 
+  // The built-in issuer on the same node, verifying pod tokens for its own audience (TokenReview).
+  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'));
+  await makeCa(join(tmp, 'builtin-ca.crt'), join(tmp, 'builtin-ca.key'), 'built-in issuer CA');
+  await cluster.tlsSecret(NS, 'csi-ca-secret', {
+    crt: readFileSync(join(tmp, 'builtin-ca.crt'), 'utf8'),
+    key: readFileSync(join(tmp, 'builtin-ca.key'), 'utf8'),
+  });
+  builtIn = await startIssuerProcess({
+    suite: SUITE,
+    name: 'issuer',
+    cwd: tmp,
+    settings: {
+      ISSUER_AUTH: 'kubernetes',
+      CA_SECRET_NAME: 'csi-ca-secret',
+      CA_SECRET_NAMESPACE: NS,
+      KUBECONFIG: cp.kubeconfigFor('issuer', await cluster.serviceAccountToken(NS, 'csi-cert-driver-issuer'))
+        .path,
+    },
+  });
+
   nodeKubeconfig = cp.kubeconfigFor(
     'node',
     await cluster.serviceAccountToken(NS, 'csi-cert-driver-node'),
@@ -118,8 +140,8 @@ async function startNode(nodeId: string, extra: Record<string, string>) {
       LOG_LEVEL: 'debug',
       CSI_ENDPOINT: `unix://${endpoint}`,
       NODE_ID: nodeId,
-      // The built-in issuer is not used by these volumes; nothing listens there.
-      CERT_SERVICE_ADDR: '127.0.0.1:9',
+      CERT_SERVICE_ADDR: builtIn!.addr,
+      ISSUER_TIMEOUT: '20s',
       CERT_BASE_PATH: join(tmp, `base-${nodeId}`),
       API_LISTEN_ADDR: 'off',
       KEY_POOL_SIZE: '0',
@@ -156,6 +178,7 @@ afterAll(async () => {
   for (const c of clients) c.close();
   for (const p of processes) await p.kill('SIGKILL');
   await signer?.stop();
+  await builtIn?.stop();
   await cp?.stop();
   if (tmp) {
     await unmountAllUnder(tmp);
@@ -179,7 +202,7 @@ async function publish(
   name: string,
   attributes: Record<string, string>,
   serviceAccount = 'web',
-  on: { nodeName: string; client: CsiClient; tokens: boolean } = {
+  on: { nodeName: string; client: CsiClient; tokens: boolean; builtIn?: boolean } = {
     nodeName: NODE,
     client: csi!,
     tokens: true,
@@ -199,7 +222,7 @@ async function publish(
     targetPath,
     pod: { name, namespace: APPS, uid, serviceAccount },
     attributes: {
-      [`${P}issuer-name`]: ISSUER_REF.name,
+      ...(on.builtIn ? {} : { [`${P}issuer-name`]: ISSUER_REF.name }),
       ...attributes,
       // kubelet's map for tokenRequests [{audience: ""}, {audience: csi.k8s.cert-driver}]
       ...(on.tokens
@@ -421,5 +444,18 @@ describe('cert-manager mode', () => {
     await waitFor('the request to be deleted', async () =>
       (await requestsFor(p.volumeId)).length === 0 ? true : undefined,
     );
+  });
+
+  it('gives the built-in issuer its own token on the same node, never the API token', async () => {
+    const p = await publish('builtin-1', {}, 'web', {
+      nodeName: NODE,
+      client: csi!,
+      tokens: true,
+      builtIn: true,
+    });
+    await p.call; // TokenReview for csi.k8s.cert-driver fails with the API-audience token
+    expect((await verifyChain(join(tmp, 'builtin-ca.crt'), join(p.targetPath, 'tls.crt'))).ok).toBe(true);
+    expect(await requestsFor(p.volumeId)).toEqual([]);
+    expectNoSecrets(builtIn!.proc.logText(), p.tokens);
   });
 });
