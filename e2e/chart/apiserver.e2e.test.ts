@@ -1,13 +1,15 @@
 /**
  * The chart against a real kube-apiserver (e2e/kube/control-plane.ts: etcd + kube-apiserver,
  * RBAC on, no kubelet): every rendered object of every value set passes a server-side dry-run with
- * strict field validation; a real `helm install` / `upgrade` / `uninstall` keeps the generated CA;
- * and the API server's RBAC authorizer grants each service account exactly what it should.
+ * strict field validation; a real `helm install` / `upgrade` / `uninstall` keeps the generated CA
+ * and the CertVolumeStatus CRD, whose objects the API server then validates; and the API server's
+ * RBAC authorizer grants each service account exactly what it should, before and after an upgrade
+ * to cert-manager + SPIFFE mode with the approver and status objects, and after going back.
  * Prometheus Operator kinds are checked against stand-in CRDs (fixtures/), named as such.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { V1Deployment } from '@kubernetes/client-node';
+import { AuthorizationV1Api, type V1Deployment } from '@kubernetes/client-node';
 import {
   HELM,
   KUBECTL,
@@ -18,18 +20,185 @@ import {
   parseManifests,
   run,
   toolsMissing,
+  valuesFile,
 } from './chart.js';
-import { EVERYTHING, VALUE_SETS, WINDOWS } from './value-sets.js';
+import { APPROVER, EVERYTHING, VALUE_SETS, WINDOWS } from './value-sets.js';
 import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../kube/control-plane.js';
 import { TestCluster } from '../kube/cluster.js';
 import { freeLoopbackPort, startIssuerProcess } from '../kube/issuer-process.js';
+import { CERTIFICATE_REQUEST_CRD } from '../kube/cert-manager-fixtures.js';
 
 const missing = toolsMissing(HELM, KUBECTL) ?? controlPlaneMissing();
+
+/** cert-manager mode as the driver, SPIFFE mode, the approver for an Issuer in two namespaces, status objects and Events. */
+const FEATURES = {
+  ...APPROVER.values,
+  status: { objects: true, podEvents: true },
+};
+
+interface Right {
+  as: string;
+  verb: string;
+  what: string;
+  ns: string;
+  sub?: string;
+  want: 'yes' | 'no';
+}
+
+/** What each role may do with FEATURES, as the API server's authorizer answers. */
+const FEATURE_RIGHTS: Right[] = [
+  // The node: its status objects (never read back), Events, and requests made as itself.
+  ...['create', 'patch', 'delete', 'list'].map((verb): Right => ({
+    as: 'node',
+    verb,
+    what: 'certvolumestatuses.csi-cert-driver.io',
+    ns: 'apps',
+    want: 'yes',
+  })),
+  ...['create', 'patch'].map((verb): Right => ({
+    as: 'node',
+    verb,
+    what: 'events',
+    ns: 'apps',
+    want: 'yes',
+  })),
+  ...['create', 'get', 'list', 'delete'].map((verb): Right => ({
+    as: 'node',
+    verb,
+    what: 'certificaterequests.cert-manager.io',
+    ns: 'apps',
+    want: 'yes',
+  })),
+  // The approver: the informer, the status subresource, approve on its two signers, its Lease.
+  { as: 'approver', verb: 'list', what: 'certificaterequests.cert-manager.io', ns: '', want: 'yes' },
+  { as: 'approver', verb: 'watch', what: 'certificaterequests.cert-manager.io', ns: '', want: 'yes' },
+  {
+    as: 'approver',
+    verb: 'update',
+    what: 'certificaterequests.cert-manager.io',
+    sub: 'status',
+    ns: 'apps',
+    want: 'yes',
+  },
+  {
+    as: 'approver',
+    verb: 'approve',
+    what: 'signers.cert-manager.io/issuers.cert-manager.io/apps.spiffe-ca',
+    ns: '',
+    want: 'yes',
+  },
+  {
+    as: 'approver',
+    verb: 'approve',
+    what: 'signers.cert-manager.io/issuers.cert-manager.io/shop.spiffe-ca',
+    ns: '',
+    want: 'yes',
+  },
+  { as: 'approver', verb: 'create', what: 'events', ns: 'apps', want: 'yes' },
+  {
+    as: 'approver',
+    verb: 'get',
+    what: `leases.coordination.k8s.io/${RELEASE}-csi-cert-driver-approver`,
+    ns: NAMESPACE,
+    want: 'yes',
+  },
+  {
+    as: 'approver',
+    verb: 'update',
+    what: `leases.coordination.k8s.io/${RELEASE}-csi-cert-driver-approver`,
+    ns: NAMESPACE,
+    want: 'yes',
+  },
+];
+
+/** Rights no role gets with FEATURES (checked in the same upgrade). */
+const FEATURE_DENIED: Right[] = [
+  ...['get', 'watch', 'update'].map((verb): Right => ({
+    as: 'node',
+    verb,
+    what: 'certvolumestatuses.csi-cert-driver.io',
+    ns: 'apps',
+    want: 'no',
+  })),
+  ...['watch', 'update'].map((verb): Right => ({
+    as: 'node',
+    verb,
+    what: 'certificaterequests.cert-manager.io',
+    ns: 'apps',
+    want: 'no',
+  })),
+  { as: 'node', verb: 'get', what: 'pods', ns: 'apps', want: 'no' },
+  { as: 'node', verb: 'get', what: 'secrets', ns: 'apps', want: 'no' },
+  { as: 'approver', verb: 'get', what: 'certificaterequests.cert-manager.io', ns: 'apps', want: 'no' },
+  { as: 'approver', verb: 'update', what: 'certificaterequests.cert-manager.io', ns: 'apps', want: 'no' },
+  {
+    as: 'approver',
+    verb: 'approve',
+    what: 'signers.cert-manager.io/issuers.cert-manager.io/bank.spiffe-ca',
+    ns: '',
+    want: 'no',
+  },
+  {
+    as: 'approver',
+    verb: 'approve',
+    what: 'signers.cert-manager.io/clusterissuers.cert-manager.io/spiffe-ca',
+    ns: '',
+    want: 'no',
+  },
+  {
+    as: 'approver',
+    verb: 'approve',
+    what: 'signers.cert-manager.io/issuers.cert-manager.io/*',
+    ns: '',
+    want: 'no',
+  },
+  { as: 'approver', verb: 'update', what: 'leases.coordination.k8s.io/other', ns: NAMESPACE, want: 'no' },
+  { as: 'approver', verb: 'patch', what: 'events', ns: 'apps', want: 'no' },
+  { as: 'approver', verb: 'create', what: 'certvolumestatuses.csi-cert-driver.io', ns: 'apps', want: 'no' },
+  { as: 'issuer', verb: 'create', what: 'certvolumestatuses.csi-cert-driver.io', ns: 'apps', want: 'no' },
+  { as: 'issuer', verb: 'list', what: 'certificaterequests.cert-manager.io', ns: 'apps', want: 'no' },
+];
 
 describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
   let cp: ControlPlane;
   const kubectl = (args: string[], input?: string) =>
     run(KUBECTL, args, { input, env: { KUBECONFIG: cp.kubeconfigPath } });
+  /** `kubectl auth can-i` as one of the chart's service accounts: 'yes' or 'no'. */
+  const canI = async ({ as, verb, what, ns, sub }: Right) => {
+    const sa = `system:serviceaccount:${NAMESPACE}:${RELEASE}-csi-cert-driver-${as}`;
+    if (verb === 'approve') {
+      // A signer name holds a '/', which kubectl cannot pass: ask as cert-manager's webhook does.
+      const [resource, ...name] = what.split('/');
+      const review = await cp.kubeConfig.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
+        body: {
+          spec: {
+            user: sa,
+            groups: ['system:serviceaccounts', `system:serviceaccounts:${NAMESPACE}`, 'system:authenticated'],
+            resourceAttributes: {
+              group: 'cert-manager.io',
+              resource: resource!.replace('.cert-manager.io', ''),
+              name: name.join('/'),
+              verb,
+            },
+          },
+        },
+      });
+      return review.status?.allowed ? 'yes' : 'no';
+    }
+    const r = await kubectl([
+      'auth',
+      'can-i',
+      verb,
+      what,
+      '--as',
+      sa,
+      ...(sub ? ['--subresource', sub] : []),
+      ...(ns ? ['-n', ns] : ['--all-namespaces']),
+    ]);
+    return (
+      r.stdout.trim() + (r.stdout.trim() === 'yes' || r.stdout.trim() === 'no' ? '' : ` (${r.stderr.trim()})`)
+    );
+  };
   const helm = (args: string[]) => run(HELM, args, { env: { KUBECONFIG: cp.kubeconfigPath } });
 
   beforeAll(async () => {
@@ -40,6 +209,9 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
       'apply',
       '-f',
       fileURLToPath(new URL('./fixtures/monitoring-crds.stand-in.yaml', import.meta.url)),
+      // cert-manager's CertificateRequest (e2e/kube's test CRD), so can-i resolves the resource.
+      '-f',
+      CERTIFICATE_REQUEST_CRD,
     ]);
     expect(crds.code, crds.stderr).toBe(0);
     const est = await kubectl([
@@ -48,6 +220,7 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
       '--timeout=60s',
       'crd/podmonitors.monitoring.coreos.com',
       'crd/servicemonitors.monitoring.coreos.com',
+      'crd/certificaterequests.cert-manager.io',
     ]);
     expect(est.code, est.stderr).toBe(0);
   }, 180_000);
@@ -205,26 +378,128 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
       { as: 'node', verb: 'get', what: 'pods', ns: 'default', want: 'no' },
       { as: 'node', verb: 'get', what: 'secrets', ns: NAMESPACE, want: 'no' },
       { as: 'node', verb: 'create', what: 'certificaterequests.cert-manager.io', ns: 'default', want: 'no' },
-    ])('RBAC: $as may $verb $what in "$ns": $want', async ({ as, verb, what, ns, want }) => {
-      const sa = `system:serviceaccount:${NAMESPACE}:${RELEASE}-csi-cert-driver-${as}`;
-      const r = await kubectl([
-        'auth',
-        'can-i',
-        verb,
-        what,
-        '--as',
-        sa,
-        ...(ns ? ['-n', ns] : ['--all-namespaces']),
-      ]);
-      expect(r.stdout.trim()).toBe(want);
+      { as: 'node', verb: 'create', what: 'events', ns: 'default', want: 'no' },
+      { as: 'node', verb: 'list', what: 'certvolumestatuses.csi-cert-driver.io', ns: '', want: 'no' },
+    ])('RBAC: $as may $verb $what in "$ns": $want', async (row) => {
+      expect(await canI(row as Right)).toBe(row.want);
     });
 
-    it('uninstall removes the release but keeps the CA (helm.sh/resource-policy: keep)', async () => {
+    it('the chart’s CRD serves CertVolumeStatus: a valid object passes a server-side dry-run, invalid ones are refused', async () => {
+      const est = await kubectl([
+        'wait',
+        '--for=condition=Established',
+        '--timeout=60s',
+        'crd/certvolumestatuses.csi-cert-driver.io',
+      ]);
+      expect(est.code, est.stderr).toBe(0);
+      const example = (status: Record<string, unknown>) =>
+        JSON.stringify({
+          apiVersion: 'csi-cert-driver.io/v1alpha1',
+          kind: 'CertVolumeStatus',
+          metadata: {
+            name: 'web-1-tls',
+            namespace: 'default',
+            labels: { 'csi-cert-driver.io/node': 'node-a' },
+          },
+          status: {
+            node: 'node-a',
+            pod: { name: 'web-1', uid: '0b6d3c1e-0000-4000-8000-000000000001', serviceAccount: 'web' },
+            volumeId: 'csi-0123456789abcdef',
+            issuer: { type: 'BuiltIn' },
+            serialNumber: '0a1b2c',
+            notBefore: '2026-01-01T00:00:00Z',
+            notAfter: '2026-01-02T00:00:00Z',
+            nextRenewal: '2026-01-01T16:00:00Z',
+            lastRenewal: { time: '2026-01-01T00:00:00Z', kind: 'Issue', outcome: 'Success' },
+            consecutiveFailures: 0,
+            conditions: [
+              { type: 'Ready', status: 'True', reason: 'Issued', lastTransitionTime: '2026-01-01T00:00:00Z' },
+            ],
+            ...status,
+          },
+        });
+      const ok = await kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], example({}));
+      expect(ok.stderr).toBe('');
+      expect(ok.stdout).toContain('certvolumestatus.csi-cert-driver.io/web-1-tls created (server dry run)');
+      for (const [bad, field] of [
+        [{ issuer: { type: 'Vault' } }, 'status.issuer.type'],
+        [{ serialNumber: 'XYZ' }, 'status.serialNumber'],
+        [
+          { lastRenewal: { time: '2026-01-01T00:00:00Z', kind: 'Issue', outcome: 'Maybe' } },
+          'status.lastRenewal.outcome',
+        ],
+        [{ node: undefined }, 'status.node'],
+      ] as const) {
+        const r = await kubectl(['apply', '--dry-run=server', '-f', '-'], example(bad));
+        expect(r.code, JSON.stringify(bad)).not.toBe(0);
+        expect(r.stderr).toContain(field);
+      }
+      // The short name and the printer columns come from the chart's CRD.
+      const get = await kubectl(['get', 'cvs', '-A']);
+      expect(get.code, get.stderr).toBe(0);
+      const cols = await kubectl([
+        'get',
+        'crd',
+        'certvolumestatuses.csi-cert-driver.io',
+        '-o',
+        'jsonpath={.spec.versions[0].additionalPrinterColumns[*].name}',
+      ]);
+      expect(cols.stdout).toBe('Pod Node Serial Expires Next Renewal Last Result Age');
+    });
+
+    it('an upgrade to cert-manager + SPIFFE mode, the approver and status objects grants each role exactly its new rights', async () => {
+      const r = await helm([
+        'upgrade',
+        RELEASE,
+        CHART_DIR,
+        '--namespace',
+        NAMESPACE,
+        '-f',
+        valuesFile('upgrade-features', FEATURES),
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('kubectl get cvs -A');
+      for (const row of [...FEATURE_RIGHTS, ...FEATURE_DENIED]) {
+        expect(await canI(row), JSON.stringify(row)).toBe(row.want);
+      }
+      const token = await kubectl([
+        'get',
+        'ds',
+        '-n',
+        NAMESPACE,
+        `${RELEASE}-csi-cert-driver-node`,
+        '-o',
+        'jsonpath={.spec.template.spec.automountServiceAccountToken}',
+      ]);
+      expect(token.stdout).toBe('true');
+    });
+
+    it('back to the defaults: the node loses every right and its token again', async () => {
+      const r = await helm(['upgrade', RELEASE, CHART_DIR, '--namespace', NAMESPACE, '--reset-values']);
+      expect(r.code, r.stderr).toBe(0);
+      for (const row of FEATURE_RIGHTS.filter((x) => x.as === 'node' || x.as === 'approver')) {
+        expect(await canI(row), JSON.stringify(row)).toBe('no');
+      }
+      const token = await kubectl([
+        'get',
+        'ds',
+        '-n',
+        NAMESPACE,
+        `${RELEASE}-csi-cert-driver-node`,
+        '-o',
+        'jsonpath={.spec.template.spec.automountServiceAccountToken}',
+      ]);
+      expect(token.stdout).toBe('false');
+    });
+
+    it('uninstall removes the release but keeps the CA and the CRD (helm.sh/resource-policy: keep)', async () => {
       const r = await helm(['uninstall', RELEASE, '--namespace', NAMESPACE]);
       expect(r.code, r.stderr).toBe(0);
       const drv = await kubectl(['get', 'csidriver', 'csi.k8s.cert-driver']);
       expect(drv.code).not.toBe(0);
       expect(await caOf()).toBe(firstCa);
+      const crd = await kubectl(['get', 'crd', 'certvolumestatuses.csi-cert-driver.io']);
+      expect(crd.code, crd.stderr).toBe(0);
     });
 
     it('a reinstall adopts the kept CA', async () => {
