@@ -96,6 +96,18 @@ describe('ApproverController', () => {
     await controller.stop();
   });
 
+  it('decides a burst with several workers, each request once', async () => {
+    const { api, events, controller, cr } = await setup();
+    controller.setLeader(true);
+    for (let i = 0; i < 30; i++) api.put(cr(`r${i}`, i % 2 ? '2h' : '1h'));
+    await flush();
+    const names = api.writes.map((w) => w.metadata?.name);
+    expect(new Set(names).size).toBe(30);
+    expect(names).toHaveLength(30);
+    expect(events.filter((e) => e.endsWith('Denied'))).toHaveLength(15);
+    await controller.stop();
+  });
+
   it('stops deciding at once when leadership is lost', async () => {
     const { api, controller, cr } = await setup();
     controller.setLeader(true);

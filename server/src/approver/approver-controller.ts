@@ -16,6 +16,8 @@ import { decide, type ApproverPolicy } from './rules.js';
 /** The condition reason, as cert-manager's approvers put their own name there. */
 export const APPROVER_REASON = 'csi.k8s.cert-driver';
 const RETRY_MS = 1_000;
+/** Requests decided at once (each decision is a status write and an Event). */
+const WORKERS = 4;
 
 export interface ApproverControllerOptions {
   api: CertificateRequestApi;
@@ -29,7 +31,9 @@ export class ApproverController {
   readonly informer: CrInformer;
   private leader = false;
   private readonly queue = new Set<string>();
-  private draining: Promise<void> | undefined;
+  /** Keys being decided: a key is never decided by two workers at once. */
+  private readonly inFlight = new Set<string>();
+  private readonly workers = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(private readonly o: ApproverControllerOptions) {
@@ -50,7 +54,7 @@ export class ApproverController {
     this.leader = false;
     this.queue.clear();
     this.informer.stop();
-    await this.draining;
+    await Promise.all(this.workers);
   }
 
   /** Leadership changes: a new leader looks at every cached request; a former one stops at once. */
@@ -66,12 +70,22 @@ export class ApproverController {
   private enqueue(key: string): void {
     if (!this.leader || this.stopped) return;
     this.queue.add(key);
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    while (this.workers.size < WORKERS && this.next() !== undefined) {
+      const worker: Promise<void> = this.work().finally(() => this.workers.delete(worker));
+      this.workers.add(worker);
+    }
   }
 
-  private async drain(): Promise<void> {
-    for (let key = first(this.queue); key !== undefined && this.leader; key = first(this.queue)) {
+  /** The oldest queued key that no worker is deciding. */
+  private next(): string | undefined {
+    for (const key of this.queue) if (!this.inFlight.has(key)) return key;
+    return undefined;
+  }
+
+  private async work(): Promise<void> {
+    for (let key = this.next(); key !== undefined && this.leader; key = this.next()) {
       this.queue.delete(key);
+      this.inFlight.add(key);
       try {
         await this.reconcile(key);
       } catch (e) {
@@ -81,6 +95,8 @@ export class ApproverController {
           'deciding failed; will retry',
         );
         setTimeout(() => this.enqueue(key), RETRY_MS).unref();
+      } finally {
+        this.inFlight.delete(key);
       }
     }
   }
@@ -129,9 +145,4 @@ export class ApproverController {
         ),
       );
   }
-}
-
-function first(set: ReadonlySet<string>): string | undefined {
-  for (const v of set) return v;
-  return undefined;
 }
