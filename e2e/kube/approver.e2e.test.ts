@@ -9,7 +9,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/repo.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -260,6 +260,29 @@ describe('approver: leader election', () => {
     expect(b.proc.exitStatus?.code).toBe(0);
     expect(await holder(cp.kubeConfig)).toBe('');
   }, 90_000);
+});
+
+describe('approver: RBAC', () => {
+  const SA = `system:serviceaccount:${NS}:csi-cert-driver-approver`;
+  it.each([
+    { verb: 'approve', resource: 'signers', name: 'clusterissuers.cert-manager.io/spiffe-ca', allowed: true },
+    { verb: 'approve', resource: 'signers', name: 'clusterissuers.cert-manager.io/other-ca', allowed: false },
+    { verb: 'approve', resource: 'signers', name: 'issuers.cert-manager.io/spiffe-ca', allowed: false },
+    { verb: 'get', resource: 'certificaterequests', name: 'any', allowed: false },
+    { verb: 'update', resource: 'certificaterequests', name: 'any', allowed: false },
+    { verb: 'delete', resource: 'certificaterequests', name: 'any', allowed: false },
+  ])('$verb $resource $name: $allowed', async ({ verb, resource, name, allowed }) => {
+    const review = await cp.kubeConfig.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
+      body: {
+        spec: {
+          user: SA,
+          groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`],
+          resourceAttributes: { group: 'cert-manager.io', resource, verb, name, namespace: CTX.namespace },
+        },
+      },
+    });
+    expect(review.status?.allowed ?? false).toBe(allowed);
+  });
 });
 
 describe('approver: health and metrics', () => {
