@@ -153,7 +153,7 @@ describe('CertManagerIssuer', () => {
       annotations: { [VOLUME_ANNOTATION]: VOLUME },
     });
     expect(h.fake.tokensUsed).toEqual([h.req.tokens!['']]);
-    expect(h.issuer.inFlight.size).toBe(1);
+    expect([...h.issuer.inFlight]).toEqual([VOLUME]);
     box.signed = await h.sign(cr!);
     const out = await pending;
     expect(out.certificatePem).toContain('BEGIN CERTIFICATE');
@@ -323,7 +323,7 @@ describe('CertificateRequestJanitor', () => {
       client: fake,
       nodeId: 'node-a',
       volumeIds: () => Promise.resolve(new Set(['vol-live'])),
-      inFlight: new Set([inFlightGone]),
+      inFlight: new Set(['vol-gone-2']),
       maxAgeMs: 60_000,
       intervalMs: 60_000,
       logger,

@@ -112,8 +112,9 @@ function refText(ref: IssuerRefName): string {
 }
 
 /**
- * The cert-manager adapter of the Issuer port. `inFlight` names the requests it is waiting for, so
- * the cleanup never deletes one of them.
+ * The cert-manager adapter of the Issuer port. `inFlight` holds the volume ids it is creating or
+ * waiting for a request for (from before the create is sent), so the cleanup never deletes one of
+ * their requests, even one it lists before the create's answer arrives here.
  */
 export class CertManagerIssuer implements Issuer {
   readonly inFlight = new Set<string>();
@@ -127,6 +128,20 @@ export class CertManagerIssuer implements Issuer {
     const issuerRef: IssuerRefName = { name: ref.name, kind: ref.kind, group: ref.group };
     const client = this.clientFor(req);
     const deadline = Date.now() + this.o.timeoutMs;
+    this.inFlight.add(req.volumeId);
+    try {
+      return await this.createAndWait(req, client, issuerRef, deadline);
+    } finally {
+      this.inFlight.delete(req.volumeId);
+    }
+  }
+
+  private async createAndWait(
+    req: SignRequest,
+    client: CertificateRequestClient,
+    issuerRef: IssuerRefName,
+    deadline: number,
+  ): Promise<SignedCertificate> {
     const { namespace } = req.pod;
     const { name } = await client.create({
       namespace,
@@ -151,13 +166,8 @@ export class CertManagerIssuer implements Issuer {
       issuer: refText(issuerRef),
     });
     log.debug('CertificateRequest created; waiting for cert-manager');
-    this.inFlight.add(key);
-    try {
-      const outcome = await this.wait(client, namespace, name, deadline);
-      return await this.settle(outcome, { req, key, issuerRef, log });
-    } finally {
-      this.inFlight.delete(key);
-    }
+    const outcome = await this.wait(client, namespace, name, deadline);
+    return this.settle(outcome, { req, key, issuerRef, log });
   }
 
   /** cert-manager has no bundle of its own; each certificate brings its CA (status.ca). */

@@ -1,7 +1,7 @@
 /**
  * Deletes this node's stale CertificateRequests: those (found by the node label) whose volume the
  * node no longer has, and those older than CERT_MANAGER_TIMEOUT (denied, failed, or left by a crash).
- * A request the node is still waiting for is never touched. Runs at start and then every
+ * A request of a volume the node is publishing or renewing right now is never touched. Runs at start and then every
  * CERT_MANAGER_CLEANUP_INTERVAL; a failed run is logged and retried at the next tick.
  */
 import type { Logger } from '../common/logger.js';
@@ -17,7 +17,7 @@ export interface JanitorOptions {
   nodeId: string;
   /** Volume ids this node has state for (publishing or published). */
   volumeIds: () => Promise<ReadonlySet<string>>;
-  /** `namespace/name` of the requests being waited for. */
+  /** Volume ids whose request is being created or waited for (CertManagerIssuer.inFlight). */
   inFlight: ReadonlySet<string>;
   maxAgeMs: number;
   intervalMs: number;
@@ -58,8 +58,8 @@ export class CertificateRequestJanitor {
       const now = Date.now();
       for (const cr of requests) {
         const key = `${cr.namespace}/${cr.name}`;
-        if (this.o.inFlight.has(key)) continue;
         const volumeId = cr.annotations[VOLUME_ANNOTATION];
+        if (volumeId !== undefined && this.o.inFlight.has(volumeId)) continue;
         const gone = volumeId === undefined || !volumes.has(volumeId);
         const old =
           cr.creationTimestamp !== undefined && now - cr.creationTimestamp.getTime() > this.o.maxAgeMs;

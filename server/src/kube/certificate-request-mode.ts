@@ -19,6 +19,11 @@ export interface CertManagerModeOptions {
   kubeconfig?: string | undefined;
   nodeId: string;
   logger: Logger;
+  /**
+   * Record its own Warning Events on pods. False when POD_EVENTS is on: the status reporter then
+   * records every failed publish or renewal with the same message, and one Event per failure is enough.
+   */
+  podEvents: boolean;
   /** Volume ids this node has state for, so the cleanup knows which volumes are gone. */
   volumeIds: () => Promise<ReadonlySet<string>>;
 }
@@ -46,7 +51,9 @@ export async function startCertManagerMode(o: CertManagerModeOptions): Promise<C
         api: kubeConfigWithToken(lib, base, token).makeApiClient(lib.CustomObjectsApi),
         who,
       }),
-    events: kubernetesPodWarnings({ core: base.makeApiClient(lib.CoreV1Api), nodeId: o.nodeId, logger }),
+    events: o.podEvents
+      ? kubernetesPodWarnings({ core: base.makeApiClient(lib.CoreV1Api), nodeId: o.nodeId, logger })
+      : { warn: () => Promise.resolve() },
     nodeId: o.nodeId,
     timeoutMs: o.config.timeoutMs,
     logger,

@@ -103,6 +103,7 @@ export async function startNodeRole(
         kubeconfig: cfg.kubeconfig,
         nodeId: cfg.nodeId,
         logger,
+        podEvents: !cfg.status?.events,
         volumeIds: async () => new Set((await store.list()).states.map((st) => st.volumeId)),
       })
     : undefined;
