@@ -655,7 +655,7 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
     expect(liveness.args).toContain(`--csi-address=unix://${registered}`);
   });
 
-  it('everything: NetworkPolicies admit the node drivers to the issuer and only monitoring to /metrics', async () => {
+  it('everything: NetworkPolicies admit the node drivers to the issuer and only monitoring to /metrics (node, issuer, approver)', async () => {
     const objs = await render(EVERYTHING.values);
     const issuer = find<{ spec: { ingress: { from: unknown[]; ports: unknown[] }[] } }>(
       objs,
@@ -681,12 +681,16 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
     const monitoring = [
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
     ];
-    for (const suffix of ['-issuer', '-node']) {
+    for (const suffix of ['-issuer', '-node', '-approver']) {
       const policy = find<Policy>(objs, 'NetworkPolicy', suffix);
       expect(policy.spec.ingress.find((r) => r.ports.some((p) => p.port === 'metrics'))?.from).toEqual(
         monitoring,
       );
     }
+    // The approver admits only the scrapers, on its one port.
+    expect(find<Policy>(objs, 'NetworkPolicy', '-approver').spec.ingress).toEqual([
+      { ports: [{ port: 'metrics', protocol: 'TCP' }], from: monitoring },
+    ]);
     // Probe ports stay open to kubelet; nothing else is admitted to the node pods.
     expect(
       find<Policy>(objs, 'NetworkPolicy', '-node').spec.ingress.map((r) => r.ports.map((p) => p.port)),
