@@ -245,7 +245,7 @@ export class CertManagerIssuer implements Issuer {
       }
       case 'denied': {
         const detail = safeText(`${outcome.reason}: ${outcome.message}`);
-        await this.event(
+        this.event(
           pod,
           'CertificateRequestDenied',
           `CertificateRequest ${c.key} for issuer ${issuer} was denied: ${detail}`,
@@ -257,7 +257,7 @@ export class CertManagerIssuer implements Issuer {
       }
       case 'failed': {
         const detail = safeText(`${outcome.reason}: ${outcome.message}`);
-        await this.event(
+        this.event(
           pod,
           'CertificateRequestFailed',
           `CertificateRequest ${c.key} for issuer ${issuer} failed: ${detail}`,
@@ -268,7 +268,7 @@ export class CertManagerIssuer implements Issuer {
       case 'timeout': {
         const seconds = Math.round(this.o.timeoutMs / 1000);
         const state = outcome.cr ? describeConditions(outcome.cr) : 'never read';
-        await this.event(
+        this.event(
           pod,
           'CertificateRequestTimeout',
           `CertificateRequest ${c.key} for issuer ${issuer} was not signed within ${seconds}s (${state}); deleted, kubelet will retry`,
@@ -330,8 +330,9 @@ export class CertManagerIssuer implements Issuer {
     pod: { namespace: string; name: string; uid: string },
     reason: PodWarningReason,
     message: string,
-  ) {
-    return this.o.events.warn(pod, reason, safeText(message));
+  ): void {
+    // Best effort and not awaited: a slow API server must not hold up the answer to kubelet.
+    void this.o.events.warn(pod, reason, safeText(message));
   }
 }
 

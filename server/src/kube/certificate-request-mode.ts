@@ -38,9 +38,12 @@ export async function startCertManagerMode(o: CertManagerModeOptions): Promise<C
   const lib = await loadClientLibrary();
   const base = loadKubeConfig({ kubeconfigPath: o.kubeconfig });
   const logger = o.logger.child({ component: 'cert-manager' });
+  // One API call never outlasts the whole wait.
+  const callTimeoutMs = Math.min(10_000, o.config.timeoutMs);
   const driver = new CertificateRequestApi({
     api: base.makeApiClient(lib.CustomObjectsApi),
     who: "the driver's service account",
+    callTimeoutMs,
   });
   const issuer = new CertManagerIssuer({
     identity: o.config.identity,
@@ -50,6 +53,7 @@ export async function startCertManagerMode(o: CertManagerModeOptions): Promise<C
       new CertificateRequestApi({
         api: kubeConfigWithToken(lib, base, token).makeApiClient(lib.CustomObjectsApi),
         who,
+        callTimeoutMs,
       }),
     events: o.podEvents
       ? kubernetesPodWarnings({ core: base.makeApiClient(lib.CoreV1Api), nodeId: o.nodeId, logger })
