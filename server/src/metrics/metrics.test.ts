@@ -13,6 +13,7 @@ import { makeCsr } from '../issuer/testing/ca-fixtures.js';
 import { FakePlatform } from '../platform/fake-platform.js';
 import { startIssuerRole, type IssuerRole } from '../roles/issuer.role.js';
 import { startNodeRole, type NodeRole } from '../roles/node.role.js';
+import { renderVolumeExpiries } from './node-metrics.js';
 
 /** One sample of the text exposition format. */
 interface Sample {
@@ -223,5 +224,32 @@ describe('issuer metrics, scraped from METRICS_LISTEN_ADDR', () => {
     expect(res404.status).toBe(404);
     const res405 = await fetch(`${role.metricsUrl}/metrics`, { method: 'POST' });
     expect(res405.status).toBe(405);
+  });
+});
+
+describe('renderVolumeExpiries', () => {
+  const P = 'csi_cert_driver_';
+  it.each([
+    { name: 'plain names', pod: 'web-1', want: 'pod="web-1"' },
+    { name: 'a double quote', pod: 'we"b', want: 'pod="we\\"b"' },
+    { name: 'a backslash', pod: 'we\\b', want: 'pod="we\\\\b"' },
+    { name: 'a newline', pod: 'we\nb', want: 'pod="we\\nb"' },
+  ])('writes one series per volume with $name escaped', ({ pod, want }) => {
+    const text = renderVolumeExpiries(
+      new Map([['csi-1', { namespace: 'shop', pod, notAfter: 1_764_000_000_500 }]]),
+    );
+    const lines = text.split('\n');
+    expect(lines.slice(0, 2)).toEqual([
+      `# HELP ${P}certificate_expiry_timestamp_seconds The notAfter of each volume's current certificate, in seconds since the epoch.`,
+      `# TYPE ${P}certificate_expiry_timestamp_seconds gauge`,
+    ]);
+    expect(lines[2]).toBe(
+      `${P}certificate_expiry_timestamp_seconds{volume_id="csi-1",namespace="shop",${want}} 1764000000.5`,
+    );
+    expect(lines.slice(3)).toEqual(['']);
+  });
+
+  it('writes the HELP and TYPE lines alone without volumes', () => {
+    expect(renderVolumeExpiries(new Map()).trim().split('\n')).toHaveLength(2);
   });
 });
