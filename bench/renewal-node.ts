@@ -8,7 +8,8 @@
  *
  * It times every renewal the scheduler starts: lateness = start minus the volume's nextRenewalAt.
  * IPC: the parent sends 'stats' and gets back a NodeStats message, 'monitor' to start sampling the
- * event-loop delay, 'exit' to stop the role.
+ * event-loop delay, 'exit' to stop the role. BENCH_SCRAPE_MS > 0 scrapes the node's metrics that
+ * often, as Prometheus would (the per-volume expiry series cost memory only while scraped).
  */
 import 'reflect-metadata';
 import { join } from 'node:path';
@@ -29,6 +30,8 @@ export interface NodeStats {
   loopDelayMax: number;
   heapUsedMiB: number;
   rssMiB: number;
+  /** Metrics scrapes done so far (BENCH_SCRAPE_MS). */
+  scrapes: number;
 }
 
 const cfg = loadNodeConfig([], process.env);
@@ -58,6 +61,14 @@ node.renewal.renew = async (volumeId: string): Promise<void> => {
   return renew(volumeId);
 };
 
+const scrapeMs = Number(process.env.BENCH_SCRAPE_MS ?? 0);
+let scrapes = 0;
+if (scrapeMs > 0) {
+  setInterval(() => {
+    void node.metrics.scrape().then(() => scrapes++);
+  }, scrapeMs).unref();
+}
+
 // Enabled by the parent for the renewal wave only: its 10 ms sampling timer would count as idle CPU.
 const loop = monitorEventLoopDelay({ resolution: 10 });
 
@@ -73,6 +84,7 @@ process.on('message', (msg) => {
       loopDelayMax: loop.max / 1e6,
       heapUsedMiB: mem.heapUsed / 2 ** 20,
       rssMiB: mem.rss / 2 ** 20,
+      scrapes,
     };
     loop.reset();
     process.send?.(stats);

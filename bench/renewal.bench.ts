@@ -8,7 +8,10 @@
  *     a process of its own (bench/renewal-node.ts, DirectoryPlatform on tmpfs). Volumes are published
  *     over the CSI socket at a steady rate; then, while nothing is due, the node's CPU and memory are
  *     measured; then every volume renews once and the lateness of each renewal (start minus scheduled
- *     time) is collected.
+ *     time) is collected. The node's metrics are scraped every 15 s, as Prometheus would.
+ *  C. The shipped node process (`bin/csi-cert-driver node`, dist/main.mjs with its flags) with no
+ *     volume: its RSS, next to part B's node process at the same point, so B's numbers can be read as
+ *     the product's (B's bundle holds only the node role).
  *
  * Prints a Markdown report with the issue's targets marked PASS/MISS; exit status 0 unless something
  * crashed. Needs root (part A mounts tmpfs). Run `npx tsx bench/renewal.bench.ts [--quick]` after
@@ -37,14 +40,20 @@ const { values: flags } = parseArgs({
     volumes: { type: 'string' },
     rate: { type: 'string' },
     skip: { type: 'string', default: '' },
-    /** V8/Node flags for the node process of part B, e.g. `--max-semi-space-size=2`. */
-    'node-flags': { type: 'string', default: '' },
+    /**
+     * V8/Node flags for the node process of part B; the default is what bin/csi-cert-driver and the
+     * images set (NODE_OPTIONS). `--node-flags=` runs without.
+     */
+    'node-flags': { type: 'string', default: '--max-semi-space-size=2' },
+    /** Seconds between metrics scrapes of part B's node; 0 = none. */
+    scrape: { type: 'string', default: '15' },
   },
 });
 const quick = flags.quick === true;
 const VOLUMES = Number(flags.volumes ?? (quick ? 1000 : 10_000));
 /** Publishes per second in part B: the renewal wave comes due at the same pace. */
 const RATE = Number(flags.rate ?? 25);
+const SCRAPE_S = Number(flags.scrape ?? 15);
 const RSA_N = quick ? 10 : 40;
 /**
  * Lifetime and renew-before of part B: each volume is due DURATION − RENEW_BEFORE after its issue
@@ -156,6 +165,9 @@ async function rsaPublishes(poolSize: number, label: string): Promise<PoolRun> {
 // ---- B. 10,000 volumes: idle cost and renewal lateness -------------------------------------------
 
 interface ScaleRun {
+  /** RSS of part B's node process 5 s after it is ready, no volume yet. */
+  emptyRssMiB: number;
+  scrapes: number;
   volumes: number;
   publishSeconds: number;
   publish: Summary;
@@ -218,6 +230,7 @@ async function scale(): Promise<ScaleRun> {
       CERT_SERVICE_ADDR: issuer.addr,
       CERT_BASE_PATH: path.join(dir, 'base'),
       API_LISTEN_ADDR: 'off',
+      BENCH_SCRAPE_MS: String(SCRAPE_S * 1000),
     },
   });
   await new Promise<void>((resolve, reject) => {
@@ -225,6 +238,8 @@ async function scale(): Promise<ScaleRun> {
     child.once('exit', (code) => reject(new Error(`renewal-node exited ${code}`)));
   });
   const pid = child.pid!;
+  await sleep(5_000);
+  const emptyRssMiB = rssMiB(pid);
   const client = new CsiClient(`unix://${sock}`, 120_000);
   try {
     // Publish at a steady RATE per second.
@@ -281,6 +296,8 @@ async function scale(): Promise<ScaleRun> {
     }
     const waveMs = Date.now() - w0;
     return {
+      emptyRssMiB,
+      scrapes: stats.scrapes,
       volumes: VOLUMES,
       publishSeconds,
       publish: summarize(latencies),
@@ -306,6 +323,40 @@ async function scale(): Promise<ScaleRun> {
   }
 }
 
+// ---- C. the shipped node process, no volume ------------------------------------------------------
+
+interface ShippedRun {
+  rssMiB: number;
+  nodeOptions: string;
+}
+
+/** `bin/csi-cert-driver node` as shipped (default key pool, metrics off), RSS 10 s after Probe is ready. */
+async function shipped(): Promise<ShippedRun> {
+  const dir = await mkdtemp(BASE);
+  const issuer = await startIssuer(dir);
+  const sock = path.join(dir, 'csi.sock');
+  const nodeOptions = process.env.NODE_OPTIONS ?? '';
+  const node = DriverProcess.start(repoRoot, 'node', {
+    LOG_LEVEL: 'warn',
+    CSI_ENDPOINT: `unix://${sock}`,
+    NODE_ID: 'bench-node',
+    CERT_SERVICE_ADDR: issuer.addr,
+    CERT_BASE_PATH: path.join(dir, 'base'),
+    API_LISTEN_ADDR: 'off',
+  });
+  const client = new CsiClient(`unix://${sock}`, 120_000);
+  try {
+    await waitForProbe(node, client);
+    await sleep(10_000);
+    return { rssMiB: node.rssMiB(), nodeOptions };
+  } finally {
+    client.close();
+    await node.stop();
+    await issuer.proc.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- report ---------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -317,6 +368,7 @@ async function main(): Promise<void> {
     runs.push(await rsaPublishes(0, 'cold (KEY_POOL_SIZE=0)'));
     runs.push(await rsaPublishes(RSA_N + 10, `warm (KEY_POOL_SIZE=${RSA_N + 10})`));
   }
+  const c = skip.has('shipped') ? undefined : await shipped();
   const s = skip.has('scale') ? undefined : await scale();
   const version = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as {
     version: string;
@@ -380,10 +432,19 @@ async function main(): Promise<void> {
             'node CPU during the wave / issuer CPU',
             `${s.waveCpuPct.toFixed(1)} % / ${s.issuerCpuPct.toFixed(1)} %`,
           ],
+          ['node RSS before the first publish (no volume)', `${s.emptyRssMiB.toFixed(0)} MiB`],
           ['node peak RSS during the wave', `${s.peakRssMiB.toFixed(0)} MiB`],
+          [`metrics scrapes (every ${SCRAPE_S} s)`, String(s.scrapes)],
           ['event-loop delay p99 during the wave', `${fmtMs(s.waveLoopDelayP99)} ms`],
         ],
       ),
+      '',
+    );
+  }
+  if (c) {
+    out.push(
+      `**The shipped node process** (\`bin/csi-cert-driver node\`, default key pool, no volume, 10 s after ` +
+        `Probe is ready${c.nodeOptions ? `, NODE_OPTIONS=\`${c.nodeOptions}\`` : ''}): RSS ${c.rssMiB.toFixed(0)} MiB.`,
       '',
     );
   }
