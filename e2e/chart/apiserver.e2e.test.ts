@@ -7,6 +7,8 @@
  * to cert-manager + SPIFFE mode with the approver and status objects, and after going back.
  * Prometheus Operator kinds are checked against stand-in CRDs (fixtures/), named as such.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorizationV1Api, type V1Deployment } from '@kubernetes/client-node';
@@ -27,6 +29,7 @@ import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../ku
 import { TestCluster } from '../kube/cluster.js';
 import { freeLoopbackPort, startIssuerProcess } from '../kube/issuer-process.js';
 import { CERTIFICATE_REQUEST_CRD } from '../kube/cert-manager-fixtures.js';
+import { waitFor } from '../support/wait.js';
 
 const missing = toolsMissing(HELM, KUBECTL) ?? controlPlaneMissing();
 
@@ -332,6 +335,9 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
       for (const e of dep.spec!.template.spec!.containers[0]!.env ?? [])
         if (e.value !== undefined) env[e.name] = e.value;
       delete env.LISTEN_ADDR; // a free loopback port instead of 0.0.0.0:50051
+      // The pod's emptyDir stands in for a directory of this test (never the host's /var/lib).
+      expect(env.CA_STATE_DIR).toBe('/var/lib/csi-cert-driver/ca-state');
+      env.CA_STATE_DIR = join(cp.dir, 'ca-state');
       env.METRICS_LISTEN_ADDR = `127.0.0.1:${await freeLoopbackPort()}`;
       const cluster = new TestCluster(cp);
       const token = await cluster.serviceAccountToken(NAMESPACE, `${RELEASE}-csi-cert-driver-issuer`);
@@ -346,6 +352,15 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
         const bundle = await issuer.client.caBundle();
         expect(bundle).toContain(Buffer.from(firstCa, 'base64').toString().trim());
         expect(issuer.proc.tail(200)).not.toMatch(/forbidden/i);
+        // The rotation state (certificates only) lands in CA_STATE_DIR.
+        const record = await waitFor('the CA rotation record', async () => {
+          const file = join(env.CA_STATE_DIR!, 'ca-rotation.json');
+          return existsSync(file)
+            ? (JSON.parse(readFileSync(file, 'utf8')) as { active: { bundle: string } })
+            : undefined;
+        });
+        expect(record.active.bundle).toContain(Buffer.from(firstCa, 'base64').toString().trim());
+        expect(JSON.stringify(record)).not.toContain('PRIVATE KEY');
       } finally {
         await issuer.stop();
       }
