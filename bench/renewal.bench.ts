@@ -39,6 +39,8 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     volumes: { type: 'string' },
     rate: { type: 'string' },
+    /** Certificate lifetime of part B in seconds (default 660): longer for a slower --rate. */
+    lifetime: { type: 'string' },
     skip: { type: 'string', default: '' },
     /**
      * V8/Node flags for the node process of part B; the default is what bin/csi-cert-driver and the
@@ -59,9 +61,9 @@ const RSA_N = quick ? 10 : 40;
  * Lifetime and renew-before of part B: each volume is due DURATION − RENEW_BEFORE after its issue
  * (minus jitter), i.e. after all volumes are published and the idle minute is measured.
  */
-const DURATION_S = quick ? 180 : 660;
+const DURATION_S = Number(flags.lifetime ?? (quick ? 180 : 660));
 const RENEW_BEFORE_S = 60;
-const DURATION = `${DURATION_S / 60}m`;
+const DURATION = `${DURATION_S}s`;
 const RENEW_BEFORE = `${RENEW_BEFORE_S}s`;
 const TARGET = { latenessP99Ms: 1000, idleCpuPct: 1, rssMiB: 150, warmP50Ms: 10 };
 
