@@ -62,66 +62,70 @@ export class RenewalService {
       this.scheduler.schedule(volumeId, new Date(Date.now() + 1000));
       return;
     }
-    await this.d.manager.locks.with(volumeId, async () => {
-      const state = await this.d.store.get(volumeId);
-      if (!state || state.phase !== 'published') return;
-      const log = this.d.logger.child({ volumeId, pod: `${state.pod.namespace}/${state.pod.name}` });
-      let next: VolumeState;
-      try {
-        const key = state.spec.reusePrivateKey ? await this.currentKey(state) : undefined;
-        const issued = await issueVolumeCertificate(this.d.issuer, this.d.keys, {
-          spec: state.spec,
-          pod: state.pod,
-          nodeId: this.d.nodeId,
-          volumeId,
-          token: this.d.manager.tokens.get(volumeId),
-          tokens: this.d.manager.tokenSets.get(volumeId),
-          key,
-        });
-        await this.d.platform.writeFiles(volumeId, issued.files, state.spec.fsGroup);
-        const { signed } = issued;
-        next = withEvent(
-          {
-            ...state,
-            certificate: {
-              serialHex: signed.serialHex,
-              notBefore: signed.notBefore.toISOString(),
-              notAfter: signed.notAfter.toISOString(),
-              issuedAt: new Date().toISOString(),
+    await this.d.manager.locks.with(
+      volumeId,
+      async () => {
+        const state = await this.d.store.get(volumeId);
+        if (!state || state.phase !== 'published') return;
+        const log = this.d.logger.child({ volumeId, pod: `${state.pod.namespace}/${state.pod.name}` });
+        let next: VolumeState;
+        try {
+          const key = state.spec.reusePrivateKey ? await this.currentKey(state) : undefined;
+          const issued = await issueVolumeCertificate(this.d.issuer, this.d.keys, {
+            spec: state.spec,
+            pod: state.pod,
+            nodeId: this.d.nodeId,
+            volumeId,
+            token: this.d.manager.tokens.get(volumeId),
+            tokens: this.d.manager.tokenSets.get(volumeId),
+            key,
+          });
+          await this.d.platform.writeFiles(volumeId, issued.files, state.spec.fsGroup);
+          const { signed } = issued;
+          next = withEvent(
+            {
+              ...state,
+              certificate: {
+                serialHex: signed.serialHex,
+                notBefore: signed.notBefore.toISOString(),
+                notAfter: signed.notAfter.toISOString(),
+                issuedAt: new Date().toISOString(),
+              },
+              nextRenewalAt: renewalTime(
+                signed.notBefore,
+                signed.notAfter,
+                state.spec.renewBeforeSeconds,
+              ).toISOString(),
+              failures: 0,
+              lastError: undefined,
             },
-            nextRenewalAt: renewalTime(
-              signed.notBefore,
-              signed.notAfter,
-              state.spec.renewBeforeSeconds,
-            ).toISOString(),
-            failures: 0,
-            lastError: undefined,
-          },
-          { at: new Date().toISOString(), kind: 'renew', outcome: 'success', serialHex: signed.serialHex },
-        );
-        log.info({ serial: signed.serialHex, notAfter: next.certificate?.notAfter }, 'certificate renewed');
-      } catch (e) {
-        const failures = state.failures + 1;
-        const message = errorSummary(e).message;
-        next = withEvent(
-          {
-            ...state,
-            failures,
-            lastError: message,
-            nextRenewalAt: new Date(Date.now() + backoffMs(failures)).toISOString(),
-          },
-          { at: new Date().toISOString(), kind: 'renew', outcome: 'failure', error: message },
-        );
-        log.warn(
-          { err: errorSummary(e), failures, retryAt: next.nextRenewalAt },
-          'renewal failed; current certificate kept',
-        );
-        this.d.onFailure?.({ operation: 'renew', volumeId, pod: state.pod, error: e });
-      }
-      await this.d.store.put(next);
-      this.track(next);
-      this.d.onChange?.(volumeId, next);
-    });
+            { at: new Date().toISOString(), kind: 'renew', outcome: 'success', serialHex: signed.serialHex },
+          );
+          log.info({ serial: signed.serialHex, notAfter: next.certificate?.notAfter }, 'certificate renewed');
+        } catch (e) {
+          const failures = state.failures + 1;
+          const message = errorSummary(e).message;
+          next = withEvent(
+            {
+              ...state,
+              failures,
+              lastError: message,
+              nextRenewalAt: new Date(Date.now() + backoffMs(failures)).toISOString(),
+            },
+            { at: new Date().toISOString(), kind: 'renew', outcome: 'failure', error: message },
+          );
+          log.warn(
+            { err: errorSummary(e), failures, retryAt: next.nextRenewalAt },
+            'renewal failed; current certificate kept',
+          );
+          this.d.onFailure?.({ operation: 'renew', volumeId, pod: state.pod, error: e });
+        }
+        await this.d.store.put(next);
+        this.track(next);
+        this.d.onChange?.(volumeId, next);
+      },
+      'background',
+    );
   }
 
   private async currentKey(state: VolumeState) {

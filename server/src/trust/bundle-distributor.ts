@@ -140,7 +140,7 @@ export class BundleDistributor {
   private async reconcile(volumeId: string, bundle: string): Promise<Outcome> {
     if (this.d.locks.isHeld(volumeId)) return 'busy';
     try {
-      return await this.d.locks.with(volumeId, () => this.rewrite(volumeId, bundle));
+      return await this.d.locks.with(volumeId, () => this.rewrite(volumeId, bundle), 'background');
     } catch (e) {
       if (e instanceof AbortedError) return 'busy';
       this.d.logger.warn(
