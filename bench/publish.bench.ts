@@ -15,6 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,9 +47,20 @@ import { fmtMs, fmtRatio, pool, summarize, table, type Summary } from './lib/sta
 import { LABEL, newVolume, type Algorithm } from './lib/volumes.js';
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, json: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    'disk-state': { type: 'boolean', default: false },
+  },
 });
 const quick = flags.quick === true;
+/**
+ * Where the run's files live. By default on tmpfs (`/dev/shm`), as the chart deploys the driver:
+ * its init container mounts a tmpfs at CERT_BASE_PATH (`node.stateTmpfs`), so the state's fsyncs
+ * cost no disk I/O. `--disk-state` puts everything on `/tmp` (the node's disk) instead, for a
+ * driver run without that tmpfs.
+ */
+const WORK_ROOT = flags['disk-state'] === true || !existsSync('/dev/shm') ? '/tmp' : '/dev/shm';
 const N = {
   warmup: { ECDSA: quick ? 5 : 20, RSA: quick ? 2 : 5 },
   sequential: { ECDSA: quick ? 30 : 200, RSA: quick ? 10 : 100 },
@@ -670,7 +682,7 @@ async function main(): Promise<void> {
     console.error('publish.bench: needs root (the node role mounts a tmpfs per volume)');
     process.exit(2);
   }
-  const dir = await mkdtemp('/tmp/csi-bench-');
+  const dir = await mkdtemp(path.join(WORK_ROOT, 'csi-bench-'));
   const machine = machineInfo(repoRoot, dir);
   const t0 = performance.now();
   const log = (msg: string): void =>

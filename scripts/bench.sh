@@ -8,6 +8,7 @@
 # root for the tmpfs mounts, and openssl). Arguments go to the benchmark, for `publish`:
 #   --quick            small N, a smoke run
 #   --json <file>      also write every number as JSON
+#   --disk-state       state on /tmp (disk) instead of tmpfs, for a driver deployed without node.stateTmpfs
 # Reports are Markdown on stdout, progress on stderr; exit status 0 unless something crashed.
 # Results and how to read them: docs/benchmarks.md.
 set -euo pipefail
