@@ -33,7 +33,7 @@ import { waitFor } from '../support/wait.js';
 
 const missing = toolsMissing(HELM, KUBECTL) ?? controlPlaneMissing();
 
-/** cert-manager mode as the driver, SPIFFE mode, the approver for an Issuer in two namespaces, status objects and Events. */
+/** cert-manager mode as the pod, SPIFFE mode, the approver for an Issuer in two namespaces, status objects and Events. */
 const FEATURES = {
   ...APPROVER.values,
   status: { objects: true, podEvents: true },
@@ -65,7 +65,8 @@ const FEATURE_RIGHTS: Right[] = [
     ns: 'apps',
     want: 'yes',
   })),
-  ...['create', 'get', 'list', 'delete'].map((verb): Right => ({
+  // Requests are made as the pod; the node only sweeps stale ones.
+  ...['list', 'delete'].map((verb): Right => ({
     as: 'node',
     verb,
     what: 'certificaterequests.cert-manager.io',
@@ -123,7 +124,7 @@ const FEATURE_DENIED: Right[] = [
     ns: 'apps',
     want: 'no',
   })),
-  ...['watch', 'update'].map((verb): Right => ({
+  ...['create', 'get', 'watch', 'update'].map((verb): Right => ({
     as: 'node',
     verb,
     what: 'certificaterequests.cert-manager.io',

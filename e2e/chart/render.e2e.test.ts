@@ -180,6 +180,15 @@ describe.skipIf(helmMissing)('helm lint and helm template', () => {
       want: 'approver.enabled needs spiffe.enabled',
     },
     {
+      name: 'approver with requests made as the driver',
+      values: {
+        certManager: { enabled: true, requestIdentity: 'driver' },
+        spiffe: { enabled: true },
+        approver: { enabled: true, issuerRef: { name: 'x' } },
+      },
+      want: 'approver.enabled needs certManager.requestIdentity=pod',
+    },
+    {
       name: 'approver without an issuer',
       values: { certManager: { enabled: true }, spiffe: { enabled: true }, approver: { enabled: true } },
       want: 'approver.issuerRef.name is required',

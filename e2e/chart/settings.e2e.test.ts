@@ -33,7 +33,16 @@ import {
   run,
   toolsMissing,
 } from './chart.js';
-import { APPROVER, CERT_MANAGER, SPIFFE, STATUS, VALUE_SETS, WINDOWS, type ValueSet } from './value-sets.js';
+import {
+  APPROVER,
+  CERT_MANAGER,
+  CERT_MANAGER_DRIVER,
+  SPIFFE,
+  STATUS,
+  VALUE_SETS,
+  WINDOWS,
+  type ValueSet,
+} from './value-sets.js';
 import { REPO_ROOT, ensureBuilt } from '../support/repo.js';
 import { DriverProcess } from '../support/driver-process.js';
 import { CsiClient } from '../support/product.js';
@@ -287,7 +296,7 @@ describe.skipIf(kubeMissing)(
       );
     }
 
-    it.each([SPIFFE, CERT_MANAGER, STATUS, APPROVER])(
+    it.each([SPIFFE, CERT_MANAGER, CERT_MANAGER_DRIVER, STATUS, APPROVER])(
       '$name: the node starts with the chart’s env and does its API work with the chart’s RBAC',
       { timeout: 150_000 },
       async (set) => {

@@ -34,14 +34,24 @@ export const STATUS: ValueSet = {
 };
 
 /**
- * SPIFFE through cert-manager with the approver: requests made with the driver's identity, a
+ * cert-manager mode with requests made as the node's own service account (no pod token): the node
+ * gets cluster-wide create/get on CertificateRequests.
+ */
+export const CERT_MANAGER_DRIVER: ValueSet = {
+  name: 'cert-manager-driver',
+  values: { certManager: { enabled: true, requestIdentity: 'driver' } },
+};
+
+/**
+ * SPIFFE through cert-manager with the approver: requests made with the pod's identity (the
+ * approver checks that the requester is the pod's service account), a
  * namespaced Issuer allowed in two namespaces.
  */
 export const APPROVER: ValueSet = {
   name: 'approver',
   values: {
     spiffe: { enabled: true, trustDomain: 'example.org', certificateDuration: '1h' },
-    certManager: { enabled: true, requestIdentity: 'driver' },
+    certManager: { enabled: true, requestIdentity: 'pod' },
     approver: {
       enabled: true,
       issuerRef: {
@@ -79,4 +89,13 @@ export const EVERYTHING: ValueSet = {
   },
 };
 
-export const VALUE_SETS: ValueSet[] = [DEFAULTS, WINDOWS, CERT_MANAGER, SPIFFE, STATUS, APPROVER, EVERYTHING];
+export const VALUE_SETS: ValueSet[] = [
+  DEFAULTS,
+  WINDOWS,
+  CERT_MANAGER,
+  CERT_MANAGER_DRIVER,
+  SPIFFE,
+  STATUS,
+  APPROVER,
+  EVERYTHING,
+];

@@ -183,6 +183,9 @@ the driver's default `auto` would turn them on in any pod, with or without a tok
 {{- if and .Values.approver.enabled (not .Values.spiffe.enabled) -}}
 {{- fail "approver.enabled needs spiffe.enabled: the approver approves SPIFFE SVID requests only (it would deny every other request)" -}}
 {{- end -}}
+{{- if and .Values.approver.enabled (eq .Values.certManager.requestIdentity "driver") -}}
+{{- fail "approver.enabled needs certManager.requestIdentity=pod: the approver checks that the requester is the pod's own service account, so requests made as the node driver would all be denied" -}}
+{{- end -}}
 {{- if and .Values.approver.enabled (not .Values.approver.issuerRef.name) -}}
 {{- fail "approver.issuerRef.name is required when approver.enabled: the approver only decides for one issuer" -}}
 {{- end -}}
