@@ -5,7 +5,8 @@ import { makeCsr, makeTestCa } from '../issuer/testing/ca-fixtures.js';
 import { CertificateAuthority } from '../issuer/certificate-authority.js';
 import { DEFAULT_SIGNING_POLICY } from '../issuer/signing-policy.js';
 import { signCsr } from '../issuer/signer.js';
-import { CertManagerIssuer, goDuration, outcomeOf, safeText } from './cert-manager-issuer.js';
+import { safeText } from '../common/safe-text.js';
+import { CertManagerIssuer, goDuration, outcomeOf } from './cert-manager-issuer.js';
 import {
   NODE_LABEL,
   VOLUME_ANNOTATION,

@@ -8,6 +8,7 @@
  * DEADLINE_EXCEEDED (the request is deleted); API server unreachable → UNAVAILABLE. Denied, failed
  * and timed-out requests also become a Warning Event on the pod.
  */
+import { safeText } from '../common/safe-text.js';
 import type { Logger } from '../common/logger.js';
 import {
   Code,
@@ -88,23 +89,6 @@ export function goDuration(seconds: number): string {
   const m = Math.floor((seconds % 3600) / 60);
   const s = seconds % 60;
   return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
-}
-
-const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g;
-// eslint-disable-next-line no-control-regex -- strips control characters from text another party wrote
-const CONTROL = /[\x00-\x1f\x7f]+/g;
-const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
-
-/**
- * Text for an Event or an error that came (partly) from an issuer: PEM blocks and JWT-shaped
- * strings are cut out, control characters dropped, and the result capped at `max` characters.
- */
-export function safeText(text: string, max = 1024): string {
-  const clean = text
-    .replace(PEM_BLOCK, '[PEM removed]')
-    .replace(JWT, '[token removed]')
-    .replace(CONTROL, ' ');
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
 function refText(ref: IssuerRefName): string {

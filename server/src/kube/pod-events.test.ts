@@ -1,7 +1,8 @@
 import { ApiException } from '@kubernetes/client-node';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { KubernetesPodEventRecorder, safeEventMessage } from './pod-events.js';
+import { safeText } from '../common/safe-text.js';
+import { KubernetesPodEventRecorder } from './pod-events.js';
 import type { CoreEvent, EventsApi } from './status-api.js';
 import { WriteQueue } from './status-queue.js';
 import { TokenBucket } from './status-rate-limit.js';
@@ -129,7 +130,7 @@ describe('KubernetesPodEventRecorder', () => {
   });
 });
 
-describe('safeEventMessage', () => {
+describe('safeText (Event messages)', () => {
   it.each([
     {
       name: 'a PEM block',
@@ -142,8 +143,9 @@ describe('safeEventMessage', () => {
       input: 'token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl rejected',
       want: 'token [token removed] rejected',
     },
-    { name: 'a long message', input: 'a'.repeat(5000), want: 'a'.repeat(1024) },
+    { name: 'a long message', input: 'a'.repeat(5000), want: `${'a'.repeat(1023)}…` },
+    { name: 'control characters', input: 'line1\nline2\ttab', want: 'line1 line2 tab' },
   ])('removes $name', ({ input, want }) => {
-    expect(safeEventMessage(input)).toBe(want);
+    expect(safeText(input)).toBe(want);
   });
 });

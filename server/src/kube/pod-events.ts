@@ -6,6 +6,7 @@
  * writes. RBAC: events create and patch. PEM blocks and JWT-shaped strings are cut out of messages
  * as a last line of defence; callers still must not pass secrets.
  */
+import { safeText } from '../common/safe-text.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../common/logger.js';
 import type { PodEvent, PodEventRecorder, PodRef } from './pod-events.port.js';
@@ -42,14 +43,6 @@ interface Series {
   created: boolean;
 }
 
-/** Removes PEM blocks and JWT-shaped tokens, then cuts to 1024 characters. */
-export function safeEventMessage(message: string): string {
-  return message
-    .replace(/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g, '[PEM removed]')
-    .replace(/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, '[token removed]')
-    .slice(0, MAX_MESSAGE);
-}
-
 export class KubernetesPodEventRecorder implements PodEventRecorder {
   private readonly series = new Map<string, Series>();
   private readonly now: () => Date;
@@ -61,7 +54,7 @@ export class KubernetesPodEventRecorder implements PodEventRecorder {
   record(event: PodEvent): void {
     const now = this.now();
     const key = `${event.pod.uid}/${event.reason}/${event.key ?? ''}`;
-    const message = safeEventMessage(event.message);
+    const message = safeText(event.message, MAX_MESSAGE);
     let s = this.series.get(key);
     if (s && now.getTime() - s.lastMs < AGGREGATE_WINDOW_MS) {
       s.count++;

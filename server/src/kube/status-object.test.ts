@@ -125,6 +125,23 @@ describe('statusObject', () => {
     },
   );
 
+  it('scrubs PEM blocks and tokens out of the error in lastRenewal and the condition message', () => {
+    const error =
+      'issuer said: -----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST----- ' +
+      'for eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl';
+    const { status } = statusObject({
+      state: volumeState({
+        failures: 1,
+        lastError: error,
+        history: [{ at: NOW.toISOString(), kind: 'renew', outcome: 'failure', error }],
+      }),
+      now: NOW,
+    });
+    const want = 'issuer said: [PEM removed] for [token removed]';
+    expect(status.lastRenewal?.error).toBe(want);
+    expect(status.conditions[0]!.message).toBe(want);
+  });
+
   it('keeps lastTransitionTime while the condition status stays, moves it when it changes', () => {
     const first = statusObject({ state: volumeState(), now: NOW }).status.conditions;
     const later = new Date(NOW.getTime() + 60_000);

@@ -4,6 +4,7 @@
  * labelled with node and pod. Pure functions: no API calls. Nothing here holds key material or
  * tokens (VolumeState holds neither).
  */
+import { safeText } from '../common/safe-text.js';
 import { createHash } from 'node:crypto';
 import type { VolumeState } from '../volumes/volume-state.js';
 
@@ -110,7 +111,7 @@ function withTransition(
   const at = before && before.status === c.status ? before.lastTransitionTime : now.toISOString();
   const out: Condition = { ...c, lastTransitionTime: at };
   if (out.message === undefined) delete out.message;
-  else out.message = out.message.slice(0, MAX_ERROR);
+  else out.message = safeText(out.message, MAX_ERROR);
   return out;
 }
 
@@ -154,7 +155,7 @@ export function statusObject({
       time: rfc3339(last.at)!,
       kind: last.kind === 'renew' ? 'Renew' : 'Issue',
       outcome: last.outcome === 'success' ? 'Success' : 'Failure',
-      ...(last.error ? { error: last.error.slice(0, MAX_ERROR) } : {}),
+      ...(last.error ? { error: safeText(last.error, MAX_ERROR) } : {}),
     },
     consecutiveFailures: state.failures,
     conditions: [withTransition(readyCondition(state, now), previous, now)],
