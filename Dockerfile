@@ -32,7 +32,8 @@ LABEL org.opencontainers.image.title="csi-cert-driver" \
       org.opencontainers.image.description="CSI driver giving every pod its own short-lived X.509 key pair" \
       org.opencontainers.image.licenses="Apache-2.0"
 # Caps V8's young generation (2 MiB per semi-space): ~30 MiB less peak RSS on a busy node
-# (docs/benchmarks.md, docs/operations.md). Set NODE_OPTIONS in the pod to change it.
+# (docs/benchmarks.md, docs/operations.md). Set NODE_OPTIONS in the pod to change it. No
+# --enable-source-maps (~8 MiB per process); docs/operations.md says how to turn it on to debug.
 ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=2
 WORKDIR /app
 # mount (util-linux) and stat (coreutils), both in the base image, are used by the node role's
@@ -42,5 +43,5 @@ COPY --from=build /src/dist dist
 COPY proto proto
 COPY package.json package.json
 USER 1000:1000
-ENTRYPOINT ["node", "--enable-source-maps", "/app/dist/main.mjs"]
+ENTRYPOINT ["node", "/app/dist/main.mjs"]
 CMD ["--help"]

@@ -62,7 +62,7 @@ describe('Dockerfile structure', () => {
         'COPY --from=build /src/dist dist',
         'COPY proto proto',
         'USER 1000:1000',
-        'ENTRYPOINT ["node", "--enable-source-maps", "/app/dist/main.mjs"]',
+        'ENTRYPOINT ["node", "/app/dist/main.mjs"]',
       ]),
     );
     expect(final.filter((l) => l.startsWith('USER ')).at(-1)).not.toMatch(/USER (root|0)\b/);
@@ -78,7 +78,7 @@ describe('Dockerfile structure', () => {
     const final = finalStage('Dockerfile.windows');
     expect(final[0]).toBe('FROM ${HOSTPROCESS_BASE}');
     expect(final).toContain(
-      'ENTRYPOINT ["csi-cert-driver\\\\node.exe", "--enable-source-maps", "csi-cert-driver\\\\dist\\\\main.mjs"]',
+      'ENTRYPOINT ["csi-cert-driver\\\\node.exe", "csi-cert-driver\\\\dist\\\\main.mjs"]',
     );
     expect(final.some((l) => /^RUN\b/.test(l))).toBe(false);
   });
