@@ -31,6 +31,7 @@ import {
 import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
 import { FakeCertManagerSigner, type Decision } from './fake-cert-manager-signer.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
+import { waitForNodeReady } from '../support/node-ready.js';
 
 const SUITE = 'kube-cert-manager';
 const NS = 'csi-cert-driver';
@@ -155,20 +156,7 @@ async function startNode(nodeId: string, extra: Record<string, string>) {
     },
   });
   processes.push(proc);
-  await waitFor(
-    'the node to answer Probe',
-    async () => {
-      if (proc.exitStatus) throw new Error(`node exited ${JSON.stringify(proc.exitStatus)}:\n${proc.tail()}`);
-      const probe = new CsiClient(`unix://${endpoint}`, 1000);
-      try {
-        const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
-        return res.ready?.value === true ? true : undefined;
-      } finally {
-        probe.close();
-      }
-    },
-    { timeoutMs: 30_000 },
-  );
+  await waitForNodeReady(proc, `unix://${endpoint}`);
   const client = new CsiClient(`unix://${endpoint}`, 60_000);
   clients.push(client);
   return { proc, client };

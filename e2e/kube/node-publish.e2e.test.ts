@@ -15,10 +15,10 @@ import { unmountAllUnder } from '../support/host.js';
 import { makeCa, opensslOk, verifyChain } from '../support/openssl.js';
 import { CsiClient, kubeletPublishRequest } from '../support/product.js';
 import { REPO_ROOT } from '../support/repo.js';
-import { waitFor } from '../support/wait.js';
 import { TestCluster } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
+import { waitForNodeReady } from '../support/node-ready.js';
 
 const SUITE = 'kube-node-publish';
 const AUDIENCE = 'csi.k8s.cert-driver';
@@ -92,20 +92,7 @@ beforeAll(async () => {
     },
   });
   const proc = node;
-  await waitFor(
-    'the node to answer Probe',
-    async () => {
-      if (proc.exitStatus) throw new Error(`node exited ${JSON.stringify(proc.exitStatus)}:\n${proc.tail()}`);
-      const probe = new CsiClient(`unix://${endpoint}`, 1000);
-      try {
-        const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
-        return res.ready?.value === true ? true : undefined;
-      } finally {
-        probe.close();
-      }
-    },
-    { timeoutMs: 30_000 },
-  );
+  await waitForNodeReady(proc, `unix://${endpoint}`);
   csi = new CsiClient(`unix://${endpoint}`, 60_000);
 });
 

@@ -22,6 +22,7 @@ import { installCertManagerFixtures } from './cert-manager-fixtures.js';
 import { TestCluster } from './cluster.js';
 import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
 import { FakeCertManagerSigner } from './fake-cert-manager-signer.js';
+import { waitForNodeReady } from '../support/node-ready.js';
 
 const SUITE = 'kube-spiffe-cert-manager';
 const NS = 'csi-cert-driver';
@@ -115,20 +116,7 @@ beforeAll(async () => {
     },
   });
   const proc = node;
-  await waitFor(
-    'the node to answer Probe',
-    async () => {
-      if (proc.exitStatus) throw new Error(`node exited ${JSON.stringify(proc.exitStatus)}:\n${proc.tail()}`);
-      const probe = new CsiClient(`unix://${endpoint}`, 1000);
-      try {
-        const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
-        return res.ready?.value === true ? true : undefined;
-      } finally {
-        probe.close();
-      }
-    },
-    { timeoutMs: 30_000 },
-  );
+  await waitForNodeReady(proc, `unix://${endpoint}`);
   csi = new CsiClient(`unix://${endpoint}`, 60_000);
 }, 180_000);
 

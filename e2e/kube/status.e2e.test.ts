@@ -31,6 +31,7 @@ import { sleep, waitFor } from '../support/wait.js';
 import { TestCluster } from './cluster.js';
 import { KUBE_BIN, startControlPlane, type ControlPlane } from './control-plane.js';
 import { freeLoopbackPort, startIssuerProcess, type IssuerProcess } from './issuer-process.js';
+import { waitForNodeReady } from '../support/node-ready.js';
 
 const SUITE = 'kube-status';
 const AUDIENCE = 'csi.k8s.cert-driver';
@@ -103,20 +104,7 @@ async function startNode(): Promise<void> {
     },
   });
   node = proc;
-  await waitFor(
-    'the node to answer Probe',
-    async () => {
-      if (proc.exitStatus) throw new Error(`node exited ${JSON.stringify(proc.exitStatus)}:\n${proc.tail()}`);
-      const probe = new CsiClient(`unix://${endpoint}`, 1000);
-      try {
-        const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
-        return res.ready?.value === true ? true : undefined;
-      } finally {
-        probe.close();
-      }
-    },
-    { timeoutMs: 30_000 },
-  );
+  await waitForNodeReady(proc, `unix://${endpoint}`);
   csi = new CsiClient(`unix://${endpoint}`, 60_000);
 }
 

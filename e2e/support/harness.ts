@@ -25,6 +25,7 @@ import { makeCa } from './openssl.js';
 import { CsiClient, kubeletPublishRequest } from './product.js';
 import { REPO_ROOT, ensureBuilt } from './repo.js';
 import { sleep, waitFor } from './wait.js';
+import { waitForNodeReady } from './node-ready.js';
 
 export const DRIVER_NAME = 'csi.k8s.cert-driver';
 export const PREFIX = 'csi.k8s.cert-driver/';
@@ -259,22 +260,7 @@ export class Harness {
       },
     });
     this.node = proc;
-    await waitFor(
-      `the node to answer Probe ready on ${this.csiEndpoint}`,
-      async () => {
-        if (proc.exitStatus) throw new Error(`node exited ${JSON.stringify(proc.exitStatus)}`);
-        const probe = new CsiClient(this.csiEndpoint, 1000);
-        try {
-          const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
-          return res.ready?.value === true ? true : undefined;
-        } finally {
-          probe.close();
-        }
-      },
-      { timeoutMs: 30_000 },
-    ).catch((e: unknown) => {
-      throw new Error(`${(e as Error).message}\n--- node log ---\n${proc.tail()}`);
-    });
+    await waitForNodeReady(proc, this.csiEndpoint);
     this.csi?.close();
     this.csi = new CsiClient(this.csiEndpoint, 60_000);
   }
