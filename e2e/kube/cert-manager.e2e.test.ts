@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { CustomObjectsApi, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DriverProcess } from '../support/driver-process.js';
+import type { DriverProcess } from '../support/driver-process.js';
 import { unmountAllUnder } from '../support/host.js';
 import { makeCa, opensslOk, serialOf, validityOf, verifyChain } from '../support/openssl.js';
-import { CsiClient, kubeletPublishRequest } from '../support/product.js';
+import type { CsiClient } from '../support/product.js';
+import { kubeletPublishRequest } from '../support/product.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { waitFor } from '../support/wait.js';
 import { TestCluster } from './cluster.js';
@@ -31,7 +32,7 @@ import {
 import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
 import { FakeCertManagerSigner, type Decision } from './fake-cert-manager-signer.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
-import { waitForNodeReady } from '../support/node-ready.js';
+import { startKubeNode } from './node-process.js';
 
 const SUITE = 'kube-cert-manager';
 const NS = 'csi-cert-driver';
@@ -132,19 +133,15 @@ beforeAll(async () => {
 
 /** The node driver as the csi-cert-driver-node service account, in cert-manager mode. */
 async function startNode(nodeId: string, extra: Record<string, string>) {
-  const endpoint = join(tmp, `${nodeId}.sock`);
-  const proc = new DriverProcess({
-    role: 'node',
+  const { proc, csi: client } = await startKubeNode({
+    suite: SUITE,
     cwd: tmp,
-    logFile: join(REPO_ROOT, 'test-results', 'e2e', SUITE, `${nodeId}.log`),
+    socket: join(tmp, `${nodeId}.sock`),
+    nodeId,
+    issuerAddr: builtIn!.addr,
+    baseDir: join(tmp, `base-${nodeId}`),
+    logName: `${nodeId}.log`,
     settings: {
-      LOG_LEVEL: 'debug',
-      CSI_ENDPOINT: `unix://${endpoint}`,
-      NODE_ID: nodeId,
-      CERT_SERVICE_ADDR: builtIn!.addr,
-      ISSUER_TIMEOUT: '20s',
-      CERT_BASE_PATH: join(tmp, `base-${nodeId}`),
-      API_LISTEN_ADDR: 'off',
       KEY_POOL_SIZE: '0',
       STATUS_OBJECTS: 'false',
       POD_EVENTS: 'false',
@@ -156,8 +153,6 @@ async function startNode(nodeId: string, extra: Record<string, string>) {
     },
   });
   processes.push(proc);
-  await waitForNodeReady(proc, `unix://${endpoint}`);
-  const client = new CsiClient(`unix://${endpoint}`, 60_000);
   clients.push(client);
   return { proc, client };
 }

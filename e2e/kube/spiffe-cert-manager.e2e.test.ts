@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DriverProcess } from '../support/driver-process.js';
+import type { DriverProcess } from '../support/driver-process.js';
 import { unmountAllUnder } from '../support/host.js';
 import { certKeyInfo, makeCa, sansOf, usagesOf, verifyChain } from '../support/openssl.js';
-import { CsiClient, kubeletPublishRequest } from '../support/product.js';
+import type { CsiClient } from '../support/product.js';
+import { kubeletPublishRequest } from '../support/product.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { waitFor } from '../support/wait.js';
 import { startApprover, type ApproverProcess } from './approver-process.js';
@@ -22,7 +23,7 @@ import { installCertManagerFixtures } from './cert-manager-fixtures.js';
 import { TestCluster } from './cluster.js';
 import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
 import { FakeCertManagerSigner } from './fake-cert-manager-signer.js';
-import { waitForNodeReady } from '../support/node-ready.js';
+import { startKubeNode } from './node-process.js';
 
 const SUITE = 'kube-spiffe-cert-manager';
 const NS = 'csi-cert-driver';
@@ -91,20 +92,16 @@ beforeAll(async () => {
     },
   });
 
-  const endpoint = join(tmp, 'csi.sock');
   const nodeToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-node');
-  mkdirSync(join(REPO_ROOT, 'test-results', 'e2e', SUITE), { recursive: true });
-  node = new DriverProcess({
-    role: 'node',
+  ({ proc: node, csi } = await startKubeNode({
+    suite: SUITE,
     cwd: tmp,
-    logFile: join(REPO_ROOT, 'test-results', 'e2e', SUITE, 'node.log'),
+    socket: join(tmp, 'csi.sock'),
+    nodeId: NODE,
+    issuerAddr: '127.0.0.1:9',
+    baseDir: join(tmp, 'base'),
+    logName: 'node.log',
     settings: {
-      LOG_LEVEL: 'debug',
-      CSI_ENDPOINT: `unix://${endpoint}`,
-      NODE_ID: NODE,
-      CERT_SERVICE_ADDR: '127.0.0.1:9',
-      CERT_BASE_PATH: join(tmp, 'base'),
-      API_LISTEN_ADDR: 'off',
       KEY_POOL_SIZE: '0',
       STATUS_OBJECTS: 'false',
       POD_EVENTS: 'false',
@@ -114,10 +111,7 @@ beforeAll(async () => {
       SPIFFE_TRUST_DOMAIN: TD,
       SPIFFE_CERTIFICATE_DURATION: '1h',
     },
-  });
-  const proc = node;
-  await waitForNodeReady(proc, `unix://${endpoint}`);
-  csi = new CsiClient(`unix://${endpoint}`, 60_000);
+  }));
 }, 180_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DriverProcess } from '../support/driver-process.js';
+import type { DriverProcess } from '../support/driver-process.js';
 import { unmountAllUnder } from '../support/host.js';
 import {
   certKeyInfo,
@@ -23,12 +23,13 @@ import {
   validityOf,
   verifyChain,
 } from '../support/openssl.js';
-import { CsiClient, kubeletPublishRequest } from '../support/product.js';
+import type { CsiClient } from '../support/product.js';
+import { kubeletPublishRequest } from '../support/product.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { TestCluster } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
-import { waitForNodeReady } from '../support/node-ready.js';
+import { startKubeNode } from './node-process.js';
 
 const SUITE = 'kube-spiffe-node';
 const AUDIENCE = 'csi.k8s.cert-driver';
@@ -77,26 +78,16 @@ beforeAll(async () => {
     },
   });
 
-  const endpoint = join(tmp, 'csi.sock');
-  node = new DriverProcess({
-    role: 'node',
+  ({ proc: node, csi } = await startKubeNode({
+    suite: SUITE,
     cwd: tmp,
-    logFile: join(REPO_ROOT, 'test-results', 'e2e', SUITE, 'node.log'),
-    settings: {
-      LOG_LEVEL: 'debug',
-      CSI_ENDPOINT: `unix://${endpoint}`,
-      NODE_ID: 'node-a',
-      CERT_SERVICE_ADDR: issuer.addr,
-      CERT_BASE_PATH: join(tmp, 'base'),
-      ISSUER_TIMEOUT: '20s',
-      API_LISTEN_ADDR: 'off',
-      SPIFFE_TRUST_DOMAIN: TD,
-      SPIFFE_CERTIFICATE_DURATION: '1h',
-    },
-  });
-  const proc = node;
-  await waitForNodeReady(proc, `unix://${endpoint}`);
-  csi = new CsiClient(`unix://${endpoint}`, 60_000);
+    socket: join(tmp, 'csi.sock'),
+    nodeId: 'node-a',
+    issuerAddr: issuer.addr,
+    baseDir: join(tmp, 'base'),
+    logName: 'node.log',
+    settings: { SPIFFE_TRUST_DOMAIN: TD, SPIFFE_CERTIFICATE_DURATION: '1h' },
+  }));
 }, 180_000);
 
 afterAll(async () => {

@@ -22,16 +22,17 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DriverProcess } from '../support/driver-process.js';
+import type { DriverProcess } from '../support/driver-process.js';
 import { unmountAllUnder } from '../support/host.js';
 import { makeCa, normaliseSerial, serialOf, validityOf } from '../support/openssl.js';
-import { CsiClient, kubeletPublishRequest } from '../support/product.js';
+import type { CsiClient } from '../support/product.js';
+import { kubeletPublishRequest } from '../support/product.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { TestCluster } from './cluster.js';
 import { KUBE_BIN, startControlPlane, type ControlPlane } from './control-plane.js';
 import { freeLoopbackPort, startIssuerProcess, type IssuerProcess } from './issuer-process.js';
-import { waitForNodeReady } from '../support/node-ready.js';
+import { startKubeNode } from './node-process.js';
 
 const SUITE = 'kube-status';
 const AUDIENCE = 'csi.k8s.cert-driver';
@@ -82,18 +83,16 @@ let nodeKubeconfig: string;
 let starts = 0;
 
 async function startNode(): Promise<void> {
-  const proc = new DriverProcess({
-    role: 'node',
+  ({ proc: node, csi } = await startKubeNode({
+    suite: SUITE,
     cwd: tmp,
-    logFile: join(REPO_ROOT, 'test-results', 'e2e', SUITE, `node-${++starts}.log`),
+    socket: endpoint,
+    nodeId: 'node-a',
+    issuerAddr: issuer.addr,
+    baseDir: join(tmp, 'base'),
+    logName: `node-${++starts}.log`,
     settings: {
       LOG_LEVEL: 'info',
-      CSI_ENDPOINT: `unix://${endpoint}`,
-      NODE_ID: 'node-a',
-      CERT_SERVICE_ADDR: issuer.addr,
-      CERT_BASE_PATH: join(tmp, 'base'),
-      ISSUER_TIMEOUT: '20s',
-      API_LISTEN_ADDR: 'off',
       METRICS_LISTEN_ADDR: metricsAddr,
       KEY_POOL_SIZE: '0',
       KUBECONFIG: nodeKubeconfig,
@@ -102,10 +101,7 @@ async function startNode(): Promise<void> {
       STATUS_QPS: String(QPS),
       STATUS_BURST: String(BURST),
     },
-  });
-  node = proc;
-  await waitForNodeReady(proc, `unix://${endpoint}`);
-  csi = new CsiClient(`unix://${endpoint}`, 60_000);
+  }));
 }
 
 async function stopNode(): Promise<void> {
