@@ -7,16 +7,10 @@
  * The calls are synchronous; on a tmpfs they take microseconds, so blocking the event loop is
  * cheaper than a thread-pool hop.
  */
-import { createRequire } from 'node:module';
-import { constants } from 'node:os';
+import { loadLibc } from './libc.js';
+import type { Libc } from './libc.js';
 import { MountError, SAFE_FLAGS, TMPFS_SOURCE, tmpfsData } from './mounter.js';
 import type { Mounter, TmpfsOptions } from './mounter.js';
-
-/** The part of koffi's API used here, declared locally so koffi stays an optional dependency. */
-interface Koffi {
-  load(path: string): { func(declaration: string): (...args: unknown[]) => number };
-  errno(): number;
-}
 
 // <sys/mount.h>
 const MS_RDONLY = 0x1;
@@ -28,22 +22,19 @@ const MS_BIND = 0x1000;
 const MNT_DETACH = 0x2;
 const SAFE = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-
 /**
  * Loads koffi (resolved from `resolveFrom`, this module by default) and libc; undefined when either
  * is unavailable or this is not Linux.
  */
 export function loadFfiMounter(resolveFrom: string = import.meta.url): Mounter | undefined {
-  if (process.platform !== 'linux') return undefined;
+  const libc = loadLibc(resolveFrom);
+  if (libc === undefined) return undefined;
   try {
-    const koffi = createRequire(resolveFrom)('koffi') as Koffi;
-    const libc = koffi.load('libc.so.6');
     const mount = libc.func(
       'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
     );
     const umount2 = libc.func('int umount2(const char *target, int flags)');
-    return new FfiMounter(koffi, mount, umount2);
+    return new FfiMounter(libc, mount, umount2);
   } catch {
     return undefined;
   }
@@ -55,7 +46,7 @@ class FfiMounter implements Mounter {
   readonly name = 'ffi';
 
   constructor(
-    private readonly koffi: Koffi,
+    private readonly libc: Libc,
     private readonly mountFn: Syscall,
     private readonly umount2Fn: Syscall,
   ) {}
@@ -81,8 +72,7 @@ class FfiMounter implements Mounter {
 
   private check(rc: number, what: string, target: string): void {
     if (rc === 0) return;
-    const errno = this.koffi.errno();
-    const code = errnoNames.get(errno) ?? `errno ${errno}`;
-    throw new MountError(`${what} at ${target}: ${code}`, errnoNames.get(errno));
+    const code = this.libc.errnoName();
+    throw new MountError(`${what} at ${target}: ${code}`, code.startsWith('errno ') ? undefined : code);
   }
 }

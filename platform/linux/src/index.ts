@@ -15,6 +15,8 @@ export type {
 export { ExecMounter, MountError, TMPFS_SOURCE } from './mounter.js';
 export type { Mounter, TmpfsOptions } from './mounter.js';
 export { loadFfiMounter } from './ffi-mounter.js';
+export { loadThreadScheduler } from './thread-scheduler.js';
+export type { ThreadScheduler } from './thread-scheduler.js';
 export {
   findMount,
   parseMountInfo,

@@ -38,13 +38,15 @@ export class LinuxPlatform {
   readonly dataRoot: string;
   readonly mounter: Mounter;
   private readonly logger: PlatformLogger | undefined;
+  /** See `ThreadScheduler`: SCHED_IDLE on and off for a thread of this process; absent without koffi. */
+  readonly setThreadBackground: ((tid: number, background: boolean) => void) | undefined;
   private readonly locks = new Map<string, Promise<unknown>>();
   /**
    * st_dev of each volume's tmpfs that this process mounted or found intact in the mount table, so
    * removing it needs no table (see `unmountKnownVolume`). Forgotten when the volume is removed.
    */
   private readonly devices = new Map<string, number>();
-  private canonicalRoot: Promise<string> | undefined;
+  private canonicalRoot: string | undefined;
   private rootCreated: Promise<unknown> | undefined;
 
   /** Throws `invalid-argument` when `dataRoot` is not an acceptable absolute path. */
@@ -54,6 +56,7 @@ export class LinuxPlatform {
     this.dataRoot = options.dataRoot;
     this.logger = options.logger;
     this.mounter = options.mounter ?? new ExecMounter();
+    this.setThreadBackground = options.threadScheduler;
   }
 
   /** See `prepareUnixEndpoint`: returns `unix:///abs/path.sock`, removing a stale socket. */
@@ -182,9 +185,12 @@ export class LinuxPlatform {
     const reason = checkTargetPath(loc.targetPath);
     if (reason !== undefined) throw invalid(`volume ${loc.volumeId}: target path ${reason}`);
     const dataDir = await this.dataDir(loc.volumeId);
-    const targetPath = await canonicalPath(loc.targetPath).catch((err: unknown) => {
+    let targetPath: string;
+    try {
+      targetPath = canonicalPath(loc.targetPath);
+    } catch (err) {
       throw wrapInternal(err, `volume ${loc.volumeId}: resolving target path ${loc.targetPath}`);
-    });
+    }
     return { volumeId: loc.volumeId, dataDir, targetPath };
   }
 
@@ -192,7 +198,7 @@ export class LinuxPlatform {
     const reason = checkVolumeId(volumeId);
     if (reason !== undefined) throw invalid(`volume id ${reason}`);
     this.canonicalRoot ??= canonicalPath(this.dataRoot);
-    return path.join(await this.canonicalRoot, volumeId);
+    return path.join(this.canonicalRoot, volumeId);
   }
 
   /** The stats of the volume's root when a tmpfs of its own is mounted there; `not-found` otherwise. */

@@ -2,7 +2,7 @@
  * Linux path and name rules. Each check returns the reason a value is unacceptable, or undefined
  * when it is fine, so the server can put the reason into an INVALID_ARGUMENT message as is.
  */
-import { realpath } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { isErrno } from './errors.js';
 
@@ -84,14 +84,16 @@ export function parseUnixEndpoint(endpoint: string): { path: string } | { reason
 
 /**
  * `p` with symlinks resolved as far as it exists (the mount table lists canonical paths): the
- * missing tail is appended unresolved. `p` must be absolute.
+ * missing tail is appended unresolved. `p` must be absolute. Synchronous (realpath(3)): it runs on
+ * every publish and unpublish, and resolving a few cached directory entries takes microseconds,
+ * less than a trip through libuv's thread pool (ADR 14).
  */
-export async function canonicalPath(p: string): Promise<string> {
+export function canonicalPath(p: string): string {
   try {
-    return await realpath(p);
+    return realpathSync.native(p);
   } catch (err) {
     const parent = path.dirname(p);
     if (parent === p || !isErrno(err, 'ENOENT')) throw err;
-    return path.join(await canonicalPath(parent), path.basename(p));
+    return path.join(canonicalPath(parent), path.basename(p));
   }
 }

@@ -4,6 +4,7 @@
  * `PlatformPort` structurally and the server binds it without a cast.
  */
 import type { Mounter } from './mounter.js';
+import type { ThreadScheduler } from './thread-scheduler.js';
 
 /** One file of a volume. `name` is a bare file name (see `checkFileName`). */
 export interface VolumeFile {
@@ -40,6 +41,8 @@ export interface LinuxPlatformOptions {
   logger?: PlatformLogger | undefined;
   /** How mounts are made; defaults to `ExecMounter` (util-linux `mount`/`umount`). */
   mounter?: Mounter | undefined;
+  /** SCHED_IDLE for background threads (`loadThreadScheduler`); without it none are offered. */
+  threadScheduler?: ThreadScheduler | undefined;
 }
 
 /** Permission bits of the directories of a volume: group may list and traverse only with an fsGroup. */

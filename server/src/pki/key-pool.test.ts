@@ -129,6 +129,48 @@ describe('KeyPool', () => {
     },
   );
 
+  it('moves the worker thread into the background class for refills and out of it for a waiting publish', async () => {
+    const calls: { tid: number; background: boolean }[] = [];
+    pool = new KeyPool({
+      size: 1,
+      workers: 1,
+      shapes: [{ algorithm: 'ECDSA', size: 256 }],
+      threadBackground: (tid, background) => calls.push({ tid, background }),
+    });
+    await pool.warm();
+    expect(calls[0]?.background).toBe(true); // the first refill, once the worker told its thread id
+    const tid = calls[0]?.tid;
+    expect(tid).toBeGreaterThan(process.pid);
+    // Two takes at once: the second finds the pool empty and waits, a demand job at normal priority.
+    await Promise.all([pool.get(spec('ECDSA', 256)), pool.get(spec('ECDSA', 256))]);
+    await pool.warm();
+    // The next take's refill goes back to the background.
+    await pool.get(spec('ECDSA', 256));
+    await pool.warm();
+    expect(calls).toEqual([
+      { tid, background: true },
+      { tid, background: false },
+      { tid, background: true },
+    ]);
+  });
+
+  it('keeps serving keys when the scheduling class cannot be changed, and stops asking', async () => {
+    let attempts = 0;
+    pool = new KeyPool({
+      size: 2,
+      workers: 1,
+      shapes: [{ algorithm: 'ECDSA', size: 256 }],
+      threadBackground: () => {
+        attempts++;
+        throw new Error('sched_setscheduler: EPERM');
+      },
+    });
+    await pool.warm();
+    await pool.get(spec('Ed25519', 0));
+    await pool.warm();
+    expect(attempts).toBe(1);
+  });
+
   it('names shapes the way KEY_POOL_SHAPES spells them', () => {
     expect(shapeKey({ algorithm: 'RSA', size: 2048 })).toBe('RSA-2048');
     expect(shapeKey({ algorithm: 'Ed25519', size: 0 })).toBe('Ed25519-0');

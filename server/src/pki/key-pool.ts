@@ -32,6 +32,12 @@ export interface KeyPoolOptions {
   logger?: Logger;
   /** Called for every key handed out: `hit` when it came ready from the pool (metrics). */
   onTake?: (shape: KeyShape, hit: boolean) => void;
+  /**
+   * Moves a worker's OS thread into the background scheduling class for refill jobs and out of it
+   * for demand jobs (`PlatformPort.setThreadBackground`). Absent: workers only renice themselves. A
+   * refusal is logged once and the worker keeps its class.
+   */
+  threadBackground?: ((tid: number, background: boolean) => void) | undefined;
 }
 
 export interface KeyPoolShapeStats {
@@ -92,7 +98,7 @@ export class KeyPool {
   private closed = false;
 
   constructor(private readonly o: KeyPoolOptions) {
-    this.workers = new KeyWorkers(Math.max(1, o.workers), o.logger);
+    this.workers = new KeyWorkers(Math.max(1, o.workers), o.logger, o.threadBackground);
     for (const shape of o.shapes) this.poolFor(shape);
   }
 
@@ -189,6 +195,10 @@ interface Pending {
 interface WorkerSlot {
   worker: Worker;
   busy: Pending | undefined;
+  /** The worker's OS thread id, once it has posted it (null: it could not tell). */
+  tid: number | null | undefined;
+  /** Whether the thread is in the background class now. */
+  background: boolean;
 }
 
 /**
@@ -201,10 +211,12 @@ class KeyWorkers {
   private readonly refill: Pending[] = [];
   private nextId = 1;
   private closing = false;
+  private schedulingRefused = false;
 
   constructor(
     count: number,
     private readonly logger?: Logger,
+    private readonly threadBackground?: (tid: number, background: boolean) => void,
   ) {
     for (let i = 0; i < count; i++) this.slots.push(this.spawn());
   }
@@ -231,11 +243,27 @@ class KeyWorkers {
   }
 
   private spawn(): WorkerSlot {
-    const slot: WorkerSlot = { worker: new Worker(KEY_POOL_WORKER_SOURCE, { eval: true }), busy: undefined };
+    const slot: WorkerSlot = {
+      worker: new Worker(KEY_POOL_WORKER_SOURCE, { eval: true }),
+      busy: undefined,
+      tid: undefined,
+      background: false,
+    };
     slot.worker.unref();
     slot.worker.on(
       'message',
-      (m: { id: number; privateKey?: KeyObject; publicKey?: KeyObject; error?: string }) => {
+      (m: {
+        id: number;
+        privateKey?: KeyObject;
+        publicKey?: KeyObject;
+        error?: string;
+        tid?: number | null;
+      }) => {
+        if (m.tid !== undefined) {
+          slot.tid = m.tid;
+          if (slot.busy) this.schedule(slot, slot.busy.job.priority === 'refill');
+          return;
+        }
         const p = slot.busy;
         slot.busy = undefined;
         if (p && p.job.id === m.id) {
@@ -266,7 +294,24 @@ class KeyWorkers {
       const next = this.demand.shift() ?? this.refill.shift();
       if (!next) return;
       slot.busy = next;
+      this.schedule(slot, next.job.priority === 'refill');
       slot.worker.postMessage(next.job);
+    }
+  }
+
+  /** Puts the slot's thread in the background class for a refill, back for a demand job. */
+  private schedule(slot: WorkerSlot, background: boolean): void {
+    if (this.threadBackground === undefined || this.schedulingRefused) return;
+    if (typeof slot.tid !== 'number' || slot.background === background) return;
+    try {
+      this.threadBackground(slot.tid, background);
+      slot.background = background;
+    } catch (e) {
+      this.schedulingRefused = true;
+      this.logger?.warn(
+        { err: { message: (e as Error).message } },
+        'key pool: cannot change the worker thread scheduling class; refills run niced only',
+      );
     }
   }
 }

@@ -7,11 +7,14 @@
  *
  * On Linux the worker lowers its own thread's priority (nice 19) for refills, so pre-generating keys
  * only takes CPU the node's main thread, the issuer and the pods are not using; a demand job (a
- * publish is waiting) runs at normal priority again where the process may raise it (root may).
+ * publish is waiting) runs at normal priority again where the process may raise it (root may). Where
+ * the platform offers it, the main thread also moves the worker into SCHED_IDLE for refills (ADR 14),
+ * for which it needs the thread id the worker posts first.
  *
  * Message in:  { id: number, algorithm: 'RSA' | 'ECDSA' | 'Ed25519', size: number, curve?: string,
  *                priority: 'demand' | 'refill' }
- * Message out: { id, privateKey, publicKey } or { id, error: string }
+ * Message out: first { tid: number | null }, then per job { id, privateKey, publicKey } or
+ *              { id, error: string }
  */
 export const KEY_POOL_WORKER_SOURCE = `
 'use strict';
@@ -25,6 +28,7 @@ try {
 } catch {
   tid = undefined;
 }
+parentPort.postMessage({ tid: tid === undefined ? null : tid });
 let nice = 0;
 function setNice(n) {
   if (tid === undefined || n === nice) return;

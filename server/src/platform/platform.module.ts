@@ -3,6 +3,7 @@ import {
   ExecMounter,
   LinuxPlatform,
   loadFfiMounter,
+  loadThreadScheduler,
 } from '@csi-cert-driver/platform-linux';
 import { WindowsPlatform } from '@csi-cert-driver/platform-windows';
 import type { Logger } from '../common/logger.js';
@@ -21,7 +22,8 @@ export interface PlatformChoice {
  * The one place that picks the platform adapter, from `process.platform`. Everything above the
  * port is the same code on every platform. On Linux, mount(2) is called directly through koffi
  * when it loads (about 0.04 ms per publish) and through the `mount` binary otherwise (about 9 ms);
- * see docs/adr/0003-mounting.md.
+ * see docs/adr/0003-mounting.md. Also through koffi: SCHED_IDLE for the key pool's refill thread
+ * (ADR 14); without koffi the pool keeps its nice-19 refills.
  */
 export function selectPlatform(c: PlatformChoice): PlatformPort {
   switch (c.os) {
@@ -32,6 +34,7 @@ export function selectPlatform(c: PlatformChoice): PlatformPort {
         dataRoot: c.dataRoot,
         logger: c.logger,
         mounter: loadFfiMounter() ?? new ExecMounter(),
+        threadScheduler: loadThreadScheduler(),
       }) satisfies PlatformPort;
     case 'win32':
       return new WindowsPlatform({ dataRoot: c.dataRoot, logger: c.logger }) satisfies PlatformPort;

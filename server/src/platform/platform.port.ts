@@ -61,4 +61,11 @@ export interface PlatformPort {
 
   /** Unexposes and destroys the volume's storage. Destructive; a missing volume is not an error. */
   removeVolume(loc: VolumeLocation): Promise<void>;
+
+  /**
+   * Puts OS thread `tid` of this process in the background (it gets only CPU time no other thread
+   * wants, and yields the moment one does) or back to normal; throws when the OS refuses. Absent
+   * where the platform cannot do it. The key pool uses it for its refill jobs (ADR 14).
+   */
+  readonly setThreadBackground?: ((tid: number, background: boolean) => void) | undefined;
 }

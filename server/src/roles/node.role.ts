@@ -89,7 +89,12 @@ export async function startNodeRole(
   });
   const keyPool =
     !o.keys && cfg.keyPool && cfg.keyPool.size > 0
-      ? new KeyPool({ ...cfg.keyPool, logger, onTake: (shape, hit) => metrics.keyTaken(shape, hit) })
+      ? new KeyPool({
+          ...cfg.keyPool,
+          logger,
+          onTake: (shape, hit) => metrics.keyTaken(shape, hit),
+          threadBackground: platform.setThreadBackground,
+        })
       : undefined;
   const keys: KeySource = o.keys ?? keyPool ?? { get: (spec) => generateKey(spec) };
   const store = new FileStateStore(join(cfg.certBasePath, 'state'));

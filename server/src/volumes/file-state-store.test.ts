@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStateStore, GroupSync } from './file-state-store.js';
+import { FileStateStore, GroupSync, isOnTmpfs } from './file-state-store.js';
 import type { VolumeState } from './volume-state.js';
 
 function state(volumeId: string, phase: VolumeState['phase']): VolumeState {
@@ -21,12 +21,15 @@ function state(volumeId: string, phase: VolumeState['phase']): VolumeState {
   };
 }
 
-describe('FileStateStore', () => {
+describe.each([
+  { mode: 'asynchronous I/O', syncIo: false },
+  { mode: 'synchronous I/O (tmpfs)', syncIo: true },
+])('FileStateStore, $mode', ({ syncIo }) => {
   let dir: string;
   let store: FileStateStore;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'state-store-'));
-    store = new FileStateStore(join(dir, 'state'));
+    store = new FileStateStore(join(dir, 'state'), { syncIo });
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
@@ -66,6 +69,27 @@ describe('FileStateStore', () => {
     expect(states.map((s) => s.volumeId)).toEqual(['v1']);
     expect(corrupt.map((c) => c.file)).toEqual([join(dir, 'state', 'v2.json')]);
     expect((await readdir(join(dir, 'state'))).sort()).toEqual(['v1.json', 'v2.json.corrupt']);
+  });
+});
+
+describe('isOnTmpfs', () => {
+  it.skipIf(process.platform !== 'linux')(
+    'tells tmpfs from other file systems, for missing paths by their parent',
+    async () => {
+      expect(isOnTmpfs('/dev/shm')).toBe(true);
+      expect(isOnTmpfs('/dev/shm/csi-cert-driver-missing/state')).toBe(true);
+      expect(isOnTmpfs('/proc')).toBe(false);
+      expect(isOnTmpfs('/csi-cert-driver-missing/deeper')).toBe(isOnTmpfs('/'));
+      expect(isOnTmpfs('/')).toBe(false); // this machine's root is a disk (ext4)
+    },
+  );
+
+  it('the default follows the directory: a store under /dev/shm uses synchronous I/O', () => {
+    expect(new FileStateStore('/dev/shm/csi-cert-driver-missing/state').syncIo).toBe(
+      process.platform === 'linux',
+    );
+    expect(new FileStateStore('/proc/csi-cert-driver-missing', {}).syncIo).toBe(false);
+    expect(new FileStateStore('/dev/shm/x', { syncIo: false }).syncIo).toBe(false);
   });
 });
 

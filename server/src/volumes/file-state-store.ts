@@ -1,5 +1,16 @@
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PutOptions, StateStore } from './state-store.port.js';
 import type { VolumeState } from './volume-state.js';
@@ -10,13 +21,34 @@ import type { VolumeState } from './volume-state.js';
  * default) also fsyncs the file before the rename and the directory after it; concurrent durable
  * puts share one directory fsync (group commit). Files are 0600: the state holds no key or token,
  * but it does hold a PKCS#12 password when one was asked for. Durability rules: ADR 12.
+ *
+ * Where the directory is on tmpfs (as the chart deploys it), `get`, `put` and `delete` do their file
+ * work synchronously (ADR 14): on memory each call takes microseconds, less than the thread-pool hop
+ * an asynchronous call costs, and they sit on the publish path. Everywhere else they are
+ * asynchronous, since an `fsync` on a disk can take milliseconds. The guarantees are the same.
  */
 export class FileStateStore implements StateStore {
   private ready: Promise<void> | undefined;
   private readonly dirSync: GroupSync;
+  /** Synchronous I/O: decided once, by `options.syncIo` or by the file system of `dir`. */
+  readonly syncIo: boolean;
 
-  constructor(private readonly dir: string) {
+  /**
+   * `options.syncIo` forces the mode; by default it is on exactly when `dir` (or, before it exists,
+   * its nearest existing parent) is on tmpfs on Linux.
+   */
+  constructor(
+    private readonly dir: string,
+    options: { syncIo?: boolean } = {},
+  ) {
     this.dirSync = new GroupSync(() => syncDir(dir));
+    this.syncIo = options.syncIo ?? isOnTmpfs(dir);
+  }
+
+  private ensureDirSync(): void {
+    if (this.ready !== undefined) return;
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.ready = Promise.resolve();
   }
 
   private ensureDir(): Promise<void> {
@@ -30,7 +62,8 @@ export class FileStateStore implements StateStore {
 
   async get(volumeId: string): Promise<VolumeState | undefined> {
     try {
-      return parseState(await readFile(this.file(volumeId), 'utf8'));
+      const file = this.file(volumeId);
+      return parseState(this.syncIo ? readFileSync(file, 'utf8') : await readFile(file, 'utf8'));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
@@ -62,9 +95,13 @@ export class FileStateStore implements StateStore {
    */
   async put(state: VolumeState, options: PutOptions = {}): Promise<void> {
     const durable = options.durable !== false;
-    await this.ensureDir();
     const final = this.file(state.volumeId);
     const tmp = `${final}.tmp-${randomBytes(4).toString('hex')}`;
+    if (this.syncIo) {
+      this.ensureDirSync();
+      return this.putSync(state, durable, tmp, final);
+    }
+    await this.ensureDir();
     try {
       await writeFile(tmp, JSON.stringify(state), { mode: 0o600, flush: durable });
       await rename(tmp, final);
@@ -75,9 +112,41 @@ export class FileStateStore implements StateStore {
     if (durable) await this.dirSync.run();
   }
 
+  /** `put` with synchronous calls: the same steps, fsyncs included (on tmpfs they cost nothing). */
+  private putSync(state: VolumeState, durable: boolean, tmp: string, final: string): void {
+    try {
+      writeFileSync(tmp, JSON.stringify(state), { mode: 0o600, flush: durable });
+      renameSync(tmp, final);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+    if (durable) syncDirNow(this.dir);
+  }
+
   /** Removes the state file; no fsync (a state that comes back after a power cut is harmless, ADR 12). */
   async delete(volumeId: string): Promise<void> {
-    await rm(this.file(volumeId), { force: true });
+    if (this.syncIo) rmSync(this.file(volumeId), { force: true });
+    else await rm(this.file(volumeId), { force: true });
+  }
+}
+
+/** statfs(2) f_type of tmpfs. */
+const TMPFS_MAGIC = 0x01021994;
+
+/**
+ * True when `dir`, or the nearest of its parents that exists, is on tmpfs. Only on Linux: elsewhere
+ * (Windows, where the type means something else) and on any error the answer is false, which keeps
+ * the asynchronous path.
+ */
+export function isOnTmpfs(dir: string): boolean {
+  if (process.platform !== 'linux') return false;
+  for (let p = dir; ; p = dirname(p)) {
+    try {
+      return statfsSync(p).type === TMPFS_MAGIC;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(p) === p) return false;
+    }
   }
 }
 
@@ -109,6 +178,16 @@ export class GroupSync {
     });
     this.running = run;
     return run;
+  }
+}
+
+function syncDirNow(dir: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

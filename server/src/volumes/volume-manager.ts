@@ -98,29 +98,37 @@ export class VolumeManager {
         failures: 0,
         history: [],
       };
-      // While the key, CSR and issuer round trip run: the "publishing" marker, then the mount. The
-      // marker lets a restart find and remove what a killed publish mounted, so it must be in place
-      // before anything is mounted; it only has to survive `kill -9`, not a power cut (which takes
-      // the tmpfs with it), so it is written without fsync (ADR 12).
-      const mounted = this.d.store.put(state, { durable: false }).then(() =>
-        this.d.platform.createVolume({
-          volumeId: req.volumeId,
-          targetPath: req.targetPath,
-          sizeBytes: this.d.volumeSizeBytes,
-          fsGroup: spec.fsGroup,
-        }),
-      );
+      // The key, the CSR and the issuer round trip start first; while the issuer signs, the
+      // "publishing" marker is written, then the volume is mounted. They wait for the next turn of
+      // the event loop so the request is on its way to the issuer before their (synchronous, on
+      // tmpfs) file and mount calls run (ADR 14). The marker lets a restart find and remove what a
+      // killed publish mounted, so it must be in place before anything is mounted; it only has to
+      // survive `kill -9`, not a power cut (which takes the tmpfs with it), so it is written without
+      // fsync (ADR 12).
+      const issuing = issueVolumeCertificate(this.d.issuer, this.d.keys, {
+        spec,
+        pod,
+        nodeId: this.d.nodeId,
+        volumeId: req.volumeId,
+        token,
+        tokens,
+      });
+      issuing.catch(() => undefined);
+      const marked = state;
+      const mounted = nextTurn()
+        .then(() => this.d.store.put(marked, { durable: false }))
+        .then(() =>
+          this.d.platform.createVolume({
+            volumeId: req.volumeId,
+            targetPath: req.targetPath,
+            sizeBytes: this.d.volumeSizeBytes,
+            fsGroup: spec.fsGroup,
+          }),
+        );
       mounted.catch(() => undefined);
       let durable: Promise<void> | undefined;
       try {
-        const issued = await issueVolumeCertificate(this.d.issuer, this.d.keys, {
-          spec,
-          pod,
-          nodeId: this.d.nodeId,
-          volumeId: req.volumeId,
-          token,
-          tokens,
-        });
+        const issued = await issuing;
         await mounted;
         const { signed } = issued;
         const published = withEvent(
@@ -226,6 +234,9 @@ export class VolumeManager {
     }
   }
 }
+
+/** Resolves in the check phase of the event loop, after the I/O this turn has queued. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** An error as a log field: message and code only, never a stack with request data. */
 export function errorSummary(e: unknown): { message: string; code?: unknown } {
