@@ -9,6 +9,7 @@
  *
  * Needs root and a built dist/ (`npm run --silent build`).
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -78,7 +79,8 @@ function top(m: Map<string, number>, n: number, per: number, filter = (_k: strin
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp('/tmp/csi-profile-');
+  // On tmpfs, as the chart deploys CERT_BASE_PATH (and as publish.bench.ts runs).
+  const dir = await mkdtemp(existsSync('/dev/shm') ? '/dev/shm/csi-profile-' : '/tmp/csi-profile-');
   const ca = await generateDevCa({ dir: path.join(dir, 'ca') });
   const profDir = (role: string) => path.join(dir, `prof-${role}`);
   const prof = (role: string) => ({ NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir(role)}` });
