@@ -1,5 +1,5 @@
 /**
- * Renewal benchmark (issue 3, "Benchmark"). Two parts, each against real processes:
+ * Renewal benchmark (issue 3, "Benchmark"). Four parts, each against real processes:
  *
  *  A. RSA-2048 NodePublishVolume latency with the key pool warm and cold: the issuer and the node as
  *     `bin/csi-cert-driver` processes (real tmpfs mounts), N sequential publishes over the CSI socket
@@ -12,9 +12,16 @@
  *  C. The shipped node process (`bin/csi-cert-driver node`, dist/main.mjs with its flags) with no
  *     volume: its RSS, next to part B's node process at the same point, so B's numbers can be read as
  *     the product's (B's bundle holds only the node role).
+ *  D. The shipped node process at VOLUMES volumes (issue 3's RSS target for the product itself):
+ *     `node dist/main.mjs node` as the Linux image runs it (NODE_ENV=production,
+ *     NODE_OPTIONS=--max-semi-space-size=2, no --enable-source-maps), real tmpfs mounts, VOLUMES ECDSA
+ *     volumes published 4 at a time with a short lifetime so that each renews once; /metrics scraped
+ *     every 15 s, RSS and CPU read every second: RSS empty, published, idle (with idle CPU), peak in
+ *     the renewal wave and after it. Everything is unpublished at the end, and any mount left over is
+ *     swept, also on Ctrl-C. `--skip shipped-scale` leaves it out.
  *
  * Prints a Markdown report with the issue's targets marked PASS/MISS; exit status 0 unless something
- * crashed. Needs root (part A mounts tmpfs). Run `npx tsx bench/renewal.bench.ts [--quick]` after
+ * crashed. Needs root (parts A and D mount tmpfs). Run `npx tsx bench/renewal.bench.ts [--quick]` after
  * `npm run build`. Numbers, not assertions: this is not a test.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -49,6 +56,8 @@ const { values: flags } = parseArgs({
     'node-flags': { type: 'string', default: '--max-semi-space-size=2' },
     /** Seconds between metrics scrapes of part B's node; 0 = none. */
     scrape: { type: 'string', default: '15' },
+    /** Certificate lifetime of part D in seconds (default 900, --quick 240). */
+    'shipped-lifetime': { type: 'string' },
   },
 });
 const quick = flags.quick === true;
@@ -359,12 +368,236 @@ async function shipped(): Promise<ShippedRun> {
   }
 }
 
+// ---- D. the shipped node process at VOLUMES volumes ----------------------------------------------
+
+/** Lifetime of part D's certificates, s: publishing (4 at a time, real mounts) must end ~70 s before. */
+const SHIPPED_LIFETIME_S = Number(flags['shipped-lifetime'] ?? (quick ? 240 : 900));
+const SHIPPED_CONCURRENCY = 4;
+/** What the Linux image sets (Dockerfile): no --enable-source-maps, unlike bin/csi-cert-driver. */
+const IMAGE_ENV = { NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=2' };
+
+interface ShippedScaleRun {
+  volumes: number;
+  lifetimeS: number;
+  startRssMiB: number;
+  publishSeconds: number;
+  publish: Summary;
+  publishedRssMiB: number;
+  publishPeakRssMiB: number;
+  idleSeconds: number;
+  idleCpuPct: number;
+  idleRssMiB: number;
+  renewed: number;
+  failed: number;
+  waveSeconds: number;
+  waveCpuPct: number;
+  wavePeakRssMiB: number;
+  afterRssMiB: number;
+  scrapes: number;
+  unpublishSeconds: number;
+  leftMounted: number;
+  totalSeconds: number;
+}
+
+/** Work to undo on Ctrl-C (part D's mounts), run by the SIGINT/SIGTERM handler in main(). */
+const onInterrupt = new Set<() => Promise<void>>();
+
+/**
+ * `node dist/main.mjs node` as the Linux image runs it, real tmpfs mounts, VOLUMES ECDSA volumes
+ * published 4 at a time with a short lifetime, every volume renewed once; RSS and CPU sampled every
+ * second, /metrics scraped every 15 s.
+ */
+async function shippedScale(): Promise<ShippedScaleRun> {
+  const began = Date.now();
+  const dir = await mkdtemp(BASE);
+  const issuer = await startIssuer(dir);
+  const sock = path.join(dir, 'csi.sock');
+  const metricsPort = await freeLoopbackPort();
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  const node = DriverProcess.spawn(
+    'node',
+    driverNodeBinary(repoRoot),
+    [path.join(repoRoot, 'dist', 'main.mjs'), 'node'],
+    {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...IMAGE_ENV,
+      LOG_LEVEL: 'warn',
+      CSI_ENDPOINT: `unix://${sock}`,
+      NODE_ID: 'bench-node',
+      CERT_SERVICE_ADDR: issuer.addr,
+      CERT_BASE_PATH: path.join(dir, 'base'),
+      API_LISTEN_ADDR: 'off',
+      METRICS_LISTEN_ADDR: `127.0.0.1:${metricsPort}`,
+    },
+  );
+  const client = new CsiClient(`unix://${sock}`, 120_000);
+  const published: { volume_id: string; target_path: string }[] = [];
+  let cleaned = false;
+  const cleanup = async (): Promise<number> => {
+    if (cleaned) return 0;
+    cleaned = true;
+    client.close();
+    await node.stop();
+    await issuer.proc.stop();
+    const left = await sweepMounts(dir);
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    return left.length;
+  };
+  const interrupted = async (): Promise<void> => void (await cleanup());
+  onInterrupt.add(interrupted);
+
+  // RSS and CPU every second; /metrics every 15 s, as Prometheus would.
+  let rssNow = 0;
+  let peakSince = 0;
+  const cpu: { at: number; ms: number }[] = [];
+  const sampler = setInterval(() => {
+    try {
+      rssNow = node.rssMiB();
+      peakSince = Math.max(peakSince, rssNow);
+      cpu.push({ at: Date.now(), ms: node.cpuMs() });
+    } catch {
+      // exited: assertAlive() reports it
+    }
+  }, 1000);
+  let scrapes = 0;
+  let renewals = { success: 0, failure: 0 };
+  const scrape = async (): Promise<void> => {
+    try {
+      const samples = parsePrometheus(await (await fetch(metricsUrl)).text());
+      const count = (outcome: string): number =>
+        samples.find((x) => x.name === 'csi_cert_driver_renewals_total' && x.labels.outcome === outcome)
+          ?.value ?? 0;
+      renewals = { success: count('success'), failure: count('failure') };
+      scrapes++;
+    } catch {
+      // a missed scrape is retried in 15 s
+    }
+  };
+  const scraper = setInterval(() => void scrape(), SCRAPE_S * 1000);
+  const cpuPct = (from: number, to: number): number => {
+    const a = cpu.find((c) => c.at >= from);
+    const b = cpu.findLast((c) => c.at <= to);
+    return a && b && b.at > a.at ? ((b.ms - a.ms) / (b.at - a.at)) * 100 : NaN;
+  };
+  try {
+    await waitForProbe(node, client);
+    await sleep(10_000);
+    const startRssMiB = node.rssMiB();
+
+    const duration = `${SHIPPED_LIFETIME_S}s`;
+    log(
+      `D: publishing ${VOLUMES} volumes, ${SHIPPED_CONCURRENCY} at a time (lifetime ${duration}, renew-before ${RENEW_BEFORE})`,
+    );
+    const t0 = Date.now();
+    peakSince = 0;
+    const latencies: number[] = [];
+    const tasks = Array.from({ length: VOLUMES }, (_, i) => async () => {
+      const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
+      const req = kubeletPublishRequest({
+        ...vol,
+        attributes: {
+          ...KEY_ATTRIBUTES.ECDSA,
+          'csi.k8s.cert-driver/duration': duration,
+          'csi.k8s.cert-driver/renew-before': RENEW_BEFORE,
+        },
+      });
+      const { ms } = await timed(() => client.call('Node', 'NodePublishVolume', req));
+      published.push({ volume_id: vol.volumeId, target_path: vol.targetPath });
+      latencies.push(ms);
+      if (i % 1000 === 999) log(`  ${i + 1} published (RSS ${rssNow.toFixed(0)} MiB)`);
+    });
+    await pool(tasks, SHIPPED_CONCURRENCY);
+    const publishSeconds = (Date.now() - t0) / 1000;
+    const publishedRssMiB = node.rssMiB();
+    const publishPeakRssMiB = Math.max(peakSince, publishedRssMiB);
+    // The first volume is due (lifetime − renew-before) after its issue, up to 10% of renew-before earlier.
+    const firstDue = t0 + (SHIPPED_LIFETIME_S - RENEW_BEFORE_S * 1.1) * 1000;
+
+    await sleep(5_000);
+    const idleMs = Math.min(60_000, firstDue - Date.now() - 5_000);
+    let idleCpuPct = NaN;
+    let idleRssMiB = NaN;
+    if (idleMs >= 10_000) {
+      log(`D: idle for ${Math.round(idleMs / 1000)} s with ${VOLUMES} volumes mounted`);
+      const i0 = Date.now();
+      const c0 = node.cpuMs();
+      await sleep(idleMs);
+      idleCpuPct = ((node.cpuMs() - c0) / (Date.now() - i0)) * 100;
+      idleRssMiB = node.rssMiB();
+    } else {
+      log('D: publishing left no idle window; raise --shipped-lifetime');
+    }
+
+    const waitMs = firstDue - Date.now();
+    if (waitMs > 0) await sleep(waitMs);
+    log(`D: renewal wave: waiting for ${VOLUMES} renewals (metric csi_cert_driver_renewals_total)`);
+    const w0 = Date.now();
+    peakSince = rssNow;
+    const deadline = w0 + publishSeconds * 1000 + 180_000;
+    await scrape();
+    while (renewals.success + renewals.failure < VOLUMES && Date.now() < deadline) {
+      node.assertAlive();
+      await sleep(1000);
+    }
+    const waveEnd = Date.now();
+    const wavePeakRssMiB = peakSince;
+    const waveCpuPct = cpuPct(w0, waveEnd);
+    await sleep(15_000);
+    const afterRssMiB = node.rssMiB();
+    const { success: renewed, failure: failed } = renewals;
+
+    log(`D: unpublishing ${published.length} volumes`);
+    const u0 = Date.now();
+    await pool(
+      published.map((v) => () => client.call('Node', 'NodeUnpublishVolume', v)),
+      SHIPPED_CONCURRENCY,
+    );
+    const unpublishSeconds = (Date.now() - u0) / 1000;
+    clearInterval(sampler);
+    clearInterval(scraper);
+    const leftMounted = await cleanup();
+    return {
+      volumes: VOLUMES,
+      lifetimeS: SHIPPED_LIFETIME_S,
+      startRssMiB,
+      publishSeconds,
+      publish: summarize(latencies),
+      publishedRssMiB,
+      publishPeakRssMiB,
+      idleSeconds: idleMs / 1000,
+      idleCpuPct,
+      idleRssMiB,
+      renewed,
+      failed,
+      waveSeconds: (waveEnd - w0) / 1000,
+      waveCpuPct,
+      wavePeakRssMiB,
+      afterRssMiB,
+      scrapes,
+      unpublishSeconds,
+      leftMounted,
+      totalSeconds: (Date.now() - began) / 1000,
+    };
+  } finally {
+    clearInterval(sampler);
+    clearInterval(scraper);
+    await cleanup();
+    onInterrupt.delete(interrupted);
+  }
+}
+
 // ---- report ---------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   if (!existsSync(path.join(repoRoot, 'dist', 'main.mjs'))) throw new Error('run `npm run build` first');
   const machine = machineInfo(repoRoot, existsSync('/dev/shm') ? '/dev/shm' : '/tmp');
   const skip = new Set((flags.skip ?? '').split(',').filter(Boolean));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: unmounting part D's volumes`);
+      void Promise.allSettled([...onInterrupt].map((f) => f())).finally(() => process.exit(130));
+    });
+  }
   const runs: PoolRun[] = [];
   if (!skip.has('pool')) {
     runs.push(await rsaPublishes(0, 'cold (KEY_POOL_SIZE=0)'));
@@ -372,6 +605,7 @@ async function main(): Promise<void> {
   }
   const c = skip.has('shipped') ? undefined : await shipped();
   const s = skip.has('scale') ? undefined : await scale();
+  const d = skip.has('shipped-scale') ? undefined : await shippedScale();
   const version = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as {
     version: string;
   };
@@ -381,7 +615,7 @@ async function main(): Promise<void> {
   out.push(
     `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.kernel}; ` +
       `driver on Node ${machine.driverNode}; load average at start ${fmtLoad(machine.loadAtStart)}, ` +
-      `at end ${fmtLoad(loadNow())}. Run: \`npx tsx bench/renewal.bench.ts${quick ? ' --quick' : ''}\`.`,
+      `at end ${fmtLoad(loadNow())}. Run: \`${['npx tsx bench/renewal.bench.ts', ...process.argv.slice(2)].join(' ')}\`.`,
     '',
   );
   if (runs.length > 0) {
@@ -450,6 +684,52 @@ async function main(): Promise<void> {
       '',
     );
   }
+  if (d) {
+    const mib = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${x.toFixed(0)} MiB`);
+    out.push(
+      `**The shipped node process at ${d.volumes.toLocaleString('en')} volumes** (\`node dist/main.mjs node\` as ` +
+        `the Linux image runs it: \`NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=2\`, no source maps, ` +
+        `default key pool; real tmpfs mounts, CERT_BASE_PATH on tmpfs; ECDSA P-256, lifetime ${d.lifetimeS} s, ` +
+        `renew-before ${RENEW_BEFORE}; /metrics scraped every ${SCRAPE_S} s, RSS and CPU read every second):`,
+      '',
+    );
+    out.push(
+      table(
+        ['measure', 'value'],
+        [
+          ['RSS 10 s after Probe is ready (no volume)', mib(d.startRssMiB)],
+          [
+            `publishes (${SHIPPED_CONCURRENCY} at a time): time, p50 / p99`,
+            `${d.publishSeconds.toFixed(0)} s, ${fmtMs(d.publish.p50)} / ${fmtMs(d.publish.p99)} ms`,
+          ],
+          [
+            'RSS when all volumes are published / peak while publishing',
+            `${mib(d.publishedRssMiB)} / ${mib(d.publishPeakRssMiB)}`,
+          ],
+          [
+            `idle (${d.idleSeconds.toFixed(0)} s, nothing due): RSS / CPU`,
+            `${mib(d.idleRssMiB)} / ${Number.isNaN(d.idleCpuPct) ? 'n/a' : `${d.idleCpuPct.toFixed(2)} %`}`,
+          ],
+          [
+            `renewals (metric), wave of ${d.waveSeconds.toFixed(0)} s`,
+            `${d.renewed.toLocaleString('en')} ok, ${d.failed} failed`,
+          ],
+          [
+            'peak RSS during the renewal wave / node CPU',
+            `${mib(d.wavePeakRssMiB)} / ${d.waveCpuPct.toFixed(1)} %`,
+          ],
+          ['RSS 15 s after the wave', mib(d.afterRssMiB)],
+          [`metrics scrapes (every ${SCRAPE_S} s)`, String(d.scrapes)],
+          [
+            'unpublish all / mounts left after cleanup',
+            `${d.unpublishSeconds.toFixed(0)} s / ${d.leftMounted}`,
+          ],
+          ['part D in all', `${(d.totalSeconds / 60).toFixed(1)} min`],
+        ],
+      ),
+      '',
+    );
+  }
   const warm = runs.find((r) => r.poolSize > 0);
   const targets: string[][] = [];
   if (s) {
@@ -463,6 +743,14 @@ async function main(): Promise<void> {
       'RSS ≤ 150 MiB at 10,000 volumes',
       `${s.idleRssMiB.toFixed(0)} MiB idle, ${s.peakRssMiB.toFixed(0)} MiB peak`,
       mark(s.peakRssMiB <= TARGET.rssMiB),
+    ]);
+  }
+  if (d) {
+    const peak = Math.max(d.publishPeakRssMiB, d.wavePeakRssMiB);
+    targets.push([
+      `RSS ≤ 150 MiB at 10,000 volumes, shipped process (peak)${d.volumes === 10_000 ? '' : ` — ${d.volumes.toLocaleString('en')} volumes here`}`,
+      `${peak.toFixed(0)} MiB peak, ${Number.isNaN(d.idleRssMiB) ? 'n/a' : d.idleRssMiB.toFixed(0)} MiB idle`,
+      mark(peak <= TARGET.rssMiB),
     ]);
   }
   if (warm) {

@@ -44,6 +44,15 @@ export class DriverProcess {
     return new DriverProcess(role, child);
   }
 
+  /**
+   * Starts `<nodeBinary> <args>` with exactly `env` (nothing inherited): for running dist/main.mjs as
+   * an image does, without bin/csi-cert-driver's `--enable-source-maps`.
+   */
+  static spawn(role: string, nodeBinary: string, args: string[], env: Record<string, string>): DriverProcess {
+    const child = spawn(nodeBinary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return new DriverProcess(role, child);
+  }
+
   get pid(): number {
     if (this.child.pid === undefined) throw new Error(`${this.role}: not started`);
     return this.child.pid;
