@@ -80,6 +80,18 @@ const repoRoot = path.resolve(import.meta.dirname, '..');
 const log = (msg: string): void => void process.stderr.write(`[renewal-bench] ${msg}\n`);
 const mark = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
 
+/** The node settings every part shares: quiet logs, the run's socket, issuer and state, no HTTP API. */
+function nodeEnv(dir: string, sock: string, issuerAddr: string): Record<string, string> {
+  return {
+    LOG_LEVEL: 'warn',
+    CSI_ENDPOINT: `unix://${sock}`,
+    NODE_ID: 'bench-node',
+    CERT_SERVICE_ADDR: issuerAddr,
+    CERT_BASE_PATH: path.join(dir, 'base'),
+    API_LISTEN_ADDR: 'off',
+  };
+}
+
 async function startIssuer(dir: string): Promise<{ proc: DriverProcess; addr: string }> {
   const ca = await generateDevCa({ dir: path.join(dir, 'ca') });
   const port = await freeLoopbackPort();
@@ -122,12 +134,7 @@ async function rsaPublishes(poolSize: number, label: string): Promise<PoolRun> {
   const metricsPort = await freeLoopbackPort();
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   const node = DriverProcess.start(repoRoot, 'node', {
-    LOG_LEVEL: 'warn',
-    CSI_ENDPOINT: `unix://${sock}`,
-    NODE_ID: 'bench-node',
-    CERT_SERVICE_ADDR: issuer.addr,
-    CERT_BASE_PATH: path.join(dir, 'base'),
-    API_LISTEN_ADDR: 'off',
+    ...nodeEnv(dir, sock, issuer.addr),
     METRICS_LISTEN_ADDR: `127.0.0.1:${metricsPort}`,
     KEY_POOL_SIZE: String(poolSize),
     KEY_POOL_SHAPES: 'RSA-2048',
@@ -235,12 +242,7 @@ async function scale(): Promise<ScaleRun> {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
-      LOG_LEVEL: 'warn',
-      CSI_ENDPOINT: `unix://${sock}`,
-      NODE_ID: 'bench-node',
-      CERT_SERVICE_ADDR: issuer.addr,
-      CERT_BASE_PATH: path.join(dir, 'base'),
-      API_LISTEN_ADDR: 'off',
+      ...nodeEnv(dir, sock, issuer.addr),
       BENCH_SCRAPE_MS: String(SCRAPE_S * 1000),
     },
   });
@@ -348,12 +350,7 @@ async function shipped(): Promise<ShippedRun> {
   const sock = path.join(dir, 'csi.sock');
   const nodeOptions = process.env.NODE_OPTIONS ?? '';
   const node = DriverProcess.start(repoRoot, 'node', {
-    LOG_LEVEL: 'warn',
-    CSI_ENDPOINT: `unix://${sock}`,
-    NODE_ID: 'bench-node',
-    CERT_SERVICE_ADDR: issuer.addr,
-    CERT_BASE_PATH: path.join(dir, 'base'),
-    API_LISTEN_ADDR: 'off',
+    ...nodeEnv(dir, sock, issuer.addr),
   });
   const client = new CsiClient(`unix://${sock}`, 120_000);
   try {
@@ -421,12 +418,7 @@ async function shippedScale(): Promise<ShippedScaleRun> {
     {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       ...IMAGE_ENV,
-      LOG_LEVEL: 'warn',
-      CSI_ENDPOINT: `unix://${sock}`,
-      NODE_ID: 'bench-node',
-      CERT_SERVICE_ADDR: issuer.addr,
-      CERT_BASE_PATH: path.join(dir, 'base'),
-      API_LISTEN_ADDR: 'off',
+      ...nodeEnv(dir, sock, issuer.addr),
       METRICS_LISTEN_ADDR: `127.0.0.1:${metricsPort}`,
     },
   );

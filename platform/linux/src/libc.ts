@@ -7,13 +7,12 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 
 /** The part of koffi's API used here, declared locally so koffi stays an optional dependency. */
-export interface Koffi {
+interface Koffi {
   load(path: string): { func(declaration: string): (...args: unknown[]) => number };
   errno(): number;
 }
 
 export interface Libc {
-  koffi: Koffi;
   /** A libc function from its C declaration. */
   func(declaration: string): (...args: unknown[]) => number;
   /** The symbolic name of the calling thread's errno (`EPERM`), or `errno <n>`. */
@@ -32,7 +31,6 @@ export function loadLibc(resolveFrom: string = import.meta.url): Libc | undefine
     const koffi = createRequire(resolveFrom)('koffi') as Koffi;
     const lib = koffi.load('libc.so.6');
     libc = {
-      koffi,
       func: (declaration) => lib.func(declaration),
       errnoName: () => {
         const errno = koffi.errno();

@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InProcessIssuer } from '../../test/support/in-process-issuer.js';
+import { numberedPublishRequest } from '../../test/support/publish-requests.js';
 import { createLogger } from '../common/logger.js';
-import { kubeletPublishRequest } from '../demo/csi-client.js';
 import { makeTestCa } from '../issuer/testing/ca-fixtures.js';
 import { FakePlatform } from '../platform/fake-platform.js';
 import { generateKey } from '../pki/keys.js';
 import { joinPem } from '../pki/pem.js';
 import { opensslPkcs12Info } from '../pki/pkcs12.test-support.js';
 import { FileStateStore } from '../volumes/file-state-store.js';
-import type { PublishRequest } from '../volumes/publish-request.js';
 import { VolumeManager } from '../volumes/volume-manager.js';
 import { BundleDistributor } from './bundle-distributor.js';
 import { fileTrustSource, TrustBundle, type TrustSource } from './trust-bundle.js';
@@ -81,26 +80,6 @@ async function setup(source?: TrustSource): Promise<Setup> {
   return { dir, platform, manager, trust, distributor, source: src, issuer, store, logs };
 }
 
-function publishReq(n: number, attributes: Record<string, string> = {}): PublishRequest {
-  const r = kubeletPublishRequest({
-    volumeId: `vol-${n}`,
-    targetPath: `/var/lib/kubelet/pods/p${n}/volumes/kubernetes.io~csi/tls/mount`,
-    pod: {
-      name: `pod-${n}`,
-      namespace: 'default',
-      uid: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-      serviceAccount: 'default',
-    },
-    attributes,
-  }) as { volume_id: string; target_path: string; volume_context: Record<string, string> };
-  return {
-    volumeId: r.volume_id,
-    targetPath: r.target_path,
-    volumeContext: r.volume_context,
-    volumeMountGroup: '',
-  };
-}
-
 afterEach(async () => {
   s.distributor.stop();
   s.trust.stop();
@@ -119,7 +98,8 @@ describe('BundleDistributor', () => {
       { [`${P}fs-group`]: '3000', [`${P}key-algorithm`]: 'RSA' },
       { [`${P}ca-file`]: 'trust.pem' },
     ];
-    for (let i = 0; i < 12; i++) await s.manager.publish(publishReq(i, variants[i % variants.length]));
+    for (let i = 0; i < 12; i++)
+      await s.manager.publish(numberedPublishRequest(i, variants[i % variants.length]));
     const before = new Map([...s.platform.volumes].map(([id, v]) => [id, new Map(v.files)]));
     expect(s.distributor.size).toBe(12);
 
@@ -156,7 +136,7 @@ describe('BundleDistributor', () => {
   });
 
   it('leaves a volume without a ca file or keystore alone', async () => {
-    await s.manager.publish(publishReq(1, { [`${P}ca-file`]: '' }));
+    await s.manager.publish(numberedPublishRequest(1, { [`${P}ca-file`]: '' }));
     const files = s.platform.volumes.get('vol-1')!.files;
     s.source.bundle = joinPem([(await makeTestCa()).certPem]);
     await s.trust.refresh();
@@ -165,7 +145,7 @@ describe('BundleDistributor', () => {
   });
 
   it('retries a volume that is busy or whose write failed, and drops one that vanished', async () => {
-    for (let i = 0; i < 3; i++) await s.manager.publish(publishReq(i));
+    for (let i = 0; i < 3; i++) await s.manager.publish(numberedPublishRequest(i));
     let release!: () => void;
     const held = s.manager.locks.with('vol-0', () => new Promise<void>((r) => (release = r)));
     s.platform.failNext = { op: 'writeFiles', error: new Error('ENOSPC: no space left on device') };
@@ -188,8 +168,8 @@ describe('BundleDistributor', () => {
   });
 
   it('stops tracking an unpublished volume', async () => {
-    await s.manager.publish(publishReq(1));
-    await s.manager.unpublish({ volumeId: 'vol-1', targetPath: publishReq(1).targetPath });
+    await s.manager.publish(numberedPublishRequest(1));
+    await s.manager.unpublish({ volumeId: 'vol-1', targetPath: numberedPublishRequest(1).targetPath });
     expect(s.distributor.size).toBe(0);
   });
 });
@@ -216,7 +196,7 @@ describe('TrustBundle', () => {
     const fileCa = await makeTestCa({ commonName: 'spiffe root' });
     await writeFile(file, `# comment\n${fileCa.certPem}`);
     s = await setup(fileTrustSource(file));
-    await s.manager.publish(publishReq(1));
+    await s.manager.publish(numberedPublishRequest(1));
     expect(text(s.platform.volumes.get('vol-1')!.files.get('ca.crt')?.data)).toBe(fileCa.certPem);
     const next = await makeTestCa({ commonName: 'spiffe root 2' });
     await writeFile(file, joinPem([fileCa.certPem, next.certPem]));

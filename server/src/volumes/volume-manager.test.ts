@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InProcessIssuer } from '../../test/support/in-process-issuer.js';
+import { numberedPublishRequest } from '../../test/support/publish-requests.js';
 import { UnavailableError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
-import { kubeletPublishRequest } from '../demo/csi-client.js';
 import type { Issuer, SignRequest, SignedCertificate } from '../issuance/issuer.port.js';
 import { FakePlatform } from '../platform/fake-platform.js';
 import type { CreateVolumeRequest, VolumeFile } from '../platform/platform.port.js';
 import { generateKey, type KeyPair } from '../pki/keys.js';
 import { FileStateStore } from './file-state-store.js';
-import type { PublishRequest } from './publish-request.js';
 import type { PutOptions } from './state-store.port.js';
 import { VolumeManager } from './volume-manager.js';
 import type { VolumeState } from './volume-state.js';
@@ -64,25 +63,6 @@ class RecordingIssuer implements Issuer {
   close(): void {}
 }
 
-function publishReq(n: number): PublishRequest {
-  const r = kubeletPublishRequest({
-    volumeId: `vol-${n}`,
-    targetPath: `/var/lib/kubelet/pods/p${n}/volumes/kubernetes.io~csi/tls/mount`,
-    pod: {
-      name: `pod-${n}`,
-      namespace: 'default',
-      uid: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-      serviceAccount: 'default',
-    },
-  }) as { volume_id: string; target_path: string; volume_context: Record<string, string> };
-  return {
-    volumeId: r.volume_id,
-    targetPath: r.target_path,
-    volumeContext: r.volume_context,
-    volumeMountGroup: '',
-  };
-}
-
 describe('VolumeManager.publish', () => {
   let dir: string;
   let steps: Step[];
@@ -119,7 +99,7 @@ describe('VolumeManager.publish', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it('sends the CSR first, then writes the marker and mounts while the issuer signs, then files and state', async () => {
-    const state = await manager.publish(publishReq(1));
+    const state = await manager.publish(numberedPublishRequest(1));
     expect(state.phase).toBe('published');
     // The marker comes before the mount (a restart must find what it mounted); the one durable
     // write starts before the files are written (ADR 12); the request to the issuer goes before
@@ -134,7 +114,7 @@ describe('VolumeManager.publish', () => {
 
   it('with a key still being generated, keeps the order that recovery relies on', async () => {
     slowKeys = true;
-    await manager.publish(publishReq(1));
+    await manager.publish(numberedPublishRequest(1));
     // Whether the mount or the signature comes first depends on the key's thread; these do not.
     const at = (step: Step): number => steps.indexOf(step);
     expect(steps).toHaveLength(5);
@@ -167,7 +147,7 @@ describe('VolumeManager.publish', () => {
     },
   ])('when $name, fails and leaves no volume and no state behind', async ({ arrange, want }) => {
     arrange();
-    await expect(manager.publish(publishReq(2))).rejects.toThrow(want);
+    await expect(manager.publish(numberedPublishRequest(2))).rejects.toThrow(want);
     expect(platform.volumes.has('vol-2')).toBe(false);
     expect(await readdir(join(dir, 'state'))).toEqual([]);
   });
