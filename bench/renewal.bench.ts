@@ -13,8 +13,8 @@
  *     volume: its RSS, next to part B's node process at the same point, so B's numbers can be read as
  *     the product's (B's bundle holds only the node role).
  *  D. The shipped node process at VOLUMES volumes (issue 3's RSS target for the product itself):
- *     `node dist/main.mjs node` as the Linux image runs it (NODE_ENV=production,
- *     NODE_OPTIONS=--max-semi-space-size=2, no --enable-source-maps), real tmpfs mounts, VOLUMES ECDSA
+ *     `node dist/main.mjs node` as the Linux image runs it (the Dockerfile's ENV: NODE_ENV, NODE_OPTIONS,
+ *     MALLOC_ARENA_MAX; no --enable-source-maps), real tmpfs mounts, VOLUMES ECDSA
  *     volumes published 4 at a time with a short lifetime so that each renews once; /metrics scraped
  *     every 15 s, RSS and CPU read every second: RSS empty, published, idle (with idle CPU), peak in
  *     the renewal wave and after it. Everything is unpublished at the end, and any mount left over is
@@ -34,7 +34,7 @@ import { build } from 'esbuild';
 import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
 import { generateDevCa } from '../server/src/issuer/index.js';
 import { sweepMounts } from './lib/cleanup.js';
-import { driverNodeBinary, fmtLoad, loadNow, machineInfo } from './lib/machine.js';
+import { driverNodeBinary, fmtLoad, imageEnv, loadNow, machineInfo } from './lib/machine.js';
 import { parsePrometheus } from './lib/metrics.js';
 import { DriverProcess, freeLoopbackPort, waitForListening, waitForProbe } from './lib/processes.js';
 import { fmtMs, pool, summarize, table, timed, type Summary } from './lib/stats.js';
@@ -371,7 +371,7 @@ async function shipped(): Promise<ShippedRun> {
 const SHIPPED_LIFETIME_S = Number(flags['shipped-lifetime'] ?? (quick ? 240 : 900));
 const SHIPPED_CONCURRENCY = 4;
 /** What the Linux image sets (Dockerfile): no --enable-source-maps, unlike bin/csi-cert-driver. */
-const IMAGE_ENV = { NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=2' };
+const IMAGE_ENV = imageEnv(repoRoot);
 
 interface ShippedScaleRun {
   volumes: number;
@@ -390,6 +390,8 @@ interface ShippedScaleRun {
   waveCpuPct: number;
   wavePeakRssMiB: number;
   afterRssMiB: number;
+  /** The node's memory trims (ADR 15) up to 15 s after the wave: how many, and the time they took. */
+  trims: { count: number; seconds: number };
   scrapes: number;
   unpublishSeconds: number;
   leftMounted: number;
@@ -453,6 +455,7 @@ async function shippedScale(): Promise<ShippedScaleRun> {
   }, 1000);
   let scrapes = 0;
   let renewals = { success: 0, failure: 0 };
+  let trims = { count: 0, seconds: 0 };
   const scrape = async (): Promise<void> => {
     try {
       const samples = parsePrometheus(await (await fetch(metricsUrl)).text());
@@ -460,6 +463,12 @@ async function shippedScale(): Promise<ShippedScaleRun> {
         samples.find((x) => x.name === 'csi_cert_driver_renewals_total' && x.labels.outcome === outcome)
           ?.value ?? 0;
       renewals = { success: count('success'), failure: count('failure') };
+      const sum = (name: string): number =>
+        samples.filter((x) => x.name === name).reduce((a, x) => a + x.value, 0);
+      trims = {
+        count: sum('csi_cert_driver_memory_trims_total'),
+        seconds: sum('csi_cert_driver_memory_trim_seconds_total'),
+      };
       scrapes++;
     } catch {
       // a missed scrape is retried in 15 s
@@ -538,6 +547,8 @@ async function shippedScale(): Promise<ShippedScaleRun> {
     const afterRssMiB = node.rssMiB();
     const { success: renewed, failure: failed } = renewals;
 
+    await scrape();
+    const trimsAfterWave = trims;
     log(`D: unpublishing ${published.length} volumes`);
     const u0 = Date.now();
     await pool(
@@ -566,6 +577,7 @@ async function shippedScale(): Promise<ShippedScaleRun> {
       wavePeakRssMiB,
       afterRssMiB,
       scrapes,
+      trims: trimsAfterWave,
       unpublishSeconds,
       leftMounted,
       totalSeconds: (Date.now() - began) / 1000,
@@ -680,7 +692,9 @@ async function main(): Promise<void> {
     const mib = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${x.toFixed(0)} MiB`);
     out.push(
       `**The shipped node process at ${d.volumes.toLocaleString('en')} volumes** (\`node dist/main.mjs node\` as ` +
-        `the Linux image runs it: \`NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=2\`, no source maps, ` +
+        `the Linux image runs it: \`${Object.entries(IMAGE_ENV)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}\`, no source maps, ` +
         `default key pool; real tmpfs mounts, CERT_BASE_PATH on tmpfs; ECDSA P-256, lifetime ${d.lifetimeS} s, ` +
         `renew-before ${RENEW_BEFORE}; /metrics scraped every ${SCRAPE_S} s, RSS and CPU read every second):`,
       '',
@@ -712,6 +726,10 @@ async function main(): Promise<void> {
           ],
           ['RSS 15 s after the wave', mib(d.afterRssMiB)],
           [`metrics scrapes (every ${SCRAPE_S} s)`, String(d.scrapes)],
+          [
+            'memory trims up to then (ADR 15): count / total time',
+            `${d.trims.count} / ${(d.trims.seconds * 1000).toFixed(1)} ms`,
+          ],
           [
             'unpublish all / mounts left after cleanup',
             `${d.unpublishSeconds.toFixed(0)} s / ${d.leftMounted}`,

@@ -33,6 +33,26 @@ export function driverNodeBinary(repoRoot: string): string {
   return existsSync(pinned) ? pinned : 'node';
 }
 
+/**
+ * The environment the Linux image gives the driver: the `ENV` instructions of the Dockerfile's last
+ * stage (`ENV A=1 B=2` on one line, unquoted values), so a benchmark runs the process as the image
+ * does and cannot drift from it. Throws when the Dockerfile has none.
+ */
+export function imageEnv(repoRoot: string): Record<string, string> {
+  const text = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const lastStage = text.slice(text.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const line of lastStage.split('\n')) {
+    const m = /^ENV\s+(.*)$/.exec(line.trim());
+    for (const pair of m?.[1]?.split(/\s+/) ?? []) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  if (Object.keys(env).length === 0) throw new Error('Dockerfile: no ENV in the last stage');
+  return env;
+}
+
 export function machineInfo(repoRoot: string, stateDir: string): MachineInfo {
   const cpus = os.cpus();
   const df = tryRun('df', ['--output=fstype,source', stateDir]).split('\n')[1]?.trim() ?? 'unknown';

@@ -17,6 +17,8 @@ export type { Mounter, TmpfsOptions } from './mounter.js';
 export { loadFfiMounter } from './ffi-mounter.js';
 export { loadThreadScheduler } from './thread-scheduler.js';
 export type { ThreadScheduler } from './thread-scheduler.js';
+export { loadHeapTrimmer } from './heap-trimmer.js';
+export type { HeapTrimmer } from './heap-trimmer.js';
 export {
   findMount,
   parseMountInfo,

@@ -40,6 +40,8 @@ export class LinuxPlatform {
   private readonly logger: PlatformLogger | undefined;
   /** See `ThreadScheduler`: SCHED_IDLE on and off for a thread of this process; absent without koffi. */
   readonly setThreadBackground: ((tid: number, background: boolean) => void) | undefined;
+  /** See `HeapTrimmer`: gives the C heap's free pages back to the kernel; absent without koffi/glibc. */
+  readonly releaseFreeMemory: (() => boolean) | undefined;
   private readonly locks = new Map<string, Promise<unknown>>();
   /**
    * st_dev of each volume's tmpfs that this process mounted or found intact in the mount table, so
@@ -57,6 +59,7 @@ export class LinuxPlatform {
     this.logger = options.logger;
     this.mounter = options.mounter ?? new ExecMounter();
     this.setThreadBackground = options.threadScheduler;
+    this.releaseFreeMemory = options.heapTrimmer;
   }
 
   /** See `prepareUnixEndpoint`: returns `unix:///abs/path.sock`, removing a stale socket. */

@@ -4,6 +4,7 @@
  * `PlatformPort` structurally and the server binds it without a cast.
  */
 import type { Mounter } from './mounter.js';
+import type { HeapTrimmer } from './heap-trimmer.js';
 import type { ThreadScheduler } from './thread-scheduler.js';
 
 /** One file of a volume. `name` is a bare file name (see `checkFileName`). */
@@ -43,6 +44,8 @@ export interface LinuxPlatformOptions {
   mounter?: Mounter | undefined;
   /** SCHED_IDLE for background threads (`loadThreadScheduler`); without it none are offered. */
   threadScheduler?: ThreadScheduler | undefined;
+  /** malloc_trim(0) (`loadHeapTrimmer`); without it the port offers no `releaseFreeMemory`. */
+  heapTrimmer?: HeapTrimmer | undefined;
 }
 
 /** Permission bits of the directories of a volume: group may list and traverse only with an fsGroup. */

@@ -54,6 +54,8 @@ export interface NodeConfig extends CommonConfig {
   trustBundleRefreshMs?: number | undefined;
   /** METRICS_LISTEN_ADDR: a separate `host:port` for /metrics (also served on the API); undefined = none. */
   metricsListenAddr?: string | undefined;
+  /** MEMORY_TRIM_INTERVAL: how often freed native memory is given back after busy periods; 0 = never (ADR 15). */
+  memoryTrimIntervalMs?: number | undefined;
   /** KUBECONFIG of the node's Kubernetes features; undefined = the in-cluster config. */
   kubeconfig?: string | undefined;
   /** STATUS_OBJECTS/POD_EVENTS/STATUS_QPS/STATUS_BURST; undefined = status objects and Events off. */
@@ -129,6 +131,7 @@ const NODE = [
   'TRUST_BUNDLE_FILE',
   'TRUST_BUNDLE_REFRESH',
   'METRICS_LISTEN_ADDR',
+  'MEMORY_TRIM_INTERVAL',
   ...STATUS_SETTINGS,
   ...SPIFFE_SETTINGS,
   ...CERT_MANAGER_SETTINGS,
@@ -182,6 +185,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     TRUST_BUNDLE_FILE: "(unset: the issuer's CA bundle)",
     TRUST_BUNDLE_REFRESH: '10s',
     METRICS_LISTEN_ADDR: '(off; /metrics is also on the API)',
+    MEMORY_TRIM_INTERVAL: '10s',
     ...STATUS_DEFAULTS,
     ...SPIFFE_DEFAULTS,
     ...CERT_MANAGER_DEFAULTS,
@@ -306,10 +310,13 @@ function metricsAddr(s: RawSettings): { metricsListenAddr?: string } {
   return v === 'off' ? {} : { metricsListenAddr: p.listenAddress('METRICS_LISTEN_ADDR', v).address };
 }
 
-/** Key pool, trust bundle and metrics settings of the node. */
+/** Key pool, trust bundle, metrics and memory-trim settings of the node. */
 function lifecycle(
   s: RawSettings,
-): Pick<NodeConfig, 'keyPool' | 'trustBundleFile' | 'trustBundleRefreshMs' | 'metricsListenAddr'> {
+): Pick<
+  NodeConfig,
+  'keyPool' | 'trustBundleFile' | 'trustBundleRefreshMs' | 'metricsListenAddr' | 'memoryTrimIntervalMs'
+> {
   const refresh = p.durationSeconds('TRUST_BUNDLE_REFRESH', get(s, 'TRUST_BUNDLE_REFRESH', '10s'));
   if (refresh < 1) throw new ConfigError('TRUST_BUNDLE_REFRESH', 'must be at least 1s');
   return {
@@ -322,6 +329,8 @@ function lifecycle(
       ? p.absolutePath('TRUST_BUNDLE_FILE', get(s, 'TRUST_BUNDLE_FILE', ''))
       : undefined,
     trustBundleRefreshMs: refresh * 1000,
+    memoryTrimIntervalMs:
+      p.durationSeconds('MEMORY_TRIM_INTERVAL', get(s, 'MEMORY_TRIM_INTERVAL', '10s')) * 1000,
     ...metricsAddr(s),
   };
 }

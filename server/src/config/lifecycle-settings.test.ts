@@ -4,7 +4,7 @@ import { ConfigError } from './settings.js';
 
 const issuerBase = { CA_CERT_FILE: '/ca/tls.crt', CA_KEY_FILE: '/ca/tls.key', ISSUER_AUTH: 'none' };
 
-describe('key pool, trust bundle and metrics settings', () => {
+describe('key pool, trust bundle, metrics and memory-trim settings', () => {
   it('defaults: a pool of 4 ECDSA-256 and RSA-2048 keys on one worker, bundle from the issuer every 10 s', () => {
     expect(loadNodeConfig([], {})).toMatchObject({
       keyPool: {
@@ -16,6 +16,7 @@ describe('key pool, trust bundle and metrics settings', () => {
         ],
       },
       trustBundleRefreshMs: 10_000,
+      memoryTrimIntervalMs: 10_000,
     });
     expect(loadNodeConfig([], {}).trustBundleFile).toBeUndefined();
     expect(loadNodeConfig([], {}).metricsListenAddr).toBeUndefined();
@@ -35,6 +36,7 @@ describe('key pool, trust bundle and metrics settings', () => {
         '--trust-bundle-file=/etc/bundle/ca.pem',
         '--trust-bundle-refresh=2s',
         '--metrics-listen-addr=0.0.0.0:9090',
+        '--memory-trim-interval=1m',
       ],
       {},
     );
@@ -51,7 +53,9 @@ describe('key pool, trust bundle and metrics settings', () => {
       trustBundleFile: '/etc/bundle/ca.pem',
       trustBundleRefreshMs: 2000,
       metricsListenAddr: '0.0.0.0:9090',
+      memoryTrimIntervalMs: 60_000,
     });
+    expect(loadNodeConfig([], { MEMORY_TRIM_INTERVAL: '0s' }).memoryTrimIntervalMs).toBe(0);
     const issuer = loadIssuerConfig([], {
       ...issuerBase,
       CA_RELOAD_INTERVAL: '0s',
@@ -74,6 +78,8 @@ describe('key pool, trust bundle and metrics settings', () => {
     { env: { TRUST_BUNDLE_FILE: 'relative.pem' }, setting: 'TRUST_BUNDLE_FILE' },
     { env: { TRUST_BUNDLE_REFRESH: '0s' }, setting: 'TRUST_BUNDLE_REFRESH' },
     { env: { METRICS_LISTEN_ADDR: 'nowhere' }, setting: 'METRICS_LISTEN_ADDR' },
+    { env: { MEMORY_TRIM_INTERVAL: 'off' }, setting: 'MEMORY_TRIM_INTERVAL' },
+    { env: { MEMORY_TRIM_INTERVAL: '-10s' }, setting: 'MEMORY_TRIM_INTERVAL' },
   ])('node: rejects a bad $setting, naming it', ({ env, setting }) => {
     expect(() => loadNodeConfig([], env)).toThrowError(ConfigError);
     expect(() => loadNodeConfig([], env)).toThrowError(new RegExp(`^${setting}: `));

@@ -49,7 +49,24 @@ async function scrape(url: string): Promise<{ type: string; samples: Sample[]; t
 
 const logger = createLogger({ level: 'silent', role: 'test', destination: new PassThrough() });
 
+/** The fake platform, able to release free memory (as the Linux adapter with glibc is); counts calls. */
+class TrimmingPlatform extends FakePlatform {
+  releases = 0;
+  readonly releaseFreeMemory = (): boolean => (this.releases++, true);
+}
+
+/** Spins until this process has used `ms` more CPU time, so a MemoryTrimmer sees a busy period. */
+function burnCpu(ms: number): void {
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const until = cpu() + ms;
+  while (cpu() < until) Math.sqrt(Math.random());
+}
+
 describe('node metrics, scraped from the API server', () => {
+  const platform = new TrimmingPlatform();
   let dir: string;
   let node: NodeRole;
   let issuer: InProcessIssuer;
@@ -87,9 +104,11 @@ describe('node metrics, scraped from the API server', () => {
         issuerTimeoutMs: 5000,
         apiListenAddr: '127.0.0.1:0',
         keyPool: { size: 2, workers: 1, shapes: [{ algorithm: 'ECDSA', size: 256 }] },
+        // Looked at by the test (tick), never by the timer.
+        memoryTrimIntervalMs: 3_600_000,
       },
       logger,
-      { platform: new FakePlatform(), issuer },
+      { platform, issuer },
     );
     client = new CsiClient(`unix://${join(dir, 'csi.sock')}`, 10_000);
   });
@@ -112,6 +131,10 @@ describe('node metrics, scraped from the API server', () => {
       target_path: '/var/lib/kubelet/pods/m-3/volumes/kubernetes.io~csi/tls/mount',
     });
 
+    burnCpu(60);
+    expect(node.trimmer?.tick()).toBe(true);
+    expect(platform.releases).toBe(1);
+
     const { type, samples, text } = await scrape(`${node.api!.url}/metrics`);
     expect(type).toMatch(/^text\/plain; version=0\.0\.4/);
     const m = (name: string, labels?: Record<string, string>) => value(samples, name, labels);
@@ -125,6 +148,8 @@ describe('node metrics, scraped from the API server', () => {
     expect(m(`${P}issuance_duration_seconds_count`, { outcome: 'success' })).toBe(4);
     expect(m(`${P}issuance_duration_seconds_count`, { outcome: 'failure' })).toBe(2);
     expect(m(`${P}managed_volumes`)).toBe(2);
+    expect(m(`${P}memory_trims_total`, { result: 'released' })).toBe(1);
+    expect(m(`${P}memory_trim_seconds_total`)).toBeGreaterThanOrEqual(0);
 
     const expiries = samples.filter((s) => s.name === `${P}certificate_expiry_timestamp_seconds`);
     expect(expiries.map((s) => s.labels.volume_id).sort()).toEqual(['m-1', 'm-2']);
@@ -141,6 +166,8 @@ describe('node metrics, scraped from the API server', () => {
     expect(m(`${P}trust_bundle_lagging_volumes`)).toBe(0);
     expect(m('process_cpu_user_seconds_total')).toBeGreaterThan(0);
     for (const name of [
+      'memory_trims_total',
+      'memory_trim_seconds_total',
       'csi_requests_total',
       'renewals_total',
       'managed_volumes',

@@ -65,6 +65,8 @@ export class NodeMetrics {
   private readonly renewals: Counter<'outcome'>;
   private readonly keyTakes: Counter<'algorithm' | 'size' | 'result'>;
   private readonly rewrites: Counter<'outcome'>;
+  private readonly trims: Counter<'result'>;
+  private readonly trimSeconds: Counter;
 
   constructor(sources: NodeMetricsSources = {}) {
     const registers = [this.registry];
@@ -107,6 +109,17 @@ export class NodeMetrics {
       name: `${PREFIX}trust_bundle_volume_updates_total`,
       help: "Rewrites of a volume's ca.crt after a trust bundle change, by outcome (rewritten, failed, busy).",
       labelNames: ['outcome'],
+      registers,
+    });
+    this.trims = new Counter({
+      name: `${PREFIX}memory_trims_total`,
+      help: 'Times freed native memory was given back to the OS after a busy period, by result (released, nothing).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.trimSeconds = new Counter({
+      name: `${PREFIX}memory_trim_seconds_total`,
+      help: 'Time spent giving freed native memory back to the OS.',
       registers,
     });
     const volumes = this.volumes;
@@ -183,6 +196,11 @@ export class NodeMetrics {
 
   keyTaken(shape: KeyShape, hit: boolean): void {
     this.keyTakes.inc({ algorithm: shape.algorithm, size: String(shape.size), result: hit ? 'hit' : 'miss' });
+  }
+
+  memoryTrimmed(durationMs: number, released: boolean): void {
+    this.trims.inc({ result: released ? 'released' : 'nothing' });
+    this.trimSeconds.inc(durationMs / 1000);
   }
 
   volumeRewrite(outcome: string): void {

@@ -3,6 +3,7 @@ import {
   ExecMounter,
   LinuxPlatform,
   loadFfiMounter,
+  loadHeapTrimmer,
   loadThreadScheduler,
 } from '@csi-cert-driver/platform-linux';
 import { WindowsPlatform } from '@csi-cert-driver/platform-windows';
@@ -23,7 +24,8 @@ export interface PlatformChoice {
  * port is the same code on every platform. On Linux, mount(2) is called directly through koffi
  * when it loads (about 0.04 ms per publish) and through the `mount` binary otherwise (about 9 ms);
  * see docs/adr/0003-mounting.md. Also through koffi: SCHED_IDLE for the key pool's refill thread
- * (ADR 14); without koffi the pool keeps its nice-19 refills.
+ * (ADR 14), without which the pool keeps its nice-19 refills; and malloc_trim after busy periods
+ * (ADR 15), without which freed native memory stays resident.
  */
 export function selectPlatform(c: PlatformChoice): PlatformPort {
   switch (c.os) {
@@ -35,6 +37,7 @@ export function selectPlatform(c: PlatformChoice): PlatformPort {
         logger: c.logger,
         mounter: loadFfiMounter() ?? new ExecMounter(),
         threadScheduler: loadThreadScheduler(),
+        heapTrimmer: loadHeapTrimmer(),
       }) satisfies PlatformPort;
     case 'win32':
       return new WindowsPlatform({ dataRoot: c.dataRoot, logger: c.logger }) satisfies PlatformPort;

@@ -68,4 +68,11 @@ export interface PlatformPort {
    * where the platform cannot do it. The key pool uses it for its refill jobs (ADR 14).
    */
   readonly setThreadBackground?: ((tid: number, background: boolean) => void) | undefined;
+
+  /**
+   * Gives memory the process's native heap has freed back to the OS (nothing in use moves); true
+   * when some was released. Absent where the platform cannot. The node role's `MemoryTrimmer` calls
+   * it after busy periods (ADR 15).
+   */
+  readonly releaseFreeMemory?: (() => boolean) | undefined;
 }

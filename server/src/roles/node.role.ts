@@ -27,6 +27,7 @@ import { TrustingIssuer } from '../trust/trusting-issuer.js';
 import { InstrumentedIssuer, NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { nodeStatus } from '../kube/status-node.js';
 import { RoutingIssuer } from '../issuance/routing-issuer.js';
+import { MemoryTrimmer } from '../platform/memory-trimmer.js';
 
 export interface NodeRole {
   manager: VolumeManager;
@@ -43,6 +44,8 @@ export interface NodeRole {
   trust: TrustBundle;
   distributor: BundleDistributor;
   metrics: NodeMetrics;
+  /** Gives freed native memory back after busy periods; undefined when the platform cannot or it is off. */
+  trimmer?: MemoryTrimmer | undefined;
   /** Subscribers to volume changes (API, dashboard). */
   listeners: Set<(volumeId: string, state: VolumeState | undefined) => void>;
   close(): Promise<void>;
@@ -210,6 +213,17 @@ export async function startNodeRole(
   logger.info({ endpoint: url, nodeId: cfg.nodeId, issuer: cfg.certServiceAddr }, 'node driver serving CSI');
   // The first fetch brings recovered volumes' ca.crt up to date; an unreachable issuer does not delay serving.
   void trust.start(cfg.trustBundleRefreshMs ?? 10_000);
+  const release = platform.releaseFreeMemory;
+  const trimmer =
+    release && (cfg.memoryTrimIntervalMs ?? 0) > 0
+      ? new MemoryTrimmer({
+          release,
+          intervalMs: cfg.memoryTrimIntervalMs ?? 0,
+          onTrim: (ms, released) => metrics.memoryTrimmed(ms, released),
+          logger,
+        })
+      : undefined;
+  trimmer?.start();
   const metricsServer: MetricsServer | undefined = cfg.metricsListenAddr
     ? await startMetricsServer(cfg.metricsListenAddr, () => metrics.scrape(), logger)
     : undefined;
@@ -259,9 +273,11 @@ export async function startNodeRole(
     trust,
     distributor,
     metrics,
+    trimmer,
     listeners,
     async close() {
       readiness.ready = false;
+      trimmer?.stop();
       trust.stop();
       distributor.stop();
       await metricsServer?.close();

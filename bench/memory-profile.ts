@@ -1,0 +1,169 @@
+/**
+ * Where the shipped node's memory goes at N volumes: starts `dist/main.mjs node` exactly as the
+ * Linux image runs it (the Dockerfile's ENV; plus --heapsnapshot-signal with --snapshot), publishes N ECDSA volumes with a long lifetime
+ * onto real tmpfs mounts, and prints RSS split into anonymous and file-backed pages, the V8 heap,
+ * and the heap snapshot's largest constructors. Not a benchmark: a profiling aid for issue 3.
+ *
+ *   npx tsx bench/memory-profile.ts [--volumes 10000] [--node-flags="..."] [--env K=V ...] [--snapshot]
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
+import { generateDevCa } from '../server/src/issuer/index.js';
+import { sweepMounts } from './lib/cleanup.js';
+import { driverNodeBinary, imageEnv } from './lib/machine.js';
+import { parsePrometheus } from './lib/metrics.js';
+import { DriverProcess, freeLoopbackPort, waitForListening, waitForProbe } from './lib/processes.js';
+import { pool } from './lib/stats.js';
+import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '..');
+const { values: flags } = parseArgs({
+  options: {
+    volumes: { type: 'string', default: '10000' },
+    'node-flags': { type: 'string', default: '' },
+    env: { type: 'string', multiple: true, default: [] },
+    snapshot: { type: 'boolean', default: false },
+  },
+});
+const VOLUMES = Number(flags.volumes);
+const log = (m: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
+
+function memory(pid: number): string {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  const mib = (k: string): string => (kb(k) / 1024).toFixed(1);
+  return `RSS ${mib('VmRSS')} MiB (anon ${mib('RssAnon')}, file ${mib('RssFile')}), HWM ${mib('VmHWM')}, threads ${kb('Threads')}`;
+}
+
+async function heap(url: string): Promise<string> {
+  const s = parsePrometheus(await (await fetch(url)).text());
+  const v = (n: string): number => s.filter((x) => x.name === n).reduce((a, x) => a + x.value, 0) / 2 ** 20;
+  const trims = s
+    .filter((x) => x.name === 'csi_cert_driver_memory_trims_total')
+    .reduce((a, x) => a + x.value, 0);
+  const trimMs = v('csi_cert_driver_memory_trim_seconds_total') * 2 ** 20 * 1000;
+  return (
+    `heap used ${v('nodejs_heap_size_used_bytes').toFixed(1)} / total ${v('nodejs_heap_size_total_bytes').toFixed(1)} MiB, ` +
+    `external ${v('nodejs_external_memory_bytes').toFixed(1)} MiB; ${trims} trims, ${trimMs.toFixed(1)} ms`
+  );
+}
+
+/** Self size by constructor name from a .heapsnapshot, largest first. */
+function topConstructors(file: string, n: number): string[] {
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  const f = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const iType = f.indexOf('type');
+  const iName = f.indexOf('name');
+  const iSize = f.indexOf('self_size');
+  const at = (i: number): number => snap.nodes[i] ?? 0;
+  const by = new Map<string, { size: number; count: number }>();
+  for (let i = 0; i < snap.nodes.length; i += f.length) {
+    const type = types[at(i + iType)] ?? '?';
+    const name = type === 'object' || type === 'closure' ? (snap.strings[at(i + iName)] ?? '?') : `(${type})`;
+    const e = by.get(name) ?? { size: 0, count: 0 };
+    e.size += at(i + iSize);
+    e.count++;
+    by.set(name, e);
+  }
+  return [...by.entries()]
+    .sort((a, b) => b[1].size - a[1].size)
+    .slice(0, n)
+    .map(([k, e]) => `${(e.size / 2 ** 20).toFixed(2).padStart(7)} MiB ${String(e.count).padStart(8)}  ${k}`);
+}
+
+const dir = await mkdtemp('/dev/shm/csi-memprof-');
+const ca = await generateDevCa({ dir: path.join(dir, 'ca') });
+const issuerPort = await freeLoopbackPort();
+const issuer = DriverProcess.start(repoRoot, 'issuer', {
+  LOG_LEVEL: 'warn',
+  LISTEN_ADDR: `127.0.0.1:${issuerPort}`,
+  CA_CERT_FILE: ca.certFile,
+  CA_KEY_FILE: ca.keyFile,
+  ISSUER_AUTH: 'none',
+});
+await waitForListening(issuer, { host: '127.0.0.1', port: issuerPort });
+const metricsPort = await freeLoopbackPort();
+const sock = path.join(dir, 'csi.sock');
+const image = imageEnv(repoRoot);
+const extraEnv = Object.fromEntries(flags.env.map((e) => e.split(/=(.*)/s).slice(0, 2)));
+const node = DriverProcess.spawn(
+  'node',
+  driverNodeBinary(repoRoot),
+  [
+    ...(flags.snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : []),
+    path.join(repoRoot, 'dist', 'main.mjs'),
+    'node',
+  ],
+  {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...image,
+    NODE_OPTIONS: `${image.NODE_OPTIONS ?? ''} ${flags['node-flags']}`.trim(),
+    LOG_LEVEL: 'warn',
+    CSI_ENDPOINT: `unix://${sock}`,
+    NODE_ID: 'memprof-node',
+    CERT_SERVICE_ADDR: `127.0.0.1:${issuerPort}`,
+    CERT_BASE_PATH: path.join(dir, 'base'),
+    API_LISTEN_ADDR: 'off',
+    METRICS_LISTEN_ADDR: `127.0.0.1:${metricsPort}`,
+    ...extraEnv,
+  },
+);
+const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+const client = new CsiClient(`unix://${sock}`, 120_000);
+try {
+  await waitForProbe(node, client);
+  await sleep(10_000);
+  log(`start: ${memory(node.pid)}; ${await heap(metricsUrl)}`);
+  let done = 0;
+  await pool(
+    Array.from({ length: VOLUMES }, () => async () => {
+      const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
+      await client.call(
+        'Node',
+        'NodePublishVolume',
+        kubeletPublishRequest({
+          ...vol,
+          attributes: { ...KEY_ATTRIBUTES.ECDSA, 'csi.k8s.cert-driver/duration': '24h' },
+        }),
+      );
+      if (++done % 2000 === 0) log(`${done} published: ${memory(node.pid)}`);
+    }),
+    8,
+  );
+  log(`published ${VOLUMES}: ${memory(node.pid)}; ${await heap(metricsUrl)}`);
+  await sleep(30_000);
+  log(`30 s later: ${memory(node.pid)}; ${await heap(metricsUrl)}`);
+  if (flags.snapshot) {
+    const cwd = `/proc/${node.pid}/cwd`;
+    process.kill(node.pid, 'SIGUSR2');
+    let file: string | undefined;
+    for (let i = 0; i < 120 && !file; i++) {
+      await sleep(1000);
+      file = (await readdir(cwd)).find((f) => f.endsWith('.heapsnapshot'));
+    }
+    if (file) {
+      const full = path.join(repoRoot, file);
+      await sleep(3000);
+      log(
+        `snapshot ${full} (${((await readFile(full)).length / 2 ** 20).toFixed(0)} MiB); top constructors:`,
+      );
+      for (const l of topConstructors(full, 40)) console.log(l);
+    }
+  }
+} finally {
+  client.close();
+  await node.stop();
+  await issuer.stop();
+  const left = await sweepMounts(dir);
+  if (left.length) log(`${left.length} mounts left`);
+  await rm(dir, { recursive: true, force: true });
+}
