@@ -129,6 +129,19 @@ describe('parseCsr', () => {
     ]);
   });
 
+  it('builds the same request from a pair that carries its SPKI DER and shape (pooled keys)', async () => {
+    const keys = await generateKey({ algorithm: 'ECDSA', size: 384 });
+    const carried = {
+      ...keys,
+      spkiDer: keys.publicKey.export({ type: 'spki', format: 'der' }),
+      shape: { algorithm: 'ECDSA', size: 384 } as const,
+    };
+    const csr = parseCsr(await buildCsr(fullSpec, carried));
+    expect(csr.signatureValid).toBe(true);
+    expect(csr.spkiDer.equals(carried.spkiDer)).toBe(true);
+    expect(await opensslVerifiesCsr(await buildCsr(fullSpec, carried))).toBe(true);
+  });
+
   it.each([
     { name: 'RSA', args: ['-newkey', 'rsa:2048'] },
     { name: 'EC P-384', args: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'] },

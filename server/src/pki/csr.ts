@@ -9,7 +9,7 @@ import type { CertificateSpec } from '../attributes/certificate-spec.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import * as der from './der.js';
 import { basicConstraintsExtension, subjectAltNameExtension } from './extensions.js';
-import { keySpecOf, type KeyPair } from './keys.js';
+import { shapeOfPair, spkiDerOfPair, type KeyPair } from './keys.js';
 import { subjectNameDer, type GeneralName } from './names.js';
 import { firstPemBlock, toPem } from './pem.js';
 import { signatureSchemeOf, signatureSchemeOfOid, signWith, verifyWith } from './signing-keys.js';
@@ -44,10 +44,10 @@ export async function buildCsr(spec: CertificateSpec, keys: KeyPair): Promise<st
   const info = der.sequence(
     der.smallInteger(0),
     subject,
-    keys.publicKey.export({ type: 'spki', format: 'der' }),
+    spkiDerOfPair(keys),
     der.context(0, true, der.sequence(der.oid(EXTENSION_REQUEST), der.setOf(der.sequence(...extensions)))),
   );
-  const scheme = signatureSchemeOf(keySpecOf(keys.privateKey));
+  const scheme = signatureSchemeOf(shapeOfPair(keys));
   const signature = signWith(keys.privateKey, scheme, info);
   return toPem(
     der.sequence(info, scheme.algorithmIdentifier, der.bitString(signature)),

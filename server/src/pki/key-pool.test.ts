@@ -43,6 +43,28 @@ describe('KeyPool', () => {
     expect(pool.stats().find((s) => s.shape === 'ECDSA-256')?.depth).toBe(3);
   });
 
+  it.each([
+    { algorithm: 'ECDSA', size: 256 },
+    { algorithm: 'ECDSA', size: 384 },
+    { algorithm: 'Ed25519', size: 0 },
+    { algorithm: 'RSA', size: 2048 },
+  ] as const)(
+    'hands out $algorithm $size keys with their SPKI DER and shape precomputed, matching the key',
+    async ({ algorithm, size }) => {
+      pool = new KeyPool({ size: 1, workers: 1, shapes: [{ algorithm, size }] });
+      await pool.warm();
+      const pooled = await pool.get(spec(algorithm, size)); // a hit
+      const demanded = await pool.get(spec(algorithm, size)); // a miss: generated on demand
+      expect(pool.stats()[0]).toMatchObject({ hits: 1, misses: 1 });
+      for (const k of [pooled, demanded]) {
+        expect(Buffer.isBuffer(k.spkiDer)).toBe(true);
+        expect(k.spkiDer!.equals(k.publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
+        expect(k.shape).toEqual(keySpecOf(k.privateKey));
+      }
+    },
+    60_000,
+  );
+
   it('never hands out the same key twice', async () => {
     pool = new KeyPool({ size: 4, workers: 2, shapes: [{ algorithm: 'ECDSA', size: 256 }] });
     const keys = await Promise.all(Array.from({ length: 40 }, () => pool!.get(spec('ECDSA', 256))));

@@ -186,6 +186,21 @@ export class KeyPool {
   }
 }
 
+/** A worker's key pair with what the main thread would otherwise ask OpenSSL for on every CSR. */
+function pairOf(
+  job: KeyJob,
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+  spki: Uint8Array | undefined,
+): KeyPair {
+  return {
+    privateKey,
+    publicKey,
+    spkiDer: spki && Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength),
+    shape: { algorithm: job.algorithm, size: job.size },
+  };
+}
+
 interface Pending {
   job: KeyJob;
   resolve: (k: KeyPair) => void;
@@ -256,6 +271,8 @@ class KeyWorkers {
         id: number;
         privateKey?: KeyObject;
         publicKey?: KeyObject;
+        /** Arrives as a plain Uint8Array (structured clone drops Buffer's prototype). */
+        spkiDer?: Uint8Array;
         error?: string;
         tid?: number | null;
       }) => {
@@ -267,7 +284,7 @@ class KeyWorkers {
         const p = slot.busy;
         slot.busy = undefined;
         if (p && p.job.id === m.id) {
-          if (m.privateKey && m.publicKey) p.resolve({ privateKey: m.privateKey, publicKey: m.publicKey });
+          if (m.privateKey && m.publicKey) p.resolve(pairOf(p.job, m.privateKey, m.publicKey, m.spkiDer));
           else p.reject(new Error(`key generation failed: ${m.error ?? 'no key returned'}`));
         }
         this.dispatch();

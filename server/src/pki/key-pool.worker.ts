@@ -3,7 +3,9 @@
  * server ships as one bundled file (dist/main.mjs), and an eval worker needs no second file to find
  * next to it, under esbuild, tsx or vitest alike. The worker generates one key pair per message with
  * the synchronous generator (it has its own thread) and posts both KeyObjects back; KeyObjects are
- * cloneable across threads, so no key material is ever serialized as text.
+ * cloneable across threads, so no private key material is ever serialized as text. It also posts the
+ * public key's DER SubjectPublicKeyInfo, which every CSR embeds, so the main thread does not export
+ * it during a publish, and reads the key's details once so OpenSSL's per-key caches are filled here.
  *
  * On Linux the worker lowers its own thread's priority (nice 19) for refills, so pre-generating keys
  * only takes CPU the node's main thread, the issuer and the pods are not using; a demand job (a
@@ -13,7 +15,7 @@
  *
  * Message in:  { id: number, algorithm: 'RSA' | 'ECDSA' | 'Ed25519', size: number, curve?: string,
  *                priority: 'demand' | 'refill' }
- * Message out: first { tid: number | null }, then per job { id, privateKey, publicKey } or
+ * Message out: first { tid: number | null }, then per job { id, privateKey, publicKey, spkiDer } or
  *              { id, error: string }
  */
 export const KEY_POOL_WORKER_SOURCE = `
@@ -52,7 +54,11 @@ parentPort.on('message', (job) => {
     } else {
       throw new Error('unsupported algorithm ' + job.algorithm);
     }
-    parentPort.postMessage({ id: job.id, privateKey: pair.privateKey, publicKey: pair.publicKey });
+    const spkiDer = pair.publicKey.export({ type: 'spki', format: 'der' });
+    // Reading the details makes OpenSSL derive and cache the key's legacy form here, in this thread;
+    // the PEM export of the private key during the publish (SEC1/PKCS#1) would do it otherwise.
+    void pair.privateKey.asymmetricKeyDetails;
+    parentPort.postMessage({ id: job.id, privateKey: pair.privateKey, publicKey: pair.publicKey, spkiDer });
   } catch (e) {
     parentPort.postMessage({ id: job.id, error: String((e && e.message) || e) });
   }

@@ -50,6 +50,9 @@ describe('generateKey + encodePrivateKey', () => {
     const text = await opensslOn(pem, 'pkey', '-in', '{}', '-noout', '-text');
     expect(text.stdout).toMatch(c.text);
 
+    // A caller that knows the key's shape (a pooled key) gets the same PEM without the lookup.
+    expect(encodePrivateKey(keys.privateKey, c.encoding, { algorithm: c.algorithm, size: c.size })).toBe(pem);
+
     const decoded = decodePrivateKey(pem);
     expect(keySpecOf(decoded)).toEqual({ algorithm: c.algorithm, size: c.size });
     expect(keySpecOf(keys.publicKey)).toEqual({ algorithm: c.algorithm, size: c.size });
@@ -90,6 +93,9 @@ describe('rejections', () => {
   it('Ed25519 has no PKCS#1 encoding', async () => {
     const keys = await generateKey({ algorithm: 'Ed25519', size: 0 });
     expect(() => encodePrivateKey(keys.privateKey, 'PKCS1')).toThrow(InvalidArgumentError);
+    expect(() => encodePrivateKey(keys.privateKey, 'PKCS1', { algorithm: 'Ed25519', size: 0 })).toThrow(
+      InvalidArgumentError,
+    );
   });
 
   it.each([

@@ -13,6 +13,13 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 export interface KeyPair {
   privateKey: KeyObject;
   publicKey: KeyObject;
+  /**
+   * The public key as DER SubjectPublicKeyInfo, when whoever made the pair exported it already (the
+   * key pool's worker does, off the event loop). Public material only; absent means "export it".
+   */
+  spkiDer?: Buffer | undefined;
+  /** The pair's algorithm and size, when known without asking OpenSSL (the key pool asked for it). */
+  shape?: KeyShape | undefined;
 }
 
 /** The algorithm and size of a key; `size` is 0 for Ed25519, the curve's bits for ECDSA. */
@@ -70,12 +77,13 @@ export async function generateKey(spec: KeyShape): Promise<KeyPair> {
 /**
  * PEM of a private key. PKCS1 gives "RSA PRIVATE KEY" for RSA and SEC1 "EC PRIVATE KEY" for ECDSA;
  * PKCS8 gives "PRIVATE KEY". Ed25519 has no PKCS#1 form: asking for it is an InvalidArgumentError.
+ * `shape`, when the caller knows it (KeyPair.shape), spares asking the key for it.
  */
-export function encodePrivateKey(key: KeyObject, encoding: KeyEncoding): string {
+export function encodePrivateKey(key: KeyObject, encoding: KeyEncoding, shape?: KeyShape): string {
   if (encoding === 'PKCS8') return key.export({ type: 'pkcs8', format: 'pem' }) as string;
   if (encoding !== 'PKCS1')
     throw new InvalidArgumentError(FIELD.encoding, `unsupported encoding ${String(encoding)}`);
-  const { algorithm } = keySpecOf(key);
+  const { algorithm } = shape ?? keySpecOf(key);
   if (algorithm === 'RSA') return key.export({ type: 'pkcs1', format: 'pem' }) as string;
   if (algorithm === 'ECDSA') return key.export({ type: 'sec1', format: 'pem' }) as string;
   throw new InvalidArgumentError(FIELD.encoding, 'Ed25519 keys have no PKCS#1 form; use PKCS8');
@@ -113,6 +121,16 @@ export function keySpecOf(key: KeyObject, field = 'key'): KeyShape {
     default:
       throw new InvalidArgumentError(field, `unsupported key type ${key.asymmetricKeyType ?? key.type}`);
   }
+}
+
+/** The pair's shape: carried (KeyPair.shape) or read from the private key. */
+export function shapeOfPair(keys: KeyPair): KeyShape {
+  return keys.shape ?? keySpecOf(keys.privateKey);
+}
+
+/** The pair's public key as DER SubjectPublicKeyInfo: carried (KeyPair.spkiDer) or exported now. */
+export function spkiDerOfPair(keys: KeyPair): Buffer {
+  return keys.spkiDer ?? keys.publicKey.export({ type: 'spki', format: 'der' });
 }
 
 /** "ECDSA P-256", "RSA 2048", "Ed25519": for logs and the dashboard. */

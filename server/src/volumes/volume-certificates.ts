@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { CertificateSpec, KeySpec, PodInfo } from '../attributes/certificate-spec.js';
 import type { Issuer, SignedCertificate } from '../issuance/issuer.port.js';
 import type { VolumeFile } from '../platform/platform.port.js';
-import { buildCsr, encodePrivateKey, type KeyPair } from '../pki/index.js';
+import { buildCsr, encodePrivateKey, type KeyPair, type KeyShape } from '../pki/index.js';
 import { encodePkcs12 } from '../pki/pkcs12.js';
 
 /** Where fresh keys come from: generated on demand, or a warm pool. Keys never leave the node. */
@@ -52,17 +52,19 @@ export async function issueVolumeCertificate(
     tokens: input.tokens,
     issuerRef: spec.issuer,
   });
-  return { key, signed, files: renderFiles(spec, key.privateKey, signed) };
+  return { key, signed, files: renderFiles(spec, key.privateKey, signed, key.shape) };
 }
 
 /**
  * The files of a volume. Without an fs-group the key (and the PKCS#12 keystore, which holds it) is
  * readable by root only; with one it is group-readable so a non-root pod in that group can use it.
+ * `keyShape` is the key's shape when known (KeyPair.shape); otherwise it is read from the key.
  */
 export function renderFiles(
   spec: CertificateSpec,
   privateKey: KeyObject,
   signed: Pick<SignedCertificate, 'certificatePem' | 'chainPem' | 'caBundlePem'>,
+  keyShape?: KeyShape,
 ): VolumeFile[] {
   const enc = new TextEncoder();
   const keyMode = spec.fsGroup !== undefined ? 0o440 : 0o400;
@@ -72,7 +74,7 @@ export function renderFiles(
     { name: spec.files.certificate, data: enc.encode(chain), mode: 0o444 },
     {
       name: spec.files.privateKey,
-      data: enc.encode(encodePrivateKey(privateKey, spec.key.encoding)),
+      data: enc.encode(encodePrivateKey(privateKey, spec.key.encoding, keyShape)),
       mode: keyMode,
     },
   ];
