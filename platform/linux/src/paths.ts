@@ -2,7 +2,7 @@
  * Linux path and name rules. Each check returns the reason a value is unacceptable, or undefined
  * when it is fine, so the server can put the reason into an INVALID_ARGUMENT message as is.
  */
-import { realpathSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { isErrno } from './errors.js';
 
@@ -87,8 +87,34 @@ export function parseUnixEndpoint(endpoint: string): { path: string } | { reason
  * missing tail is appended unresolved. `p` must be absolute. Synchronous (realpath(3)): it runs on
  * every publish and unpublish, and resolving a few cached directory entries takes microseconds,
  * less than a trip through libuv's thread pool (ADR 14).
+ *
+ * One walk in the usual cases: an existing `p` (an unpublish's target) is resolved as a whole; a
+ * missing one (a publish's target, which the driver creates) has its parent resolved and its last
+ * component checked with lstat(2), rather than a realpath of `p` that fails (a thrown ENOENT)
+ * followed by the parent's. A last component that is a dangling symlink is resolved as before.
  */
 export function canonicalPath(p: string): string {
+  const parent = path.dirname(p);
+  const name = path.basename(p);
+  if (parent === p || name === '.' || name === '..' || p.endsWith('/') || existsSync(p)) {
+    return canonicalPathByWalks(p);
+  }
+  // Missing (or a dangling symlink, or unreachable: lstat below throws what realpath would).
+  let dir: string;
+  try {
+    dir = realpathSync.native(parent);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+    return path.join(canonicalPath(parent), name);
+  }
+  const full = path.join(dir, name);
+  // Missing: nothing to resolve. A directory or file (created meanwhile): its own name under `dir`.
+  const stats = lstatSync(full, { throwIfNoEntry: false });
+  return stats === undefined || !stats.isSymbolicLink() ? full : canonicalPathByWalks(p);
+}
+
+/** `canonicalPath` by realpath(3) of `p`, then of each parent while they are missing. */
+function canonicalPathByWalks(p: string): string {
   try {
     return realpathSync.native(p);
   } catch (err) {

@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isErrno } from '../src/errors.js';
 import { checkFileName, checkTargetPath, checkVolumeId, parseUnixEndpoint } from '../src/index.js';
+import { canonicalPath } from '../src/paths.js';
 
 describe('checkTargetPath', () => {
   it.each([
@@ -87,5 +92,63 @@ describe('parseUnixEndpoint', () => {
   ])('rejects $endpoint', ({ endpoint, want }) => {
     const parsed = parseUnixEndpoint(endpoint);
     expect('reason' in parsed ? parsed.reason : undefined).toMatch(want);
+  });
+});
+
+describe.skipIf(process.platform !== 'linux')('canonicalPath', () => {
+  /** The definition: realpath(3) of `p`, else of each missing parent, the missing tail appended. */
+  const byDefinition = (p: string): string => {
+    try {
+      return realpathSync.native(p);
+    } catch (err) {
+      const parent = path.dirname(p);
+      if (parent === p || !isErrno(err, 'ENOENT')) throw err;
+      return path.join(byDefinition(parent), path.basename(p));
+    }
+  };
+  const outcome = (fn: () => string): string => {
+    try {
+      return fn();
+    } catch (err) {
+      return `error ${(err as NodeJS.ErrnoException).code}`;
+    }
+  };
+
+  // root/real/dir/file, root/link -> real, root/real/dir/self -> . (loop-free), root/dangling -> missing,
+  // root/loop -> loop, root/rel -> dir (relative, inside real), root/real/filelink -> dir/file
+  const root = realpathSync(mkdtempSync(path.join(tmpdir(), 'canonical-')));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(path.join(root, 'real', 'dir'), { recursive: true });
+  writeFileSync(path.join(root, 'real', 'dir', 'file'), '');
+  symlinkSync(path.join(root, 'real'), path.join(root, 'link'));
+  symlinkSync(path.join(root, 'missing'), path.join(root, 'dangling'));
+  symlinkSync(path.join(root, 'loop'), path.join(root, 'loop'));
+  symlinkSync('real/dir', path.join(root, 'rel'));
+  symlinkSync('dir/file', path.join(root, 'real', 'filelink'));
+  const r = (...parts: string[]) => path.join(root, ...parts);
+
+  it.each([
+    { name: 'an existing directory', p: r('real/dir'), want: r('real/dir') },
+    { name: 'an existing file', p: r('real/dir/file'), want: r('real/dir/file') },
+    { name: 'a missing leaf (a publish target)', p: r('real/dir/mount'), want: r('real/dir/mount') },
+    { name: 'two missing levels', p: r('real/new/mount'), want: r('real/new/mount') },
+    { name: 'a missing leaf under a symlinked parent', p: r('link/dir/mount'), want: r('real/dir/mount') },
+    { name: 'an existing leaf under a symlinked parent', p: r('link/dir'), want: r('real/dir') },
+    { name: 'a symlink leaf to a directory', p: r('link'), want: r('real') },
+    { name: 'a relative symlink leaf', p: r('rel'), want: r('real/dir') },
+    { name: 'a symlink leaf to a file', p: r('real/filelink'), want: r('real/dir/file') },
+    { name: 'a dangling symlink leaf, kept unresolved', p: r('dangling'), want: r('dangling') },
+    { name: 'a missing leaf under a dangling symlink', p: r('dangling/mount'), want: r('dangling/mount') },
+    { name: '".." after a symlinked directory', p: r('link/dir/..'), want: r('real') },
+    { name: '"." after a symlinked directory', p: r('link/.'), want: r('real') },
+    { name: 'a trailing slash on a directory symlink', p: `${r('link')}/`, want: r('real') },
+    { name: 'a trailing slash on a file', p: `${r('real/dir/file')}/`, want: 'error ENOTDIR' },
+    { name: 'a file as a parent', p: r('real/dir/file/mount'), want: 'error ENOTDIR' },
+    { name: 'a symlink loop leaf', p: r('loop'), want: 'error ELOOP' },
+    { name: 'under a symlink loop', p: r('loop/mount'), want: 'error ELOOP' },
+    { name: 'the root directory', p: '/', want: '/' },
+  ])('resolves $name as realpath would', ({ p, want }) => {
+    expect(outcome(() => canonicalPath(p))).toBe(want);
+    expect(outcome(() => byDefinition(p))).toBe(want);
   });
 });
