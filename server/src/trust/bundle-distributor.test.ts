@@ -190,6 +190,25 @@ describe('TrustBundle', () => {
     expect(merged).toContain(before!.trim());
   });
 
+  it('resolves each bundle the issuer sends to its normalized form, also when they alternate', async () => {
+    s = await setup();
+    const ours = s.trust.current()!;
+    const other = joinPem([(await makeTestCa({ commonName: 'other' })).certPem]);
+    const messy = `# the issuer's bundle, twice\n${ours}\n${ours}`;
+    const merged = joinPem([other, ours]);
+    for (const [sent, want] of [
+      [ours, ours],
+      [messy, ours],
+      [messy, ours],
+      [other, merged],
+      [ours, ours],
+      ['no certificate here', ours],
+      [other, merged],
+    ] as const) {
+      expect(s.trust.resolve(sent)).toBe(want);
+    }
+  });
+
   it('a bundle file wins over what the issuer sends', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'trust-file-'));
     const file = join(dir, 'bundle.pem');

@@ -45,6 +45,8 @@ export class TrustBundle {
   private timer: NodeJS.Timeout | undefined;
   private inflight: Promise<boolean> | undefined;
   private stopped = false;
+  /** The last bundle the issuer sent with a certificate and its normalized form (it rarely changes). */
+  private lastIssued: { raw: string; normalized: string } | undefined;
 
   constructor(
     readonly source: TrustSource,
@@ -91,7 +93,7 @@ export class TrustBundle {
     if (this.source.kind === 'file' && this.bundle !== undefined) return this.bundle;
     let theirs: string;
     try {
-      theirs = normalizeBundle(issuerBundlePem, 'issuer CA bundle');
+      theirs = this.normalizeIssued(issuerBundlePem);
     } catch {
       return this.bundle ?? issuerBundlePem;
     }
@@ -102,6 +104,14 @@ export class TrustBundle {
     if (theirs === this.bundle) return theirs;
     if (this.source.kind === 'issuer') void this.refresh();
     return mergeBundles(theirs, this.bundle);
+  }
+
+  /** normalizeBundle of a bundle that came with a certificate; the same text as last time is not parsed again. */
+  private normalizeIssued(pem: string): string {
+    if (this.lastIssued?.raw === pem) return this.lastIssued.normalized;
+    const normalized = normalizeBundle(pem, 'issuer CA bundle');
+    this.lastIssued = { raw: pem, normalized };
+    return normalized;
   }
 
   private async fetchAndSet(): Promise<boolean> {
