@@ -1,10 +1,10 @@
 /**
  * Where the shipped node's memory goes at N volumes: starts `dist/main.mjs node` exactly as the
- * Linux image runs it (the Dockerfile's ENV; plus --heapsnapshot-signal with --snapshot), publishes N ECDSA volumes with a long lifetime
- * onto real tmpfs mounts, and prints RSS split into anonymous and file-backed pages, the V8 heap,
+ * Linux image runs it (the Dockerfile's ENV; plus --heapsnapshot-signal with --snapshot),
+ * publishes N ECDSA volumes with a long lifetime onto real tmpfs mounts, and prints RSS split into anonymous and file-backed pages, the V8 heap,
  * and the heap snapshot's largest constructors. Not a benchmark: a profiling aid for issue 3.
  *
- *   npx tsx bench/memory-profile.ts [--volumes 10000] [--node-flags="..."] [--env K=V ...] [--snapshot]
+ *   npx tsx bench/memory-profile.ts [--volumes 10000] [--node-flags="..."] [--node-args="..."] [--env K=V ...] [--snapshot]
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -25,6 +25,8 @@ const { values: flags } = parseArgs({
   options: {
     volumes: { type: 'string', default: '10000' },
     'node-flags': { type: 'string', default: '' },
+    /** V8 flags that NODE_OPTIONS refuses (e.g. --heap-growing-percent), on node's command line. */
+    'node-args': { type: 'string', default: '' },
     env: { type: 'string', multiple: true, default: [] },
     snapshot: { type: 'boolean', default: false },
   },
@@ -99,6 +101,7 @@ const node = DriverProcess.spawn(
   'node',
   driverNodeBinary(repoRoot),
   [
+    ...flags['node-args'].split(' ').filter(Boolean),
     ...(flags.snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : []),
     path.join(repoRoot, 'dist', 'main.mjs'),
     'node',

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { applyV8Defaults } from './common/v8-defaults.js';
 import { ConfigError } from './config/settings.js';
 import {
   ROLES,
@@ -114,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+applyV8Defaults();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
