@@ -12,11 +12,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
-import { generateDevCa } from '../server/src/issuer/index.js';
 import { sweepMounts } from './lib/cleanup.js';
 import { driverNodeBinary, imageEnv } from './lib/machine.js';
 import { parsePrometheus } from './lib/metrics.js';
-import { DriverProcess, freeLoopbackPort, waitForListening, waitForProbe } from './lib/processes.js';
+import { DriverProcess, freeLoopbackPort, startIssuer, waitForProbe } from './lib/processes.js';
 import { pool } from './lib/stats.js';
 import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
 
@@ -83,16 +82,7 @@ function topConstructors(file: string, n: number): string[] {
 }
 
 const dir = await mkdtemp('/dev/shm/csi-memprof-');
-const ca = await generateDevCa({ dir: path.join(dir, 'ca') });
-const issuerPort = await freeLoopbackPort();
-const issuer = DriverProcess.start(repoRoot, 'issuer', {
-  LOG_LEVEL: 'warn',
-  LISTEN_ADDR: `127.0.0.1:${issuerPort}`,
-  CA_CERT_FILE: ca.certFile,
-  CA_KEY_FILE: ca.keyFile,
-  ISSUER_AUTH: 'none',
-});
-await waitForListening(issuer, { host: '127.0.0.1', port: issuerPort });
+const { proc: issuer, addr: issuerAddr } = await startIssuer(repoRoot, dir);
 const metricsPort = await freeLoopbackPort();
 const sock = path.join(dir, 'csi.sock');
 const image = imageEnv(repoRoot);
@@ -113,7 +103,7 @@ const node = DriverProcess.spawn(
     LOG_LEVEL: 'warn',
     CSI_ENDPOINT: `unix://${sock}`,
     NODE_ID: 'memprof-node',
-    CERT_SERVICE_ADDR: `127.0.0.1:${issuerPort}`,
+    CERT_SERVICE_ADDR: issuerAddr,
     CERT_BASE_PATH: path.join(dir, 'base'),
     API_LISTEN_ADDR: 'off',
     METRICS_LISTEN_ADDR: `127.0.0.1:${metricsPort}`,

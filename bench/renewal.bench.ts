@@ -32,11 +32,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
-import { generateDevCa } from '../server/src/issuer/index.js';
 import { sweepMounts } from './lib/cleanup.js';
 import { driverNodeBinary, fmtLoad, imageEnv, loadNow, machineInfo } from './lib/machine.js';
 import { parsePrometheus } from './lib/metrics.js';
-import { DriverProcess, freeLoopbackPort, waitForListening, waitForProbe } from './lib/processes.js';
+import { DriverProcess, freeLoopbackPort, startIssuer, waitForProbe } from './lib/processes.js';
 import { fmtMs, pool, summarize, table, timed, type Summary } from './lib/stats.js';
 import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
 import type { NodeStats } from './renewal-node.js';
@@ -92,20 +91,6 @@ function nodeEnv(dir: string, sock: string, issuerAddr: string): Record<string, 
   };
 }
 
-async function startIssuer(dir: string): Promise<{ proc: DriverProcess; addr: string }> {
-  const ca = await generateDevCa({ dir: path.join(dir, 'ca') });
-  const port = await freeLoopbackPort();
-  const proc = DriverProcess.start(repoRoot, 'issuer', {
-    LOG_LEVEL: 'warn',
-    LISTEN_ADDR: `127.0.0.1:${port}`,
-    CA_CERT_FILE: ca.certFile,
-    CA_KEY_FILE: ca.keyFile,
-    ISSUER_AUTH: 'none',
-  });
-  await waitForListening(proc, { host: '127.0.0.1', port });
-  return { proc, addr: `127.0.0.1:${port}` };
-}
-
 async function metric(url: string, name: string, labels: Record<string, string>): Promise<number> {
   const text = await (await fetch(url)).text();
   const s = parsePrometheus(text).find(
@@ -129,7 +114,7 @@ const BASE = existsSync('/dev/shm') ? '/dev/shm/ccd-rbench-' : '/tmp/ccd-rbench-
 
 async function rsaPublishes(poolSize: number, label: string): Promise<PoolRun> {
   const dir = await mkdtemp(BASE);
-  const issuer = await startIssuer(dir);
+  const issuer = await startIssuer(repoRoot, dir);
   const sock = path.join(dir, 'csi.sock');
   const metricsPort = await freeLoopbackPort();
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
@@ -233,7 +218,7 @@ async function scale(): Promise<ScaleRun> {
     tsconfig: path.join(repoRoot, 'tsconfig.json'),
     logLevel: 'warning',
   });
-  const issuer = await startIssuer(dir);
+  const issuer = await startIssuer(repoRoot, dir);
   const sock = path.join(dir, 'csi.sock');
   const child = fork(bundle, [], {
     execPath: driverNodeBinary(repoRoot),
@@ -346,7 +331,7 @@ interface ShippedRun {
 /** `bin/csi-cert-driver node` as shipped (default key pool, metrics off), RSS 10 s after Probe is ready. */
 async function shipped(): Promise<ShippedRun> {
   const dir = await mkdtemp(BASE);
-  const issuer = await startIssuer(dir);
+  const issuer = await startIssuer(repoRoot, dir);
   const sock = path.join(dir, 'csi.sock');
   const nodeOptions = process.env.NODE_OPTIONS ?? '';
   const node = DriverProcess.start(repoRoot, 'node', {
@@ -409,7 +394,7 @@ const onInterrupt = new Set<() => Promise<void>>();
 async function shippedScale(): Promise<ShippedScaleRun> {
   const began = Date.now();
   const dir = await mkdtemp(BASE);
-  const issuer = await startIssuer(dir);
+  const issuer = await startIssuer(repoRoot, dir);
   const sock = path.join(dir, 'csi.sock');
   const metricsPort = await freeLoopbackPort();
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;

@@ -8,6 +8,7 @@ import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CsiClient } from '../../server/src/demo/csi-client.js';
+import { generateDevCa } from '../../server/src/issuer/index.js';
 
 const CLK_TCK = (() => {
   try {
@@ -165,4 +166,25 @@ export async function waitForProbe(
       throw new Error(`${proc.role}: not ready after ${timeoutMs} ms\n${proc.logTail()}`);
     await sleep(50);
   }
+}
+
+/**
+ * `bin/csi-cert-driver issuer` with a fresh dev CA under `dir/ca`, on a free loopback port, without
+ * caller authentication; resolves once it listens.
+ */
+export async function startIssuer(
+  repoRoot: string,
+  dir: string,
+): Promise<{ proc: DriverProcess; addr: string }> {
+  const ca = await generateDevCa({ dir: path.join(dir, 'ca') });
+  const port = await freeLoopbackPort();
+  const proc = DriverProcess.start(repoRoot, 'issuer', {
+    LOG_LEVEL: 'warn',
+    LISTEN_ADDR: `127.0.0.1:${port}`,
+    CA_CERT_FILE: ca.certFile,
+    CA_KEY_FILE: ca.keyFile,
+    ISSUER_AUTH: 'none',
+  });
+  await waitForListening(proc, { host: '127.0.0.1', port });
+  return { proc, addr: `127.0.0.1:${port}` };
 }

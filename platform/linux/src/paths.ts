@@ -2,7 +2,7 @@
  * Linux path and name rules. Each check returns the reason a value is unacceptable, or undefined
  * when it is fine, so the server can put the reason into an INVALID_ARGUMENT message as is.
  */
-import { existsSync, lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { isErrno } from './errors.js';
 
@@ -89,28 +89,26 @@ export function parseUnixEndpoint(endpoint: string): { path: string } | { reason
  * less than a trip through libuv's thread pool (ADR 14).
  *
  * One walk in the usual cases: an existing `p` (an unpublish's target) is resolved as a whole; a
- * missing one (a publish's target, which the driver creates) has its parent resolved and its last
- * component checked with lstat(2), rather than a realpath of `p` that fails (a thrown ENOENT)
- * followed by the parent's. A last component that is a dangling symlink is resolved as before.
+ * missing one (a publish's target, which the driver creates) is found missing with lstat(2) and has
+ * its parent resolved, rather than a realpath of `p` that fails (a thrown ENOENT) followed by the
+ * parent's. A last component that is a dangling symlink is resolved as before.
  */
 export function canonicalPath(p: string): string {
   const parent = path.dirname(p);
   const name = path.basename(p);
-  if (parent === p || name === '.' || name === '..' || p.endsWith('/') || existsSync(p)) {
-    return canonicalPathByWalks(p);
-  }
-  // Missing (or a dangling symlink, or unreachable: lstat below throws what realpath would).
+  // An existing leaf (a dangling symlink too) and the odd forms take the definition. lstat(2) throws
+  // what realpath(3) would for an unreachable path (ENOTDIR, ELOOP).
+  if (parent === p || name === '.' || name === '..' || p.endsWith('/')) return canonicalPathByWalks(p);
+  if (lstatSync(p, { throwIfNoEntry: false }) !== undefined) return canonicalPathByWalks(p);
+  // Missing: the parent resolved, the name appended.
   let dir: string;
   try {
     dir = realpathSync.native(parent);
   } catch (err) {
     if (!isErrno(err, 'ENOENT')) throw err;
-    return path.join(canonicalPath(parent), name);
+    dir = canonicalPath(parent);
   }
-  const full = path.join(dir, name);
-  // Missing: nothing to resolve. A directory or file (created meanwhile): its own name under `dir`.
-  const stats = lstatSync(full, { throwIfNoEntry: false });
-  return stats === undefined || !stats.isSymbolicLink() ? full : canonicalPathByWalks(p);
+  return path.join(dir, name);
 }
 
 /** `canonicalPath` by realpath(3) of `p`, then of each parent while they are missing. */

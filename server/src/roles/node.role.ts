@@ -214,11 +214,12 @@ export async function startNodeRole(
   // The first fetch brings recovered volumes' ca.crt up to date; an unreachable issuer does not delay serving.
   void trust.start(cfg.trustBundleRefreshMs ?? 10_000);
   const release = platform.releaseFreeMemory;
+  const trimIntervalMs = cfg.memoryTrimIntervalMs ?? 0;
   const trimmer =
-    release && (cfg.memoryTrimIntervalMs ?? 0) > 0
+    release && trimIntervalMs > 0
       ? new MemoryTrimmer({
           release,
-          intervalMs: cfg.memoryTrimIntervalMs ?? 0,
+          intervalMs: trimIntervalMs,
           onTrim: (ms, released) => metrics.memoryTrimmed(ms, released),
           logger,
         })
