@@ -31,6 +31,7 @@ import {
   machineInfo,
   othersCores,
   stealCores,
+  wakeCostMs,
   type MachineInfo,
 } from './lib/machine.js';
 import { opensslVolume, verifyOpensslVolume, type BaselineCa } from './lib/openssl-baseline.js';
@@ -149,7 +150,12 @@ interface Results {
   /** The node's key-pool settings (defaults from `node --help`; the benchmark sets none). */
   keyPool: string;
   quick: boolean;
+  /** NodeGetCapabilities round trips right after start (cold JIT, key pool filling). */
   rpcFloor: Summary;
+  /** The same after the sequential phases: the floor a warm node's publish pays. */
+  rpcFloorWarm: Summary;
+  /** CPU per sleep-and-wake of an idle event loop (wakeCostMs), at the start and at the end. */
+  wakeCostMs: [number, number];
   sequential: SequentialResult[];
   bursts: BurstResult[];
   baseline: BaselineResult[];
@@ -390,6 +396,10 @@ function report(r: Results): string {
         ['CSI endpoint / issuer address', `unix socket / ${r.issuerTransport}`],
         ['load average 1/5/15 at start', fmtLoad(m.loadAtStart)],
         ['load average 1/5/15 at end', fmtLoad(r.loadAtEnd)],
+        [
+          'CPU per sleep + wake of an idle event loop, start / end',
+          `${r.wakeCostMs.map((x) => `${(x * 1000).toFixed(0)} µs`).join(' / ')}`,
+        ],
         ['driver RSS after run (node / issuer)', `${r.rss.node.toFixed(0)} / ${r.rss.issuer.toFixed(0)} MiB`],
       ],
     ),
@@ -456,7 +466,8 @@ function report(r: Results): string {
   );
   out.push(
     '',
-    `CSI round-trip floor (NodeGetCapabilities, n=${r.rpcFloor.n}): min ${fmtMs(r.rpcFloor.min)} ms, p50 ${fmtMs(r.rpcFloor.p50)} ms, p99 ${fmtMs(r.rpcFloor.p99)} ms`,
+    `CSI round-trip floor (NodeGetCapabilities): just started (n=${r.rpcFloor.n}) min ${fmtMs(r.rpcFloor.min)} ms, p50 ${fmtMs(r.rpcFloor.p50)} ms, p99 ${fmtMs(r.rpcFloor.p99)} ms; ` +
+      `warm, after the sequential phases (n=${r.rpcFloorWarm.n}) min ${fmtMs(r.rpcFloorWarm.min)} ms, p50 ${fmtMs(r.rpcFloorWarm.p50)} ms, p99 ${fmtMs(r.rpcFloorWarm.p99)} ms`,
   );
 
   out.push('', `## Burst: ${N.burst} simultaneous NodePublishVolume calls (a full node)`, '');
@@ -620,8 +631,8 @@ function report(r: Results): string {
     ...r.breakdown.flatMap((b) => [fmtMs(sum(b, (step) => !step.startsWith('key generation'))), '']),
   ]);
   stepRows.push([
-    'CSI RPC floor p50 (NodeGetCapabilities)',
-    ...r.breakdown.flatMap(() => [fmtMs(r.rpcFloor.p50), '']),
+    'CSI RPC floor p50 (NodeGetCapabilities, warm node)',
+    ...r.breakdown.flatMap(() => [fmtMs(r.rpcFloorWarm.p50), '']),
   ]);
   stepRows.push([
     'measured NodePublishVolume p50',
@@ -769,18 +780,24 @@ async function main(): Promise<void> {
     await waitForProbe(node, client);
     log('issuer and node are up');
 
-    const floor: number[] = [];
-    for (let i = 0; i < 220; i++) {
-      const start = performance.now();
-      await client.call('Node', 'NodeGetCapabilities');
-      if (i >= 20) floor.push(performance.now() - start);
-    }
+    const wakeAtStart = await wakeCostMs();
+    const floorSamples = async (): Promise<number[]> => {
+      const floor: number[] = [];
+      for (let i = 0; i < 220; i++) {
+        const start = performance.now();
+        await client.call('Node', 'NodeGetCapabilities');
+        if (i >= 20) floor.push(performance.now() - start);
+      }
+      return floor;
+    };
+    const floor = await floorSamples();
 
     const seq: SequentialResult[] = [];
     for (const a of ALGORITHMS) {
       log(`sequential ${LABEL[a]}: ${N.warmup[a]} warm-up + ${N.sequential[a]} publishes`);
       seq.push(await sequential(h, a));
     }
+    const floorWarm = await floorSamples();
     const bursts: BurstResult[] = [];
     for (const a of ALGORITHMS) {
       log(`burst of ${N.burst} ${LABEL[a]}`);
@@ -817,6 +834,8 @@ async function main(): Promise<void> {
       keyPool: keyPoolSettings(),
       quick,
       rpcFloor: summarize(floor),
+      rpcFloorWarm: summarize(floorWarm),
+      wakeCostMs: [wakeAtStart, await wakeCostMs()],
       sequential: seq,
       bursts,
       baseline: base,

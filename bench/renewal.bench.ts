@@ -3,7 +3,11 @@
  *
  *  A. RSA-2048 NodePublishVolume latency with the key pool warm and cold: the issuer and the node as
  *     `bin/csi-cert-driver` processes (real tmpfs mounts), N sequential publishes over the CSI socket
- *     with KEY_POOL_SIZE=0 (every key generated on demand) and with a pool filled before the run.
+ *     with KEY_POOL_SIZE=0 (every key generated on demand) and with a pool filled before the run. The
+ *     warm pool is measured twice: on a node just started, and on one that has first served
+ *     WARMUP_ROUNDS ECDSA publish + unpublish rounds, as publish.bench.ts warms its node (V8 optimizes
+ *     the publish path over the first thousand or so calls; a node serves for weeks). The target is
+ *     checked against the warmed node; the just-started figure is printed next to it.
  *  B. 10,000 tracked volumes with short lifetimes on one node: the issuer process and the node role in
  *     a process of its own (bench/renewal-node.ts, DirectoryPlatform on tmpfs). Volumes are published
  *     over the CSI socket at a steady rate; then, while nothing is due, the node's CPU and memory are
@@ -33,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
 import { sweepMounts } from './lib/cleanup.js';
-import { driverNodeBinary, fmtLoad, imageEnv, loadNow, machineInfo } from './lib/machine.js';
+import { driverNodeBinary, fmtLoad, imageEnv, loadNow, machineInfo, wakeCostMs } from './lib/machine.js';
 import { parsePrometheus } from './lib/metrics.js';
 import { DriverProcess, freeLoopbackPort, startIssuer, waitForProbe } from './lib/processes.js';
 import { fmtMs, pool, summarize, table, timed, type Summary } from './lib/stats.js';
@@ -65,6 +69,8 @@ const VOLUMES = Number(flags.volumes ?? (quick ? 1000 : 10_000));
 const RATE = Number(flags.rate ?? 25);
 const SCRAPE_S = Number(flags.scrape ?? 15);
 const RSA_N = quick ? 10 : 40;
+/** ECDSA publish + unpublish rounds before the warmed run's RSA publishes (publish.bench.ts: 1,000). */
+const WARMUP_ROUNDS = quick ? 100 : 1000;
 /**
  * Lifetime and renew-before of part B: each volume is due DURATION − RENEW_BEFORE after its issue
  * (minus jitter), i.e. after all volumes are published and the idle minute is measured.
@@ -104,6 +110,8 @@ async function metric(url: string, name: string, labels: Record<string, string>)
 interface PoolRun {
   label: string;
   poolSize: number;
+  /** ECDSA publish + unpublish rounds the node served before the measured publishes. */
+  warmup: number;
   latency: Summary;
   hits: number;
   misses: number;
@@ -112,7 +120,7 @@ interface PoolRun {
 /** CERT_BASE_PATH on tmpfs, as deployed (docs/configuration.md): state fsyncs then cost no disk I/O. */
 const BASE = existsSync('/dev/shm') ? '/dev/shm/ccd-rbench-' : '/tmp/ccd-rbench-';
 
-async function rsaPublishes(poolSize: number, label: string): Promise<PoolRun> {
+async function rsaPublishes(poolSize: number, label: string, warmup = 0): Promise<PoolRun> {
   const dir = await mkdtemp(BASE);
   const issuer = await startIssuer(repoRoot, dir);
   const sock = path.join(dir, 'csi.sock');
@@ -127,6 +135,15 @@ async function rsaPublishes(poolSize: number, label: string): Promise<PoolRun> {
   const client = new CsiClient(`unix://${sock}`, 120_000);
   try {
     await waitForProbe(node, client);
+    for (let i = 0; i < warmup; i++) {
+      const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
+      await client.call('Node', 'NodePublishVolume', kubeletPublishRequest(vol));
+      await client.call('Node', 'NodeUnpublishVolume', {
+        volume_id: vol.volumeId,
+        target_path: vol.targetPath,
+      });
+    }
+    if (warmup > 0) log(`${label}: ${warmup} ECDSA publish + unpublish rounds served`);
     const rsa = { algorithm: 'RSA', size: '2048' };
     if (poolSize > 0) {
       const started = Date.now();
@@ -152,6 +169,7 @@ async function rsaPublishes(poolSize: number, label: string): Promise<PoolRun> {
     return {
       label,
       poolSize,
+      warmup,
       latency: summarize(samples),
       hits: await take('hit'),
       misses: await take('miss'),
@@ -587,10 +605,18 @@ async function main(): Promise<void> {
       void Promise.allSettled([...onInterrupt].map((f) => f())).finally(() => process.exit(130));
     });
   }
+  const wakeUs = (await wakeCostMs()) * 1000;
   const runs: PoolRun[] = [];
   if (!skip.has('pool')) {
     runs.push(await rsaPublishes(0, 'cold (KEY_POOL_SIZE=0)'));
-    runs.push(await rsaPublishes(RSA_N + 10, `warm (KEY_POOL_SIZE=${RSA_N + 10})`));
+    runs.push(await rsaPublishes(RSA_N + 10, `warm (KEY_POOL_SIZE=${RSA_N + 10}), just started`));
+    runs.push(
+      await rsaPublishes(
+        RSA_N + 10,
+        `warm (KEY_POOL_SIZE=${RSA_N + 10}), after ${WARMUP_ROUNDS.toLocaleString('en')} ECDSA publishes`,
+        WARMUP_ROUNDS,
+      ),
+    );
   }
   const c = skip.has('shipped') ? undefined : await shipped();
   const s = skip.has('scale') ? undefined : await scale();
@@ -604,7 +630,8 @@ async function main(): Promise<void> {
   out.push(
     `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.kernel}; ` +
       `driver on Node ${machine.driverNode}; load average at start ${fmtLoad(machine.loadAtStart)}, ` +
-      `at end ${fmtLoad(loadNow())}. Run: \`${['npx tsx bench/renewal.bench.ts', ...process.argv.slice(2)].join(' ')}\`.`,
+      `at end ${fmtLoad(loadNow())}; CPU per sleep + wake of an idle event loop ${wakeUs.toFixed(0)} µs ` +
+      `(machine.ts wakeCostMs). Run: \`${['npx tsx bench/renewal.bench.ts', ...process.argv.slice(2)].join(' ')}\`.`,
     '',
   );
   if (runs.length > 0) {
@@ -725,7 +752,8 @@ async function main(): Promise<void> {
       '',
     );
   }
-  const warm = runs.find((r) => r.poolSize > 0);
+  const warm = runs.find((r) => r.poolSize > 0 && r.warmup > 0);
+  const started = runs.find((r) => r.poolSize > 0 && r.warmup === 0);
   const targets: string[][] = [];
   if (s) {
     targets.push([
@@ -750,8 +778,8 @@ async function main(): Promise<void> {
   }
   if (warm) {
     targets.push([
-      'RSA-2048 publish p50 ≤ 10 ms, warm pool',
-      `${fmtMs(warm.latency.p50)} ms`,
+      `RSA-2048 publish p50 ≤ 10 ms, warm pool (node warmed by ${warm.warmup.toLocaleString('en')} publishes)`,
+      `${fmtMs(warm.latency.p50)} ms${started ? ` (just started: ${fmtMs(started.latency.p50)} ms)` : ''}`,
       mark(warm.latency.p50 <= TARGET.warmP50Ms),
     ]);
   }

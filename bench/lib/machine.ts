@@ -72,6 +72,20 @@ export function machineInfo(repoRoot: string, stateDir: string): MachineInfo {
   };
 }
 
+/**
+ * CPU this process spends per sleep-and-wake of its event loop, in ms: `cycles` timers of `sleepMs`,
+ * nothing else to do, CPU from `process.cpuUsage`. On bare metal a cycle costs a few microseconds; in
+ * a nested VM, where halting and waking a vCPU goes through two hypervisors, it costs 0.1–0.3 ms, and
+ * a publish, which sleeps and wakes several processes (client, node, issuer, key-pool worker), pays it
+ * several times. It varies over minutes on a shared host, which is why the reports print it.
+ */
+export async function wakeCostMs(cycles = 200, sleepMs = 5): Promise<number> {
+  const before = process.cpuUsage();
+  for (let i = 0; i < cycles; i++) await new Promise((r) => setTimeout(r, sleepMs));
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000 / cycles;
+}
+
 export const fmtLoad = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
 
 export const loadNow = (): [number, number, number] => {
