@@ -1,6 +1,6 @@
 /**
- * libc through the optional `koffi` FFI package, for the few system calls Node.js has no API for
- * (mount(2), umount2(2), sched_setscheduler(2)). Loaded once per process; undefined when this is not
+ * libc through the optional `koffi` FFI package, for the few calls Node.js has no API for (mount(2),
+ * umount2(2), sched_setscheduler(2), glibc's malloc_trim(3)). Loaded once per process; undefined when this is not
  * Linux, koffi is not installed, or libc cannot be opened, and every caller then has a fallback.
  */
 import { createRequire } from 'node:module';
