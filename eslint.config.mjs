@@ -1,5 +1,6 @@
 // Lint rules: typescript-eslint strict for all TypeScript, plus the dependency rules that keep the
-// core free of adapters (see docs/adr/0002-ports-and-adapters.md).
+// core free of adapters and the adapters bound to the platform contract only
+// (see docs/adr/0017-one-platform-contract.md).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
@@ -7,9 +8,14 @@ import nx from '@nx/eslint-plugin';
 const adapterImports = {
   patterns: [
     {
-      group: ['@csi-cert-driver/platform-*', '**/platform/linux/**', '**/platform/windows/**'],
+      group: [
+        '@csi-cert-driver/platform-linux',
+        '@csi-cert-driver/platform-windows',
+        '**/platform/linux/**',
+        '**/platform/windows/**',
+      ],
       message:
-        'Core code must not import a platform adapter; only server/src/platform/platform.module.ts picks one.',
+        'Core code must not import a platform adapter; only server/src/platform/select-platform.ts picks one.',
     },
   ],
 };
@@ -44,7 +50,7 @@ export default tseslint.config(
         {
           allow: [],
           depConstraints: [
-            { sourceTag: 'layer:adapter', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'layer:adapter', onlyDependOnLibsWithTags: ['scope:platform'] },
             { sourceTag: 'layer:contract', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'layer:app', onlyDependOnLibsWithTags: ['layer:adapter', 'layer:contract'] },
             { sourceTag: 'layer:ui', onlyDependOnLibsWithTags: ['layer:contract'] },
@@ -59,7 +65,7 @@ export default tseslint.config(
   },
   {
     files: ['server/src/**/*.ts'],
-    ignores: ['server/src/platform/platform.module.ts'],
+    ignores: ['server/src/platform/select-platform.ts'],
     rules: { 'no-restricted-imports': ['error', adapterImports] },
   },
 );

@@ -9,6 +9,9 @@ const alias = {
   '@csi-cert-driver/api-contract': fileURLToPath(
     new URL('./server/src/api/contract/index.ts', import.meta.url),
   ),
+  '@csi-cert-driver/platform-contract': fileURLToPath(
+    new URL('./server/src/platform/contract/index.ts', import.meta.url),
+  ),
 };
 
 export default defineConfig({

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PlatformError } from '@csi-cert-driver/platform-contract';
 import { startNodeHarness, type NodeHarness } from './support/node-harness.js';
 import { kubeletPublishRequest } from '../src/demo/csi-client.js';
 
@@ -237,13 +238,10 @@ describe('publish semantics', () => {
   });
 
   it.each([
-    { op: 'createVolume' as const, kind: 'failed-precondition', want: status.FAILED_PRECONDITION },
-    { op: 'writeFiles' as const, kind: 'resource-exhausted', want: status.RESOURCE_EXHAUSTED },
+    { op: 'createVolume' as const, kind: 'failed-precondition' as const, want: status.FAILED_PRECONDITION },
+    { op: 'writeFiles' as const, kind: 'resource-exhausted' as const, want: status.RESOURCE_EXHAUSTED },
   ])('rolls back when $op fails ($kind → $want)', async ({ op, kind, want }) => {
-    h.platform.failNext = {
-      op,
-      error: Object.assign(new Error(`${op} failed`), { name: 'PlatformError', kind }),
-    };
+    h.platform.failNext = { op, error: new PlatformError(kind, `${op} failed`) };
     const id = `csi-fail-${op}`;
     const got = await code(h.publish({ volumeId: id, targetPath: `/t/${id}` }));
     expect(got.code).toBe(want);

@@ -36,8 +36,9 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
-import { PlatformError, isErrno, messageOf, wrapInternal } from './errors.js';
-import type { PlatformLogger, VolumeFile } from './types.js';
+import { PlatformError, type VolumeFile } from '@csi-cert-driver/platform-contract';
+import { isErrno, messageOf, wrapInternal } from './errors.js';
+import type { PlatformLogger } from './options.js';
 
 export const DATA_LINK = '..data';
 const DATA_TMP_LINK = '..data_tmp';

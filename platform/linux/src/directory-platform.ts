@@ -1,10 +1,16 @@
 import { lstat, mkdir, readlink, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { prepareUnixEndpoint } from './endpoint.js';
-import { PlatformError } from './errors.js';
 import { checkFileName, checkTargetPath, checkVolumeId } from './paths.js';
 import { DATA_LINK, readCurrentFile, writeFileSet } from './atomic-writer.js';
-import type { CreateVolumeRequest, PlatformLogger, VolumeFile, VolumeLocation } from './types.js';
+import {
+  PlatformError,
+  type CreateVolumeRequest,
+  type PlatformPort,
+  type VolumeFile,
+  type VolumeLocation,
+} from '@csi-cert-driver/platform-contract';
+import type { PlatformLogger } from './options.js';
 
 /**
  * DirectoryPlatform: the unprivileged fallback used only by the demo when it does not run as root.
@@ -12,7 +18,7 @@ import type { CreateVolumeRequest, PlatformLogger, VolumeFile, VolumeLocation } 
  * (0700), the target path is a symlink to it, and files are swapped with the same `..data` writer
  * as on tmpfs. Key material is on the disk of the machine and the pod's view is not read-only.
  */
-export class DirectoryPlatform {
+export class DirectoryPlatform implements PlatformPort {
   readonly name = 'linux-directory';
 
   constructor(private readonly options: { dataRoot: string; logger?: PlatformLogger | undefined }) {}

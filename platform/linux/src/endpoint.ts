@@ -3,9 +3,10 @@
  */
 import { lstat, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { PlatformError, unlessMissing, wrapInternal } from './errors.js';
+import { PlatformError } from '@csi-cert-driver/platform-contract';
+import { unlessMissing, wrapInternal } from './errors.js';
 import { parseUnixEndpoint } from './paths.js';
-import type { PlatformLogger } from './types.js';
+import type { PlatformLogger } from './options.js';
 
 /**
  * Turns `unix:///abs/path.sock` or a bare `/abs/path.sock` into the grpc-js bind address

@@ -1,24 +1,9 @@
 /**
- * Typed errors of the Linux adapter. The server's gRPC edge maps `kind` to a status code
- * (invalid-argument → INVALID_ARGUMENT, not-found → NOT_FOUND, resource-exhausted →
- * RESOURCE_EXHAUSTED, failed-precondition → FAILED_PRECONDITION, internal → INTERNAL). Messages name
- * the volume and path, never file contents.
+ * Error helpers of the Linux adapter. Every failure it throws is the contract's `PlatformError`
+ * (mapped to a gRPC status at the server's edge); messages name the volume and path, never file
+ * contents.
  */
-
-export type PlatformErrorKind =
-  'invalid-argument' | 'not-found' | 'resource-exhausted' | 'failed-precondition' | 'internal';
-
-export class PlatformError extends Error {
-  override readonly name = 'PlatformError';
-
-  constructor(
-    readonly kind: PlatformErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+import { PlatformError } from '@csi-cert-driver/platform-contract';
 
 /** The errno code (`ENOENT`, `EBUSY`, …) of a Node.js system error, or undefined. */
 export function errnoCode(err: unknown): string | undefined {

@@ -1,17 +1,10 @@
 /**
  * The Linux platform adapter of csi-cert-driver: per-volume tmpfs, read-only bind mounts, atomic
- * file swaps and the unix-socket CSI endpoint. Imports nothing from the server.
+ * file swaps and the unix-socket CSI endpoint. Imports nothing from the server but the platform
+ * contract (`@csi-cert-driver/platform-contract`), which it implements.
  */
 export { LinuxPlatform } from './linux-platform.js';
-export { PlatformError } from './errors.js';
-export type { PlatformErrorKind } from './errors.js';
-export type {
-  CreateVolumeRequest,
-  LinuxPlatformOptions,
-  PlatformLogger,
-  VolumeFile,
-  VolumeLocation,
-} from './types.js';
+export type { LinuxPlatformOptions, PlatformLogger } from './options.js';
 export { ExecMounter, MountError, TMPFS_SOURCE } from './mounter.js';
 export type { Mounter, TmpfsOptions } from './mounter.js';
 export { loadFfiMounter } from './ffi-mounter.js';

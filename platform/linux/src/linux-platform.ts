@@ -1,7 +1,7 @@
 /**
  * The Linux platform adapter: a size-limited tmpfs per volume under the data root, exposed
- * read-only at kubelet's target path, with kubelet-style atomic file swaps inside it. Satisfies the
- * server's `PlatformPort` structurally (it imports nothing from the server).
+ * read-only at kubelet's target path, with kubelet-style atomic file swaps inside it. Implements the
+ * platform contract's `PlatformPort` (it imports nothing else from the server).
  */
 import { chmodSync, chownSync, statSync, statfsSync } from 'node:fs';
 import type { Stats } from 'node:fs';
@@ -9,18 +9,20 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DATA_LINK, readCurrentFile, writeFileSet } from './atomic-writer.js';
 import { prepareUnixEndpoint } from './endpoint.js';
-import { PlatformError, wrapInternal } from './errors.js';
+import {
+  isGroupId,
+  PlatformError,
+  type CreateVolumeRequest,
+  type PlatformPort,
+  type VolumeFile,
+  type VolumeLocation,
+} from '@csi-cert-driver/platform-contract';
+import { wrapInternal } from './errors.js';
 import { ExecMounter } from './mounter.js';
 import type { Mounter } from './mounter.js';
 import { canonicalPath, checkFileName, checkTargetPath, checkVolumeId } from './paths.js';
-import { dirModeFor, gidFor } from './types.js';
-import type {
-  CreateVolumeRequest,
-  LinuxPlatformOptions,
-  PlatformLogger,
-  VolumeFile,
-  VolumeLocation,
-} from './types.js';
+import { dirModeFor, gidFor } from './options.js';
+import type { LinuxPlatformOptions, PlatformLogger } from './options.js';
 import {
   inspectMounts,
   isOurs,
@@ -33,7 +35,7 @@ import type { VolumePaths } from './volume-mounts.js';
 
 const TMPFS_MAGIC = 0x01021994;
 
-export class LinuxPlatform {
+export class LinuxPlatform implements PlatformPort {
   readonly name = 'linux';
   readonly dataRoot: string;
   readonly mounter: Mounter;
@@ -85,10 +87,7 @@ export class LinuxPlatform {
     if (!Number.isSafeInteger(req.sizeBytes) || req.sizeBytes <= 0) {
       throw invalid(`volume ${req.volumeId}: size must be a positive number of bytes, got ${req.sizeBytes}`);
     }
-    if (
-      req.fsGroup !== undefined &&
-      !(Number.isInteger(req.fsGroup) && req.fsGroup >= 0 && req.fsGroup < 2 ** 32 - 1)
-    ) {
+    if (req.fsGroup !== undefined && !isGroupId(req.fsGroup)) {
       throw invalid(`volume ${req.volumeId}: fsGroup must be a group id, got ${req.fsGroup}`);
     }
     const paths = await this.paths(req);

@@ -10,12 +10,13 @@
  */
 import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { PlatformError, isErrno, messageOf, wrapInternal } from './errors.js';
+import { PlatformError } from '@csi-cert-driver/platform-contract';
+import { isErrno, messageOf, wrapInternal } from './errors.js';
 import { TMPFS_SOURCE } from './mounter.js';
 import type { Mounter, TmpfsOptions } from './mounter.js';
 import { findMount, readMountInfo, sameFilesystem } from './mountinfo.js';
 import type { MountInfo } from './mountinfo.js';
-import type { PlatformLogger } from './types.js';
+import type { PlatformLogger } from './options.js';
 
 /** Canonical paths of one volume, as they appear in the mount table. */
 export interface VolumePaths {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DATA_LINK, LinuxPlatform } from '../src/index.js';
-import type { VolumeFile } from '../src/index.js';
+import type { VolumeFile } from '@csi-cert-driver/platform-contract';
 import { cleanScratch, decode, needsRoot, scratchDir, text } from './helpers.js';
 
 const pair = (token: string, extra: VolumeFile[] = []): VolumeFile[] => [

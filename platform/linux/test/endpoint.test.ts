@@ -3,7 +3,8 @@ import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LinuxPlatform, PlatformError } from '../src/index.js';
+import { PlatformError } from '@csi-cert-driver/platform-contract';
+import { LinuxPlatform } from '../src/index.js';
 import { cleanScratch, scratchDir } from './helpers.js';
 
 /** Leaves a socket file without a listener behind, as a driver killed with SIGKILL does. */

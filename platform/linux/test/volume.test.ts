@@ -4,7 +4,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LinuxPlatform, TMPFS_SOURCE, findMount, readMountInfo, superOption } from '../src/index.js';
-import type { Mounter, VolumeFile } from '../src/index.js';
+import type { VolumeFile } from '@csi-cert-driver/platform-contract';
+import type { Mounter } from '../src/index.js';
 import {
   cleanScratch,
   decode,

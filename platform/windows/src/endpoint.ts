@@ -1,4 +1,4 @@
-import { PlatformError } from './contract.js';
+import { PlatformError } from '@csi-cert-driver/platform-contract';
 
 /**
  * CSI endpoints on Windows are local named pipes. Node.js cannot listen on AF_UNIX on Windows

@@ -2,7 +2,7 @@ import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJson, removeStaleTemps, renameOver, replaceFile, stageFile } from './fs-util.js';
 import { checkFileName, MANIFEST_NAME, sameWindowsName } from './paths.js';
-import { PlatformError, type VolumeFile } from './contract.js';
+import { PlatformError, type VolumeFile } from '@csi-cert-driver/platform-contract';
 
 /**
  * A volume's file set in its target directory, described by the manifest `.csi-cert-driver.json`.

@@ -1,5 +1,4 @@
 export { WindowsPlatform, type WindowsPlatformOptions } from './windows-platform.js';
-export { PlatformError, isPlatformError, type PlatformErrorKind } from './contract.js';
 export {
   checkFileName,
   checkSegment,
@@ -12,4 +11,3 @@ export {
 } from './paths.js';
 export { MAX_PIPE_NAME_CHARS, parsePipeName, pipeBindAddress } from './endpoint.js';
 export { FileAcl, type AclStatus } from './acl.js';
-export type { CreateVolumeRequest, PlatformPortShape, VolumeFile, VolumeLocation } from './contract.js';

@@ -2,11 +2,17 @@ import { mkdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileAcl, type AclStatus, type RunCommand } from './acl.js';
 import { pipeBindAddress } from './endpoint.js';
-import { fromFsError, PlatformError } from './contract.js';
+import {
+  PlatformError,
+  type CreateVolumeRequest,
+  type PlatformPort,
+  type VolumeFile,
+  type VolumeLocation,
+} from '@csi-cert-driver/platform-contract';
+import { fromFsError } from './fs-errors.js';
 import { holdsCompleteSet, readManifest, removeFileSet, replaceFileSet, writeManifest } from './file-set.js';
 import { ancestorsUpTo, holdsOnlyOurs, removeEmptyDir } from './fs-util.js';
 import { checkFileName, checkTargetPath, sameWindowsName } from './paths.js';
-import type { CreateVolumeRequest, PlatformPortShape, VolumeFile, VolumeLocation } from './contract.js';
 import { VolumeRegistry, type VolumeRecord } from './volume-registry.js';
 
 export interface WindowsPlatformOptions {
@@ -28,7 +34,7 @@ export interface WindowsPlatformOptions {
  * write-temp-then-rename, ACLs set with icacls, no symlinks or junctions. See docs/windows.md for
  * what this protects compared with Linux.
  */
-export class WindowsPlatform implements PlatformPortShape {
+export class WindowsPlatform implements PlatformPort {
   readonly name = 'windows';
   private readonly volumes: VolumeRegistry;
   private readonly acl: FileAcl;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePipeName, PlatformError, pipeBindAddress, WindowsPlatform } from '../src/index.js';
+import { PlatformError } from '@csi-cert-driver/platform-contract';
+import { parsePipeName, pipeBindAddress, WindowsPlatform } from '../src/index.js';
 
 describe('pipeBindAddress', () => {
   it.each([

@@ -3,6 +3,7 @@
  * its default and an example. `parseVolumeAttributes` accepts exactly these names; the docs are
  * generated from this table.
  */
+import { MAX_GROUP_ID } from '@csi-cert-driver/platform-contract';
 
 /** Our prefix. */
 export const ATTRIBUTE_PREFIX = 'csi.k8s.cert-driver/';
@@ -194,7 +195,7 @@ export const ATTRIBUTES = [
   },
   {
     name: 'fs-group',
-    description: 'Group ID (0 to 2147483647) owning the files; overrides the CSI volume_mount_group.',
+    description: `Group ID (0 to ${MAX_GROUP_ID}) owning the files; overrides the CSI volume_mount_group.`,
     default: 'volume_mount_group, else none',
     example: '2000',
   },

@@ -3,6 +3,7 @@
  * value is invalid, or undefined when it is fine; `parse*` helpers throw InvalidArgumentError.
  */
 import { isIP } from 'node:net';
+import { MAX_GROUP_ID } from '@csi-cert-driver/platform-contract';
 import { InvalidArgumentError } from '../common/errors.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -112,9 +113,9 @@ export function parseBool(field: string, value: string): boolean {
   throw new InvalidArgumentError(field, `must be "true" or "false", got '${value}'`);
 }
 
-/** A group ID: decimal digits, 0 to 2^31-1. */
+/** A group ID: decimal digits, 0 to `MAX_GROUP_ID` (2^31-1, the bound the platform adapters apply too). */
 export function parseGroupId(field: string, value: string): number {
-  const max = 2 ** 31 - 1;
+  const max = MAX_GROUP_ID;
   if (!/^\d{1,10}$/.test(value) || Number(value) > max) {
     throw new InvalidArgumentError(field, `must be an integer group ID from 0 to ${max}, got '${value}'`);
   }

@@ -2,16 +2,28 @@ import { Catch, type RpcExceptionFilter } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import type { Logger } from '../common/logger.js';
+import { PlatformError, type PlatformErrorKind } from '@csi-cert-driver/platform-contract';
 import { Code, isDomainError } from '../common/errors.js';
 
-/** Platform adapters throw errors with a `kind`; this is how each kind reaches kubelet. */
-const PLATFORM_KIND_CODES: Record<string, number> = {
-  'invalid-argument': Code.INVALID_ARGUMENT,
-  'not-found': Code.NOT_FOUND,
-  'resource-exhausted': Code.RESOURCE_EXHAUSTED,
-  'failed-precondition': Code.FAILED_PRECONDITION,
-  internal: Code.INTERNAL,
-};
+/** How each kind of platform failure reaches kubelet; a kind added to the contract fails to compile here. */
+export function platformKindCode(kind: PlatformErrorKind): Code {
+  switch (kind) {
+    case 'invalid-argument':
+      return Code.INVALID_ARGUMENT;
+    case 'not-found':
+      return Code.NOT_FOUND;
+    case 'resource-exhausted':
+      return Code.RESOURCE_EXHAUSTED;
+    case 'failed-precondition':
+      return Code.FAILED_PRECONDITION;
+    case 'internal':
+      return Code.INTERNAL;
+    default: {
+      const unknown: never = kind;
+      throw new Error(`unmapped platform error kind ${String(unknown)}`);
+    }
+  }
+}
 
 export interface GrpcStatusError {
   code: number;
@@ -35,12 +47,8 @@ export function toGrpcStatus(e: unknown, logger?: Logger): GrpcStatusError {
       code = err.code;
       details = err.message ?? details;
     }
-  } else if (
-    e instanceof Error &&
-    e.name === 'PlatformError' &&
-    typeof (e as { kind?: unknown }).kind === 'string'
-  ) {
-    code = PLATFORM_KIND_CODES[(e as unknown as { kind: string }).kind] ?? Code.INTERNAL;
+  } else if (e instanceof PlatformError) {
+    code = platformKindCode(e.kind);
     details = e.message;
   } else {
     logger?.error(

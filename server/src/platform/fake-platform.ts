@@ -1,4 +1,10 @@
-import type { CreateVolumeRequest, PlatformPort, VolumeFile, VolumeLocation } from './platform.port.js';
+import {
+  PlatformError,
+  type CreateVolumeRequest,
+  type PlatformPort,
+  type VolumeFile,
+  type VolumeLocation,
+} from '@csi-cert-driver/platform-contract';
 
 interface FakeVolume {
   targetPath: string;
@@ -47,11 +53,7 @@ export class FakePlatform implements PlatformPort {
   async writeFiles(volumeId: string, files: VolumeFile[]): Promise<void> {
     this.maybeFail('writeFiles');
     const v = this.volumes.get(volumeId);
-    if (!v)
-      throw Object.assign(new Error(`volume ${volumeId} does not exist`), {
-        name: 'PlatformError',
-        kind: 'not-found',
-      });
+    if (!v) throw new PlatformError('not-found', `volume ${volumeId} does not exist`);
     v.files = new Map(files.map((f) => [f.name, f]));
   }
 

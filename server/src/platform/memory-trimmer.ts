@@ -4,7 +4,7 @@
  * freed inside the C heap; the allocator keeps it for reuse, so without a trim the resident set stays
  * at the burst's high-water mark. Every `intervalMs` the trimmer looks at the CPU time the process
  * used since the previous look: at least `minCpuMs` means something ran (and freed memory), and it
- * calls `PlatformPort.releaseFreeMemory` once; less means the node is idle and it does nothing, so
+ * calls `HostTuning.releaseFreeMemory` once; less means the node is idle and it does nothing, so
  * an idle node stays at ~0 % CPU. Trimming never moves memory in use and never blocks for long
  * (1–3.5 ms on a node with 10,000 volumes, 1 ms on average: docs/benchmarks.md, part D); it runs on
  * the event loop between tasks.
@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 
 export interface MemoryTrimmerOptions {
-  /** `PlatformPort.releaseFreeMemory`: true when something was released; may throw. */
+  /** `HostTuning.releaseFreeMemory`: true when something was released; may throw. */
   release: () => boolean;
   /** How often to look; 0 = never (the trimmer does nothing). */
   intervalMs: number;

@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import type { Logger } from '../common/logger.js';
-import type { PlatformPort } from '../platform/platform.port.js';
+import type { VolumeStore } from '@csi-cert-driver/platform-contract';
 import type { Issuer } from '../issuance/issuer.port.js';
 import type { StateStore } from '../volumes/state-store.port.js';
 import { withEvent, type VolumeState } from '../volumes/volume-state.js';
@@ -13,7 +13,7 @@ import { backoffMs, renewalTime } from './renewal-policy.js';
 
 export interface RenewalDeps {
   manager: VolumeManager;
-  platform: PlatformPort;
+  platform: VolumeStore;
   issuer: Issuer;
   store: StateStore;
   keys: KeySource;

@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../common/logger.js';
 import { AbortedError } from '../common/errors.js';
-import type { PlatformPort, VolumeFile } from '../platform/platform.port.js';
+import type { VolumeFile, VolumeStore } from '@csi-cert-driver/platform-contract';
 import { decodePrivateKey } from '../pki/keys.js';
 import type { StateReader } from '../volumes/state-store.port.js';
 import type { VolumeLocks } from '../volumes/volume-locks.js';
@@ -17,7 +17,7 @@ import type { TrustBundle } from './trust-bundle.js';
 
 export interface BundleDistributorDeps {
   trust: TrustBundle;
-  platform: Pick<PlatformPort, 'readFile' | 'writeFiles'>;
+  platform: Pick<VolumeStore, 'readFile' | 'writeFiles'>;
   store: Pick<StateReader, 'get'>;
   locks: VolumeLocks;
   logger: Logger;

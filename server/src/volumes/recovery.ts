@@ -1,5 +1,5 @@
 import type { Logger } from '../common/logger.js';
-import type { PlatformPort } from '../platform/platform.port.js';
+import type { VolumeStore } from '@csi-cert-driver/platform-contract';
 import type { StateStore } from './state-store.port.js';
 import type { VolumeState } from './volume-state.js';
 import { errorSummary } from './volume-manager.js';
@@ -18,7 +18,7 @@ export interface RecoveryResult {
  */
 export async function recoverVolumes(
   store: StateStore,
-  platform: PlatformPort,
+  platform: VolumeStore,
   logger: Logger,
 ): Promise<RecoveryResult> {
   const { states, corrupt } = await store.list();

@@ -8,7 +8,7 @@ import { UnavailableError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import type { Issuer, SignRequest, SignedCertificate } from '../issuance/issuer.port.js';
 import { FakePlatform } from '../platform/fake-platform.js';
-import type { CreateVolumeRequest, VolumeFile } from '../platform/platform.port.js';
+import type { CreateVolumeRequest, VolumeFile } from '@csi-cert-driver/platform-contract';
 import { generateKey, type KeyPair } from '../pki/keys.js';
 import { FileStateStore } from './file-state-store.js';
 import type { PutOptions } from './state-store.port.js';

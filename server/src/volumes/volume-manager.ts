@@ -1,6 +1,6 @@
 import type { Logger } from '../common/logger.js';
 import { AlreadyExistsError, InvalidArgumentError } from '../common/errors.js';
-import type { PlatformPort } from '../platform/platform.port.js';
+import type { PathRules, VolumeStore } from '@csi-cert-driver/platform-contract';
 import type { Issuer } from '../issuance/issuer.port.js';
 import { parsePodInfo, parseVolumeAttributes, isEphemeral, type SpiffeMode } from '../attributes/index.js';
 import type { StateStore } from './state-store.port.js';
@@ -19,7 +19,7 @@ import {
 import { renewalTime } from '../renewal/renewal-policy.js';
 
 export interface VolumeManagerDeps {
-  platform: PlatformPort;
+  platform: VolumeStore & PathRules;
   issuer: Issuer;
   store: StateStore;
   keys: KeySource;

@@ -8,7 +8,7 @@ import {
 } from '@csi-cert-driver/platform-linux';
 import { WindowsPlatform } from '@csi-cert-driver/platform-windows';
 import type { Logger } from '../common/logger.js';
-import type { PlatformPort } from './platform.port.js';
+import type { PlatformPort } from '@csi-cert-driver/platform-contract';
 
 export interface PlatformChoice {
   os: NodeJS.Platform;
@@ -30,17 +30,16 @@ export interface PlatformChoice {
 export function selectPlatform(c: PlatformChoice): PlatformPort {
   switch (c.os) {
     case 'linux':
-      if (c.privileged === false)
-        return new DirectoryPlatform({ dataRoot: c.dataRoot, logger: c.logger }) satisfies PlatformPort;
+      if (c.privileged === false) return new DirectoryPlatform({ dataRoot: c.dataRoot, logger: c.logger });
       return new LinuxPlatform({
         dataRoot: c.dataRoot,
         logger: c.logger,
         mounter: loadFfiMounter() ?? new ExecMounter(),
         threadScheduler: loadThreadScheduler(),
         heapTrimmer: loadHeapTrimmer(),
-      }) satisfies PlatformPort;
+      });
     case 'win32':
-      return new WindowsPlatform({ dataRoot: c.dataRoot, logger: c.logger }) satisfies PlatformPort;
+      return new WindowsPlatform({ dataRoot: c.dataRoot, logger: c.logger });
     default:
       throw new Error(`csi-cert-driver's node role runs on linux and win32, not ${c.os}`);
   }

@@ -1,34 +1,7 @@
-/**
- * Input and option types of the Linux platform adapter. The adapter imports nothing from the server:
- * these mirror `server/src/platform/platform.port.ts` field for field, so `LinuxPlatform` satisfies
- * `PlatformPort` structurally and the server binds it without a cast.
- */
+/** Options of the Linux adapter and the ownership policy of a volume's directories. */
 import type { Mounter } from './mounter.js';
 import type { HeapTrimmer } from './heap-trimmer.js';
 import type { ThreadScheduler } from './thread-scheduler.js';
-
-/** One file of a volume. `name` is a bare file name (see `checkFileName`). */
-export interface VolumeFile {
-  name: string;
-  data: Uint8Array;
-  /** Permission bits, e.g. 0o440. Only the lowest 12 bits (0o7777) are applied. */
-  mode: number;
-}
-
-export interface CreateVolumeRequest {
-  volumeId: string;
-  /** Absolute path kubelet asked us to publish to; its parent exists, the path itself may not. */
-  targetPath: string;
-  /** Upper bound of the volume's tmpfs in bytes; the kernel rounds it up to whole pages. */
-  sizeBytes: number;
-  /** Group that owns the files and may read them; undefined = root only. */
-  fsGroup?: number | undefined;
-}
-
-export interface VolumeLocation {
-  volumeId: string;
-  targetPath: string;
-}
 
 /** The slice of a pino-style logger the adapter uses. Never handed file contents. */
 export interface PlatformLogger {
