@@ -57,7 +57,7 @@ const lateness: number[] = [];
 const renew = node.renewal.renew.bind(node.renewal);
 node.renewal.renew = async (volumeId: string): Promise<void> => {
   const at = due.get(volumeId);
-  if (at !== undefined && !node.manager.locks.isHeld(volumeId)) lateness.push(Date.now() - at);
+  if (at !== undefined && !node.manager.lifecycle.isBusy(volumeId)) lateness.push(Date.now() - at);
   return renew(volumeId);
 };
 

@@ -159,9 +159,7 @@ export async function publishBreakdown(input: BreakdownInput): Promise<Breakdown
           time('  state: put "published" (fsync file + dir)', false, () =>
             ctx.store.put({ ...state, phase: 'published' }),
           ),
-          time('  write files (atomic set)', false, () =>
-            ctx.platform.writeFiles(v.volumeId, files, spec.fsGroup),
-          ),
+          time('  write files (atomic set)', false, () => ctx.platform.writeFiles(v.volumeId, files)),
         ]),
       );
       await time('  unpublish: unmount + rmdir', false, () => ctx.platform.removeVolume(loc));

@@ -38,7 +38,7 @@ for (const mounter of mounters) {
       await platform.createVolume({ ...loc, sizeBytes: 1 << 20, fsGroup: 1000 });
       t.create.push(performance.now() - s);
       s = performance.now();
-      await platform.writeFiles(loc.volumeId, files, 1000);
+      await platform.writeFiles(loc.volumeId, files);
       t.write.push(performance.now() - s);
       s = performance.now();
       if (!(await platform.isPublished(loc))) throw new Error(`volume ${loc.volumeId} not published`);

@@ -21,6 +21,9 @@ import type { PlatformLogger } from './options.js';
 export class DirectoryPlatform implements PlatformPort {
   readonly name = 'linux-directory';
 
+  /** fsGroup of each volume created by this process. */
+  private readonly groups = new Map<string, number>();
+
   constructor(private readonly options: { dataRoot: string; logger?: PlatformLogger | undefined }) {}
 
   prepareEndpoint(endpoint: string): Promise<string> {
@@ -44,6 +47,7 @@ export class DirectoryPlatform implements PlatformPort {
   /** Creates the volume directory and links the target path to it. Idempotent. */
   async createVolume(req: CreateVolumeRequest): Promise<void> {
     const dir = this.dir(req.volumeId);
+    if (req.fsGroup !== undefined) this.groups.set(req.volumeId, req.fsGroup);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const current = await lstat(req.targetPath).catch(() => undefined);
     if (current?.isSymbolicLink() && (await readlink(req.targetPath)) === dir) return;
@@ -54,13 +58,14 @@ export class DirectoryPlatform implements PlatformPort {
     await symlink(dir, req.targetPath);
   }
 
-  async writeFiles(volumeId: string, files: VolumeFile[], fsGroup?: number): Promise<void> {
+  /** Files get the fsGroup recorded by `createVolume` in this process, else the current user's group. */
+  async writeFiles(volumeId: string, files: VolumeFile[]): Promise<void> {
     writeFileSet({
       volumeId,
       dir: this.dir(volumeId),
       files,
       uid: process.getuid?.() ?? 0,
-      gid: fsGroup ?? process.getgid?.() ?? 0,
+      gid: this.groups.get(volumeId) ?? process.getgid?.() ?? 0,
       dirMode: 0o700,
       logger: this.options.logger,
     });
@@ -83,5 +88,6 @@ export class DirectoryPlatform implements PlatformPort {
     if (current?.isSymbolicLink()) await unlink(loc.targetPath);
     else if (current?.isDirectory()) await rmdir(loc.targetPath).catch(() => undefined);
     await rm(this.dir(loc.volumeId), { recursive: true, force: true });
+    this.groups.delete(loc.volumeId);
   }
 }

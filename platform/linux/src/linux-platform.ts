@@ -3,7 +3,7 @@
  * read-only at kubelet's target path, with kubelet-style atomic file swaps inside it. Implements the
  * platform contract's `PlatformPort` (it imports nothing else from the server).
  */
-import { chmodSync, chownSync, statSync, statfsSync } from 'node:fs';
+import { statSync, statfsSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -110,12 +110,14 @@ export class LinuxPlatform implements PlatformPort {
   }
 
   /**
-   * Swaps in a new file set atomically (see atomic-writer.ts); files are owned by root and group
-   * `fsGroup` (root's group when undefined) with exactly the given modes. Throws `not-found` when the
+   * Swaps in a new file set atomically (see atomic-writer.ts); files are owned by root and the group
+   * `createVolume` gave the tmpfs root (the fsGroup, else root's), with exactly the given modes.
+   * That group and the root's mode are the volume's record of its permission policy: read back from
+   * the mount, they survive a restart of the driver. Throws `not-found` when the
    * volume's tmpfs is not mounted (nothing is ever written to the host's disk), `invalid-argument`
    * for a bad or duplicate name, `resource-exhausted` when the tmpfs is full (the old set stays).
    */
-  async writeFiles(volumeId: string, files: VolumeFile[], fsGroup?: number): Promise<void> {
+  async writeFiles(volumeId: string, files: VolumeFile[]): Promise<void> {
     const seen = new Set<string>();
     for (const file of files) {
       const reason = checkFileName(file.name);
@@ -126,15 +128,7 @@ export class LinuxPlatform implements PlatformPort {
     const dir = await this.dataDir(volumeId);
     await this.serialize(volumeId, async () => {
       const root = this.assertTmpfs(volumeId, dir);
-      const gid = gidFor(fsGroup);
-      const dirMode = dirModeFor(fsGroup);
-      try {
-        if (root.gid !== gid) chownSync(dir, 0, gid);
-        if ((root.mode & 0o7777) !== dirMode) chmodSync(dir, dirMode);
-      } catch (err) {
-        throw wrapInternal(err, `volume ${volumeId}: setting owner and mode of ${dir}`);
-      }
-      writeFileSet({ volumeId, dir, files, gid, dirMode, logger: this.logger });
+      writeFileSet({ volumeId, dir, files, gid: root.gid, dirMode: root.mode & 0o7777, logger: this.logger });
     });
   }
 

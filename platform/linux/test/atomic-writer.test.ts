@@ -85,10 +85,9 @@ describe('LinuxPlatform atomic file swaps', () => {
     'a %s reader never sees a half-written file during 200 swaps',
     async (mode) => {
       await platform.createVolume({ volumeId, targetPath, sizeBytes: 1 << 20, fsGroup: 2000 });
-      await platform.writeFiles(volumeId, pair('initial'), 2000);
+      await platform.writeFiles(volumeId, pair('initial'));
       const reader = await startReader(targetPath, mode);
-      for (let i = 0; i < 200; i++)
-        await platform.writeFiles(volumeId, pair(randomBytes(8).toString('hex')), 2000);
+      for (let i = 0; i < 200; i++) await platform.writeFiles(volumeId, pair(randomBytes(8).toString('hex')));
       const seen = await reader.finish();
       expect(seen.pairs).toBeGreaterThan(0);
       expect(seen.torn).toBe(0);
@@ -102,11 +101,7 @@ describe('LinuxPlatform atomic file swaps', () => {
     'gives files exactly their modes, owner root and the fsGroup, and dirs 0750',
     async () => {
       await platform.createVolume({ volumeId, targetPath, sizeBytes: 1 << 20, fsGroup: 2000 });
-      await platform.writeFiles(
-        volumeId,
-        pair('t', [{ name: 'ca.crt', data: text('ca'), mode: 0o644 }]),
-        2000,
-      );
+      await platform.writeFiles(volumeId, pair('t', [{ name: 'ca.crt', data: text('ca'), mode: 0o644 }]));
       const modes: Record<string, number> = {};
       for (const name of ['tls.crt', 'tls.key', 'ca.crt']) {
         const st = await stat(path.join(targetPath, name));

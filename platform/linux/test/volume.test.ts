@@ -60,7 +60,7 @@ describe.each(mountersUnderTest())('LinuxPlatform volumes with the $name mounter
       expect(target?.mountOptions).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec']));
       expect(await platform.isPublished({ volumeId, targetPath })).toBe(false); // no file set yet
 
-      await platform.writeFiles(volumeId, files('t1'), 1234);
+      await platform.writeFiles(volumeId, files('t1'));
       expect(await platform.isPublished({ volumeId, targetPath })).toBe(true);
       expect(decode(await platform.readFile(volumeId, 'tls.key'))).toBe('key t1');
       expect(await platform.readFile(volumeId, 'missing.pem')).toBeUndefined();

@@ -105,7 +105,7 @@ export class WindowsPlatform implements PlatformPort {
   }
 
   /** Replaces the volume's files one by one (see file-set.ts for the order and its guarantees). */
-  async writeFiles(volumeId: string, files: VolumeFile[], _fsGroup?: number): Promise<void> {
+  async writeFiles(volumeId: string, files: VolumeFile[]): Promise<void> {
     const record = await this.requireVolume(volumeId);
     files.forEach((file, i) => {
       const why = checkFileName(file.name);

@@ -13,7 +13,7 @@ import type {
 } from '@csi-cert-driver/api-contract';
 import type { CertificateInfo } from '../pki/certificate-info.js';
 import type { VolumeState } from '../volumes/volume-state.js';
-import { DEFAULT_RENEW_FRACTION } from '../renewal/renewal-policy.js';
+import { DEFAULT_RENEW_FRACTION } from '../volumes/renewal-policy.js';
 
 /** A volume kubelet keeps failing to publish: no state exists on the node, nothing is mounted. */
 export interface PublishFailure {

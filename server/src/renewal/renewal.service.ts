@@ -1,24 +1,19 @@
 import { createPublicKey } from 'node:crypto';
 import type { Logger } from '../common/logger.js';
-import type { VolumeStore } from '@csi-cert-driver/platform-contract';
-import type { Issuer } from '../issuance/issuer.port.js';
 import type { StateStore } from '../volumes/state-store.port.js';
 import { withEvent, type VolumeState } from '../volumes/volume-state.js';
 import type { VolumeFailure } from '../volumes/status-reporter.port.js';
-import { issueVolumeCertificate, type KeySource } from '../volumes/volume-certificates.js';
-import { errorSummary, type VolumeManager } from '../volumes/volume-manager.js';
+import type { VolumeLifecycle } from '../volumes/volume-lifecycle.js';
+import { errorSummary } from '../volumes/volume-manager.js';
+import { backoffMs } from '../volumes/renewal-policy.js';
 import { decodePrivateKey } from '../pki/index.js';
 import { RenewalScheduler } from './scheduler.js';
-import { backoffMs, renewalTime } from './renewal-policy.js';
 
 export interface RenewalDeps {
-  manager: VolumeManager;
-  platform: VolumeStore;
-  issuer: Issuer;
+  /** The volumes' one writer: lock, tokens, issue and install. */
+  volumes: VolumeLifecycle;
   store: StateStore;
-  keys: KeySource;
   logger: Logger;
-  nodeId: string;
   concurrency?: number;
   onChange?: (volumeId: string, state: VolumeState | undefined) => void;
   /** Called once per failed renewal (StatusReporter.operationFailed). */
@@ -58,11 +53,11 @@ export class RenewalService {
 
   /** Renews one volume now. Busy volumes are retried a second later; vanished ones are dropped. */
   async renew(volumeId: string): Promise<void> {
-    if (this.d.manager.locks.isHeld(volumeId)) {
+    if (this.d.volumes.isBusy(volumeId)) {
       this.scheduler.schedule(volumeId, new Date(Date.now() + 1000));
       return;
     }
-    await this.d.manager.locks.with(
+    await this.d.volumes.withLock(
       volumeId,
       async () => {
         const state = await this.d.store.get(volumeId);
@@ -71,37 +66,12 @@ export class RenewalService {
         let next: VolumeState;
         try {
           const key = state.spec.reusePrivateKey ? await this.currentKey(state) : undefined;
-          const issued = await issueVolumeCertificate(this.d.issuer, this.d.keys, {
-            spec: state.spec,
-            pod: state.pod,
-            nodeId: this.d.nodeId,
-            volumeId,
-            token: this.d.manager.tokens.get(volumeId),
-            tokens: this.d.manager.tokenSets.get(volumeId),
-            key,
-          });
-          await this.d.platform.writeFiles(volumeId, issued.files, state.spec.fsGroup);
-          const { signed } = issued;
-          next = withEvent(
-            {
-              ...state,
-              certificate: {
-                serialHex: signed.serialHex,
-                notBefore: signed.notBefore.toISOString(),
-                notAfter: signed.notAfter.toISOString(),
-                issuedAt: new Date().toISOString(),
-              },
-              nextRenewalAt: renewalTime(
-                signed.notBefore,
-                signed.notAfter,
-                state.spec.renewBeforeSeconds,
-              ).toISOString(),
-              failures: 0,
-              lastError: undefined,
-            },
-            { at: new Date().toISOString(), kind: 'renew', outcome: 'success', serialHex: signed.serialHex },
+          const issued = await this.d.volumes.issue({ volumeId, spec: state.spec, pod: state.pod, key });
+          next = await this.d.volumes.install(state, issued, 'renew');
+          log.info(
+            { serial: issued.signed.serialHex, notAfter: next.certificate?.notAfter },
+            'certificate renewed',
           );
-          log.info({ serial: signed.serialHex, notAfter: next.certificate?.notAfter }, 'certificate renewed');
         } catch (e) {
           const failures = state.failures + 1;
           const message = errorSummary(e).message;
@@ -119,8 +89,8 @@ export class RenewalService {
             'renewal failed; current certificate kept',
           );
           this.d.onFailure?.({ operation: 'renew', volumeId, pod: state.pod, error: e });
+          await this.d.store.put(next);
         }
-        await this.d.store.put(next);
         this.track(next);
         this.d.onChange?.(volumeId, next);
       },
@@ -129,7 +99,7 @@ export class RenewalService {
   }
 
   private async currentKey(state: VolumeState) {
-    const pem = await this.d.platform.readFile(state.volumeId, state.spec.files.privateKey);
+    const pem = await this.d.volumes.readFile(state.volumeId, state.spec.files.privateKey);
     if (!pem) return undefined;
     const privateKey = decodePrivateKey(new TextDecoder().decode(pem));
     return { privateKey, publicKey: createPublicKey(privateKey) };

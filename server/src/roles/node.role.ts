@@ -150,13 +150,9 @@ export async function startNodeRole(
     onFailure: (f) => status.reporter.operationFailed(f),
   });
   const renewal: RenewalService = new RenewalService({
-    manager,
-    platform,
-    issuer,
+    volumes: manager.lifecycle,
     store,
-    keys,
     logger,
-    nodeId: cfg.nodeId,
     onChange: (id, s) => {
       metrics.renewed(s);
       for (const l of listeners) l(id, s);
@@ -165,9 +161,8 @@ export async function startNodeRole(
   });
   const distributor: BundleDistributor = new BundleDistributor({
     trust,
-    platform,
+    volumes: manager.lifecycle,
     store,
-    locks: manager.locks,
     logger,
     onOutcome: (outcome) => metrics.volumeRewrite(outcome),
   });
@@ -235,7 +230,7 @@ export async function startNodeRole(
       nodeId: cfg.nodeId,
       store,
       readFile: (id, name) => platform.readFile(id, name),
-      isBusy: (id) => manager.locks.isHeld(id),
+      isBusy: (id) => manager.lifecycle.isBusy(id),
       subscribe: (l) => (listeners.add(l), () => listeners.delete(l)),
       publishFailures: o.publishFailures,
       logger,

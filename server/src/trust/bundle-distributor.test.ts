@@ -70,9 +70,8 @@ async function setup(source?: TrustSource): Promise<Setup> {
   });
   const distributor = new BundleDistributor({
     trust,
-    platform,
+    volumes: manager.lifecycle,
     store,
-    locks: manager.locks,
     logger,
     retryMs: 50,
   });
@@ -147,7 +146,7 @@ describe('BundleDistributor', () => {
   it('retries a volume that is busy or whose write failed, and drops one that vanished', async () => {
     for (let i = 0; i < 3; i++) await s.manager.publish(numberedPublishRequest(i));
     let release!: () => void;
-    const held = s.manager.locks.with('vol-0', () => new Promise<void>((r) => (release = r)));
+    const held = s.manager.lifecycle.withLock('vol-0', () => new Promise<void>((r) => (release = r)));
     s.platform.failNext = { op: 'writeFiles', error: new Error('ENOSPC: no space left on device') };
     await s.store.delete('vol-2'); // unpublished behind our back
     s.source.bundle = joinPem([(await makeTestCa()).certPem]);

@@ -7,19 +7,19 @@
  */
 import type { Logger } from '../common/logger.js';
 import { AbortedError } from '../common/errors.js';
-import type { VolumeFile, VolumeStore } from '@csi-cert-driver/platform-contract';
+import type { VolumeFile } from '@csi-cert-driver/platform-contract';
 import { decodePrivateKey } from '../pki/keys.js';
 import type { StateReader } from '../volumes/state-store.port.js';
-import type { VolumeLocks } from '../volumes/volume-locks.js';
+import type { VolumeLifecycle } from '../volumes/volume-lifecycle.js';
 import type { VolumeState } from '../volumes/volume-state.js';
 import { renderFiles } from '../volumes/volume-certificates.js';
 import type { TrustBundle } from './trust-bundle.js';
 
 export interface BundleDistributorDeps {
   trust: TrustBundle;
-  platform: Pick<VolumeStore, 'readFile' | 'writeFiles'>;
+  /** The volumes' one writer: their locks and files. */
+  volumes: Pick<VolumeLifecycle, 'isBusy' | 'withLock' | 'readFile' | 'writeFiles'>;
   store: Pick<StateReader, 'get'>;
-  locks: VolumeLocks;
   logger: Logger;
   /** Volumes rewritten at once. */
   concurrency?: number;
@@ -138,9 +138,9 @@ export class BundleDistributor {
   }
 
   private async reconcile(volumeId: string, bundle: string): Promise<Outcome> {
-    if (this.d.locks.isHeld(volumeId)) return 'busy';
+    if (this.d.volumes.isBusy(volumeId)) return 'busy';
     try {
-      return await this.d.locks.with(volumeId, () => this.rewrite(volumeId, bundle), 'background');
+      return await this.d.volumes.withLock(volumeId, () => this.rewrite(volumeId, bundle), 'background');
     } catch (e) {
       if (e instanceof AbortedError) return 'busy';
       this.d.logger.warn(
@@ -158,16 +158,16 @@ export class BundleDistributor {
       return 'gone';
     }
     const { spec } = state;
-    const { platform } = this.d;
+    const { volumes } = this.d;
     if (spec.files.ca) {
-      const current = await platform.readFile(volumeId, spec.files.ca);
+      const current = await volumes.readFile(volumeId, spec.files.ca);
       if (current !== undefined && Buffer.from(current).toString('utf8') === bundle) return 'unchanged';
     } else if (!spec.files.pkcs12 || this.written.get(volumeId) === bundle) {
       return 'unchanged';
     }
     const [cert, key] = await Promise.all([
-      platform.readFile(volumeId, spec.files.certificate),
-      platform.readFile(volumeId, spec.files.privateKey),
+      volumes.readFile(volumeId, spec.files.certificate),
+      volumes.readFile(volumeId, spec.files.privateKey),
     ]);
     if (cert === undefined || key === undefined) throw new Error('certificate or key file is missing');
     const privateKey = decodePrivateKey(Buffer.from(key).toString('utf8'), spec.files.privateKey);
@@ -176,7 +176,7 @@ export class BundleDistributor {
       chainPem: '',
       caBundlePem: bundle,
     }).map((f) => (f.name === spec.files.privateKey ? { ...f, data: key } : f));
-    await platform.writeFiles(volumeId, files, spec.fsGroup);
+    await volumes.writeFiles(volumeId, files);
     this.written.set(volumeId, bundle);
     return 'rewritten';
   }

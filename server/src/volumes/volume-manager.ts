@@ -4,10 +4,10 @@ import type { PathRules, VolumeStore } from '@csi-cert-driver/platform-contract'
 import type { Issuer } from '../issuance/issuer.port.js';
 import { parsePodInfo, parseVolumeAttributes, isEphemeral, type SpiffeMode } from '../attributes/index.js';
 import type { StateStore } from './state-store.port.js';
-import { withEvent, type VolumeState } from './volume-state.js';
-import { VolumeLocks } from './volume-locks.js';
+import type { VolumeState } from './volume-state.js';
 import type { VolumeFailure } from './status-reporter.port.js';
-import { issueVolumeCertificate, type KeySource } from './volume-certificates.js';
+import type { KeySource } from './volume-certificates.js';
+import { VolumeLifecycle } from './volume-lifecycle.js';
 import {
   persistentAttributes,
   sameAttributes,
@@ -16,7 +16,6 @@ import {
   type PublishRequest,
   type UnpublishRequest,
 } from './publish-request.js';
-import { renewalTime } from '../renewal/renewal-policy.js';
 
 export interface VolumeManagerDeps {
   platform: VolumeStore & PathRules;
@@ -35,20 +34,23 @@ export interface VolumeManagerDeps {
   spiffe?: SpiffeMode | undefined;
   /** Called once per failed publish, after the rollback (StatusReporter.operationFailed). */
   onFailure?: (failure: VolumeFailure) => void;
+  /** How long a CSI request waits for background work on its volume (VolumeLocks). */
+  backgroundWaitMs?: number | undefined;
 }
 
 /**
- * Publishes and unpublishes certificate volumes. Publish is idempotent and all-or-nothing: on any
- * failure the mount, files and state it created are removed before the error is rethrown.
+ * Publishes and unpublishes certificate volumes: creates and removes their storage, and hands the
+ * certificate and its files to the volume's `lifecycle`, which renewal and the trust-bundle rewrite
+ * share. Publish is idempotent and all-or-nothing: on any failure the mount, files and state it
+ * created are removed before the error is rethrown.
  */
 export class VolumeManager {
-  readonly locks = new VolumeLocks();
-  /** Latest service-account token per volume, in memory only (never persisted or logged). */
-  readonly tokens = new Map<string, string>();
-  /** Every token per volume by audience, in memory only (cert-manager mode renews with them). */
-  readonly tokenSets = new Map<string, Record<string, string>>();
+  /** Locks, tokens and the one issued → state → files path of every volume. */
+  readonly lifecycle: VolumeLifecycle;
 
-  constructor(private readonly d: VolumeManagerDeps) {}
+  constructor(private readonly d: VolumeManagerDeps) {
+    this.lifecycle = new VolumeLifecycle(d);
+  }
 
   async publish(req: PublishRequest): Promise<VolumeState> {
     const reason = this.d.platform.checkTargetPath(req.targetPath);
@@ -74,13 +76,12 @@ export class VolumeManager {
     const tokens = tokensFrom(req.volumeContext);
     const log = this.d.logger.child({ volumeId: req.volumeId, pod: `${pod.namespace}/${pod.name}` });
 
-    return this.locks.with(req.volumeId, async () => {
+    return this.lifecycle.withLock(req.volumeId, async () => {
       const existing = await this.d.store.get(req.volumeId);
       if (existing) {
         const done = await this.republish(existing, req, attributes, log);
         if (done) {
-          if (token) this.tokens.set(req.volumeId, token);
-          if (tokens) this.tokenSets.set(req.volumeId, tokens);
+          this.lifecycle.rememberTokens(req.volumeId, token, tokens);
           return done;
         }
       }
@@ -105,14 +106,7 @@ export class VolumeManager {
       // killed publish mounted, so it must be in place before anything is mounted; it only has to
       // survive `kill -9`, not a power cut (which takes the tmpfs with it), so it is written without
       // fsync (ADR 12).
-      const issuing = issueVolumeCertificate(this.d.issuer, this.d.keys, {
-        spec,
-        pod,
-        nodeId: this.d.nodeId,
-        volumeId: req.volumeId,
-        token,
-        tokens,
-      });
+      const issuing = this.lifecycle.issue({ volumeId: req.volumeId, spec, pod, token, tokens });
       issuing.catch(() => undefined);
       const marked = state;
       const mounted = nextTurn()
@@ -126,45 +120,21 @@ export class VolumeManager {
           }),
         );
       mounted.catch(() => undefined);
-      let durable: Promise<void> | undefined;
       try {
         const issued = await issuing;
         await mounted;
-        const { signed } = issued;
-        const published = withEvent(
-          {
-            ...state,
-            phase: 'published',
-            certificate: {
-              serialHex: signed.serialHex,
-              notBefore: signed.notBefore.toISOString(),
-              notAfter: signed.notAfter.toISOString(),
-              issuedAt: new Date().toISOString(),
-            },
-            nextRenewalAt: spec.disableAutoRenew
-              ? undefined
-              : renewalTime(signed.notBefore, signed.notAfter, spec.renewBeforeSeconds).toISOString(),
-          },
-          { at: new Date().toISOString(), kind: 'issue', outcome: 'success', serialHex: signed.serialHex },
-        );
-        // The one durable write of a publish, overlapped with the file writes: a restart keeps a
-        // "published" volume only when its mount and file set are there too (recoverVolumes →
-        // isPublished), so the state may land first. OK is answered only once both are done.
-        durable = this.d.store.put(published);
-        durable.catch(() => undefined);
-        await this.d.platform.writeFiles(req.volumeId, issued.files, spec.fsGroup);
-        await durable;
-        state = published;
+        // The one durable write of a publish, overlapped with the file writes; OK is answered only
+        // once both are done.
+        state = await this.lifecycle.install(state, issued, 'issue');
       } catch (e) {
         log.warn({ err: errorSummary(e) }, 'publish failed; rolling back');
-        // Roll back only once the mount and the state writes in flight are done.
-        await Promise.allSettled([mounted, durable]);
+        // Roll back only once the mount is done (install has settled its own writes).
+        await Promise.allSettled([mounted]);
         await this.rollback(req.volumeId, req.targetPath, log);
         this.d.onFailure?.({ operation: 'publish', volumeId: req.volumeId, pod, error: e });
         throw e;
       }
-      if (token) this.tokens.set(req.volumeId, token);
-      if (tokens) this.tokenSets.set(req.volumeId, tokens);
+      this.lifecycle.rememberTokens(req.volumeId, token, tokens);
       log.info(
         { serial: state.certificate?.serialHex, notAfter: state.certificate?.notAfter },
         'volume published',
@@ -205,15 +175,14 @@ export class VolumeManager {
   async unpublish(req: UnpublishRequest): Promise<void> {
     const reason = this.d.platform.checkTargetPath(req.targetPath);
     if (reason) throw new InvalidArgumentError('target_path', reason);
-    await this.locks.with(req.volumeId, async () => {
+    await this.lifecycle.withLock(req.volumeId, async () => {
       const state = await this.d.store.get(req.volumeId);
       await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: req.targetPath });
       if (state && state.targetPath !== req.targetPath) {
         await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: state.targetPath });
       }
       await this.d.store.delete(req.volumeId);
-      this.tokens.delete(req.volumeId);
-      this.tokenSets.delete(req.volumeId);
+      this.lifecycle.forget(req.volumeId);
       if (state) {
         this.d.logger.info(
           { volumeId: req.volumeId, pod: `${state.pod.namespace}/${state.pod.name}` },

@@ -13,8 +13,9 @@ export interface CreateVolumeRequest {
   /** Upper bound of the volume's storage (tmpfs size on Linux, rounded up to pages; not enforced on Windows). */
   sizeBytes: number;
   /**
-   * Group that owns the files and may read them (0 to `MAX_GROUP_ID`); undefined = root only.
-   * Meaningless on Windows and ignored there.
+   * Group that owns the files and may read them (0 to `MAX_GROUP_ID`); undefined = root only. The
+   * adapter records it here, once: every later `writeFiles` of the volume uses it. Meaningless on
+   * Windows and ignored there.
    */
   fsGroup?: number | undefined;
 }
@@ -37,10 +38,11 @@ export interface VolumeStore {
 
   /**
    * Replaces the whole file set of a volume atomically: a reader sees either the old set or the new
-   * one, never a mix. Files not in `files` disappear. Throws `not-found` when the volume was not
-   * created, `invalid-argument` for a bad or repeated name, `resource-exhausted` when it is full.
+   * one, never a mix. Files not in `files` disappear; each gets exactly its `mode`, and the group
+   * recorded when the volume was created. Throws `not-found` when the volume was not created,
+   * `invalid-argument` for a bad or repeated name, `resource-exhausted` when it is full.
    */
-  writeFiles(volumeId: string, files: VolumeFile[], fsGroup?: number): Promise<void>;
+  writeFiles(volumeId: string, files: VolumeFile[]): Promise<void>;
 
   /** Reads one file back from the volume's current set, or undefined when it is absent. */
   readFile(volumeId: string, name: string): Promise<Uint8Array | undefined>;

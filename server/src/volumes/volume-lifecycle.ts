@@ -1,0 +1,144 @@
+import type { VolumeFile, VolumeStore } from '@csi-cert-driver/platform-contract';
+import type { CertificateSpec, PodInfo } from '../attributes/certificate-spec.js';
+import type { Issuer, SignedCertificate } from '../issuance/issuer.port.js';
+import type { KeyPair } from '../pki/index.js';
+import { renewalTime } from './renewal-policy.js';
+import type { StateStore } from './state-store.port.js';
+import { issueVolumeCertificate, type IssuedVolume, type KeySource } from './volume-certificates.js';
+import { VolumeLocks, type LockHolder } from './volume-locks.js';
+import { withEvent, type VolumeState } from './volume-state.js';
+
+export interface VolumeLifecycleDeps {
+  platform: Pick<VolumeStore, 'readFile' | 'writeFiles'>;
+  issuer: Issuer;
+  store: StateStore;
+  keys: KeySource;
+  nodeId: string;
+  /** How long a CSI request waits for background work on its volume (VolumeLocks). */
+  backgroundWaitMs?: number | undefined;
+}
+
+export interface IssueRequest {
+  volumeId: string;
+  spec: CertificateSpec;
+  pod: PodInfo;
+  /** Tokens of this request; without them the ones remembered from the volume's last publish. */
+  token?: string | undefined;
+  tokens?: Readonly<Record<string, string>> | undefined;
+  /** Reuse this key (reuse-private-key) instead of taking a fresh one. */
+  key?: KeyPair | undefined;
+}
+
+/**
+ * The one writer of a volume's files and certificate state. Publish (`VolumeManager`), renewal
+ * (`RenewalService`) and the trust-bundle rewrite (`BundleDistributor`) all go through it: it holds
+ * the per-volume lock, the service-account tokens kubelet sent (in memory only, never persisted or
+ * logged), and the single path from a signed certificate to the volume's state and files
+ * (`install`). Creating and removing the volume's storage stays with `VolumeManager`.
+ */
+export class VolumeLifecycle {
+  private readonly locks: VolumeLocks;
+  private readonly tokens = new Map<string, string>();
+  private readonly tokenSets = new Map<string, Readonly<Record<string, string>>>();
+
+  constructor(private readonly d: VolumeLifecycleDeps) {
+    this.locks = new VolumeLocks(d.backgroundWaitMs);
+  }
+
+  /** Runs `fn` holding the volume's lock; see `VolumeLocks.with` for who waits and who is ABORTED. */
+  withLock<T>(volumeId: string, fn: () => Promise<T>, holder: LockHolder = 'request'): Promise<T> {
+    return this.locks.with(volumeId, fn, holder);
+  }
+
+  /** True while an operation holds the volume's lock (background work skips such a volume). */
+  isBusy(volumeId: string): boolean {
+    return this.locks.isHeld(volumeId);
+  }
+
+  /** Keeps the tokens of a successful publish for later renewals; absent ones leave the old ones. */
+  rememberTokens(
+    volumeId: string,
+    token: string | undefined,
+    tokens: Readonly<Record<string, string>> | undefined,
+  ): void {
+    if (token) this.tokens.set(volumeId, token);
+    if (tokens) this.tokenSets.set(volumeId, tokens);
+  }
+
+  /** Drops what is remembered about an unpublished volume. */
+  forget(volumeId: string): void {
+    this.tokens.delete(volumeId);
+    this.tokenSets.delete(volumeId);
+  }
+
+  /** Key → CSR → issuer → the volume's rendered file set (nothing is written yet). */
+  issue(req: IssueRequest): Promise<IssuedVolume> {
+    return issueVolumeCertificate(this.d.issuer, this.d.keys, {
+      spec: req.spec,
+      pod: req.pod,
+      nodeId: this.d.nodeId,
+      volumeId: req.volumeId,
+      token: req.token ?? this.tokens.get(req.volumeId),
+      tokens: req.tokens ?? this.tokenSets.get(req.volumeId),
+      key: req.key,
+    });
+  }
+
+  /**
+   * Issued → state → files: records the new certificate in the volume's state (one durable write)
+   * while its files are swapped in; resolves with the new state once both are done. On failure both
+   * writes have settled before it throws, and the files on disk are still the previous set.
+   */
+  async install(state: VolumeState, issued: IssuedVolume, kind: 'issue' | 'renew'): Promise<VolumeState> {
+    const next = withCertificate(state, issued.signed, kind);
+    // The state may land before the files: a restart keeps a "published" volume only when its
+    // mount and file set are there too (recoverVolumes → isPublished), ADR 12.
+    const durable = this.d.store.put(next);
+    durable.catch(() => undefined);
+    try {
+      await this.d.platform.writeFiles(state.volumeId, issued.files);
+    } catch (e) {
+      await Promise.allSettled([durable]);
+      throw e;
+    }
+    await durable;
+    return next;
+  }
+
+  /** Replaces the volume's file set without a new certificate (the trust-bundle rewrite). */
+  writeFiles(volumeId: string, files: VolumeFile[]): Promise<void> {
+    return this.d.platform.writeFiles(volumeId, files);
+  }
+
+  /** One file of the volume's current set, or undefined. */
+  readFile(volumeId: string, name: string): Promise<Uint8Array | undefined> {
+    return this.d.platform.readFile(volumeId, name);
+  }
+}
+
+/** The state of a volume that now holds `signed`: published, failures cleared, next renewal set. */
+export function withCertificate(
+  state: VolumeState,
+  signed: SignedCertificate,
+  kind: 'issue' | 'renew',
+): VolumeState {
+  const at = new Date().toISOString();
+  return withEvent(
+    {
+      ...state,
+      phase: 'published',
+      certificate: {
+        serialHex: signed.serialHex,
+        notBefore: signed.notBefore.toISOString(),
+        notAfter: signed.notAfter.toISOString(),
+        issuedAt: at,
+      },
+      nextRenewalAt: state.spec.disableAutoRenew
+        ? undefined
+        : renewalTime(signed.notBefore, signed.notAfter, state.spec.renewBeforeSeconds).toISOString(),
+      failures: 0,
+      lastError: undefined,
+    },
+    { at, kind, outcome: 'success', serialHex: signed.serialHex },
+  );
+}
