@@ -2,7 +2,7 @@
 // code (server, platform adapters) is bundled. One file, no code splitting: esbuild hoists a
 // dependency's static imports to the top of the bundle, so every role would load it at start; a
 // dependency only some features need is loaded with import() instead, which stays lazy in the bundle
-// (@kubernetes/client-node: server/src/kube/kube-client.ts, ~60–85 MiB the node role does not pay
+// (@kubernetes/client-node: server/src/kube/client/kube-client.ts, ~60–85 MiB the node role does not pay
 // without a Kubernetes feature). Then Vite builds the React dashboard into dist/dashboard,
 // which the server serves at `/`.
 import { build } from 'esbuild';

@@ -15,7 +15,7 @@ import {
   loadCertificateAuthorityFromFiles,
   signCsr,
 } from '../../server/src/issuer/index.js';
-import { GrpcIssuerClient } from '../../server/src/issuance/grpc-issuer.client.js';
+import { GrpcIssuerClient } from '../../server/src/issuer-client/grpc-issuer.client.js';
 import { renderFiles } from '../../server/src/volumes/volume-certificates.js';
 import { FileStateStore } from '../../server/src/volumes/file-state-store.js';
 import type { VolumeState } from '../../server/src/volumes/volume-state.js';

@@ -10,7 +10,7 @@ import { DriverProcess } from '../support/driver-process.js';
 import { REPO_ROOT, ensureBuilt } from '../support/repo.js';
 import { waitFor } from '../support/wait.js';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the node's issuer client drives the issuer as a node does
-import { GrpcIssuerClient } from '../../server/src/issuance/grpc-issuer.client.js';
+import { GrpcIssuerClient } from '../../server/src/issuer-client/grpc-issuer.client.js';
 
 export interface IssuerProcess {
   addr: string;

@@ -6,7 +6,7 @@
  * on the request for every decision. Requests of other issuers and decided ones are left alone.
  */
 import type { Logger } from '../common/logger.js';
-import { describeKubeError, kubeStatusCode } from '../kube/kube-errors.js';
+import { describeKubeError, kubeStatusCode } from '../kube/client/kube-errors.js';
 import { withCondition, type CertificateRequest } from './certificate-request.js';
 import { CrInformer } from './cr-informer.js';
 import { ConflictError, type CertificateRequestApi, type EventRecorder } from './kube-adapters.js';

@@ -6,7 +6,7 @@
  * certificaterequests.
  */
 import type { Logger } from '../common/logger.js';
-import { describeKubeError } from '../kube/kube-errors.js';
+import { describeKubeError } from '../kube/client/kube-errors.js';
 import { keyOf, type CertificateRequest } from './certificate-request.js';
 import type { CertificateRequestApi } from './kube-adapters.js';
 

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
-import type { ClientLibrary } from '../kube/kube-client.js';
-import { kubeStatusCode } from '../kube/kube-errors.js';
+import type { ClientLibrary } from '../kube/client/kube-client.js';
+import { kubeStatusCode } from '../kube/client/kube-errors.js';
 import { CR_GROUP, CR_PLURAL, CR_VERSION, type CertificateRequest } from './certificate-request.js';
 import { LeaseConflictError, type LeaseRecord, type LeaseStore } from './leader-election.js';
 

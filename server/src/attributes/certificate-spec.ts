@@ -73,3 +73,6 @@ export interface PodInfo {
   uid: string;
   serviceAccount: string;
 }
+
+/** The pod an Event or a CertificateRequest is about. */
+export type PodRef = Pick<PodInfo, 'namespace' | 'name' | 'uid'>;

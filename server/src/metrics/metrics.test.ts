@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessIssuer } from '../../test/support/in-process-issuer.js';
 import { createLogger } from '../common/logger.js';
 import { CsiClient, kubeletPublishRequest } from '../demo/csi-client.js';
-import { GrpcIssuerClient } from '../issuance/grpc-issuer.client.js';
+import { GrpcIssuerClient } from '../issuer-client/grpc-issuer.client.js';
 import { createDevCaPem } from '../issuer/dev-ca.js';
 import { CertificateAuthority } from '../issuer/certificate-authority.js';
 import { makeCsr } from '../issuer/testing/ca-fixtures.js';

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../common/logger.js';
 import type { ApproverConfig } from '../config/approver-settings.js';
-import { loadClientLibrary, loadKubeClients } from '../kube/kube-client.js';
+import { loadClientLibrary, loadKubeClients } from '../kube/client/kube-client.js';
 import {
   ApproverController,
   ApproverMetrics,

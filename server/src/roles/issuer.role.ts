@@ -13,7 +13,7 @@ import { CaRotation } from '../issuer/ca-rotation.js';
 import { watchCaFiles, type CaFileWatch } from '../issuer/ca-file-watcher.js';
 import { FileRotationStore } from '../issuer/ca-rotation-store.js';
 import { IssuerMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
-import { issuerKubernetes } from '../kube/issuer-kubernetes.js';
+import { issuerKubernetes } from '../kube/issuer/issuer-kubernetes.js';
 
 export interface IssuerRole {
   state: IssuerState;

@@ -4,8 +4,8 @@ import { DRIVER_NAME, type NodeConfig } from '../config/config.js';
 import type { Logger } from '../common/logger.js';
 import { selectPlatform } from '../platform/select-platform.js';
 import type { PlatformPort } from '@csi-cert-driver/platform-contract';
-import { GrpcIssuerClient } from '../issuance/grpc-issuer.client.js';
-import type { Issuer } from '../issuance/issuer.port.js';
+import { GrpcIssuerClient } from '../issuer-client/grpc-issuer.client.js';
+import type { Issuer } from '../issuer-client/issuer.port.js';
 import { FileStateStore } from '../volumes/file-state-store.js';
 import { VolumeManager } from '../volumes/volume-manager.js';
 import { recoverVolumes } from '../volumes/recovery.js';
@@ -23,10 +23,11 @@ import { startHttpServer, type HttpServer } from './http-server.js';
 import { KeyPool } from '../pki/key-pool.js';
 import { BundleDistributor } from '../trust/bundle-distributor.js';
 import { fileTrustSource, issuerTrustSource, TrustBundle } from '../trust/trust-bundle.js';
-import { TrustingIssuer } from '../trust/trusting-issuer.js';
-import { InstrumentedIssuer, NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
-import { nodeStatus } from '../kube/status-node.js';
-import { RoutingIssuer } from '../issuance/routing-issuer.js';
+import { TrustingIssuer } from '../issuer-client/trusting-issuer.js';
+import { InstrumentedIssuer } from '../issuer-client/instrumented-issuer.js';
+import { NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
+import { nodeStatus } from '../kube/status/status-node.js';
+import { RoutingIssuer } from '../issuer-client/routing-issuer.js';
 import { MemoryTrimmer } from '../platform/memory-trimmer.js';
 
 export interface NodeRole {
@@ -105,7 +106,7 @@ export async function startNodeRole(
   // loaded only when CERT_MANAGER_ENABLED=true.
   const certManager = cfg.certManager
     ? await (
-        await import('../kube/certificate-request-mode.js')
+        await import('../kube/cert-manager/certificate-request-mode.js')
       ).startCertManagerMode({
         config: cfg.certManager,
         kubeconfig: cfg.kubeconfig,

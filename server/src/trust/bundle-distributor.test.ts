@@ -15,7 +15,7 @@ import { FileStateStore } from '../volumes/file-state-store.js';
 import { VolumeManager } from '../volumes/volume-manager.js';
 import { BundleDistributor } from './bundle-distributor.js';
 import { fileTrustSource, TrustBundle, type TrustSource } from './trust-bundle.js';
-import { TrustingIssuer } from './trusting-issuer.js';
+import { TrustingIssuer } from '../issuer-client/trusting-issuer.js';
 
 const P = 'csi.k8s.cert-driver/';
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../common/logger.js';
-import type { Issuer } from '../issuance/issuer.port.js';
+import type { Issuer } from '../issuer-client/issuer.port.js';
 import { certificatePems, joinPem } from '../pki/pem.js';
 
 /** Where the bundle comes from. `fetch` rejects when it cannot be read now. */

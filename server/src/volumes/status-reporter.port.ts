@@ -2,7 +2,7 @@
  * The StatusReporter port: how the node tells the outside world (Kubernetes status objects and pod
  * Events, or nothing) what happened to its volumes. Status is best effort: every method returns at
  * once, never throws and never delays a publish, a renewal or an unpublish. The Kubernetes adapter
- * lives in `kube/status-*.ts`; the no-op one below serves when the feature is off.
+ * lives in `kube/status/*.ts`; the no-op one below serves when the feature is off.
  */
 import type { PodInfo } from '../attributes/certificate-spec.js';
 import type { VolumeState } from './volume-state.js';

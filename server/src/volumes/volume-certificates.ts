@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { CertificateSpec, KeySpec, PodInfo } from '../attributes/certificate-spec.js';
-import type { Issuer, SignedCertificate } from '../issuance/issuer.port.js';
+import type { Issuer, SignedCertificate } from '../issuer-client/issuer.port.js';
 import type { VolumeFile } from '@csi-cert-driver/platform-contract';
 import { buildCsr, encodePrivateKey, type KeyPair, type KeyShape } from '../pki/index.js';
 import { encodePkcs12 } from '../pki/pkcs12.js';

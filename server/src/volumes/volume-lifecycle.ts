@@ -1,6 +1,6 @@
 import type { VolumeFile, VolumeStore } from '@csi-cert-driver/platform-contract';
 import type { CertificateSpec, PodInfo } from '../attributes/certificate-spec.js';
-import type { Issuer, SignedCertificate } from '../issuance/issuer.port.js';
+import type { Issuer, SignedCertificate } from '../issuer-client/issuer.port.js';
 import type { KeyPair } from '../pki/index.js';
 import { renewalTime } from './renewal-policy.js';
 import type { StateStore } from './state-store.port.js';

@@ -6,7 +6,7 @@ import { InProcessIssuer } from '../../test/support/in-process-issuer.js';
 import { numberedPublishRequest } from '../../test/support/publish-requests.js';
 import { UnavailableError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
-import type { Issuer, SignRequest, SignedCertificate } from '../issuance/issuer.port.js';
+import type { Issuer, SignRequest, SignedCertificate } from '../issuer-client/issuer.port.js';
 import { FakePlatform } from '../platform/fake-platform.js';
 import type { CreateVolumeRequest, VolumeFile } from '@csi-cert-driver/platform-contract';
 import { generateKey, type KeyPair } from '../pki/keys.js';

@@ -1,7 +1,7 @@
 import type { Logger } from '../common/logger.js';
 import { AlreadyExistsError, InvalidArgumentError } from '../common/errors.js';
 import type { PathRules, VolumeStore } from '@csi-cert-driver/platform-contract';
-import type { Issuer } from '../issuance/issuer.port.js';
+import type { Issuer } from '../issuer-client/issuer.port.js';
 import { parsePodInfo, parseVolumeAttributes, isEphemeral, type SpiffeMode } from '../attributes/index.js';
 import type { StateStore } from './state-store.port.js';
 import type { VolumeState } from './volume-state.js';

@@ -3,7 +3,7 @@ import { CertificateAuthority as CA } from '../../src/issuer/certificate-authori
 import { createDevCaPem } from '../../src/issuer/dev-ca.js';
 import { signCsr } from '../../src/issuer/signer.js';
 import { DEFAULT_SIGNING_POLICY, type SigningPolicy } from '../../src/issuer/signing-policy.js';
-import type { Issuer, SignRequest, SignedCertificate } from '../../src/issuance/issuer.port.js';
+import type { Issuer, SignRequest, SignedCertificate } from '../../src/issuer-client/issuer.port.js';
 import { UnavailableError } from '../../src/common/errors.js';
 
 /**

@@ -4,9 +4,10 @@
  * the caller already cleaned of key material and tokens (see safeText); this adapter only caps them.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
-import type { Logger } from '../common/logger.js';
-import type { PodRef, PodWarningReason, PodWarnings } from '../issuance/certificate-requests.port.js';
-import { describeKubeError } from './kube-errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { PodRef } from '../../attributes/certificate-spec.js';
+import type { PodWarningReason, PodWarnings } from '../../issuer-client/certificate-requests.port.js';
+import { describeKubeError } from '../client/kube-errors.js';
 
 export const EVENT_COMPONENT = 'csi.k8s.cert-driver';
 

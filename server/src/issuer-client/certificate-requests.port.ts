@@ -5,6 +5,7 @@
  * throws DomainErrors: UnavailableError when the API server cannot be reached, PermissionDeniedError
  * when RBAC forbids the call, so callers can hand them to kubelet as they are.
  */
+import type { PodRef } from '../attributes/certificate-spec.js';
 import { createHash } from 'node:crypto';
 
 export interface IssuerRefName {
@@ -68,12 +69,6 @@ export interface CertificateRequestJanitorClient {
   listByLabel(key: string, value: string): Promise<CertificateRequestView[]>;
   /** Deletes one request; a missing one is not an error. */
   delete(namespace: string, name: string): Promise<void>;
-}
-
-export interface PodRef {
-  namespace: string;
-  name: string;
-  uid: string;
 }
 
 export type PodWarningReason =

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
-import { Code, isDomainError } from '../common/errors.js';
+import { Code, isDomainError } from '../../common/errors.js';
 import {
   CertificateRequestApi,
   certificateRequestObject,
   kubeConfigWithToken,
   viewOf,
 } from './certificate-requests.js';
-import { loadClientLibrary } from './kube-client.js';
+import { loadClientLibrary } from '../client/kube-client.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

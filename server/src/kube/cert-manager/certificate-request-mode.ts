@@ -5,13 +5,13 @@
  * the cleanup of stale requests (started here, stopped by `close`). A KUBECONFIG that cannot be
  * loaded is a ConfigError naming it.
  */
-import type { CertManagerConfig } from '../config/cert-manager-settings.js';
-import type { Logger } from '../common/logger.js';
-import { CertManagerIssuer } from '../issuance/cert-manager-issuer.js';
-import { CertificateRequestJanitor } from '../issuance/certificate-request-janitor.js';
+import type { CertManagerConfig } from '../../config/cert-manager-settings.js';
+import type { Logger } from '../../common/logger.js';
+import { CertManagerIssuer } from '../../issuer-client/cert-manager-issuer.js';
+import { CertificateRequestJanitor } from '../../issuer-client/certificate-request-janitor.js';
 import { CertificateRequestApi, kubeConfigWithToken } from './certificate-requests.js';
-import { kubernetesPodWarnings } from './events.js';
-import { loadClientLibrary, loadKubeConfig } from './kube-client.js';
+import { kubernetesPodWarnings } from '../events/pod-warnings.js';
+import { loadClientLibrary, loadKubeConfig } from '../client/kube-client.js';
 
 export interface CertManagerModeOptions {
   config: CertManagerConfig;

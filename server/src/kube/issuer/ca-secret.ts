@@ -5,12 +5,12 @@
  * watched: a valid new version replaces the CA in use; an invalid one is logged and ignored.
  */
 import type { V1Secret } from '@kubernetes/client-node';
-import type { Logger } from '../common/logger.js';
-import { CertificateAuthority } from '../issuer/certificate-authority.js';
-import { ConfigError } from '../issuer/errors.js';
-import { certificatePems, joinPem } from '../pki/pem.js';
-import type { KubeClients } from './kube-client.js';
-import { describeKubeError, kubeStatusCode } from './kube-errors.js';
+import type { Logger } from '../../common/logger.js';
+import { CertificateAuthority } from '../../issuer/certificate-authority.js';
+import { ConfigError } from '../../issuer/errors.js';
+import { certificatePems, joinPem } from '../../pki/pem.js';
+import type { KubeClients } from '../client/kube-client.js';
+import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
 import { watchSecret, type ObjectRef, type SecretWatch } from './secret-watcher.js';
 
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';

@@ -4,9 +4,9 @@
  * watch is re-opened from the last resourceVersion when it ends; a 410 Gone re-reads the Secret.
  */
 import type { V1Secret } from '@kubernetes/client-node';
-import type { Logger } from '../common/logger.js';
-import type { KubeClients } from './kube-client.js';
-import { describeKubeError } from './kube-errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { KubeClients } from '../client/kube-client.js';
+import { describeKubeError } from '../client/kube-errors.js';
 
 export interface ObjectRef {
   name: string;

@@ -5,10 +5,10 @@
  * the settings (STATUS_OBJECTS=true without one) or is logged here and the feature stays off.
  */
 import type { Registry } from 'prom-client';
-import type { NodeConfig } from '../config/config.js';
-import type { Logger } from '../common/logger.js';
-import { noopStatusReporter } from '../volumes/status-reporter.port.js';
-import { noopPodEventRecorder } from './pod-events.port.js';
+import type { NodeConfig } from '../../config/config.js';
+import type { Logger } from '../../common/logger.js';
+import { noopStatusReporter } from '../../volumes/status-reporter.port.js';
+import { noopPodEventRecorder } from '../events/pod-events.port.js';
 import type { StatusFeature } from './status-kubernetes.js';
 
 export async function nodeStatus(

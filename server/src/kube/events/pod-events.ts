@@ -6,13 +6,13 @@
  * writes. RBAC: events create and patch. PEM blocks and JWT-shaped strings are cut out of messages
  * as a last line of defence; callers still must not pass secrets.
  */
-import { safeText } from '../common/safe-text.js';
+import { safeText } from '../../common/safe-text.js';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../common/logger.js';
+import type { Logger } from '../../common/logger.js';
 import type { PodEvent, PodEventRecorder, PodRef } from './pod-events.port.js';
-import { kubeStatusCode } from './kube-errors.js';
-import type { CoreEvent, EventsApi } from './status-api.js';
-import type { WriteQueue } from './status-queue.js';
+import { kubeStatusCode } from '../client/kube-errors.js';
+import type { CoreEvent, EventsApi } from '../status/status-api.js';
+import type { WriteQueue } from '../status/status-queue.js';
 
 export type { PodEvent, PodEventRecorder, PodRef } from './pod-events.port.js';
 
@@ -87,7 +87,7 @@ export class KubernetesPodEventRecorder implements PodEventRecorder {
 
   /**
    * A Warning Event keyed by reason: the shape of the cert-manager adapter's recorder port
-   * (`issuance/certificate-requests.port.ts`), so that adapter can use this one. Resolves at once.
+   * (`issuer-client/certificate-requests.port.ts`), so that adapter can use this one. Resolves at once.
    */
   warn(pod: PodRef, reason: string, message: string): Promise<void> {
     this.record({ pod, type: 'Warning', reason, message });

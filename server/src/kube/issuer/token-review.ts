@@ -3,9 +3,9 @@
  * valid for the issuer's audience and reads the service account and bound-pod claims.
  */
 import type { AuthenticationV1Api, V1TokenReviewStatus } from '@kubernetes/client-node';
-import { InternalError, UnauthenticatedError, UnavailableError } from '../common/errors.js';
-import type { ReviewedToken, TokenReviewer } from '../issuer/auth/caller-authorizer.js';
-import { describeKubeError, kubeStatusCode } from './kube-errors.js';
+import { InternalError, UnauthenticatedError, UnavailableError } from '../../common/errors.js';
+import type { ReviewedToken, TokenReviewer } from '../../issuer/auth/caller-authorizer.js';
+import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
 
 /** `extra` keys the API server sets for pod-bound service-account tokens. */
 export const EXTRA = {

@@ -4,12 +4,12 @@
  * issuance and renewal. Every call returns at once; writes go through a coalescing, rate-limited
  * WriteQueue, and an API failure is logged, counted and retried, never reported to the caller.
  */
-import { Code } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import type { StatusReporter, VolumeFailure } from '../volumes/status-reporter.port.js';
-import type { VolumeState } from '../volumes/volume-state.js';
-import type { PodEventRecorder } from './pod-events.port.js';
-import { describeKubeError } from './kube-errors.js';
+import { Code } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { StatusReporter, VolumeFailure } from '../../volumes/status-reporter.port.js';
+import type { VolumeState } from '../../volumes/volume-state.js';
+import type { PodEventRecorder } from '../events/pod-events.port.js';
+import { describeKubeError } from '../client/kube-errors.js';
 import type { StatusApi } from './status-api.js';
 import { nodeSelector, sameStatus, statusObject, type Condition } from './status-object.js';
 import type { WriteQueue } from './status-queue.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { kubernetesPodWarnings } from './events.js';
+import { kubernetesPodWarnings } from './pod-warnings.js';
 
 const POD = { namespace: 'apps', name: 'web-1', uid: 'uid-1' };
 

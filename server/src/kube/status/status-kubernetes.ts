@@ -6,11 +6,11 @@
  * Status object writes and Events share one token bucket (STATUS_QPS, STATUS_BURST).
  */
 import type { Registry } from 'prom-client';
-import type { Logger } from '../common/logger.js';
-import type { StatusReporter } from '../volumes/status-reporter.port.js';
-import { loadClientLibrary, loadKubeConfig } from './kube-client.js';
-import { KubernetesPodEventRecorder } from './pod-events.js';
-import { noopPodEventRecorder, type PodEventRecorder } from './pod-events.port.js';
+import type { Logger } from '../../common/logger.js';
+import type { StatusReporter } from '../../volumes/status-reporter.port.js';
+import { loadClientLibrary, loadKubeConfig } from '../client/kube-client.js';
+import { KubernetesPodEventRecorder } from '../events/pod-events.js';
+import { noopPodEventRecorder, type PodEventRecorder } from '../events/pod-events.port.js';
 import { kubernetesEventsApi, kubernetesStatusApi } from './status-api.js';
 import { StatusMetrics } from './status-metrics.js';
 import { WriteQueue } from './status-queue.js';

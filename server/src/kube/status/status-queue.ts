@@ -6,9 +6,9 @@
  * (unless a newer write for the key replaced it, which then inherits the backoff) and dropped after
  * `maxAttempts`; failures are logged and counted, never thrown to the caller.
  */
-import type { Logger } from '../common/logger.js';
+import type { Logger } from '../../common/logger.js';
 import type { TokenBucket } from './status-rate-limit.js';
-import { describeKubeError } from './kube-errors.js';
+import { describeKubeError } from '../client/kube-errors.js';
 
 export interface QueuedWrite {
   /** What the write does, for logs and metrics: apply, delete, create, patch. */

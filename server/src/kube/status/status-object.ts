@@ -4,9 +4,9 @@
  * labelled with node and pod. Pure functions: no API calls. Nothing here holds key material or
  * tokens (VolumeState holds neither).
  */
-import { safeText } from '../common/safe-text.js';
+import { safeText } from '../../common/safe-text.js';
 import { createHash } from 'node:crypto';
-import type { VolumeState } from '../volumes/volume-state.js';
+import type { VolumeState } from '../../volumes/volume-state.js';
 
 export const CVS_GROUP = 'csi-cert-driver.io';
 export const CVS_VERSION = 'v1alpha1';

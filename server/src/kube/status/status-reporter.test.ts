@@ -6,9 +6,9 @@ import {
   InvalidArgumentError,
   PermissionDeniedError,
   UnavailableError,
-} from '../common/errors.js';
-import type { VolumeFailure } from '../volumes/status-reporter.port.js';
-import type { PodEvent, PodEventRecorder } from './pod-events.port.js';
+} from '../../common/errors.js';
+import type { VolumeFailure } from '../../volumes/status-reporter.port.js';
+import type { PodEvent, PodEventRecorder } from '../events/pod-events.port.js';
 import type { StatusApi } from './status-api.js';
 import { statusObject, type CertVolumeStatusObject } from './status-object.js';
 import { WriteQueue } from './status-queue.js';

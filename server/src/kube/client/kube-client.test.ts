@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ApiException } from '@kubernetes/client-node';
-import { ConfigError } from '../config/settings.js';
+import { ConfigError } from '../../config/settings.js';
 import { describeKubeError, kubeStatusCode } from './kube-errors.js';
 
-const SERVER_SRC = join(import.meta.dirname, '..');
+const SERVER_SRC = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'ccd-kube-client-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Code } from '../common/errors.js';
+import { Code } from '../../common/errors.js';
 import { claimsFromReview, EXTRA } from './token-review.js';
 
 const AUD = 'csi.k8s.cert-driver';

@@ -1,5 +1,9 @@
-import type { Issuer, SignRequest, SignedCertificate } from '../issuance/issuer.port.js';
-import type { TrustBundle } from './trust-bundle.js';
+import type { Issuer, SignRequest, SignedCertificate } from './issuer.port.js';
+
+/** The ca.crt this node distributes in place of an issuer's bundle (`TrustBundle.resolve`). */
+export interface TrustResolver {
+  resolve(issuerBundlePem: string): string;
+}
 
 /**
  * The Issuer port with the node's trust bundle applied: a signed certificate comes back with the
@@ -8,7 +12,7 @@ import type { TrustBundle } from './trust-bundle.js';
 export class TrustingIssuer implements Issuer {
   constructor(
     private readonly inner: Issuer,
-    private readonly trust: TrustBundle,
+    private readonly trust: TrustResolver,
   ) {}
 
   async sign(req: SignRequest): Promise<SignedCertificate> {

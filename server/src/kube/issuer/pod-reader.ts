@@ -1,8 +1,8 @@
 /** Pod lookup adapter of the issuer's PodReader port (RBAC: get pods). */
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import { InternalError, UnavailableError } from '../common/errors.js';
-import type { PodFacts, PodReader } from '../issuer/auth/caller-authorizer.js';
-import { describeKubeError, kubeStatusCode } from './kube-errors.js';
+import { InternalError, UnavailableError } from '../../common/errors.js';
+import type { PodFacts, PodReader } from '../../issuer/auth/caller-authorizer.js';
+import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
 
 export function podFacts(pod: V1Pod): PodFacts {
   return {

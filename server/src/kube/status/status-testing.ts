@@ -1,5 +1,5 @@
 /** Test fixtures of the status feature (imported by tests only). */
-import type { VolumeState } from '../volumes/volume-state.js';
+import type { VolumeState } from '../../volumes/volume-state.js';
 
 /** A published volume with one issued certificate; `over` replaces fields. */
 export function volumeState(over: Partial<VolumeState> = {}): VolumeState {

@@ -1,11 +1,11 @@
 import { ApiException } from '@kubernetes/client-node';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { safeText } from '../common/safe-text.js';
+import { safeText } from '../../common/safe-text.js';
 import { KubernetesPodEventRecorder } from './pod-events.js';
-import type { CoreEvent, EventsApi } from './status-api.js';
-import { WriteQueue } from './status-queue.js';
-import { TokenBucket } from './status-rate-limit.js';
+import type { CoreEvent, EventsApi } from '../status/status-api.js';
+import { WriteQueue } from '../status/status-queue.js';
+import { TokenBucket } from '../status/status-rate-limit.js';
 
 const logger = pino({ level: 'silent' });
 const pod = { namespace: 'apps', name: 'web-1', uid: 'uid-1' };

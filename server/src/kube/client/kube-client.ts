@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import type * as ClientNode from '@kubernetes/client-node';
 import type { AuthenticationV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
-import { ConfigError } from '../config/settings.js';
+import { ConfigError } from '../../config/settings.js';
 
 /** Where kubelet mounts a pod's service-account token; present only inside a pod. */
 export const IN_CLUSTER_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';

@@ -5,13 +5,9 @@
  * put key material, tokens or CSR bytes into `message` (the recorder cannot tell).
  * Adapter: `KubernetesPodEventRecorder` (pod-events.ts); `noopPodEventRecorder` when Events are off.
  */
+import type { PodRef } from '../../attributes/certificate-spec.js';
 
-/** The pod an Event is about (all three from kubelet's volume context or the pod object). */
-export interface PodRef {
-  namespace: string;
-  name: string;
-  uid: string;
-}
+export type { PodRef };
 
 export interface PodEvent {
   pod: PodRef;

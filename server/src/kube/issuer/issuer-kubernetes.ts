@@ -2,13 +2,13 @@
  * What the issuer role takes from Kubernetes: the CA from its Secret (watched) when CA_SECRET_NAME
  * is set, and the caller authorizer when ISSUER_AUTH=kubernetes. One kubeconfig serves both.
  */
-import type { IssuerConfig } from '../config/config.js';
-import type { Logger } from '../common/logger.js';
-import type { CallerAuthorizer } from '../issuer/auth/caller-authorizer.js';
-import { KubernetesAuthorizer } from '../issuer/auth/kubernetes-authorizer.js';
-import type { CertificateAuthority } from '../issuer/certificate-authority.js';
+import type { IssuerConfig } from '../../config/config.js';
+import type { Logger } from '../../common/logger.js';
+import type { CallerAuthorizer } from '../../issuer/auth/caller-authorizer.js';
+import { KubernetesAuthorizer } from '../../issuer/auth/kubernetes-authorizer.js';
+import type { CertificateAuthority } from '../../issuer/certificate-authority.js';
 import { readCaSecret } from './ca-secret.js';
-import { loadKubeClients } from './kube-client.js';
+import { loadKubeClients } from '../client/kube-client.js';
 import { kubernetesPodReader } from './pod-reader.js';
 import type { SecretWatch } from './secret-watcher.js';
 import { kubernetesTokenReviewer } from './token-review.js';

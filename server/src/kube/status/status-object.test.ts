@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { VolumeState } from '../volumes/volume-state.js';
+import type { VolumeState } from '../../volumes/volume-state.js';
 import { volumeState } from './status-testing.js';
 import { labelValue, nodeSelector, sameStatus, statusObject, statusObjectName } from './status-object.js';
 

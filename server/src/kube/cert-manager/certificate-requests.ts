@@ -14,16 +14,16 @@ import {
   UnauthenticatedError,
   UnavailableError,
   type DomainError,
-} from '../common/errors.js';
+} from '../../common/errors.js';
 import type {
   CertificateRequestClient,
   CertificateRequestJanitorClient,
   CertificateRequestView,
   NewCertificateRequest,
   RequestCondition,
-} from '../issuance/certificate-requests.port.js';
-import type { ClientLibrary } from './kube-client.js';
-import { describeKubeError, kubeStatusCode } from './kube-errors.js';
+} from '../../issuer-client/certificate-requests.port.js';
+import type { ClientLibrary } from '../client/kube-client.js';
+import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
 
 const GROUP = 'cert-manager.io';
 const VERSION = 'v1';

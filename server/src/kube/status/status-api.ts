@@ -6,7 +6,7 @@
  * from client-node, so loading it does not load the library.
  */
 import type { KubernetesObject, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import { kubeStatusCode } from './kube-errors.js';
+import { kubeStatusCode } from '../client/kube-errors.js';
 import { CVS_API_VERSION, CVS_KIND, type CertVolumeStatusObject } from './status-object.js';
 
 /** The field manager of every write; `kubectl get cvs --show-managed-fields` shows it. */
