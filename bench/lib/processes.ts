@@ -4,11 +4,13 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CsiClient } from '../../server/src/demo/csi-client.js';
 import { generateDevCa } from '../../server/src/issuer/index.js';
+import { freeLoopbackPort } from '../../e2e/support/ports.js';
+export { freeLoopbackPort };
 
 const CLK_TCK = (() => {
   try {
@@ -134,19 +136,6 @@ export async function waitForListening(
     }
     await sleep(50);
   }
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
 }
 
 /** Resolves once the node answers Probe with ready=true. */

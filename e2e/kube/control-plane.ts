@@ -22,11 +22,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { REPO_ROOT } from '../support/repo.js';
 import { sleep } from '../support/wait.js';
+import { freeLoopbackPorts as freePorts } from '../support/ports.js';
 
 export const KUBE_BIN = join(REPO_ROOT, '.cache', 'bin');
 export const KUBE_APISERVER = join(KUBE_BIN, 'kube-apiserver');
@@ -69,26 +69,6 @@ export function controlPlaneMissing(): string | undefined {
     if (!existsSync(bin)) return `${bin} is missing: run scripts/install-kube.sh`;
   }
   return undefined;
-}
-
-/** `n` distinct free loopback ports (all held open together, so no two are the same). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => createServer());
-  const ports = await Promise.all(
-    servers.map(
-      (srv) =>
-        new Promise<number>((resolve, reject) => {
-          srv.once('error', reject);
-          srv.listen(0, '127.0.0.1', () => {
-            const addr = srv.address();
-            if (typeof addr === 'object' && addr) resolve(addr.port);
-            else reject(new Error('no port'));
-          });
-        }),
-    ),
-  );
-  await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
-  return ports;
 }
 
 function startProcess(bin: string, args: string[], logFile: string): ChildProcess {

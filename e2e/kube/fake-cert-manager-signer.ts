@@ -11,7 +11,15 @@
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the test CA signs with the product's signer, as the brief asks
-import { CertificateAuthority, DEFAULT_SIGNING_POLICY, signCsr } from '../../server/src/issuer/index.js';
+import {
+  CertificateAuthority,
+  CLOCK_SKEW_MS,
+  DEFAULT_SIGNING_POLICY,
+  signCsr,
+} from '../../server/src/issuer/index.js';
+
+/** How far the signer back-dates notBefore. */
+export { CLOCK_SKEW_MS };
 import { sleep } from '../support/wait.js';
 import type { TestCluster } from './cluster.js';
 import { CM_GROUP, CM_PLURAL, CM_VERSION, type CertificateRequestObject } from './cert-manager-fixtures.js';

@@ -4,30 +4,20 @@
  * node would see.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DriverProcess } from '../support/driver-process.js';
 import { REPO_ROOT, ensureBuilt } from '../support/repo.js';
 import { waitFor } from '../support/wait.js';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the node's issuer client drives the issuer as a node does
 import { GrpcIssuerClient } from '../../server/src/issuer-client/grpc-issuer.client.js';
+import { freeLoopbackPort } from '../support/ports.js';
+export { freeLoopbackPort };
 
 export interface IssuerProcess {
   addr: string;
   proc: DriverProcess;
   client: GrpcIssuerClient;
   stop(): Promise<void>;
-}
-
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /**

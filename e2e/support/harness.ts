@@ -15,7 +15,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -26,6 +25,7 @@ import { CsiClient, kubeletPublishRequest } from './product.js';
 import { REPO_ROOT, ensureBuilt } from './repo.js';
 import { sleep, waitFor } from './wait.js';
 import { waitForNodeReady } from './node-ready.js';
+import { freeLoopbackPort as freePort } from './ports.js';
 
 export const DRIVER_NAME = 'csi.k8s.cert-driver';
 export const PREFIX = 'csi.k8s.cert-driver/';
@@ -100,18 +100,6 @@ export interface Snapshot {
   dataDirs: string[];
   kubelet: string[];
   cwd: string[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 type IssuerStub = grpc.Client & {

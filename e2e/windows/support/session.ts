@@ -6,7 +6,6 @@
  * Logs go to test-results/e2e/windows-node/<run>/ (runs may overlap: other suites run this too).
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DriverProcess } from '../../support/driver-process.js';
@@ -18,6 +17,7 @@ import type { RunnerResult, RunnerStep, StepResult } from '../wine/runner-protoc
 import { WinLayout } from './layout.js';
 import { WineNodeProcess } from './wine-node-process.js';
 import { bundleForWindows, runRunner } from './wine.js';
+import { freeLoopbackPort as freePort } from '../../support/ports.js';
 
 const LOG_ROOT = join(REPO_ROOT, 'test-results', 'e2e', 'windows-node');
 /** Under a loaded machine Wine plus node.exe can take minutes to start. */
@@ -137,16 +137,4 @@ function pruneOldLogs(): void {
     const path = join(LOG_ROOT, entry);
     if (Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }

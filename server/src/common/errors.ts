@@ -37,10 +37,6 @@ export class InvalidArgumentError extends DomainError {
   }
 }
 
-export class NotFoundError extends DomainError {
-  readonly code = Code.NOT_FOUND;
-}
-
 export class AlreadyExistsError extends DomainError {
   readonly code = Code.ALREADY_EXISTS;
 }
@@ -55,10 +51,6 @@ export class UnauthenticatedError extends DomainError {
 
 export class FailedPreconditionError extends DomainError {
   readonly code = Code.FAILED_PRECONDITION;
-}
-
-export class ResourceExhaustedError extends DomainError {
-  readonly code = Code.RESOURCE_EXHAUSTED;
 }
 
 /** A dependency (the issuer, the API server) cannot be reached now; the caller should retry. */

@@ -74,7 +74,7 @@ export async function signCsr(
   if (notAfter <= now)
     throw new FailedPreconditionError('the CA certificate has expired; the issuer cannot sign');
 
-  const keyUsage = checked.usages.keyUsage | (req.isCA ? KeyUsageFlags.keyCertSign : 0);
+  const keyUsage = checked.usages.keyUsage | (checked.isCA ? KeyUsageFlags.keyCertSign : 0);
   const san = subjectAltNameExtension(checked.sans, checked.csr.subjectIsEmpty);
   const serial = randomSerial();
   const certDer = ca.signCertificate({
@@ -84,7 +84,7 @@ export async function signCsr(
     notBefore,
     notAfter,
     extensions: [
-      basicConstraintsExtension(req.isCA),
+      basicConstraintsExtension(checked.isCA),
       ...usageExtensions({ ...checked.usages, keyUsage }),
       subjectKeyIdentifierExtension(keyIdentifierOf(checked.csr.spkiDer)),
       authorityKeyIdentifierExtension(ca.keyIdentifier),

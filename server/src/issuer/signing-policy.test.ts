@@ -180,10 +180,10 @@ describe('checkRequest', () => {
     expect(checked.notices).toEqual([`duration 7776000s clamped to the policy maximum 2592000s`]);
   });
 
-  it('accepts a CA when the policy allows it', async () => {
-    expect(
-      checkRequest({ ...DEFAULT_SIGNING_POLICY, allowCA: true }, await ok({ isCA: true })).csr,
-    ).toBeDefined();
+  it('accepts a CA when the policy allows it, and the CA flag survives the check', async () => {
+    const policy = { ...DEFAULT_SIGNING_POLICY, allowCA: true };
+    expect(checkRequest(policy, await ok({ isCA: true })).isCA).toBe(true);
+    expect(checkRequest(policy, await ok({ isCA: false })).isCA).toBe(false);
   });
 
   it('applies cert-manager default usages when none are requested', async () => {

@@ -48,6 +48,8 @@ export interface CheckedRequest {
   usages: ResolvedUsages;
   /** The duration to issue for: the request's, clamped to `maxDurationSeconds`. */
   durationSeconds: number;
+  /** Whether to issue a CA certificate: the request's flag, which only a policy with `allowCA` lets through. */
+  isCA: boolean;
   /** Human-readable notes on what was changed (clamping), for the issuer's log. */
   notices: string[];
 }
@@ -132,5 +134,5 @@ export function checkRequest(policy: SigningPolicy, req: PolicyRequest): Checked
   const usages = resolveUsages(req.usages.length > 0 ? req.usages : DEFAULT_USAGES, 'usages');
   const notices: string[] = [];
   const durationSeconds = checkDuration(policy, req.durationSeconds, notices);
-  return { csr, key, sans, usages, durationSeconds, notices };
+  return { csr, key, sans, usages, durationSeconds, isCA: req.isCA, notices };
 }

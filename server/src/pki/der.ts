@@ -86,7 +86,6 @@ export const bitString = (bytes: Uint8Array, unusedBits = 0): Buffer =>
   tlv(TAG.BIT_STRING, Buffer.from([unusedBits]), bytes);
 export const utf8String = (s: string): Buffer => tlv(TAG.UTF8_STRING, Buffer.from(s, 'utf8'));
 export const printableString = (s: string): Buffer => tlv(TAG.PRINTABLE_STRING, Buffer.from(s, 'latin1'));
-export const ia5String = (s: string): Buffer => tlv(TAG.IA5_STRING, Buffer.from(s, 'latin1'));
 
 /** X.520 PrintableString characters. */
 export const isPrintable = (s: string): boolean => /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(s);

@@ -12,6 +12,7 @@ import { loadClientLibrary, loadKubeConfig } from '../client/kube-client.js';
 import { KubernetesPodEventRecorder } from '../events/pod-events.js';
 import { noopPodEventRecorder, type PodEventRecorder } from '../events/pod-events.port.js';
 import { kubernetesEventsApi, kubernetesStatusApi } from './status-api.js';
+import { CVS_PLURAL } from './status-object.js';
 import { StatusMetrics } from './status-metrics.js';
 import { WriteQueue } from './status-queue.js';
 import { TokenBucket } from './status-rate-limit.js';
@@ -52,7 +53,7 @@ export async function createKubernetesStatus(o: {
   const log = logger.child({ component: 'status' });
 
   // The gauges read the queues' sizes when scraped, after both exist.
-  const statusMetrics = metrics?.forQueue('certvolumestatuses', (): number => statusQueue.size);
+  const statusMetrics = metrics?.forQueue(CVS_PLURAL, (): number => statusQueue.size);
   const eventMetrics = metrics?.forQueue('events', (): number => eventQueue.size);
   const statusQueue = new WriteQueue({
     limiter,
