@@ -53,6 +53,21 @@ export class FailedPreconditionError extends DomainError {
   readonly code = Code.FAILED_PRECONDITION;
 }
 
+/**
+ * A setting (`CA_CERT_FILE`, `--cluster-domain`, ...) has an unusable value. The message names the
+ * setting, never a secret. At start-up `main.ts` turns it into exit code 2; later (a CA reloaded
+ * from a file or a Secret) it is a FAILED_PRECONDITION.
+ */
+export class ConfigError extends FailedPreconditionError {
+  constructor(
+    readonly setting: string,
+    readonly reason: string,
+  ) {
+    super(`${setting}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
 /** A dependency (the issuer, the API server) cannot be reached now; the caller should retry. */
 export class UnavailableError extends DomainError {
   readonly code = Code.UNAVAILABLE;

@@ -5,7 +5,15 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, readSettings, type RawSettings } from './settings.js';
+import {
+  ConfigError,
+  DEFAULT_CLUSTER_DOMAIN,
+  helpOf,
+  readTable,
+  valueOf,
+  type RawSettings,
+  type SettingsTable,
+} from './settings.js';
 import * as p from './parsers.js';
 import type { LogLevel } from './parsers.js';
 import { parseGoDuration } from '../attributes/duration.js';
@@ -32,47 +40,36 @@ export interface ApproverConfig {
   healthListenAddr?: string | undefined;
 }
 
-export const APPROVER_SETTINGS = [
-  'LOG_LEVEL',
-  'KUBECONFIG',
-  'ISSUER_NAME',
-  'ISSUER_KIND',
-  'ISSUER_GROUP',
-  'TRUST_DOMAIN',
-  'CERTIFICATE_DURATION',
-  'ALLOWED_KEYS',
-  'LEADER_ELECTION_NAMESPACE',
-  'LEADER_ELECTION_LEASE_NAME',
-  'LEADER_ELECTION_LEASE_DURATION',
-  'LEADER_ELECTION_RENEW_DEADLINE',
-  'LEADER_ELECTION_RETRY_PERIOD',
-  'POD_NAME',
-  'HEALTH_LISTEN_ADDR',
-] as const;
+/** Every setting of the approver role: its default and how `--help` shows it. */
+export const APPROVER_TABLE = {
+  LOG_LEVEL: { default: 'info' },
+  KUBECONFIG: { help: '(in-cluster config)' },
+  ISSUER_NAME: { help: '' },
+  ISSUER_KIND: { default: 'ClusterIssuer' },
+  ISSUER_GROUP: { default: 'cert-manager.io' },
+  TRUST_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN },
+  CERTIFICATE_DURATION: { default: '1h' },
+  ALLOWED_KEYS: { default: DEFAULT_ALLOWED_KEYS },
+  LEADER_ELECTION_NAMESPACE: { default: 'csi-cert-driver' },
+  LEADER_ELECTION_LEASE_NAME: { default: 'csi-cert-driver-approver' },
+  LEADER_ELECTION_LEASE_DURATION: { default: '15s' },
+  LEADER_ELECTION_RENEW_DEADLINE: { default: '10s' },
+  LEADER_ELECTION_RETRY_PERIOD: { default: '2s' },
+  POD_NAME: { help: '(hostname)' },
+  HEALTH_LISTEN_ADDR: { default: '0.0.0.0:9402' },
+} as const satisfies SettingsTable;
 
-export const APPROVER_DEFAULTS: Record<string, string> = {
-  LOG_LEVEL: 'info',
-  KUBECONFIG: '(in-cluster config)',
-  ISSUER_NAME: '',
-  ISSUER_KIND: 'ClusterIssuer',
-  ISSUER_GROUP: 'cert-manager.io',
-  TRUST_DOMAIN: 'cluster.local',
-  CERTIFICATE_DURATION: '1h',
-  ALLOWED_KEYS: DEFAULT_ALLOWED_KEYS,
-  LEADER_ELECTION_NAMESPACE: 'csi-cert-driver',
-  LEADER_ELECTION_LEASE_NAME: 'csi-cert-driver-approver',
-  LEADER_ELECTION_LEASE_DURATION: '15s',
-  LEADER_ELECTION_RENEW_DEADLINE: '10s',
-  LEADER_ELECTION_RETRY_PERIOD: '2s',
-  POD_NAME: '(hostname)',
-  HEALTH_LISTEN_ADDR: '0.0.0.0:9402',
-};
+/** The names the approver accepts. */
+export const APPROVER_SETTINGS = Object.keys(APPROVER_TABLE) as readonly (keyof typeof APPROVER_TABLE)[];
+
+/** `--help`'s default column. */
+export const APPROVER_DEFAULTS: Record<string, string> = helpOf(APPROVER_TABLE);
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-function get(s: RawSettings, name: string): string {
-  return s.get(name) ?? APPROVER_DEFAULTS[name] ?? '';
+function get(s: RawSettings, name: keyof typeof APPROVER_TABLE): string {
+  return valueOf(s, APPROVER_TABLE, name);
 }
 
 function matching(name: string, v: string, re: RegExp, what: string): string {
@@ -142,7 +139,7 @@ function leaderElection(s: RawSettings): ApproverConfig['leaderElection'] {
 }
 
 export function loadApproverConfig(argv: string[], env: NodeJS.ProcessEnv): ApproverConfig {
-  const s = readSettings(argv, env, APPROVER_SETTINGS);
+  const s = readTable(argv, env, APPROVER_TABLE);
   const name = s.get('ISSUER_NAME');
   if (name === undefined)
     throw new ConfigError(
@@ -157,7 +154,7 @@ export function loadApproverConfig(argv: string[], env: NodeJS.ProcessEnv): Appr
   const health = get(s, 'HEALTH_LISTEN_ADDR');
   return {
     logLevel: p.logLevel('LOG_LEVEL', get(s, 'LOG_LEVEL')),
-    kubeconfig: s.has('KUBECONFIG') ? p.nonEmpty('KUBECONFIG', get(s, 'KUBECONFIG'), 4096) : undefined,
+    kubeconfig: s.has('KUBECONFIG') ? p.nonEmpty('KUBECONFIG', s.get('KUBECONFIG')!, 4096) : undefined,
     issuerRef: {
       name: matching('ISSUER_NAME', name, DNS1123_SUBDOMAIN, 'an issuer name (DNS-1123 subdomain)'),
       kind: matching(

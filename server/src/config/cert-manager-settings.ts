@@ -5,23 +5,18 @@
  */
 import { existsSync } from 'node:fs';
 import * as p from './parsers.js';
-import { ConfigError, type RawSettings } from './settings.js';
+import { ConfigError, valueOf, type RawSettings, type SettingsTable } from './settings.js';
 
-export const CERT_MANAGER_SETTINGS = [
-  'CERT_MANAGER_ENABLED',
-  'CERT_MANAGER_TIMEOUT',
-  'CERT_MANAGER_IDENTITY',
-  'CERT_MANAGER_TOKEN_AUDIENCE',
-  'CERT_MANAGER_CLEANUP_INTERVAL',
-] as const;
+export const CERT_MANAGER_TABLE = {
+  CERT_MANAGER_ENABLED: { default: 'false' },
+  CERT_MANAGER_TIMEOUT: { default: '60s' },
+  CERT_MANAGER_IDENTITY: { default: 'pod' },
+  CERT_MANAGER_TOKEN_AUDIENCE: { default: '', help: '("": the API server\'s own audiences)' },
+  CERT_MANAGER_CLEANUP_INTERVAL: { default: '5m' },
+} as const satisfies SettingsTable;
 
-export const CERT_MANAGER_DEFAULTS: Record<(typeof CERT_MANAGER_SETTINGS)[number], string> = {
-  CERT_MANAGER_ENABLED: 'false',
-  CERT_MANAGER_TIMEOUT: '60s',
-  CERT_MANAGER_IDENTITY: 'pod',
-  CERT_MANAGER_TOKEN_AUDIENCE: '("": the API server\'s own audiences)',
-  CERT_MANAGER_CLEANUP_INTERVAL: '5m',
-};
+const get = (s: RawSettings, name: keyof typeof CERT_MANAGER_TABLE): string =>
+  valueOf(s, CERT_MANAGER_TABLE, name);
 
 export interface CertManagerConfig {
   /** CERT_MANAGER_TIMEOUT: how long one publish or renewal waits for cert-manager (1s–110s). */
@@ -39,16 +34,12 @@ const MAX_TIMEOUT_SECONDS = 110;
 
 /** `certManager` is undefined when CERT_MANAGER_ENABLED is false (the default). */
 export function certManagerSettings(s: RawSettings): { certManager?: CertManagerConfig | undefined } {
-  const enabled = p.oneOf('CERT_MANAGER_ENABLED', s.get('CERT_MANAGER_ENABLED') ?? 'false', [
-    'true',
-    'false',
-  ] as const);
-  if (enabled === 'false') {
-    const stray = CERT_MANAGER_SETTINGS.find((n) => n !== 'CERT_MANAGER_ENABLED' && s.has(n));
+  if (!p.bool('CERT_MANAGER_ENABLED', get(s, 'CERT_MANAGER_ENABLED'))) {
+    const stray = Object.keys(CERT_MANAGER_TABLE).find((n) => n !== 'CERT_MANAGER_ENABLED' && s.has(n));
     if (stray) throw new ConfigError(stray, 'applies only with CERT_MANAGER_ENABLED=true');
     return {};
   }
-  const timeoutText = s.get('CERT_MANAGER_TIMEOUT') ?? '60s';
+  const timeoutText = get(s, 'CERT_MANAGER_TIMEOUT');
   const timeout = p.durationSeconds('CERT_MANAGER_TIMEOUT', timeoutText);
   if (timeout < 1 || timeout > MAX_TIMEOUT_SECONDS) {
     throw new ConfigError(
@@ -58,14 +49,14 @@ export function certManagerSettings(s: RawSettings): { certManager?: CertManager
   }
   const interval = p.durationSeconds(
     'CERT_MANAGER_CLEANUP_INTERVAL',
-    s.get('CERT_MANAGER_CLEANUP_INTERVAL') ?? '5m',
+    get(s, 'CERT_MANAGER_CLEANUP_INTERVAL'),
   );
   if (interval < 1) throw new ConfigError('CERT_MANAGER_CLEANUP_INTERVAL', 'must be at least 1s');
   const kubeconfig = s.get('KUBECONFIG');
   if (kubeconfig !== undefined && !existsSync(kubeconfig)) {
     throw new ConfigError('KUBECONFIG', `${kubeconfig} does not exist (CERT_MANAGER_ENABLED=true needs it)`);
   }
-  const audience = s.get('CERT_MANAGER_TOKEN_AUDIENCE') ?? '';
+  const audience = get(s, 'CERT_MANAGER_TOKEN_AUDIENCE');
   // eslint-disable-next-line no-control-regex -- an audience is printable text
   if (audience.length > 253 || /[\x00-\x1f\x7f]/.test(audience)) {
     throw new ConfigError('CERT_MANAGER_TOKEN_AUDIENCE', 'must be at most 253 printable characters');
@@ -73,10 +64,7 @@ export function certManagerSettings(s: RawSettings): { certManager?: CertManager
   return {
     certManager: {
       timeoutMs: timeout * 1000,
-      identity: p.oneOf('CERT_MANAGER_IDENTITY', s.get('CERT_MANAGER_IDENTITY') ?? 'pod', [
-        'pod',
-        'driver',
-      ] as const),
+      identity: p.oneOf('CERT_MANAGER_IDENTITY', get(s, 'CERT_MANAGER_IDENTITY'), ['pod', 'driver'] as const),
       tokenAudience: audience,
       cleanupIntervalMs: interval * 1000,
     },

@@ -1,24 +1,22 @@
 import { hostname } from 'node:os';
-import { ConfigError, readSettings, type RawSettings } from './settings.js';
+import {
+  ConfigError,
+  DEFAULT_CLUSTER_DOMAIN,
+  helpOf,
+  readTable,
+  valueOf,
+  type RawSettings,
+  type SettingsTable,
+} from './settings.js';
 import * as p from './parsers.js';
 import type { LogLevel } from './parsers.js';
 import { parseDnsPatterns } from '../issuer/auth/dns-patterns.js';
 import type { KeyShape } from '../pki/keys.js';
 import { APPROVER_DEFAULTS } from './approver-settings.js';
-import { SPIFFE_DEFAULTS, SPIFFE_SETTINGS, nodeSpiffeSettings } from './spiffe-settings.js';
+import { SPIFFE_TABLE, nodeSpiffeSettings } from './spiffe-settings.js';
 import type { SpiffeMode } from '../attributes/spiffe-mode.js';
-import {
-  STATUS_DEFAULTS,
-  STATUS_SETTINGS,
-  nodeStatusSettings,
-  type NodeStatusSettings,
-} from './status-settings.js';
-import {
-  CERT_MANAGER_DEFAULTS,
-  CERT_MANAGER_SETTINGS,
-  certManagerSettings,
-  type CertManagerConfig,
-} from './cert-manager-settings.js';
+import { STATUS_TABLE, nodeStatusSettings, type NodeStatusSettings } from './status-settings.js';
+import { CERT_MANAGER_TABLE, certManagerSettings, type CertManagerConfig } from './cert-manager-settings.js';
 
 export type { CertManagerConfig } from './cert-manager-settings.js';
 
@@ -113,117 +111,90 @@ export interface DemoConfig extends CommonConfig {
   apiCorsOrigins?: string[] | undefined;
 }
 
-const COMMON = ['LOG_LEVEL'] as const;
-const NODE = [
-  ...COMMON,
-  'CSI_ENDPOINT',
-  'NODE_ID',
-  'CERT_SERVICE_ADDR',
-  'CERT_BASE_PATH',
-  'CLUSTER_DOMAIN',
-  'VOLUME_SIZE',
-  'ISSUER_TIMEOUT',
-  'API_LISTEN_ADDR',
-  'API_CORS_ORIGINS',
-  'KEY_POOL_SIZE',
-  'KEY_POOL_SHAPES',
-  'KEY_POOL_WORKERS',
-  'TRUST_BUNDLE_FILE',
-  'TRUST_BUNDLE_REFRESH',
-  'METRICS_LISTEN_ADDR',
-  'MEMORY_TRIM_INTERVAL',
-  ...STATUS_SETTINGS,
-  ...SPIFFE_SETTINGS,
-  ...CERT_MANAGER_SETTINGS,
-] as const;
-const ISSUER = [
-  ...COMMON,
-  'LISTEN_ADDR',
-  'CA_CERT_FILE',
-  'CA_KEY_FILE',
-  'ISSUER_AUTH',
-  'MAX_DURATION',
-  'MIN_DURATION',
-  'ALLOW_CA',
-  'CA_SECRET_NAME',
-  'CA_SECRET_NAMESPACE',
-  'KUBECONFIG',
-  'ISSUER_TOKEN_AUDIENCE',
-  'CLUSTER_DOMAIN',
-  'TRUST_DOMAIN',
-  'ISSUER_ALLOWED_DNS_NAMES',
-  'CA_RELOAD_INTERVAL',
-  'CA_ROTATION_DELAY',
-  'CA_STATE_DIR',
-  'METRICS_LISTEN_ADDR',
-] as const;
-const DEMO = [
-  ...COMMON,
-  'DEMO_DIR',
-  'CLUSTER_DOMAIN',
-  'DEMO_RUN_SECONDS',
-  'API_LISTEN_ADDR',
-  'API_CORS_ORIGINS',
-] as const;
+const COMMON_TABLE = {
+  LOG_LEVEL: { default: 'info' },
+} as const satisfies SettingsTable;
+
+const API_TABLE = {
+  API_LISTEN_ADDR: { default: '127.0.0.1:8080' },
+  API_CORS_ORIGINS: { default: '', help: '(none: CORS closed)' },
+} as const satisfies SettingsTable;
+
+const METRICS_OFF = { default: 'off' } as const;
+
+/** Every setting of the node role: its default and how `--help` shows it. */
+const NODE_TABLE = {
+  ...COMMON_TABLE,
+  CSI_ENDPOINT: { default: 'unix:///csi/csi.sock' },
+  NODE_ID: { help: '(hostname)' },
+  CERT_SERVICE_ADDR: { default: 'http://cert-service:50051' },
+  CERT_BASE_PATH: { default: '/var/lib/csi-certs' },
+  CLUSTER_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN },
+  VOLUME_SIZE: { default: '1Mi' },
+  ISSUER_TIMEOUT: { default: '10s' },
+  ...API_TABLE,
+  KEY_POOL_SIZE: { default: '4' },
+  KEY_POOL_SHAPES: { default: 'ECDSA-256,RSA-2048' },
+  KEY_POOL_WORKERS: { default: '1' },
+  TRUST_BUNDLE_FILE: { help: "(unset: the issuer's CA bundle)" },
+  TRUST_BUNDLE_REFRESH: { default: '10s' },
+  METRICS_LISTEN_ADDR: { ...METRICS_OFF, help: '(off; /metrics is also on the API)' },
+  MEMORY_TRIM_INTERVAL: { default: '10s' },
+  ...STATUS_TABLE,
+  ...SPIFFE_TABLE,
+  ...CERT_MANAGER_TABLE,
+} as const satisfies SettingsTable;
+
+/** Every setting of the issuer role. */
+const ISSUER_TABLE = {
+  ...COMMON_TABLE,
+  LISTEN_ADDR: { default: '0.0.0.0:50051' },
+  CA_CERT_FILE: { help: '' },
+  CA_KEY_FILE: { help: '' },
+  ISSUER_AUTH: { help: '(kubernetes in a pod, else required)' },
+  MAX_DURATION: { default: '720h' },
+  MIN_DURATION: { default: '1m' },
+  ALLOW_CA: { default: 'false' },
+  CA_SECRET_NAME: { help: '(unset: CA_CERT_FILE/CA_KEY_FILE)' },
+  CA_SECRET_NAMESPACE: { default: 'kube-system' },
+  KUBECONFIG: { help: '(in-cluster config)' },
+  ISSUER_TOKEN_AUDIENCE: { default: DRIVER_NAME },
+  CLUSTER_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN },
+  TRUST_DOMAIN: { help: '(CLUSTER_DOMAIN)' },
+  ISSUER_ALLOWED_DNS_NAMES: { default: '', help: '(none)' },
+  CA_RELOAD_INTERVAL: { default: '10s' },
+  CA_ROTATION_DELAY: { default: '1m' },
+  CA_STATE_DIR: { help: '(unset: rotation state in memory only)' },
+  METRICS_LISTEN_ADDR: { ...METRICS_OFF, help: '(off)' },
+} as const satisfies SettingsTable;
+
+/** Every setting of the demo role. */
+const DEMO_TABLE = {
+  ...COMMON_TABLE,
+  DEMO_DIR: { help: '(./.demo)' },
+  CLUSTER_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN },
+  DEMO_RUN_SECONDS: { default: '0' },
+  ...API_TABLE,
+} as const satisfies SettingsTable;
 
 /** Every setting each role accepts, with its default ("" = required). Used for `--help` and docs. */
 export const SETTINGS: Record<Role, Record<string, string>> = {
-  node: {
-    LOG_LEVEL: 'info',
-    CSI_ENDPOINT: 'unix:///csi/csi.sock',
-    NODE_ID: '(hostname)',
-    CERT_SERVICE_ADDR: 'http://cert-service:50051',
-    CERT_BASE_PATH: '/var/lib/csi-certs',
-    CLUSTER_DOMAIN: 'cluster.local',
-    VOLUME_SIZE: '1Mi',
-    ISSUER_TIMEOUT: '10s',
-    API_LISTEN_ADDR: '127.0.0.1:8080',
-    API_CORS_ORIGINS: '(none: CORS closed)',
-    KEY_POOL_SIZE: '4',
-    KEY_POOL_SHAPES: 'ECDSA-256,RSA-2048',
-    KEY_POOL_WORKERS: '1',
-    TRUST_BUNDLE_FILE: "(unset: the issuer's CA bundle)",
-    TRUST_BUNDLE_REFRESH: '10s',
-    METRICS_LISTEN_ADDR: '(off; /metrics is also on the API)',
-    MEMORY_TRIM_INTERVAL: '10s',
-    ...STATUS_DEFAULTS,
-    ...SPIFFE_DEFAULTS,
-    ...CERT_MANAGER_DEFAULTS,
-  },
-  issuer: {
-    LOG_LEVEL: 'info',
-    LISTEN_ADDR: '0.0.0.0:50051',
-    CA_CERT_FILE: '',
-    CA_KEY_FILE: '',
-    ISSUER_AUTH: '(kubernetes in a pod, else required)',
-    MAX_DURATION: '720h',
-    MIN_DURATION: '1m',
-    ALLOW_CA: 'false',
-    CA_SECRET_NAME: '(unset: CA_CERT_FILE/CA_KEY_FILE)',
-    CA_SECRET_NAMESPACE: 'kube-system',
-    KUBECONFIG: '(in-cluster config)',
-    ISSUER_TOKEN_AUDIENCE: DRIVER_NAME,
-    CLUSTER_DOMAIN: 'cluster.local',
-    TRUST_DOMAIN: '(CLUSTER_DOMAIN)',
-    ISSUER_ALLOWED_DNS_NAMES: '(none)',
-    CA_RELOAD_INTERVAL: '10s',
-    CA_ROTATION_DELAY: '1m',
-    CA_STATE_DIR: '(unset: rotation state in memory only)',
-    METRICS_LISTEN_ADDR: '(off)',
-  },
-  demo: {
-    LOG_LEVEL: 'info',
-    DEMO_DIR: '(./.demo)',
-    CLUSTER_DOMAIN: 'cluster.local',
-    DEMO_RUN_SECONDS: '0',
-    API_LISTEN_ADDR: '127.0.0.1:8080',
-    API_CORS_ORIGINS: '(none: CORS closed)',
-  },
+  node: helpOf(NODE_TABLE),
+  issuer: helpOf(ISSUER_TABLE),
+  demo: helpOf(DEMO_TABLE),
   approver: APPROVER_DEFAULTS,
 };
 
-function get(s: RawSettings, name: string, dflt: string): string {
-  return s.get(name) ?? dflt;
+type NodeSetting = keyof typeof NODE_TABLE;
+type IssuerSetting = keyof typeof ISSUER_TABLE;
+type DemoSetting = keyof typeof DEMO_TABLE;
+
+/**
+ * A setting's value as given, else its default from the role's table. A name several roles share
+ * (CLUSTER_DOMAIN, LOG_LEVEL, API_LISTEN_ADDR, METRICS_LISTEN_ADDR) has the same default in each.
+ */
+function get(s: RawSettings, name: NodeSetting | IssuerSetting | DemoSetting): string {
+  return valueOf(s, { ...NODE_TABLE, ...ISSUER_TABLE, ...DEMO_TABLE }, name);
 }
 
 function required(s: RawSettings, name: string, hint: string): string {
@@ -232,19 +203,14 @@ function required(s: RawSettings, name: string, hint: string): string {
   return v;
 }
 
-function bool(name: string, v: string): boolean {
-  if (v !== 'true' && v !== 'false') throw new ConfigError(name, `must be true or false, got '${v}'`);
-  return v === 'true';
-}
-
 function common(s: RawSettings): CommonConfig {
-  return { logLevel: p.logLevel('LOG_LEVEL', get(s, 'LOG_LEVEL', 'info')) };
+  return { logLevel: p.logLevel('LOG_LEVEL', get(s, 'LOG_LEVEL')) };
 }
 
 /** API_LISTEN_ADDR (`host:port`, `off` = no API) and API_CORS_ORIGINS (comma-separated origins). */
 function api(s: RawSettings): { apiListenAddr?: string; apiCorsOrigins: string[] } {
-  const addr = get(s, 'API_LISTEN_ADDR', '127.0.0.1:8080');
-  const origins = (s.get('API_CORS_ORIGINS') ?? '')
+  const addr = get(s, 'API_LISTEN_ADDR');
+  const origins = get(s, 'API_CORS_ORIGINS')
     .split(',')
     .map((o) => o.trim())
     .filter(Boolean);
@@ -266,19 +232,16 @@ function api(s: RawSettings): { apiListenAddr?: string; apiCorsOrigins: string[]
 }
 
 export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConfig {
-  const s = readSettings(argv, env, NODE);
+  const s = readTable(argv, env, NODE_TABLE);
   return {
     ...common(s),
-    csiEndpoint: p.csiEndpoint('CSI_ENDPOINT', get(s, 'CSI_ENDPOINT', 'unix:///csi/csi.sock')),
-    nodeId: p.nonEmpty('NODE_ID', get(s, 'NODE_ID', hostname()), 128),
-    certServiceAddr: p.grpcTarget(
-      'CERT_SERVICE_ADDR',
-      get(s, 'CERT_SERVICE_ADDR', 'http://cert-service:50051'),
-    ),
-    certBasePath: p.absolutePath('CERT_BASE_PATH', get(s, 'CERT_BASE_PATH', '/var/lib/csi-certs')),
-    clusterDomain: p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN', 'cluster.local')),
-    volumeSizeBytes: p.byteSize('VOLUME_SIZE', get(s, 'VOLUME_SIZE', '1Mi')),
-    issuerTimeoutMs: p.durationSeconds('ISSUER_TIMEOUT', get(s, 'ISSUER_TIMEOUT', '10s')) * 1000,
+    csiEndpoint: p.csiEndpoint('CSI_ENDPOINT', get(s, 'CSI_ENDPOINT')),
+    nodeId: p.nonEmpty('NODE_ID', s.get('NODE_ID') ?? hostname(), 128),
+    certServiceAddr: p.grpcTarget('CERT_SERVICE_ADDR', get(s, 'CERT_SERVICE_ADDR')),
+    certBasePath: p.absolutePath('CERT_BASE_PATH', get(s, 'CERT_BASE_PATH')),
+    clusterDomain: p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN')),
+    volumeSizeBytes: p.byteSize('VOLUME_SIZE', get(s, 'VOLUME_SIZE')),
+    issuerTimeoutMs: p.durationSeconds('ISSUER_TIMEOUT', get(s, 'ISSUER_TIMEOUT')) * 1000,
     ...api(s),
     ...lifecycle(s),
     ...nodeStatusSettings(s, env),
@@ -306,7 +269,7 @@ function keyShapes(name: string, v: string): KeyShape[] {
 
 /** METRICS_LISTEN_ADDR: `host:port`, or `off` (the default). */
 function metricsAddr(s: RawSettings): { metricsListenAddr?: string } {
-  const v = get(s, 'METRICS_LISTEN_ADDR', 'off');
+  const v = get(s, 'METRICS_LISTEN_ADDR');
   return v === 'off' ? {} : { metricsListenAddr: p.listenAddress('METRICS_LISTEN_ADDR', v).address };
 }
 
@@ -317,20 +280,19 @@ function lifecycle(
   NodeConfig,
   'keyPool' | 'trustBundleFile' | 'trustBundleRefreshMs' | 'metricsListenAddr' | 'memoryTrimIntervalMs'
 > {
-  const refresh = p.durationSeconds('TRUST_BUNDLE_REFRESH', get(s, 'TRUST_BUNDLE_REFRESH', '10s'));
+  const refresh = p.durationSeconds('TRUST_BUNDLE_REFRESH', get(s, 'TRUST_BUNDLE_REFRESH'));
   if (refresh < 1) throw new ConfigError('TRUST_BUNDLE_REFRESH', 'must be at least 1s');
   return {
     keyPool: {
-      size: p.positiveInt('KEY_POOL_SIZE', get(s, 'KEY_POOL_SIZE', '4'), 0, 1000),
-      shapes: keyShapes('KEY_POOL_SHAPES', get(s, 'KEY_POOL_SHAPES', 'ECDSA-256,RSA-2048')),
-      workers: p.positiveInt('KEY_POOL_WORKERS', get(s, 'KEY_POOL_WORKERS', '1'), 1, 64),
+      size: p.positiveInt('KEY_POOL_SIZE', get(s, 'KEY_POOL_SIZE'), 0, 1000),
+      shapes: keyShapes('KEY_POOL_SHAPES', get(s, 'KEY_POOL_SHAPES')),
+      workers: p.positiveInt('KEY_POOL_WORKERS', get(s, 'KEY_POOL_WORKERS'), 1, 64),
     },
     trustBundleFile: s.has('TRUST_BUNDLE_FILE')
-      ? p.absolutePath('TRUST_BUNDLE_FILE', get(s, 'TRUST_BUNDLE_FILE', ''))
+      ? p.absolutePath('TRUST_BUNDLE_FILE', get(s, 'TRUST_BUNDLE_FILE'))
       : undefined,
     trustBundleRefreshMs: refresh * 1000,
-    memoryTrimIntervalMs:
-      p.durationSeconds('MEMORY_TRIM_INTERVAL', get(s, 'MEMORY_TRIM_INTERVAL', '10s')) * 1000,
+    memoryTrimIntervalMs: p.durationSeconds('MEMORY_TRIM_INTERVAL', get(s, 'MEMORY_TRIM_INTERVAL')) * 1000,
     ...metricsAddr(s),
   };
 }
@@ -362,7 +324,7 @@ function issuerCaSource(s: RawSettings): Pick<IssuerSettings, 'caCertFile' | 'ca
       'set either CA_SECRET_NAME or CA_CERT_FILE/CA_KEY_FILE, not both',
     );
   }
-  const namespace = objectName('CA_SECRET_NAMESPACE', get(s, 'CA_SECRET_NAMESPACE', 'kube-system'));
+  const namespace = objectName('CA_SECRET_NAMESPACE', get(s, 'CA_SECRET_NAMESPACE'));
   return {
     caCertFile: '',
     caKeyFile: '',
@@ -371,17 +333,17 @@ function issuerCaSource(s: RawSettings): Pick<IssuerSettings, 'caCertFile' | 'ca
 }
 
 function kubernetesAuth(s: RawSettings): KubernetesAuthConfig {
-  const clusterDomain = p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN', 'cluster.local'));
+  const clusterDomain = p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN'));
   return {
-    tokenAudience: p.nonEmpty('ISSUER_TOKEN_AUDIENCE', get(s, 'ISSUER_TOKEN_AUDIENCE', DRIVER_NAME)),
+    tokenAudience: p.nonEmpty('ISSUER_TOKEN_AUDIENCE', get(s, 'ISSUER_TOKEN_AUDIENCE')),
     clusterDomain,
-    trustDomain: p.domain('TRUST_DOMAIN', get(s, 'TRUST_DOMAIN', clusterDomain)),
-    allowedDnsNames: parseDnsPatterns('ISSUER_ALLOWED_DNS_NAMES', get(s, 'ISSUER_ALLOWED_DNS_NAMES', '')),
+    trustDomain: p.domain('TRUST_DOMAIN', s.get('TRUST_DOMAIN') ?? clusterDomain),
+    allowedDnsNames: parseDnsPatterns('ISSUER_ALLOWED_DNS_NAMES', get(s, 'ISSUER_ALLOWED_DNS_NAMES')),
   };
 }
 
 export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): IssuerConfig {
-  const s = readSettings(argv, env, ISSUER);
+  const s = readTable(argv, env, ISSUER_TABLE);
   const inPod = !!env.KUBERNETES_SERVICE_HOST;
   const issuerAuth = p.oneOf(
     'ISSUER_AUTH',
@@ -393,17 +355,15 @@ export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): Issuer
   );
   const base: IssuerSettings = {
     ...common(s),
-    listenAddr: p.grpcListenAddress('LISTEN_ADDR', get(s, 'LISTEN_ADDR', '0.0.0.0:50051')),
+    listenAddr: p.grpcListenAddress('LISTEN_ADDR', get(s, 'LISTEN_ADDR')),
     ...issuerCaSource(s),
-    kubeconfig: s.has('KUBECONFIG') ? p.nonEmpty('KUBECONFIG', get(s, 'KUBECONFIG', ''), 4096) : undefined,
-    maxDurationSeconds: p.durationSeconds('MAX_DURATION', get(s, 'MAX_DURATION', '720h')),
-    minDurationSeconds: p.durationSeconds('MIN_DURATION', get(s, 'MIN_DURATION', '1m')),
-    allowCA: bool('ALLOW_CA', get(s, 'ALLOW_CA', 'false')),
-    caReloadIntervalMs: p.durationSeconds('CA_RELOAD_INTERVAL', get(s, 'CA_RELOAD_INTERVAL', '10s')) * 1000,
-    caRotationDelayMs: p.durationSeconds('CA_ROTATION_DELAY', get(s, 'CA_ROTATION_DELAY', '1m')) * 1000,
-    caStateDir: s.has('CA_STATE_DIR')
-      ? p.absolutePath('CA_STATE_DIR', get(s, 'CA_STATE_DIR', ''))
-      : undefined,
+    kubeconfig: s.has('KUBECONFIG') ? p.nonEmpty('KUBECONFIG', get(s, 'KUBECONFIG'), 4096) : undefined,
+    maxDurationSeconds: p.durationSeconds('MAX_DURATION', get(s, 'MAX_DURATION')),
+    minDurationSeconds: p.durationSeconds('MIN_DURATION', get(s, 'MIN_DURATION')),
+    allowCA: p.bool('ALLOW_CA', get(s, 'ALLOW_CA')),
+    caReloadIntervalMs: p.durationSeconds('CA_RELOAD_INTERVAL', get(s, 'CA_RELOAD_INTERVAL')) * 1000,
+    caRotationDelayMs: p.durationSeconds('CA_ROTATION_DELAY', get(s, 'CA_ROTATION_DELAY')) * 1000,
+    caStateDir: s.has('CA_STATE_DIR') ? p.absolutePath('CA_STATE_DIR', get(s, 'CA_STATE_DIR')) : undefined,
     ...metricsAddr(s),
   };
   if (base.minDurationSeconds > base.maxDurationSeconds) {
@@ -415,12 +375,12 @@ export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): Issuer
 }
 
 export function loadDemoConfig(argv: string[], env: NodeJS.ProcessEnv, cwd: string): DemoConfig {
-  const s = readSettings(argv, env, DEMO);
+  const s = readTable(argv, env, DEMO_TABLE);
   return {
     ...common(s),
-    demoDir: p.absolutePath('DEMO_DIR', get(s, 'DEMO_DIR', `${cwd}/.demo`)),
-    clusterDomain: p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN', 'cluster.local')),
-    demoRunSeconds: p.positiveInt('DEMO_RUN_SECONDS', get(s, 'DEMO_RUN_SECONDS', '0'), 0),
+    demoDir: p.absolutePath('DEMO_DIR', s.get('DEMO_DIR') ?? `${cwd}/.demo`),
+    clusterDomain: p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN')),
+    demoRunSeconds: p.positiveInt('DEMO_RUN_SECONDS', get(s, 'DEMO_RUN_SECONDS'), 0),
     ...api(s),
   };
 }

@@ -83,6 +83,12 @@ export function domain(name: string, v: string): string {
   return v;
 }
 
+/** The one boolean of settings: exactly `true` or `false`. */
+export function bool(name: string, v: string): boolean {
+  if (v !== 'true' && v !== 'false') throw new ConfigError(name, `must be true or false, got '${v}'`);
+  return v === 'true';
+}
+
 export function nonEmpty(name: string, v: string, max = 253): string {
   if (!v || v.length > max || /[\0\n]/.test(v))
     throw new ConfigError(name, `must be 1–${max} printable characters`);

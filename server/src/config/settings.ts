@@ -2,18 +2,47 @@
  * Reads settings from flags and environment variables. A flag `--cert-base-path=/x` (or
  * `--cert-base-path /x`) is the same setting as `CERT_BASE_PATH=/x`; the flag wins. Unknown flags
  * are an error so a typo never silently falls back to a default.
+ *
+ * Each role declares its settings once, as a table (`SettingsTable`): the names it accepts, the
+ * default an unset setting takes, and how `--help` shows it. Parsing reads defaults from the table
+ * (`valueOf`), so a default is spelled in one place.
  */
-export class ConfigError extends Error {
-  constructor(
-    readonly setting: string,
-    reason: string,
-  ) {
-    super(`${setting}: ${reason}`);
-    this.name = 'ConfigError';
-  }
-}
+import { ConfigError } from '../common/errors.js';
+
+export { ConfigError };
 
 export type RawSettings = Map<string, string>;
+
+/** One setting of a role. */
+export interface Setting {
+  /** The value an unset setting takes; absent when there is none (optional, required, or computed). */
+  readonly default?: string;
+  /** How `--help` shows the default when it is not the literal `default` (`(hostname)`); "" = required. */
+  readonly help?: string;
+}
+
+/** A role's settings by name (the environment variable's spelling). */
+export type SettingsTable = Readonly<Record<string, Setting>>;
+
+/** The default cluster DNS domain, the one place it is spelled. */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
+/** The default column of `--help`: each setting's `help`, else its literal default ("" = required). */
+export function helpOf(table: SettingsTable): Record<string, string> {
+  return Object.fromEntries(Object.entries(table).map(([name, s]) => [name, s.help ?? s.default ?? '']));
+}
+
+/** The value of `name`: as given, else the table's default. A name without a default is a bug. */
+export function valueOf(s: RawSettings, table: SettingsTable, name: string): string {
+  const v = s.get(name) ?? table[name]?.default;
+  if (v === undefined) throw new Error(`setting ${name} has no default in its table`);
+  return v;
+}
+
+/** Reads flags and env for exactly the settings of `table` (see `readSettings`). */
+export function readTable(argv: string[], env: NodeJS.ProcessEnv, table: SettingsTable): RawSettings {
+  return readSettings(argv, env, Object.keys(table));
+}
 
 /** `cert-base-path` → `CERT_BASE_PATH`. */
 export function flagToEnv(flag: string): string {

@@ -4,20 +4,14 @@
  * and the ECDSA curve. Errors name the setting.
  */
 import type { SpiffeMode } from '../attributes/spiffe-mode.js';
-import { ConfigError, type RawSettings } from './settings.js';
+import { ConfigError, valueOf, type RawSettings, type SettingsTable } from './settings.js';
 import * as p from './parsers.js';
 
-export const SPIFFE_SETTINGS = [
-  'SPIFFE_TRUST_DOMAIN',
-  'SPIFFE_CERTIFICATE_DURATION',
-  'SPIFFE_KEY_SIZE',
-] as const;
-
-export const SPIFFE_DEFAULTS: Record<(typeof SPIFFE_SETTINGS)[number], string> = {
-  SPIFFE_TRUST_DOMAIN: '(unset: SPIFFE mode off)',
-  SPIFFE_CERTIFICATE_DURATION: '1h',
-  SPIFFE_KEY_SIZE: '256',
-};
+export const SPIFFE_TABLE = {
+  SPIFFE_TRUST_DOMAIN: { help: '(unset: SPIFFE mode off)' },
+  SPIFFE_CERTIFICATE_DURATION: { default: '1h' },
+  SPIFFE_KEY_SIZE: { default: '256' },
+} as const satisfies SettingsTable;
 
 /** `{ spiffe }` when SPIFFE_TRUST_DOMAIN is set; the other two settings are refused without it. */
 export function nodeSpiffeSettings(s: RawSettings): { spiffe?: SpiffeMode } {
@@ -30,12 +24,12 @@ export function nodeSpiffeSettings(s: RawSettings): { spiffe?: SpiffeMode } {
   }
   const durationSeconds = p.durationSeconds(
     'SPIFFE_CERTIFICATE_DURATION',
-    s.get('SPIFFE_CERTIFICATE_DURATION') ?? '1h',
+    valueOf(s, SPIFFE_TABLE, 'SPIFFE_CERTIFICATE_DURATION'),
   );
   if (durationSeconds < 60 || durationSeconds > 8760 * 3600) {
     throw new ConfigError('SPIFFE_CERTIFICATE_DURATION', 'must be between 1m and 8760h');
   }
-  const size = s.get('SPIFFE_KEY_SIZE') ?? '256';
+  const size = valueOf(s, SPIFFE_TABLE, 'SPIFFE_KEY_SIZE');
   if (!['256', '384', '521'].includes(size)) {
     throw new ConfigError('SPIFFE_KEY_SIZE', `must be an ECDSA curve size 256, 384 or 521, got '${size}'`);
   }

@@ -4,25 +4,18 @@
  * process runs in a pod), STATUS_QPS and STATUS_BURST (the token bucket of their API writes, like
  * client-go's 5/10), and KUBECONFIG.
  */
-import type { RawSettings } from './settings.js';
-import { ConfigError } from './settings.js';
+import { ConfigError, valueOf, type RawSettings, type SettingsTable } from './settings.js';
 import * as p from './parsers.js';
 
-export const STATUS_SETTINGS = [
-  'KUBECONFIG',
-  'STATUS_OBJECTS',
-  'POD_EVENTS',
-  'STATUS_QPS',
-  'STATUS_BURST',
-] as const;
+const AUTO = 'auto (on with KUBECONFIG or in a pod)';
 
-export const STATUS_DEFAULTS: Record<(typeof STATUS_SETTINGS)[number], string> = {
-  KUBECONFIG: '(in-cluster config)',
-  STATUS_OBJECTS: 'auto (on with KUBECONFIG or in a pod)',
-  POD_EVENTS: 'auto (on with KUBECONFIG or in a pod)',
-  STATUS_QPS: '5',
-  STATUS_BURST: '10',
-};
+export const STATUS_TABLE = {
+  KUBECONFIG: { help: '(in-cluster config)' },
+  STATUS_OBJECTS: { default: 'auto', help: AUTO },
+  POD_EVENTS: { default: 'auto', help: AUTO },
+  STATUS_QPS: { default: '5' },
+  STATUS_BURST: { default: '10' },
+} as const satisfies SettingsTable;
 
 export interface NodeStatusSettings {
   /** CertVolumeStatus objects per volume. */
@@ -41,12 +34,15 @@ function qps(name: string, v: string): number {
   return n;
 }
 
+/** `auto` (on with a Kubernetes config), or the one boolean of settings. */
 function toggle(s: RawSettings, name: string, haveKube: boolean): boolean {
-  const v = p.oneOf(name, s.get(name) ?? 'auto', ['auto', 'true', 'false'] as const);
-  if (v === 'true' && !haveKube) {
+  const v = p.oneOf(name, valueOf(s, STATUS_TABLE, name), ['auto', 'true', 'false'] as const);
+  if (v === 'auto') return haveKube;
+  const on = p.bool(name, v);
+  if (on && !haveKube) {
     throw new ConfigError(name, 'is true but there is no Kubernetes config: set KUBECONFIG or run in a pod');
   }
-  return v === 'auto' ? haveKube : v === 'true';
+  return on;
 }
 
 /** `kubeconfig` (undefined = in-cluster) and `status` (undefined when objects and Events are both off). */
@@ -59,8 +55,8 @@ export function nodeStatusSettings(
   const objects = toggle(s, 'STATUS_OBJECTS', haveKube);
   const events = toggle(s, 'POD_EVENTS', haveKube);
   const rate = {
-    qps: qps('STATUS_QPS', s.get('STATUS_QPS') ?? '5'),
-    burst: p.positiveInt('STATUS_BURST', s.get('STATUS_BURST') ?? '10', 1, 1000),
+    qps: qps('STATUS_QPS', valueOf(s, STATUS_TABLE, 'STATUS_QPS')),
+    burst: p.positiveInt('STATUS_BURST', valueOf(s, STATUS_TABLE, 'STATUS_BURST'), 1, 1000),
   };
   return { kubeconfig, status: objects || events ? { objects, events, ...rate } : undefined };
 }

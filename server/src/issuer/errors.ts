@@ -1,19 +1,12 @@
 /**
  * Errors of the issuer role. Both are FailedPreconditionErrors (the gRPC edge maps them as such) and
- * carry a machine-readable name of what to fix: a setting, or a rule of the signing policy.
+ * carry a machine-readable name of what to fix: a setting (`ConfigError`, shared with every role),
+ * or a rule of the signing policy.
  */
 import { FailedPreconditionError } from '../common/errors.js';
 import type { SigningPolicy } from './signing-policy.js';
 
-/** A setting (`CA_CERT_FILE`, `CA_KEY_FILE`, ...) has an unusable value. The message names the setting, never a secret. */
-export class ConfigError extends FailedPreconditionError {
-  constructor(
-    readonly setting: string,
-    readonly reason: string,
-  ) {
-    super(`${setting}: ${reason}`);
-  }
-}
+export { ConfigError } from '../common/errors.js';
 
 /** A request is well-formed but the signing policy refuses it; `rule` names the policy field that did. */
 export class PolicyError extends FailedPreconditionError {
