@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VolumeState } from '../volumes/volume-state.js';
 import { deriveState, publishFailureSummary, redactAttributes, toDetails, toSummary } from './volume-view.js';
+import { emptySubject } from '../attributes/certificate-spec.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
@@ -20,13 +21,7 @@ function state(
     spec: {
       issuer: { kind: 'Issuer', group: 'cert-manager.io' },
       subject: {
-        organizations: [],
-        organizationalUnits: [],
-        countries: [],
-        provinces: [],
-        localities: [],
-        streetAddresses: [],
-        postalCodes: [],
+        ...emptySubject(),
       },
       dnsNames: [],
       ipAddresses: [],

@@ -18,6 +18,7 @@ import { signWith, signatureSchemeOf } from '../pki/signing-keys.js';
 import { EXTENDED_KEY_USAGE_OIDS, KeyUsageFlags } from '../pki/usages.js';
 import type { CertificateRequest, IssuerRef } from './certificate-request.js';
 import { SPIFFE_USAGES, type Rule } from './rules.js';
+import { emptySubject } from '../attributes/certificate-spec.js';
 
 export interface TestCsrOptions {
   /** Default ECDSA P-256. */
@@ -39,13 +40,7 @@ export async function testCsr(o: TestCsrOptions = {}): Promise<string> {
   const keys = o.keys ?? (await generateKey(o.key ?? { algorithm: 'ECDSA', size: 256 }));
   const subject = subjectNameDer({
     commonName: o.commonName,
-    organizations: [],
-    organizationalUnits: [],
-    countries: [],
-    provinces: [],
-    localities: [],
-    streetAddresses: [],
-    postalCodes: [],
+    ...emptySubject(),
   });
   const san = subjectAltNameExtension(o.sans ?? [], o.commonName === undefined);
   const extensions = [

@@ -27,6 +27,19 @@ export interface SubjectSpec {
   serialNumber?: string | undefined;
 }
 
+/** A subject with every list empty and no common name (a fresh object each call). */
+export function emptySubject(): SubjectSpec {
+  return {
+    organizations: [],
+    organizationalUnits: [],
+    countries: [],
+    provinces: [],
+    localities: [],
+    streetAddresses: [],
+    postalCodes: [],
+  };
+}
+
 export interface IssuerRef {
   /** Absent: the built-in issuer (CERT_SERVICE_ADDR). Present: a cert-manager issuer. */
   name?: string | undefined;

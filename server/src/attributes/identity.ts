@@ -4,7 +4,7 @@
  * DNS SAN `<pod>`).
  */
 import { InvalidArgumentError } from '../common/errors.js';
-import type { PodInfo, SubjectSpec } from './certificate-spec.js';
+import { emptySubject, type PodInfo, type SubjectSpec } from './certificate-spec.js';
 import { ATTRIBUTE_PREFIX } from './attribute-table.js';
 import type { RawAttribute, RawAttributes } from './collect.js';
 import { expandVariables, expansionValues, type ExpansionValues } from './expand.js';
@@ -69,14 +69,9 @@ export function parseIdentity(input: { raw: RawAttributes; pod: PodInfo; cluster
 function parseSubject(raw: RawAttributes, vars: ExpansionValues, defaultCommonName: string): SubjectSpec {
   const cn = raw.get('common-name');
   const subject: SubjectSpec = {
+    ...emptySubject(),
     commonName: cn === undefined ? defaultCn(defaultCommonName) : parseScalar(cn, vars, MAX_COMMON_NAME),
-    organizations: [],
-    organizationalUnits: [],
     countries: parseCountries(raw.get('countries')),
-    provinces: [],
-    localities: [],
-    streetAddresses: [],
-    postalCodes: [],
   };
   for (const [name, prop, max] of SUBJECT_LISTS) {
     subject[prop] = parseSubjectList(raw.get(name), vars, max);

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Code, InvalidArgumentError } from '../common/errors.js';
-import type { CertificateSpec } from './certificate-spec.js';
+import { emptySubject, type CertificateSpec } from './certificate-spec.js';
 import { P, parse, catchInvalid } from './test-helpers.js';
 
 describe('parseVolumeAttributes defaults', () => {
@@ -9,13 +9,7 @@ describe('parseVolumeAttributes defaults', () => {
       issuer: { kind: 'Issuer', group: 'cert-manager.io' },
       subject: {
         commonName: 'web-0.shop.svc.cluster.local',
-        organizations: [],
-        organizationalUnits: [],
-        countries: [],
-        provinces: [],
-        localities: [],
-        streetAddresses: [],
-        postalCodes: [],
+        ...emptySubject(),
       },
       dnsNames: ['web-0'],
       ipAddresses: [],

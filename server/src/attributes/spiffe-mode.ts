@@ -8,7 +8,7 @@
  */
 import { InvalidArgumentError } from '../common/errors.js';
 import type { AttributeName } from './attribute-table.js';
-import type { CertificateSpec, PodInfo } from './certificate-spec.js';
+import { emptySubject, type CertificateSpec, type PodInfo } from './certificate-spec.js';
 import type { RawAttributes } from './collect.js';
 import { formatDuration } from './duration.js';
 
@@ -74,13 +74,7 @@ export function applySpiffeMode(
   return {
     ...spec,
     subject: {
-      organizations: [],
-      organizationalUnits: [],
-      countries: [],
-      provinces: [],
-      localities: [],
-      streetAddresses: [],
-      postalCodes: [],
+      ...emptySubject(),
     },
     dnsNames: [],
     ipAddresses: [],

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SubjectSpec } from '../attributes/certificate-spec.js';
 import { buildCertificate, truncateToSeconds } from '../pki/certificate-builder.js';
 import {
   basicConstraintsExtension,
@@ -21,18 +20,11 @@ import { signatureSchemeOf } from '../pki/signing-keys.js';
 import { KeyUsageFlags } from '../pki/usages.js';
 import { ConfigError } from './errors.js';
 import { randomSerial } from './signer.js';
+import { emptySubject, type SubjectSpec } from '../attributes/certificate-spec.js';
 
 export const DEV_CA_COMMON_NAME = 'csi-cert-driver dev CA';
 const DEV_CA_YEARS = 10;
-const EMPTY_SUBJECT: SubjectSpec = {
-  organizations: [],
-  organizationalUnits: [],
-  countries: [],
-  provinces: [],
-  localities: [],
-  streetAddresses: [],
-  postalCodes: [],
-};
+const EMPTY_SUBJECT: SubjectSpec = emptySubject();
 
 export interface DevCaOptions {
   dir: string;

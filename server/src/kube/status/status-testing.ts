@@ -1,5 +1,6 @@
 /** Test fixtures of the status feature (imported by tests only). */
 import type { VolumeState } from '../../volumes/volume-state.js';
+import { emptySubject } from '../../attributes/certificate-spec.js';
 
 /** A published volume with one issued certificate; `over` replaces fields. */
 export function volumeState(over: Partial<VolumeState> = {}): VolumeState {
@@ -18,13 +19,7 @@ export function volumeState(over: Partial<VolumeState> = {}): VolumeState {
     spec: {
       issuer: { kind: 'Issuer', group: 'cert-manager.io' },
       subject: {
-        organizations: [],
-        organizationalUnits: [],
-        countries: [],
-        provinces: [],
-        localities: [],
-        streetAddresses: [],
-        postalCodes: [],
+        ...emptySubject(),
       },
       dnsNames: [],
       ipAddresses: [],

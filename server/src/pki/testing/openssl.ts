@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { CertificateSpec, KeySpec } from '../../attributes/certificate-spec.js';
+import { emptySubject, type CertificateSpec, type KeySpec } from '../../attributes/certificate-spec.js';
 
 const execFileAsync = promisify(execFile);
 export const OPENSSL = '/usr/bin/openssl';
@@ -74,13 +74,7 @@ export function testSpec(
     issuer: { kind: 'Issuer', group: 'cert-manager.io' },
     subject: {
       commonName: 'web-0.default.svc.cluster.local',
-      organizations: [],
-      organizationalUnits: [],
-      countries: [],
-      provinces: [],
-      localities: [],
-      streetAddresses: [],
-      postalCodes: [],
+      ...emptySubject(),
     },
     dnsNames: ['web-0'],
     ipAddresses: [],
