@@ -32,9 +32,9 @@ import {
   testCsr,
   type RuleCaseContext,
 } from '../../server/src/approver/testing.js';
+import { NS } from './names.js';
 
 const SUITE = 'kube-approver';
-const NS = 'csi-cert-driver';
 const LEASE = 'csi-cert-driver-approver';
 const ISSUER = { name: 'spiffe-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' };
 const CTX: RuleCaseContext = {

@@ -33,13 +33,11 @@ import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './
 import { CLOCK_SKEW_MS, FakeCertManagerSigner, type Decision } from './fake-cert-manager-signer.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
+import { APPS, NS, TOKENS_KEY } from './names.js';
 
 const SUITE = 'kube-cert-manager';
-const NS = 'csi-cert-driver';
-const APPS = 'apps';
 const NODE = 'node-a';
 const ISSUER_AUDIENCE = 'csi.k8s.cert-driver';
-const TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
 const P = 'csi.k8s.cert-driver/';
 const ISSUER_REF = { name: 'ca-issuer', kind: 'Issuer', group: 'cert-manager.io' };
 const TIMEOUT_S = 4;

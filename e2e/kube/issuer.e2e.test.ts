@@ -17,12 +17,10 @@ import { TestCluster } from './cluster.js';
 import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
 import { makeCsr, type CsrNames } from './csr.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
+import { APPS, AUDIENCE, NS } from './names.js';
 
 const SUITE = 'kube-issuer';
-const AUDIENCE = 'csi.k8s.cert-driver';
-const NS = 'csi-cert-driver';
 const CA_SECRET = 'csi-ca-secret';
-const APPS = 'apps';
 const POD_IP = '10.244.0.11';
 
 let cp: ControlPlane;

@@ -20,12 +20,9 @@ import { TestCluster } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
+import { APPS, AUDIENCE, NS, TOKENS_KEY } from './names.js';
 
 const SUITE = 'kube-node-publish';
-const AUDIENCE = 'csi.k8s.cert-driver';
-const NS = 'csi-cert-driver';
-const APPS = 'apps';
-const TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
 
 let cp: ControlPlane;
 let cluster: TestCluster;

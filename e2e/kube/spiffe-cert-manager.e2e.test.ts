@@ -24,14 +24,12 @@ import { TestCluster } from './cluster.js';
 import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
 import { FakeCertManagerSigner } from './fake-cert-manager-signer.js';
 import { startKubeNode } from './node-process.js';
+import { APPS, NS, TOKENS_KEY } from './names.js';
 
 const SUITE = 'kube-spiffe-cert-manager';
-const NS = 'csi-cert-driver';
-const APPS = 'apps';
 const NODE = 'node-a';
 const TD = 'example.org';
 const ISSUER_REF = { name: 'spiffe-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' };
-const TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
 const P = 'csi.k8s.cert-driver/';
 
 let cp: ControlPlane;

@@ -30,13 +30,10 @@ import { TestCluster } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
+import { APPS, AUDIENCE, NS, TOKENS_KEY } from './names.js';
 
 const SUITE = 'kube-spiffe-node';
-const AUDIENCE = 'csi.k8s.cert-driver';
-const NS = 'csi-cert-driver';
-const APPS = 'apps';
 const TD = 'example.org';
-const TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
 
 let cp: ControlPlane;
 let cluster: TestCluster;

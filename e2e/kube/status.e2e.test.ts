@@ -33,12 +33,9 @@ import { TestCluster } from './cluster.js';
 import { KUBE_BIN, startControlPlane, type ControlPlane } from './control-plane.js';
 import { freeLoopbackPort, startIssuerProcess, type IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
+import { APPS, AUDIENCE, NS, TOKENS_KEY } from './names.js';
 
 const SUITE = 'kube-status';
-const AUDIENCE = 'csi.k8s.cert-driver';
-const NS = 'csi-cert-driver';
-const APPS = 'apps';
-const TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
 const GROUP = 'csi-cert-driver.io';
 const VERSION = 'v1alpha1';
 const PLURAL = 'certvolumestatuses';

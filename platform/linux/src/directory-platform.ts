@@ -3,13 +3,9 @@ import path from 'node:path';
 import { prepareUnixEndpoint } from './endpoint.js';
 import { checkFileName, checkTargetPath, checkVolumeId } from './paths.js';
 import { DATA_LINK, readCurrentFile, writeFileSet } from './atomic-writer.js';
-import {
-  PlatformError,
-  type CreateVolumeRequest,
-  type PlatformPort,
-  type VolumeFile,
-  type VolumeLocation,
-} from '@csi-cert-driver/platform-contract';
+import { PlatformError } from '@csi-cert-driver/platform-contract';
+import type { CreateVolumeRequest, VolumeFile, VolumeLocation } from '@csi-cert-driver/platform-contract';
+import type { PlatformPort } from '@csi-cert-driver/platform-contract';
 import type { PlatformLogger } from './options.js';
 
 /**

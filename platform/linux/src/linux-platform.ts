@@ -9,14 +9,9 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DATA_LINK, readCurrentFile, writeFileSet } from './atomic-writer.js';
 import { prepareUnixEndpoint } from './endpoint.js';
-import {
-  isGroupId,
-  PlatformError,
-  type CreateVolumeRequest,
-  type PlatformPort,
-  type VolumeFile,
-  type VolumeLocation,
-} from '@csi-cert-driver/platform-contract';
+import { isGroupId, PlatformError } from '@csi-cert-driver/platform-contract';
+import type { CreateVolumeRequest, VolumeFile, VolumeLocation } from '@csi-cert-driver/platform-contract';
+import type { PlatformPort } from '@csi-cert-driver/platform-contract';
 import { wrapInternal } from './errors.js';
 import { ExecMounter } from './mounter.js';
 import type { Mounter } from './mounter.js';

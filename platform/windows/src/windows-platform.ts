@@ -2,13 +2,9 @@ import { mkdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileAcl, type AclStatus, type RunCommand } from './acl.js';
 import { pipeBindAddress } from './endpoint.js';
-import {
-  PlatformError,
-  type CreateVolumeRequest,
-  type PlatformPort,
-  type VolumeFile,
-  type VolumeLocation,
-} from '@csi-cert-driver/platform-contract';
+import { PlatformError } from '@csi-cert-driver/platform-contract';
+import type { CreateVolumeRequest, VolumeFile, VolumeLocation } from '@csi-cert-driver/platform-contract';
+import type { PlatformPort } from '@csi-cert-driver/platform-contract';
 import { fromFsError } from './fs-errors.js';
 import { holdsCompleteSet, readManifest, removeFileSet, replaceFileSet, writeManifest } from './file-set.js';
 import { ancestorsUpTo, holdsOnlyOurs, removeEmptyDir } from './fs-util.js';

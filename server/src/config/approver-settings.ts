@@ -5,15 +5,8 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import {
-  ConfigError,
-  DEFAULT_CLUSTER_DOMAIN,
-  helpOf,
-  readTable,
-  valueOf,
-  type RawSettings,
-  type SettingsTable,
-} from './settings.js';
+import { ConfigError, DEFAULT_CLUSTER_DOMAIN, helpOf, readTable, valueOf } from './settings.js';
+import type { RawSettings, SettingsTable } from './settings.js';
 import * as p from './parsers.js';
 import type { LogLevel } from './parsers.js';
 import { parseGoDuration } from '../attributes/duration.js';

@@ -1,13 +1,6 @@
 import { hostname } from 'node:os';
-import {
-  ConfigError,
-  DEFAULT_CLUSTER_DOMAIN,
-  helpOf,
-  readTable,
-  valueOf,
-  type RawSettings,
-  type SettingsTable,
-} from './settings.js';
+import { ConfigError, DEFAULT_CLUSTER_DOMAIN, helpOf, readTable, valueOf } from './settings.js';
+import type { RawSettings, SettingsTable } from './settings.js';
 import * as p from './parsers.js';
 import type { LogLevel } from './parsers.js';
 import { parseDnsPatterns } from '../issuer/auth/dns-patterns.js';

@@ -1,10 +1,6 @@
-import {
-  PlatformError,
-  type CreateVolumeRequest,
-  type PlatformPort,
-  type VolumeFile,
-  type VolumeLocation,
-} from '@csi-cert-driver/platform-contract';
+import { PlatformError } from '@csi-cert-driver/platform-contract';
+import type { CreateVolumeRequest, VolumeFile, VolumeLocation } from '@csi-cert-driver/platform-contract';
+import type { PlatformPort } from '@csi-cert-driver/platform-contract';
 
 interface FakeVolume {
   targetPath: string;
