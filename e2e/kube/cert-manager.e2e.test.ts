@@ -31,9 +31,10 @@ import {
 } from './cert-manager-fixtures.js';
 import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
 import { CLOCK_SKEW_MS, FakeCertManagerSigner, type Decision } from './fake-cert-manager-signer.js';
-import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
+import type { IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
 import { APPS, NS, TOKENS_KEY } from './names.js';
+import { caSecret, startClusterIssuer } from './harness.js';
 
 const SUITE = 'kube-cert-manager';
 const NODE = 'node-a';
@@ -104,23 +105,8 @@ beforeAll(async () => {
 
   // The built-in issuer on the same node, verifying pod tokens for its own audience (TokenReview).
   await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'));
-  await makeCa(join(tmp, 'builtin-ca.crt'), join(tmp, 'builtin-ca.key'), 'built-in issuer CA');
-  await cluster.tlsSecret(NS, 'csi-ca-secret', {
-    crt: readFileSync(join(tmp, 'builtin-ca.crt'), 'utf8'),
-    key: readFileSync(join(tmp, 'builtin-ca.key'), 'utf8'),
-  });
-  builtIn = await startIssuerProcess({
-    suite: SUITE,
-    name: 'issuer',
-    cwd: tmp,
-    settings: {
-      ISSUER_AUTH: 'kubernetes',
-      CA_SECRET_NAME: 'csi-ca-secret',
-      CA_SECRET_NAMESPACE: NS,
-      KUBECONFIG: cp.kubeconfigFor('issuer', await cluster.serviceAccountToken(NS, 'csi-cert-driver-issuer'))
-        .path,
-    },
-  });
+  await caSecret(cluster, tmp, 'builtin-ca', 'built-in issuer CA');
+  builtIn = await startClusterIssuer({ cp, cluster, suite: SUITE, cwd: tmp });
 
   nodeKubeconfig = cp.kubeconfigFor(
     'node',

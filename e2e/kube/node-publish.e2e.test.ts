@@ -5,22 +5,23 @@
  * verifies it with TokenReview against a real kube-apiserver before it signs. A node that publishes
  * for a pod scheduled elsewhere gets the issuer's denial back.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverProcess } from '../support/driver-process.js';
 import { unmountAllUnder } from '../support/host.js';
-import { makeCa, opensslOk, verifyChain } from '../support/openssl.js';
+import { opensslOk, verifyChain } from '../support/openssl.js';
 import type { CsiClient } from '../support/product.js';
 import { kubeletPublishRequest } from '../support/product.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { TestCluster } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
-import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
+import type { IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
 import { APPS, AUDIENCE, NS, TOKENS_KEY } from './names.js';
+import { caSecret, startClusterIssuer } from './harness.js';
 
 const SUITE = 'kube-node-publish';
 
@@ -40,12 +41,7 @@ beforeAll(async () => {
   await cluster.namespace(NS);
   await cluster.namespace(APPS);
   await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'));
-  caFile = join(tmp, 'ca.crt');
-  await makeCa(caFile, join(tmp, 'ca.key'));
-  await cluster.tlsSecret(NS, 'csi-ca-secret', {
-    crt: readFileSync(caFile, 'utf8'),
-    key: readFileSync(join(tmp, 'ca.key'), 'utf8'),
-  });
+  caFile = await caSecret(cluster, tmp);
   for (const n of ['node-a', 'node-b']) await cluster.node(n);
   await cluster.serviceAccount(APPS, 'web');
   pods.here = await cluster.pod({
@@ -61,18 +57,7 @@ beforeAll(async () => {
     nodeName: 'node-b',
   });
 
-  const token = await cluster.serviceAccountToken(NS, 'csi-cert-driver-issuer');
-  issuer = await startIssuerProcess({
-    suite: SUITE,
-    name: 'issuer',
-    cwd: tmp,
-    settings: {
-      ISSUER_AUTH: 'kubernetes',
-      CA_SECRET_NAME: 'csi-ca-secret',
-      CA_SECRET_NAMESPACE: NS,
-      KUBECONFIG: cp.kubeconfigFor('issuer', token).path,
-    },
-  });
+  issuer = await startClusterIssuer({ cp, cluster, suite: SUITE, cwd: tmp });
 
   ({ proc: node, csi } = await startKubeNode({
     suite: SUITE,

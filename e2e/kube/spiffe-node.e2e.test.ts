@@ -15,7 +15,6 @@ import type { DriverProcess } from '../support/driver-process.js';
 import { unmountAllUnder } from '../support/host.js';
 import {
   certKeyInfo,
-  makeCa,
   privateKeyInfo,
   sansOf,
   subjectOf,
@@ -28,9 +27,10 @@ import { kubeletPublishRequest } from '../support/product.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { TestCluster } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
-import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
+import type { IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
 import { APPS, AUDIENCE, NS, TOKENS_KEY } from './names.js';
+import { caSecret, startClusterIssuer } from './harness.js';
 
 const SUITE = 'kube-spiffe-node';
 const TD = 'example.org';
@@ -51,27 +51,18 @@ beforeAll(async () => {
   await cluster.namespace(NS);
   await cluster.namespace(APPS);
   await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'));
-  caFile = join(tmp, 'ca.crt');
-  await makeCa(caFile, join(tmp, 'ca.key'));
-  await cluster.tlsSecret(NS, 'csi-ca-secret', {
-    crt: readFileSync(caFile, 'utf8'),
-    key: readFileSync(join(tmp, 'ca.key'), 'utf8'),
-  });
+  caFile = await caSecret(cluster, tmp);
   await cluster.node('node-a');
   await cluster.serviceAccount(APPS, 'web');
   pod = await cluster.pod({ namespace: APPS, name: 'web-1', serviceAccount: 'web', nodeName: 'node-a' });
 
-  const token = await cluster.serviceAccountToken(NS, 'csi-cert-driver-issuer');
-  issuer = await startIssuerProcess({
+  issuer = await startClusterIssuer({
+    cp,
+    cluster,
     suite: SUITE,
-    name: 'issuer',
     cwd: tmp,
     settings: {
-      ISSUER_AUTH: 'kubernetes',
-      CA_SECRET_NAME: 'csi-ca-secret',
-      CA_SECRET_NAMESPACE: NS,
       TRUST_DOMAIN: TD,
-      KUBECONFIG: cp.kubeconfigFor('issuer', token).path,
     },
   });
 

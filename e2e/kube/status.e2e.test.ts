@@ -7,7 +7,7 @@
  * Event for a denied issuance, the RBAC role with a verb removed, and the API writes of 110
  * renewing volumes against the token bucket.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -24,16 +24,17 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverProcess } from '../support/driver-process.js';
 import { unmountAllUnder } from '../support/host.js';
-import { makeCa, normaliseSerial, serialOf, validityOf } from '../support/openssl.js';
+import { normaliseSerial, serialOf, validityOf } from '../support/openssl.js';
 import type { CsiClient } from '../support/product.js';
 import { kubeletPublishRequest } from '../support/product.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { TestCluster } from './cluster.js';
 import { KUBE_BIN, startControlPlane, type ControlPlane } from './control-plane.js';
-import { freeLoopbackPort, startIssuerProcess, type IssuerProcess } from './issuer-process.js';
+import { freeLoopbackPort, type IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
 import { APPS, AUDIENCE, NS, TOKENS_KEY } from './names.js';
+import { caSecret, startClusterIssuer } from './harness.js';
 
 const SUITE = 'kube-status';
 const GROUP = 'csi-cert-driver.io';
@@ -122,26 +123,10 @@ beforeAll(async () => {
   await waitFor('the CRD to be served', () =>
     custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: APPS, plural: PLURAL }),
   );
-  const caFile = join(tmp, 'ca.crt');
-  await makeCa(caFile, join(tmp, 'ca.key'));
-  await cluster.tlsSecret(NS, 'csi-ca-secret', {
-    crt: readFileSync(caFile, 'utf8'),
-    key: readFileSync(join(tmp, 'ca.key'), 'utf8'),
-  });
+  await caSecret(cluster, tmp);
   for (const n of ['node-a', 'node-b']) await cluster.node(n);
   await cluster.serviceAccount(APPS, 'web');
-  issuer = await startIssuerProcess({
-    suite: SUITE,
-    name: 'issuer',
-    cwd: tmp,
-    settings: {
-      ISSUER_AUTH: 'kubernetes',
-      CA_SECRET_NAME: 'csi-ca-secret',
-      CA_SECRET_NAMESPACE: NS,
-      KUBECONFIG: cp.kubeconfigFor('issuer', await cluster.serviceAccountToken(NS, 'csi-cert-driver-issuer'))
-        .path,
-    },
-  });
+  issuer = await startClusterIssuer({ cp, cluster, suite: SUITE, cwd: tmp });
   const nodeToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-node');
   nodeKubeconfig = cp.kubeconfigFor('node', nodeToken).path;
   await startNode();
