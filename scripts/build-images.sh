@@ -53,6 +53,15 @@ layer_tar() {
   mv "$dest.tmp" "$dest"
 }
 
+# rm -rf of a build tree, refused while anything is mounted below it (debootstrap mounts /proc and
+# /sys into its target and unmounts them when it exits, also on failure).
+remove_tree() {
+  if awk -v t="$1/" 'index($5 "/", t) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+    die "something is still mounted under $1; unmount it, then run again"
+  fi
+  rm -rf "$1"
+}
+
 # Is <stamp file> present and equal to <expected>?
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
@@ -81,7 +90,7 @@ build_base() {
   command -v debootstrap >/dev/null || die "debootstrap is missing (scripts/bootstrap.sh installs it)"
   log "base: debootstrap --variant=minbase $SUITE from $mirror"
   tree="$cache/base.tree"
-  rm -rf "$tree"
+  remove_tree "$tree"
   mkdir -p "$tree/etc/dpkg/dpkg.cfg.d"
   # The -slim images' dpkg excludes, written before the packages are unpacked so they apply.
   cat >"$tree/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
@@ -101,7 +110,7 @@ EOF
   chroot "$tree" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
   slim_tree "$tree"
   layer_tar "$tree" "$cache/base.tar"
-  rm -rf "$tree"
+  remove_tree "$tree"
   echo "$stamp" >"$cache/.base.version"
 }
 
@@ -283,6 +292,7 @@ image_static() {
   rm -rf "$tree"
   entry="$("$node" -e 'console.log(JSON.stringify({ Entrypoint: process.argv.slice(1) }))' "/$base" "$@")"
   write_image "$ref" "$name" --config "$entry" --layer "$cache/static-$name.tar=$base (static)"
+  rm -f "$cache/static-$name.tar" "$cache/static-$name.tar.sha256"
 }
 
 usage() {
