@@ -21,9 +21,10 @@
 # workload's Debian packages are cached in .cache/images/ with version stamps; a repeated build
 # re-tars only dist/, proto/ and package.json. Needs root (debootstrap, chroot, file owners),
 # debootstrap, gcc with static glibc, tar, npm, apt-get (scripts/bootstrap.sh installs them).
+# BUILD_IMAGES_CACHE=<dir> uses another cache directory (e.g. to time a cold build).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cache="$root/.cache/images"
+cache="${BUILD_IMAGES_CACHE:-$root/.cache/images}"
 out="$root/build/images"
 node="$root/node_modules/.bin/node"
 export LC_ALL=C

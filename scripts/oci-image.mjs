@@ -9,7 +9,8 @@
  *        [--dockerfile <Dockerfile>] --layer <tar>[=<history comment>]...
  *
  * --config is a partial image config (`Env`, `Entrypoint`, `Cmd`, `User`, `WorkingDir`, `Labels`);
- * --dockerfile then applies its final stage's ENV, LABEL, USER, WORKDIR, ENTRYPOINT and CMD over it
+ * --dockerfile then applies its final stage's ENV, LABEL, USER, WORKDIR, ENTRYPOINT, CMD, EXPOSE,
+ * STOPSIGNAL and VOLUME over it
  * (an instruction this parser does not support, or a `$` expansion in them, is an error, so the
  * image cannot silently drift from the Dockerfile). A layer's digest is read from `<tar>.sha256`
  * when that file is not older than the tar, else computed. Every timestamp is the epoch, so equal
@@ -88,7 +89,8 @@ function command(args) {
 
 /**
  * The image config a Dockerfile's final stage sets: Env (as [key, value] pairs in order), Labels,
- * User, WorkingDir, Entrypoint, Cmd. Comment lines are dropped before continuation lines are joined.
+ * User, WorkingDir, Entrypoint, Cmd, ExposedPorts, StopSignal, Volumes; COPY, ADD, RUN and ARG are
+ * content (left to the assembler); any other instruction is an error. Comment lines are dropped before continuation lines are joined.
  */
 export function dockerfileConfig(text) {
   const lines = text
@@ -107,8 +109,8 @@ export function dockerfileConfig(text) {
     if (!m) throw new Error(`cannot parse: ${line}`);
     const instr = m[1].toUpperCase();
     const args = m[2].trim();
-    const setsConfig = ['ENV', 'LABEL', 'USER', 'WORKDIR', 'ENTRYPOINT', 'CMD'].includes(instr);
-    if (setsConfig && args.includes('$')) throw new Error(`variable expansion is not supported: ${line}`);
+    if (instr !== 'COPY' && instr !== 'ADD' && instr !== 'RUN' && instr !== 'ARG' && args.includes('$'))
+      throw new Error(`variable expansion is not supported: ${line}`);
     switch (instr) {
       case 'ENV':
         cfg.Env.push(...pairs(instr, args));
@@ -128,6 +130,20 @@ export function dockerfileConfig(text) {
         break;
       case 'CMD':
         cfg.Cmd = command(args);
+        break;
+      case 'EXPOSE':
+        cfg.ExposedPorts ??= {};
+        for (const port of words(args)) {
+          if (!/^\d+(\/(tcp|udp|sctp))?$/.test(port)) throw new Error(`bad port in: ${line}`);
+          cfg.ExposedPorts[port.includes('/') ? port : `${port}/tcp`] = {};
+        }
+        break;
+      case 'STOPSIGNAL':
+        cfg.StopSignal = args;
+        break;
+      case 'VOLUME':
+        cfg.Volumes ??= {};
+        for (const v of args.startsWith('[') ? command(args) : words(args)) cfg.Volumes[v] = {};
         break;
       case 'COPY':
       case 'ADD':
@@ -235,7 +251,8 @@ async function main() {
     const df = dockerfileConfig(readFileSync(values.dockerfile, 'utf8'));
     config.Env = mergeEnv(config.Env, df.Env);
     config.Labels = { ...config.Labels, ...df.Labels };
-    for (const k of ['User', 'WorkingDir', 'Entrypoint', 'Cmd']) if (df[k] !== undefined) config[k] = df[k];
+    for (const k of ['User', 'WorkingDir', 'Entrypoint', 'Cmd', 'ExposedPorts', 'StopSignal', 'Volumes'])
+      if (df[k] !== undefined) config[k] = df[k];
   }
   if (config.Env.length === 0) delete config.Env;
   if (Object.keys(config.Labels).length === 0) delete config.Labels;
