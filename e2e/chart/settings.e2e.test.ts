@@ -100,6 +100,10 @@ describe.skipIf(toolsMissing(HELM))('the chart’s settings, parsed by the drive
           (values as { spiffe?: { enabled?: boolean } }).spiffe?.enabled ?? false,
         );
         expect(cfg.csiEndpoint).toBe(env.CSI_ENDPOINT);
+        // registration=builtin: the driver registers with kubelet and serves the probes' /healthz.
+        const builtin = (values as { node?: { registration?: string } }).node?.registration !== 'sidecars';
+        expect(cfg.pluginRegistration !== undefined).toBe(builtin);
+        expect(cfg.healthListenAddr !== undefined).toBe(builtin);
       }
       const issuer = objs.find((o) => o.kind === 'Deployment' && o.metadata?.name?.endsWith('-issuer')) as
         V1Deployment | undefined;
