@@ -5,6 +5,7 @@
  * over HTTP. The real kubelet drives the same socket in the cluster suite.
  */
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, unlinkSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriverProcess } from './support/driver-process.js';
@@ -52,10 +53,10 @@ describe('built-in kubelet registration and health (node process, real unix sock
   });
 
   /** Starts a node with its own CSI socket and state dir, sharing the registration directory. */
-  async function startNode(waitReady = true): Promise<Node> {
+  async function startNode(waitReady = true, apiPort?: number): Promise<Node> {
     const n = ++starts;
     const csiSocket = join(root, `node${n}`, 'csi.sock');
-    const [api, health] = [await freePort(), await freePort()];
+    const [api, health] = [apiPort ?? (await freePort()), await freePort()];
     const proc = new DriverProcess({
       role: 'node',
       cwd: join(root, 'cwd'),
@@ -188,5 +189,19 @@ describe('built-in kubelet registration and health (node process, real unix sock
     expect(exit).toEqual({ code: 0, signal: null });
     expect(existsSync(regSocket)).toBe(false);
     expect(first.proc.logLines().some((l) => l.msg === 'registration socket removed')).toBe(true);
+  });
+
+  it('a node that fails to start after registering (its API port taken) leaves no socket behind', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    try {
+      const node = await startNode(false, (taken.address() as AddressInfo).port);
+      expect((await node.proc.exited).code).toBe(1);
+      expect(node.proc.logLines().some((l) => l.msg === 'registration socket serving')).toBe(true);
+      expect(node.proc.logText()).toContain('API_LISTEN_ADDR');
+      expect(existsSync(regSocket)).toBe(false);
+    } finally {
+      taken.close();
+    }
   });
 });

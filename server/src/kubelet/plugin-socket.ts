@@ -3,6 +3,7 @@
  * socket (another process answers on it) is never taken over; a stale one (nothing answers, e.g. after
  * a SIGKILL) is replaced; anything that is not a socket is never deleted.
  */
+import { lstatSync, unlinkSync } from 'node:fs';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
@@ -83,4 +84,14 @@ export async function releaseSocket(bound: BoundSocket): Promise<void> {
   await unlink(bound.path).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== 'ENOENT') throw e;
   });
+}
+
+/** releaseSocket for process 'exit' handlers, where only synchronous calls run. Never throws. */
+export function releaseSocketSync(bound: BoundSocket): void {
+  try {
+    const st = lstatSync(bound.path);
+    if (st.dev === bound.dev && st.ino === bound.ino) unlinkSync(bound.path);
+  } catch {
+    // gone already, or not ours to remove
+  }
 }

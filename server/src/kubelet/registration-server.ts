@@ -8,7 +8,13 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/logger.js';
 import { loadProto } from '../common/protos.js';
 import { safeText } from '../common/safe-text.js';
-import { claimSocketPath, releaseSocket, sealSocket, type BoundSocket } from './plugin-socket.js';
+import {
+  claimSocketPath,
+  releaseSocket,
+  releaseSocketSync,
+  sealSocket,
+  type BoundSocket,
+} from './plugin-socket.js';
 
 /** The CSI spec versions kubelet may speak to us (kubelet accepts any 1.x). */
 export const SUPPORTED_VERSIONS = ['1.0.0'];
@@ -58,6 +64,7 @@ export function registrationCheck(s: RegistrationState): { ok: boolean; detail: 
 /**
  * Claims the socket path (a stale socket is replaced, a live one never), binds the Registration
  * service with mode 0600 and returns once it serves. Throws when the path cannot be claimed or bound.
+ * The socket is removed by close() or, failing that, when the process exits (not after SIGKILL).
  */
 export async function startRegistrationServer(o: RegistrationServerOptions): Promise<RegistrationServer> {
   if (process.platform === 'win32') {
@@ -113,6 +120,10 @@ export async function startRegistrationServer(o: RegistrationServerOptions): Pro
     server.forceShutdown();
     throw e;
   }
+  // A process that exits without close() (a later start-up step failed, process.exit, an uncaught
+  // exception) still removes the socket, so kubelet does not keep dialing a dead plugin.
+  const onExit = () => releaseSocketSync(bound);
+  process.once('exit', onExit);
   state.serving = true;
   log.info({ path: o.socketPath, endpoint: o.kubeletCsiEndpoint }, 'registration socket serving');
   return {
@@ -129,6 +140,7 @@ export async function startRegistrationServer(o: RegistrationServerOptions): Pro
         });
       });
       await releaseSocket(bound);
+      process.off('exit', onExit);
       log.info({ path: o.socketPath }, 'registration socket removed');
     },
   };
