@@ -56,6 +56,10 @@ apt_install default-jre-headless
 # Debian's Chromium for the Playwright dashboard suite (e2e/dashboard, bench/api.bench.ts).
 apt_install chromium
 install_hadolint
+# Local images without a container engine (scripts/build-images.sh, e2e/images): debootstrap for the
+# product's root file system, gcc with static glibc for the pause binary, runc and containerd to run
+# and import them.
+apt_install debootstrap gcc libc6-dev runc containerd
 bash scripts/install-go-tools.sh
 bash scripts/install-kube.sh
 if [ -f scripts/install-wine.sh ]; then bash scripts/install-wine.sh; fi

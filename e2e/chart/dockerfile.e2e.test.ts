@@ -4,7 +4,8 @@
  * and their structure is asserted. The Linux image's runtime layout is rebuilt in a temporary
  * directory as its final stage copies it (production node_modules, dist/, proto/, package.json)
  * and started with the pinned Node 22: the bundle must find its dependencies and
- * proto/ there.
+ * proto/ there. The whole image, assembled by scripts/build-images.sh, is checked against this
+ * Dockerfile and run in e2e/images/images.e2e.test.ts.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

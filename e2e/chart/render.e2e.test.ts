@@ -11,6 +11,7 @@ import {
   KUBE_VERSION,
   NAMESPACE,
   RELEASE,
+  find,
   helmTemplate,
   kindsOf,
   parseManifests,
@@ -20,7 +21,7 @@ import {
   valuesFile,
 } from './chart.js';
 import { kubernetesSwaggerPath, writeKubeconformSchemas } from './kube-schemas.js';
-import { DEFAULTS, VALUE_SETS, WINDOWS } from './value-sets.js';
+import { DEFAULTS, SIDECARS, VALUE_SETS, WINDOWS } from './value-sets.js';
 
 const helmMissing = toolsMissing(HELM);
 
@@ -81,6 +82,24 @@ describe.skipIf(helmMissing)('helm lint and helm template', () => {
     ]);
   });
 
+  it('node.registration=sidecars changes the node DaemonSet only, and keeps the image set of before', async () => {
+    const base = await render(DEFAULTS.values);
+    const sidecars = await render(SIDECARS.values);
+    expect(kindsOf(sidecars)).toEqual(kindsOf(base));
+    const images = (objs: typeof base) =>
+      find<{ spec: { template: { spec: { containers: { image: string }[] } } } }>(
+        objs,
+        'DaemonSet',
+        '-node',
+      ).spec.template.spec.containers.map((c) => c.image.replace(/:.*$/, ''));
+    expect(images(base)).toEqual(['ghcr.io/csi-cert-driver/csi-cert-driver']);
+    expect(images(sidecars)).toEqual([
+      'ghcr.io/csi-cert-driver/csi-cert-driver',
+      'registry.k8s.io/sig-storage/csi-node-driver-registrar',
+      'registry.k8s.io/sig-storage/livenessprobe',
+    ]);
+  });
+
   it('windows.enabled adds the Windows DaemonSet and nothing else', async () => {
     const base = kindsOf(await render(DEFAULTS.values));
     const win = kindsOf(await render(WINDOWS.values));
@@ -100,6 +119,7 @@ describe.skipIf(helmMissing)('helm lint and helm template', () => {
     },
     { name: 'a wrong type', set: 'issuer.replicas=two', want: '/issuer/replicas' },
     { name: 'a value outside the enum', set: 'issuer.auth=anonymous', want: '/issuer/auth' },
+    { name: 'an unknown registration mode', set: 'node.registration=both', want: '/node/registration' },
     {
       name: 'a relative kubelet dir',
       set: 'node.kubeletRootDir=var/lib/kubelet',

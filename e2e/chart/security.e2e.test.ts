@@ -239,14 +239,65 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
     },
   );
 
-  it('Linux DaemonSet: sidecars without privileges or capabilities; registrar registers the kubelet path', async () => {
-    const objs = await render({ node: { kubeletRootDir: '/opt/rke/var/lib/kubelet' } });
-    const ds = find<V1DaemonSet>(objs, 'DaemonSet', '-node');
-    const spec = ds.spec!.template.spec!;
-    expect(spec.priorityClassName).toBe('system-node-critical');
-    expect(spec.hostNetwork).toBeUndefined();
-    expect(spec.tolerations).toEqual([{ operator: 'Exists' }]);
-    expect(spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+  it('Linux DaemonSet: scheduling and the driver container, whichever registers it', async () => {
+    for (const registration of ['builtin', 'sidecars']) {
+      const objs = await render({ node: { registration, kubeletRootDir: '/opt/rke/var/lib/kubelet' } });
+      const spec = find<V1DaemonSet>(objs, 'DaemonSet', '-node').spec!.template.spec!;
+      expect(spec.priorityClassName).toBe('system-node-critical');
+      expect(spec.hostNetwork).toBeUndefined();
+      expect(spec.tolerations).toEqual([{ operator: 'Exists' }]);
+      expect(spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+      const driver = spec.containers.find((c) => c.name === 'driver')!;
+      expect(driver.args).toEqual(['node']);
+      expect(env(driver)).toMatchObject({
+        CSI_ENDPOINT: 'unix:///csi/csi.sock',
+        NODE_ID: '<from fieldRef>',
+        CERT_SERVICE_ADDR: 'certs-csi-cert-driver-issuer.csi-cert-driver.svc:50051',
+        CERT_BASE_PATH: '/var/lib/csi-certs',
+        API_LISTEN_ADDR: '127.0.0.1:8080',
+        METRICS_LISTEN_ADDR: '0.0.0.0:9090',
+      });
+      // Liveness and readiness: CSI Probe over the socket, answered on the pod's healthz port (by the
+      // driver itself, or by the livenessprobe sidecar sharing the pod's network).
+      expect(driver.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'healthz' });
+      expect(driver.readinessProbe?.httpGet).toEqual({ path: '/healthz', port: 'healthz' });
+      // The dashboard/API stays on loopback: no container port, reached by port-forward only.
+      expect(driver.ports?.map((p) => `${p.name}:${p.containerPort}`)).toEqual([
+        'healthz:9808',
+        'metrics:9090',
+      ]);
+      expect(driver.resources?.limits?.memory).toBeDefined();
+    }
+  });
+
+  it('Linux DaemonSet, registration=builtin (default): one container that registers the kubelet path itself', async () => {
+    const objs = await render({ node: { kubeletRootDir: '/opt/rke/var/lib/kubelet', healthHost: '::' } });
+    const spec = find<V1DaemonSet>(objs, 'DaemonSet', '-node').spec!.template.spec!;
+    expect(spec.containers.map((c) => c.name)).toEqual(['driver']);
+    const driver = spec.containers[0]!;
+    const e = env(driver);
+    expect(e).toMatchObject({
+      PLUGIN_REGISTRATION_DIR: '/registration',
+      KUBELET_CSI_ENDPOINT: '/opt/rke/var/lib/kubelet/plugins/csi.k8s.cert-driver/csi.sock',
+      HEALTH_LISTEN_ADDR: '[::]:9808',
+    });
+    // kubelet's plugin registry, created when missing; the CSI socket dir as before.
+    expect(driver.volumeMounts?.filter((m) => ['registration-dir', 'socket-dir'].includes(m.name))).toEqual([
+      { name: 'socket-dir', mountPath: '/csi' },
+      { name: 'registration-dir', mountPath: '/registration' },
+    ]);
+    expect(spec.volumes!.find((v) => v.name === 'registration-dir')!.hostPath).toEqual({
+      path: '/opt/rke/var/lib/kubelet/plugins_registry',
+      type: 'DirectoryOrCreate',
+    });
+  });
+
+  it('Linux DaemonSet, registration=sidecars: unprivileged sidecars; registrar registers the kubelet path', async () => {
+    const objs = await render({
+      node: { registration: 'sidecars', kubeletRootDir: '/opt/rke/var/lib/kubelet' },
+    });
+    const spec = find<V1DaemonSet>(objs, 'DaemonSet', '-node').spec!.template.spec!;
+    expect(spec.containers.map((c) => c.name)).toEqual(['driver', 'node-driver-registrar', 'liveness-probe']);
     for (const name of ['node-driver-registrar', 'liveness-probe']) {
       const c = spec.containers.find((x) => x.name === name)!;
       expect(c.securityContext).toEqual({
@@ -261,24 +312,14 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
       '--kubelet-registration-path=/opt/rke/var/lib/kubelet/plugins/csi.k8s.cert-driver/csi.sock',
     );
     const driver = spec.containers.find((c) => c.name === 'driver')!;
-    expect(driver.args).toEqual(['node']);
-    expect(env(driver)).toMatchObject({
-      CSI_ENDPOINT: 'unix:///csi/csi.sock',
-      NODE_ID: '<from fieldRef>',
-      CERT_SERVICE_ADDR: 'certs-csi-cert-driver-issuer.csi-cert-driver.svc:50051',
-      CERT_BASE_PATH: '/var/lib/csi-certs',
-      API_LISTEN_ADDR: '127.0.0.1:8080',
-      METRICS_LISTEN_ADDR: '0.0.0.0:9090',
+    const e = env(driver);
+    for (const name of ['PLUGIN_REGISTRATION_DIR', 'KUBELET_CSI_ENDPOINT', 'HEALTH_LISTEN_ADDR'])
+      expect(e[name]).toBeUndefined();
+    expect(driver.volumeMounts?.map((m) => m.name)).not.toContain('registration-dir');
+    expect(spec.volumes!.find((v) => v.name === 'registration-dir')!.hostPath).toEqual({
+      path: '/opt/rke/var/lib/kubelet/plugins_registry',
+      type: 'Directory',
     });
-    // Liveness and readiness through the livenessprobe sidecar (CSI Probe over the socket).
-    expect(driver.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'healthz' });
-    expect(driver.readinessProbe?.httpGet).toEqual({ path: '/healthz', port: 'healthz' });
-    // The dashboard/API stays on loopback: no container port, reached by port-forward only.
-    expect(driver.ports?.map((p) => `${p.name}:${p.containerPort}`)).toEqual([
-      'healthz:9808',
-      'metrics:9090',
-    ]);
-    expect(driver.resources?.limits?.memory).toBeDefined();
   });
 
   it.each(VALUE_SETS)(
@@ -699,6 +740,11 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
     // Probe ports stay open to kubelet; nothing else is admitted to the node pods.
     expect(
       find<Policy>(objs, 'NetworkPolicy', '-node').spec.ingress.map((r) => r.ports.map((p) => p.port)),
+    ).toEqual([['healthz'], ['metrics']]);
+    // With the sidecars, node-driver-registrar's health port too.
+    const sidecars = await render({ ...EVERYTHING.values, node: { registration: 'sidecars' } });
+    expect(
+      find<Policy>(sidecars, 'NetworkPolicy', '-node').spec.ingress.map((r) => r.ports.map((p) => p.port)),
     ).toEqual([['healthz', 'registrar'], ['metrics']]);
   });
 });

@@ -45,7 +45,7 @@ import {
 } from './value-sets.js';
 import { REPO_ROOT, ensureBuilt } from '../support/repo.js';
 import { DriverProcess } from '../support/driver-process.js';
-import { CsiClient } from '../support/product.js';
+import { CsiClient, RegistrationClient } from '../support/product.js';
 import { waitFor } from '../support/wait.js';
 import { freeLoopbackPort } from '../kube/issuer-process.js';
 import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../kube/control-plane.js';
@@ -100,6 +100,10 @@ describe.skipIf(toolsMissing(HELM))('the chart’s settings, parsed by the drive
           (values as { spiffe?: { enabled?: boolean } }).spiffe?.enabled ?? false,
         );
         expect(cfg.csiEndpoint).toBe(env.CSI_ENDPOINT);
+        // registration=builtin: the driver registers with kubelet and serves the probes' /healthz.
+        const builtin = (values as { node?: { registration?: string } }).node?.registration !== 'sidecars';
+        expect(cfg.pluginRegistration !== undefined).toBe(builtin);
+        expect(cfg.healthListenAddr !== undefined).toBe(builtin);
       }
       const issuer = objs.find((o) => o.kind === 'Deployment' && o.metadata?.name?.endsWith('-issuer')) as
         V1Deployment | undefined;
@@ -316,6 +320,11 @@ describe.skipIf(kubeMissing)(
             CERT_BASE_PATH: join(dir, 'base'),
             API_LISTEN_ADDR: 'off',
             METRICS_LISTEN_ADDR: `127.0.0.1:${await freeLoopbackPort()}`,
+            // The pod's /registration mount and health port (node.registration=builtin), here.
+            ...(rendered.PLUGIN_REGISTRATION_DIR ? { PLUGIN_REGISTRATION_DIR: join(dir, 'registry') } : {}),
+            ...(rendered.HEALTH_LISTEN_ADDR
+              ? { HEALTH_LISTEN_ADDR: `127.0.0.1:${await freeLoopbackPort()}` }
+              : {}),
             KEY_POOL_SIZE: '0',
             // As in any pod: kubelet sets these whether or not a token is mounted.
             KUBERNETES_SERVICE_HOST: '127.0.0.1',
@@ -394,6 +403,18 @@ describe.skipIf(kubeMissing)(
             await gone('the stale CertificateRequest', () =>
               custom.getNamespacedCustomObject({ ...CR, namespace: 'apps', name: stale }),
             );
+          }
+          // Registered as the chart says: the registration socket names the host's CSI socket.
+          if (rendered.PLUGIN_REGISTRATION_DIR) {
+            const socket = join(dir, 'registry', 'csi.k8s.cert-driver-reg.sock');
+            await waitFor('the registration socket', () => (existsSync(socket) ? true : undefined));
+            const kubelet = new RegistrationClient(socket);
+            try {
+              expect((await kubelet.getInfo()).endpoint).toBe(rendered.KUBELET_CSI_ENDPOINT);
+            } finally {
+              kubelet.close();
+            }
+            expect((await fetch(`http://${settings.HEALTH_LISTEN_ADDR}/healthz`)).status).toBe(200);
           }
           // Without a Kubernetes feature the driver never loads a Kubernetes client at all.
           if (!spec.automountServiceAccountToken) expect(statusOn || certManagerOn).toBe(false);

@@ -11,6 +11,9 @@ export const DEFAULTS: ValueSet = { name: 'defaults', values: {} };
 
 export const WINDOWS: ValueSet = { name: 'windows', values: { windows: { enabled: true } } };
 
+/** The Linux node registered and probed by node-driver-registrar and livenessprobe (the former default). */
+export const SIDECARS: ValueSet = { name: 'sidecars', values: { node: { registration: 'sidecars' } } };
+
 /** cert-manager mode: requests made with the pod's token (cert-manager's own approver decides). */
 export const CERT_MANAGER: ValueSet = {
   name: 'cert-manager',
@@ -92,6 +95,7 @@ export const EVERYTHING: ValueSet = {
 export const VALUE_SETS: ValueSet[] = [
   DEFAULTS,
   WINDOWS,
+  SIDECARS,
   CERT_MANAGER,
   CERT_MANAGER_DRIVER,
   SPIFFE,

@@ -10,3 +10,5 @@ export {
   kubeletPublishRequest,
   type KubeletPublishInput,
 } from '../../server/src/demo/csi-client.js';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test client (kubelet's plugin watcher stand-in)
+export { RegistrationClient, type PluginInfo } from '../../server/src/kubelet/registration-client.js';

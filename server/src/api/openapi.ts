@@ -303,7 +303,8 @@ export const OPENAPI_DOCUMENT = {
     '/readyz': {
       get: {
         operationId: 'readyz',
-        summary: 'Readiness: CSI socket served and state recovered (issuer reported, not required)',
+        summary:
+          'Readiness: CSI socket served, state recovered and, with built-in kubelet registration, not refused by kubelet (issuer reported, not required)',
         responses: { '200': json(ref('Health'), 'Ready.'), '503': json(ref('Health'), 'Not ready.') },
       },
     },

@@ -10,6 +10,11 @@ import { SPIFFE_TABLE, nodeSpiffeSettings } from './spiffe-settings.js';
 import type { SpiffeMode } from '../attributes/spiffe-mode.js';
 import { STATUS_TABLE, nodeStatusSettings, type NodeStatusSettings } from './status-settings.js';
 import { CERT_MANAGER_TABLE, certManagerSettings, type CertManagerConfig } from './cert-manager-settings.js';
+import {
+  REGISTRATION_TABLE,
+  nodeRegistrationSettings,
+  type RegistrationSettings,
+} from './registration-settings.js';
 
 export type { CertManagerConfig } from './cert-manager-settings.js';
 
@@ -22,7 +27,7 @@ export interface CommonConfig {
   logLevel: LogLevel;
 }
 
-export interface NodeConfig extends CommonConfig {
+export interface NodeConfig extends CommonConfig, RegistrationSettings {
   csiEndpoint: string;
   nodeId: string;
   /** gRPC target of the issuer. */
@@ -136,6 +141,7 @@ const NODE_TABLE = {
   ...STATUS_TABLE,
   ...SPIFFE_TABLE,
   ...CERT_MANAGER_TABLE,
+  ...REGISTRATION_TABLE,
 } as const satisfies SettingsTable;
 
 /** Every setting of the issuer role. */
@@ -226,9 +232,10 @@ function api(s: RawSettings): { apiListenAddr?: string; apiCorsOrigins: string[]
 
 export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConfig {
   const s = readTable(argv, env, NODE_TABLE);
+  const csiEndpoint = p.csiEndpoint('CSI_ENDPOINT', get(s, 'CSI_ENDPOINT'));
   return {
     ...common(s),
-    csiEndpoint: p.csiEndpoint('CSI_ENDPOINT', get(s, 'CSI_ENDPOINT')),
+    csiEndpoint,
     nodeId: p.nonEmpty('NODE_ID', s.get('NODE_ID') ?? hostname(), 128),
     certServiceAddr: p.grpcTarget('CERT_SERVICE_ADDR', get(s, 'CERT_SERVICE_ADDR')),
     certBasePath: p.absolutePath('CERT_BASE_PATH', get(s, 'CERT_BASE_PATH')),
@@ -240,6 +247,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     ...nodeStatusSettings(s, env),
     ...nodeSpiffeSettings(s),
     ...certManagerSettings(s),
+    ...nodeRegistrationSettings(s, csiEndpoint),
   };
 }
 
