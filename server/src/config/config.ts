@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { ConfigError, DEFAULT_CLUSTER_DOMAIN, helpOf, readTable, valueOf } from './settings.js';
+import { ConfigError, DEFAULT_CLUSTER_DOMAIN, helpOf, read, readTable } from './settings.js';
 import type { RawSettings, SettingsTable } from './settings.js';
 import * as p from './parsers.js';
 import type { LogLevel } from './parsers.js';
@@ -109,35 +109,43 @@ export interface DemoConfig extends CommonConfig {
   apiCorsOrigins?: string[] | undefined;
 }
 
+/** A duration setting (`90s`, `5m`) in milliseconds. */
+const millis = (name: string, v: string): number => p.durationSeconds(name, v) * 1000;
+/** `host:port`, or `off` (undefined). */
+const addressOrOff = (name: string, v: string): string | undefined =>
+  v === 'off' ? undefined : p.listenAddress(name, v).address;
+
 const COMMON_TABLE = {
-  LOG_LEVEL: { default: 'info' },
+  LOG_LEVEL: { default: 'info', parse: p.logLevel },
 } as const satisfies SettingsTable;
 
 const API_TABLE = {
-  API_LISTEN_ADDR: { default: '127.0.0.1:8080' },
-  API_CORS_ORIGINS: { default: '', help: '(none: CORS closed)' },
+  API_LISTEN_ADDR: { default: '127.0.0.1:8080', parse: addressOrOff },
+  API_CORS_ORIGINS: { default: '', help: '(none: CORS closed)', parse: corsOrigins },
 } as const satisfies SettingsTable;
 
-const METRICS_OFF = { default: 'off' } as const;
+const METRICS_TABLE = {
+  METRICS_LISTEN_ADDR: { default: 'off', parse: addressOrOff },
+} as const satisfies SettingsTable;
 
-/** Every setting of the node role: its default and how `--help` shows it. */
+/** Every setting of the node role: its default, its parser and how `--help` shows it. */
 const NODE_TABLE = {
   ...COMMON_TABLE,
-  CSI_ENDPOINT: { default: 'unix:///csi/csi.sock' },
+  CSI_ENDPOINT: { default: 'unix:///csi/csi.sock', parse: p.csiEndpoint },
   NODE_ID: { help: '(hostname)' },
-  CERT_SERVICE_ADDR: { default: 'http://cert-service:50051' },
-  CERT_BASE_PATH: { default: '/var/lib/csi-certs' },
-  CLUSTER_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN },
-  VOLUME_SIZE: { default: '1Mi' },
-  ISSUER_TIMEOUT: { default: '10s' },
+  CERT_SERVICE_ADDR: { default: 'http://cert-service:50051', parse: p.grpcTarget },
+  CERT_BASE_PATH: { default: '/var/lib/csi-certs', parse: p.absolutePath },
+  CLUSTER_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN, parse: p.domain },
+  VOLUME_SIZE: { default: '1Mi', parse: p.byteSize },
+  ISSUER_TIMEOUT: { default: '10s', parse: millis },
   ...API_TABLE,
-  KEY_POOL_SIZE: { default: '4' },
-  KEY_POOL_SHAPES: { default: 'ECDSA-256,RSA-2048' },
-  KEY_POOL_WORKERS: { default: '1' },
-  TRUST_BUNDLE_FILE: { help: "(unset: the issuer's CA bundle)" },
-  TRUST_BUNDLE_REFRESH: { default: '10s' },
-  METRICS_LISTEN_ADDR: { ...METRICS_OFF, help: '(off; /metrics is also on the API)' },
-  MEMORY_TRIM_INTERVAL: { default: '10s' },
+  KEY_POOL_SIZE: { default: '4', parse: (n: string, v: string) => p.positiveInt(n, v, 0, 1000) },
+  KEY_POOL_SHAPES: { default: 'ECDSA-256,RSA-2048', parse: keyShapes },
+  KEY_POOL_WORKERS: { default: '1', parse: (n: string, v: string) => p.positiveInt(n, v, 1, 64) },
+  TRUST_BUNDLE_FILE: { help: "(unset: the issuer's CA bundle)", parse: p.absolutePath },
+  TRUST_BUNDLE_REFRESH: { default: '10s', parse: millis },
+  METRICS_LISTEN_ADDR: { ...METRICS_TABLE.METRICS_LISTEN_ADDR, help: '(off; /metrics is also on the API)' },
+  MEMORY_TRIM_INTERVAL: { default: '10s', parse: millis },
   ...STATUS_TABLE,
   ...SPIFFE_TABLE,
   ...CERT_MANAGER_TABLE,
@@ -147,32 +155,32 @@ const NODE_TABLE = {
 /** Every setting of the issuer role. */
 const ISSUER_TABLE = {
   ...COMMON_TABLE,
-  LISTEN_ADDR: { default: '0.0.0.0:50051' },
-  CA_CERT_FILE: { help: '' },
-  CA_KEY_FILE: { help: '' },
+  LISTEN_ADDR: { default: '0.0.0.0:50051', parse: p.grpcListenAddress },
+  CA_CERT_FILE: { help: '', parse: p.absolutePath },
+  CA_KEY_FILE: { help: '', parse: p.absolutePath },
   ISSUER_AUTH: { help: '(kubernetes in a pod, else required)' },
-  MAX_DURATION: { default: '720h' },
-  MIN_DURATION: { default: '1m' },
-  ALLOW_CA: { default: 'false' },
-  CA_SECRET_NAME: { help: '(unset: CA_CERT_FILE/CA_KEY_FILE)' },
-  CA_SECRET_NAMESPACE: { default: 'kube-system' },
-  KUBECONFIG: { help: '(in-cluster config)' },
-  ISSUER_TOKEN_AUDIENCE: { default: DRIVER_NAME },
-  CLUSTER_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN },
-  TRUST_DOMAIN: { help: '(CLUSTER_DOMAIN)' },
-  ISSUER_ALLOWED_DNS_NAMES: { default: '', help: '(none)' },
-  CA_RELOAD_INTERVAL: { default: '10s' },
-  CA_ROTATION_DELAY: { default: '1m' },
-  CA_STATE_DIR: { help: '(unset: rotation state in memory only)' },
-  METRICS_LISTEN_ADDR: { ...METRICS_OFF, help: '(off)' },
+  MAX_DURATION: { default: '720h', parse: p.durationSeconds },
+  MIN_DURATION: { default: '1m', parse: p.durationSeconds },
+  ALLOW_CA: { default: 'false', parse: p.bool },
+  CA_SECRET_NAME: { help: '(unset: CA_CERT_FILE/CA_KEY_FILE)', parse: objectName },
+  CA_SECRET_NAMESPACE: { default: 'kube-system', parse: objectName },
+  KUBECONFIG: { help: '(in-cluster config)', parse: (n: string, v: string) => p.nonEmpty(n, v, 4096) },
+  ISSUER_TOKEN_AUDIENCE: { default: DRIVER_NAME, parse: p.nonEmpty },
+  CLUSTER_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN, parse: p.domain },
+  TRUST_DOMAIN: { help: '(CLUSTER_DOMAIN)', parse: p.domain },
+  ISSUER_ALLOWED_DNS_NAMES: { default: '', help: '(none)', parse: parseDnsPatterns },
+  CA_RELOAD_INTERVAL: { default: '10s', parse: millis },
+  CA_ROTATION_DELAY: { default: '1m', parse: millis },
+  CA_STATE_DIR: { help: '(unset: rotation state in memory only)', parse: p.absolutePath },
+  METRICS_LISTEN_ADDR: { ...METRICS_TABLE.METRICS_LISTEN_ADDR, help: '(off)' },
 } as const satisfies SettingsTable;
 
 /** Every setting of the demo role. */
 const DEMO_TABLE = {
   ...COMMON_TABLE,
-  DEMO_DIR: { help: '(./.demo)' },
-  CLUSTER_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN },
-  DEMO_RUN_SECONDS: { default: '0' },
+  DEMO_DIR: { help: '(./.demo)', parse: p.absolutePath },
+  CLUSTER_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN, parse: p.domain },
+  DEMO_RUN_SECONDS: { default: '0', parse: (n: string, v: string) => p.positiveInt(n, v, 0) },
   ...API_TABLE,
 } as const satisfies SettingsTable;
 
@@ -184,18 +192,6 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
   approver: APPROVER_DEFAULTS,
 };
 
-type NodeSetting = keyof typeof NODE_TABLE;
-type IssuerSetting = keyof typeof ISSUER_TABLE;
-type DemoSetting = keyof typeof DEMO_TABLE;
-
-/**
- * A setting's value as given, else its default from the role's table. A name several roles share
- * (CLUSTER_DOMAIN, LOG_LEVEL, API_LISTEN_ADDR, METRICS_LISTEN_ADDR) has the same default in each.
- */
-function get(s: RawSettings, name: NodeSetting | IssuerSetting | DemoSetting): string {
-  return valueOf(s, { ...NODE_TABLE, ...ISSUER_TABLE, ...DEMO_TABLE }, name);
-}
-
 function required(s: RawSettings, name: string, hint: string): string {
   const v = s.get(name);
   if (v === undefined) throw new ConfigError(name, `is required (${hint})`);
@@ -203,13 +199,12 @@ function required(s: RawSettings, name: string, hint: string): string {
 }
 
 function common(s: RawSettings): CommonConfig {
-  return { logLevel: p.logLevel('LOG_LEVEL', get(s, 'LOG_LEVEL')) };
+  return { logLevel: read(s, COMMON_TABLE, 'LOG_LEVEL') };
 }
 
-/** API_LISTEN_ADDR (`host:port`, `off` = no API) and API_CORS_ORIGINS (comma-separated origins). */
-function api(s: RawSettings): { apiListenAddr?: string; apiCorsOrigins: string[] } {
-  const addr = get(s, 'API_LISTEN_ADDR');
-  const origins = get(s, 'API_CORS_ORIGINS')
+/** API_CORS_ORIGINS: comma-separated `http(s)://host[:port]` origins. */
+function corsOrigins(name: string, v: string): string[] {
+  const origins = v
     .split(',')
     .map((o) => o.trim())
     .filter(Boolean);
@@ -221,27 +216,48 @@ function api(s: RawSettings): { apiListenAddr?: string; apiCorsOrigins: string[]
       url = undefined;
     }
     if (!url || url.origin !== o || !/^https?:$/.test(url.protocol)) {
-      throw new ConfigError('API_CORS_ORIGINS', `'${o}' is not an origin like https://dashboard.example.com`);
+      throw new ConfigError(name, `'${o}' is not an origin like https://dashboard.example.com`);
     }
   }
+  return origins;
+}
+
+/** API_LISTEN_ADDR (`host:port`, `off` = no API) and API_CORS_ORIGINS. */
+function api(s: RawSettings): { apiListenAddr?: string; apiCorsOrigins: string[] } {
+  const addr = read(s, API_TABLE, 'API_LISTEN_ADDR');
   return {
-    ...(addr === 'off' ? {} : { apiListenAddr: p.listenAddress('API_LISTEN_ADDR', addr).address }),
-    apiCorsOrigins: origins,
+    ...(addr === undefined ? {} : { apiListenAddr: addr }),
+    apiCorsOrigins: read(s, API_TABLE, 'API_CORS_ORIGINS'),
   };
+}
+
+/** METRICS_LISTEN_ADDR: `host:port`, or `off` (the default). */
+function metricsAddr(s: RawSettings): { metricsListenAddr?: string } {
+  const addr = read(s, METRICS_TABLE, 'METRICS_LISTEN_ADDR');
+  return addr === undefined ? {} : { metricsListenAddr: addr };
+}
+
+/** The optional setting `name` through its parser; undefined when not given. */
+function optional<T extends SettingsTable, K extends keyof T & string>(
+  s: RawSettings,
+  table: T,
+  name: K,
+): ReturnType<typeof read<T, K>> | undefined {
+  return s.has(name) ? read(s, table, name) : undefined;
 }
 
 export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConfig {
   const s = readTable(argv, env, NODE_TABLE);
-  const csiEndpoint = p.csiEndpoint('CSI_ENDPOINT', get(s, 'CSI_ENDPOINT'));
+  const csiEndpoint = read(s, NODE_TABLE, 'CSI_ENDPOINT');
   return {
     ...common(s),
     csiEndpoint,
     nodeId: p.nonEmpty('NODE_ID', s.get('NODE_ID') ?? hostname(), 128),
-    certServiceAddr: p.grpcTarget('CERT_SERVICE_ADDR', get(s, 'CERT_SERVICE_ADDR')),
-    certBasePath: p.absolutePath('CERT_BASE_PATH', get(s, 'CERT_BASE_PATH')),
-    clusterDomain: p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN')),
-    volumeSizeBytes: p.byteSize('VOLUME_SIZE', get(s, 'VOLUME_SIZE')),
-    issuerTimeoutMs: p.durationSeconds('ISSUER_TIMEOUT', get(s, 'ISSUER_TIMEOUT')) * 1000,
+    certServiceAddr: read(s, NODE_TABLE, 'CERT_SERVICE_ADDR'),
+    certBasePath: read(s, NODE_TABLE, 'CERT_BASE_PATH'),
+    clusterDomain: read(s, NODE_TABLE, 'CLUSTER_DOMAIN'),
+    volumeSizeBytes: read(s, NODE_TABLE, 'VOLUME_SIZE'),
+    issuerTimeoutMs: read(s, NODE_TABLE, 'ISSUER_TIMEOUT'),
     ...api(s),
     ...lifecycle(s),
     ...nodeStatusSettings(s, env),
@@ -268,12 +284,6 @@ function keyShapes(name: string, v: string): KeyShape[] {
     });
 }
 
-/** METRICS_LISTEN_ADDR: `host:port`, or `off` (the default). */
-function metricsAddr(s: RawSettings): { metricsListenAddr?: string } {
-  const v = get(s, 'METRICS_LISTEN_ADDR');
-  return v === 'off' ? {} : { metricsListenAddr: p.listenAddress('METRICS_LISTEN_ADDR', v).address };
-}
-
 /** Key pool, trust bundle, metrics and memory-trim settings of the node. */
 function lifecycle(
   s: RawSettings,
@@ -281,19 +291,17 @@ function lifecycle(
   NodeConfig,
   'keyPool' | 'trustBundleFile' | 'trustBundleRefreshMs' | 'metricsListenAddr' | 'memoryTrimIntervalMs'
 > {
-  const refresh = p.durationSeconds('TRUST_BUNDLE_REFRESH', get(s, 'TRUST_BUNDLE_REFRESH'));
-  if (refresh < 1) throw new ConfigError('TRUST_BUNDLE_REFRESH', 'must be at least 1s');
+  const refreshMs = read(s, NODE_TABLE, 'TRUST_BUNDLE_REFRESH');
+  if (refreshMs < 1000) throw new ConfigError('TRUST_BUNDLE_REFRESH', 'must be at least 1s');
   return {
     keyPool: {
-      size: p.positiveInt('KEY_POOL_SIZE', get(s, 'KEY_POOL_SIZE'), 0, 1000),
-      shapes: keyShapes('KEY_POOL_SHAPES', get(s, 'KEY_POOL_SHAPES')),
-      workers: p.positiveInt('KEY_POOL_WORKERS', get(s, 'KEY_POOL_WORKERS'), 1, 64),
+      size: read(s, NODE_TABLE, 'KEY_POOL_SIZE'),
+      shapes: read(s, NODE_TABLE, 'KEY_POOL_SHAPES'),
+      workers: read(s, NODE_TABLE, 'KEY_POOL_WORKERS'),
     },
-    trustBundleFile: s.has('TRUST_BUNDLE_FILE')
-      ? p.absolutePath('TRUST_BUNDLE_FILE', get(s, 'TRUST_BUNDLE_FILE'))
-      : undefined,
-    trustBundleRefreshMs: refresh * 1000,
-    memoryTrimIntervalMs: p.durationSeconds('MEMORY_TRIM_INTERVAL', get(s, 'MEMORY_TRIM_INTERVAL')) * 1000,
+    trustBundleFile: optional(s, NODE_TABLE, 'TRUST_BUNDLE_FILE'),
+    trustBundleRefreshMs: refreshMs,
+    memoryTrimIntervalMs: read(s, NODE_TABLE, 'MEMORY_TRIM_INTERVAL'),
     ...metricsAddr(s),
   };
 }
@@ -311,8 +319,7 @@ function objectName(name: string, v: string): string {
 
 /** The CA comes from CA_SECRET_NAME (watched) or from CA_CERT_FILE/CA_KEY_FILE, never both. */
 function issuerCaSource(s: RawSettings): Pick<IssuerSettings, 'caCertFile' | 'caKeyFile' | 'caSecret'> {
-  const secret = s.get('CA_SECRET_NAME');
-  if (secret === undefined) {
+  if (!s.has('CA_SECRET_NAME')) {
     const hint = (what: string) => `path of the CA ${what} PEM, or set CA_SECRET_NAME`;
     return {
       caCertFile: p.absolutePath('CA_CERT_FILE', required(s, 'CA_CERT_FILE', hint('certificate'))),
@@ -325,21 +332,21 @@ function issuerCaSource(s: RawSettings): Pick<IssuerSettings, 'caCertFile' | 'ca
       'set either CA_SECRET_NAME or CA_CERT_FILE/CA_KEY_FILE, not both',
     );
   }
-  const namespace = objectName('CA_SECRET_NAMESPACE', get(s, 'CA_SECRET_NAMESPACE'));
+  const namespace = read(s, ISSUER_TABLE, 'CA_SECRET_NAMESPACE');
   return {
     caCertFile: '',
     caKeyFile: '',
-    caSecret: { name: objectName('CA_SECRET_NAME', secret), namespace },
+    caSecret: { name: read(s, ISSUER_TABLE, 'CA_SECRET_NAME'), namespace },
   };
 }
 
 function kubernetesAuth(s: RawSettings): KubernetesAuthConfig {
-  const clusterDomain = p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN'));
+  const clusterDomain = read(s, ISSUER_TABLE, 'CLUSTER_DOMAIN');
   return {
-    tokenAudience: p.nonEmpty('ISSUER_TOKEN_AUDIENCE', get(s, 'ISSUER_TOKEN_AUDIENCE')),
+    tokenAudience: read(s, ISSUER_TABLE, 'ISSUER_TOKEN_AUDIENCE'),
     clusterDomain,
-    trustDomain: p.domain('TRUST_DOMAIN', s.get('TRUST_DOMAIN') ?? clusterDomain),
-    allowedDnsNames: parseDnsPatterns('ISSUER_ALLOWED_DNS_NAMES', get(s, 'ISSUER_ALLOWED_DNS_NAMES')),
+    trustDomain: optional(s, ISSUER_TABLE, 'TRUST_DOMAIN') ?? clusterDomain,
+    allowedDnsNames: read(s, ISSUER_TABLE, 'ISSUER_ALLOWED_DNS_NAMES'),
   };
 }
 
@@ -356,15 +363,15 @@ export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): Issuer
   );
   const base: IssuerSettings = {
     ...common(s),
-    listenAddr: p.grpcListenAddress('LISTEN_ADDR', get(s, 'LISTEN_ADDR')),
+    listenAddr: read(s, ISSUER_TABLE, 'LISTEN_ADDR'),
     ...issuerCaSource(s),
-    kubeconfig: s.has('KUBECONFIG') ? p.nonEmpty('KUBECONFIG', get(s, 'KUBECONFIG'), 4096) : undefined,
-    maxDurationSeconds: p.durationSeconds('MAX_DURATION', get(s, 'MAX_DURATION')),
-    minDurationSeconds: p.durationSeconds('MIN_DURATION', get(s, 'MIN_DURATION')),
-    allowCA: p.bool('ALLOW_CA', get(s, 'ALLOW_CA')),
-    caReloadIntervalMs: p.durationSeconds('CA_RELOAD_INTERVAL', get(s, 'CA_RELOAD_INTERVAL')) * 1000,
-    caRotationDelayMs: p.durationSeconds('CA_ROTATION_DELAY', get(s, 'CA_ROTATION_DELAY')) * 1000,
-    caStateDir: s.has('CA_STATE_DIR') ? p.absolutePath('CA_STATE_DIR', get(s, 'CA_STATE_DIR')) : undefined,
+    kubeconfig: optional(s, ISSUER_TABLE, 'KUBECONFIG'),
+    maxDurationSeconds: read(s, ISSUER_TABLE, 'MAX_DURATION'),
+    minDurationSeconds: read(s, ISSUER_TABLE, 'MIN_DURATION'),
+    allowCA: read(s, ISSUER_TABLE, 'ALLOW_CA'),
+    caReloadIntervalMs: read(s, ISSUER_TABLE, 'CA_RELOAD_INTERVAL'),
+    caRotationDelayMs: read(s, ISSUER_TABLE, 'CA_ROTATION_DELAY'),
+    caStateDir: optional(s, ISSUER_TABLE, 'CA_STATE_DIR'),
     ...metricsAddr(s),
   };
   if (base.minDurationSeconds > base.maxDurationSeconds) {
@@ -380,8 +387,8 @@ export function loadDemoConfig(argv: string[], env: NodeJS.ProcessEnv, cwd: stri
   return {
     ...common(s),
     demoDir: p.absolutePath('DEMO_DIR', s.get('DEMO_DIR') ?? `${cwd}/.demo`),
-    clusterDomain: p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN')),
-    demoRunSeconds: p.positiveInt('DEMO_RUN_SECONDS', get(s, 'DEMO_RUN_SECONDS'), 0),
+    clusterDomain: read(s, DEMO_TABLE, 'CLUSTER_DOMAIN'),
+    demoRunSeconds: read(s, DEMO_TABLE, 'DEMO_RUN_SECONDS'),
     ...api(s),
   };
 }

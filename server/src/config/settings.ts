@@ -19,7 +19,12 @@ export interface Setting {
   readonly default?: string;
   /** How `--help` shows the default when it is not the literal `default` (`(hostname)`); "" = required. */
   readonly help?: string;
+  /** Turns the text into the typed value; throws a ConfigError naming the setting. Absent: the text. */
+  readonly parse?: (name: string, raw: string) => unknown;
 }
+
+/** What `read` returns for a setting: its parser's result, else the text. */
+export type Parsed<S> = S extends { parse: (name: string, raw: string) => infer T } ? T : string;
 
 /** A role's settings by name (the environment variable's spelling). */
 export type SettingsTable = Readonly<Record<string, Setting>>;
@@ -37,6 +42,17 @@ export function valueOf(s: RawSettings, table: SettingsTable, name: string): str
   const v = s.get(name) ?? table[name]?.default;
   if (v === undefined) throw new Error(`setting ${name} has no default in its table`);
   return v;
+}
+
+/** The value of `name` (as given, else its default) through the table's parser. */
+export function read<T extends SettingsTable, K extends keyof T & string>(
+  s: RawSettings,
+  table: T,
+  name: K,
+): Parsed<T[K]> {
+  const raw = valueOf(s, table, name);
+  const parse = table[name]?.parse;
+  return (parse ? parse(name, raw) : raw) as Parsed<T[K]>;
 }
 
 /** Reads flags and env for exactly the settings of `table` (see `readSettings`). */
