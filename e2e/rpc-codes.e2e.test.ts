@@ -9,7 +9,6 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CM_PREFIX,
-  DRIVER_NAME,
   Harness,
   PREFIX,
   codeName,
@@ -18,6 +17,7 @@ import {
   type Volume,
 } from './support/harness.js';
 import { mountsAt } from './support/host.js';
+import { identityCases, unimplementedCases } from './support/rpc-table.js';
 import { fingerprintOf } from './support/openssl.js';
 import { expectGone, expectMountedOnce, expectValidPair } from './support/volume-checks.js';
 import { waitFor } from './support/wait.js';
@@ -47,57 +47,19 @@ describe('CSI status codes over the socket', () => {
   });
 
   describe('Identity and node information', () => {
-    it.each([
-      {
-        method: 'GetPluginInfo',
-        service: 'Identity' as const,
-        check: (r: Json) => {
-          expect(r.name).toBe(DRIVER_NAME);
-          expect(r.vendor_version).toMatch(/^\d+\.\d+\.\d+/);
-        },
-      },
-      {
-        method: 'GetPluginCapabilities',
-        service: 'Identity' as const,
-        // A node-only plugin: advertising CONTROLLER_SERVICE would make csi-sanity call the controller.
-        check: (r: Json) => expect(JSON.stringify(r.capabilities)).not.toContain('CONTROLLER_SERVICE'),
-      },
-      {
-        method: 'Probe',
-        service: 'Identity' as const,
-        check: (r: Json) => expect(r.ready).toEqual({ value: true }),
-      },
-      {
-        method: 'NodeGetInfo',
-        service: 'Node' as const,
-        check: (r: Json) => {
-          expect(r.node_id).toBe('e2e-node-1');
-          expect(Number(r.max_volumes_per_node)).toBeGreaterThanOrEqual(0);
-        },
-      },
-      {
-        method: 'NodeGetCapabilities',
-        service: 'Node' as const,
-        check: (r: Json) => {
-          const caps = r.capabilities as { rpc?: { type?: string } }[];
-          expect(caps.map((c) => c.rpc?.type)).toEqual(['VOLUME_MOUNT_GROUP']);
-        },
-      },
-    ])('$method answers OK', async ({ service, method, check }) => {
+    it.each(identityCases('e2e-node-1'))('$method answers OK', async ({ service, method, check }) => {
       const res = await outcome(h.client.call<Json>(service, method, {}));
       expect(res.code, res.details).toBe(status.OK);
       check(res.res!);
     });
 
-    it.each([
-      { method: 'NodeStageVolume', req: { volume_id: 'v', staging_target_path: '/tmp/x' } },
-      { method: 'NodeUnstageVolume', req: { volume_id: 'v', staging_target_path: '/tmp/x' } },
-      { method: 'NodeGetVolumeStats', req: { volume_id: 'v', volume_path: '/tmp/x' } },
-      { method: 'NodeExpandVolume', req: { volume_id: 'v', volume_path: '/tmp/x' } },
-    ])('Node.$method answers UNIMPLEMENTED', async ({ method, req }) => {
-      const res = await outcome(h.client.call('Node', method, req));
-      expect(codeName(res.code)).toBe('UNIMPLEMENTED');
-    });
+    it.each(unimplementedCases('/tmp/x', '/tmp/x'))(
+      'Node.$method answers UNIMPLEMENTED',
+      async ({ method, req }) => {
+        const res = await outcome(h.client.call('Node', method, req));
+        expect(codeName(res.code)).toBe('UNIMPLEMENTED');
+      },
+    );
   });
 
   describe('a bad NodePublishVolume is INVALID_ARGUMENT naming the field and leaves nothing behind', () => {

@@ -1,14 +1,14 @@
 /**
- * The RPC table the Windows node is driven with: the same Identity/Node expectations as the Linux
- * suite (e2e/rpc-codes.e2e.test.ts), and the requests a Windows node must refuse with
+ * The RPC table the Windows node is driven with: the Identity/Node expectations shared with the
+ * Linux suite (e2e/support/rpc-table.ts), and the requests a Windows node must refuse with
  * INVALID_ARGUMENT: bad Windows target paths, file names that Linux would accept, and a few of the
  * portable rules. Kept apart from the Linux tables, whose cases also check mounts; the publishes
  * are in publish-table.ts.
  */
-import { expect } from 'vitest';
+import { identityCases, unimplementedCases } from '../support/rpc-table.js';
 import type { WinVolume } from './support/layout.js';
 
-export const DRIVER_NAME = 'csi.k8s.cert-driver';
+export { DRIVER_NAME } from '../support/rpc-table.js';
 export const NODE_ID = 'e2e-win-node-1';
 export const CLUSTER_DOMAIN = 'cluster.local';
 export const PREFIX = 'csi.k8s.cert-driver/';
@@ -16,54 +16,11 @@ export const a = (name: string): string => `${PREFIX}${name}`;
 
 type Json = Record<string, unknown>;
 
-export interface IdentityCase {
-  service: 'Identity' | 'Node';
-  method: string;
-  check: (res: Json) => void | Promise<void>;
-}
-
 /** Identity and node information: answered OK, checked by `check` (vitest expectations). */
-export const IDENTITY: IdentityCase[] = [
-  {
-    service: 'Identity',
-    method: 'GetPluginInfo',
-    check: (r) => {
-      expect(r.name).toBe(DRIVER_NAME);
-      expect(r.vendor_version).toMatch(/^\d+\.\d+\.\d+/);
-    },
-  },
-  {
-    service: 'Identity',
-    method: 'GetPluginCapabilities',
-    // A node-only plugin: advertising CONTROLLER_SERVICE would make csi-sanity call the controller.
-    check: (r) => expect(JSON.stringify(r.capabilities)).not.toContain('CONTROLLER_SERVICE'),
-  },
-  { service: 'Identity', method: 'Probe', check: (r) => expect(r.ready).toEqual({ value: true }) },
-  {
-    service: 'Node',
-    method: 'NodeGetInfo',
-    check: (r) => {
-      expect(r.node_id).toBe(NODE_ID);
-      expect(Number(r.max_volumes_per_node)).toBeGreaterThanOrEqual(0);
-    },
-  },
-  {
-    service: 'Node',
-    method: 'NodeGetCapabilities',
-    check: (r) =>
-      expect((r.capabilities as { rpc?: { type?: string } }[]).map((c) => c.rpc?.type)).toEqual([
-        'VOLUME_MOUNT_GROUP',
-      ]),
-  },
-];
+export const IDENTITY = identityCases(NODE_ID);
 
 /** Node RPCs a node-only ephemeral driver does not implement. */
-export const UNIMPLEMENTED = [
-  { method: 'NodeStageVolume', req: { volume_id: 'v', staging_target_path: 'C:\\staging\\v' } },
-  { method: 'NodeUnstageVolume', req: { volume_id: 'v', staging_target_path: 'C:\\staging\\v' } },
-  { method: 'NodeGetVolumeStats', req: { volume_id: 'v', volume_path: 'C:\\x' } },
-  { method: 'NodeExpandVolume', req: { volume_id: 'v', volume_path: 'C:\\x' } },
-];
+export const UNIMPLEMENTED = unimplementedCases('C:\\staging\\v', 'C:\\x');
 
 /** A request the Windows node must refuse with INVALID_ARGUMENT, naming `field`. */
 export interface BadCase {
