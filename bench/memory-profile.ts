@@ -15,7 +15,8 @@ import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.
 import { sweepMounts } from './lib/cleanup.js';
 import { driverNodeBinary, imageEnv } from './lib/machine.js';
 import { parsePrometheus } from './lib/metrics.js';
-import { DriverProcess, freeLoopbackPort, startIssuer, waitForProbe } from './lib/processes.js';
+import { DriverProcess, startIssuer, waitForProbe } from './lib/processes.js';
+import { freeLoopbackPort } from '../e2e/support/ports.js';
 import { pool } from './lib/stats.js';
 import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
 

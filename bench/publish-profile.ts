@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
 import { generateDevCa } from '../server/src/issuer/index.js';
 import { sweepMounts } from './lib/cleanup.js';
-import { DriverProcess, freeLoopbackPort, waitForListening, waitForProbe } from './lib/processes.js';
+import { DriverProcess, waitForListening, waitForProbe } from './lib/processes.js';
+import { freeLoopbackPort } from '../e2e/support/ports.js';
 import { newVolume } from './lib/volumes.js';
 
 const { values: flags } = parseArgs({

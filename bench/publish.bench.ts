@@ -38,12 +38,12 @@ import { opensslVolume, verifyOpensslVolume, type BaselineCa } from './lib/opens
 import {
   DriverProcess,
   describeTarget,
-  freeLoopbackPort,
   waitForListening,
   waitForProbe,
   type ListenTarget,
 } from './lib/processes.js';
 import { NodeMetricsReader, type NodeView } from './lib/metrics.js';
+import { freeLoopbackPort } from '../e2e/support/ports.js';
 import { fmtMs, fmtRatio, pool, summarize, table, type Summary } from './lib/stats.js';
 import { LABEL, newVolume, type Algorithm } from './lib/volumes.js';
 

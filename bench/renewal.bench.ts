@@ -39,7 +39,8 @@ import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.
 import { sweepMounts } from './lib/cleanup.js';
 import { driverNodeBinary, fmtLoad, imageEnv, loadNow, machineInfo, wakeCostMs } from './lib/machine.js';
 import { parsePrometheus } from './lib/metrics.js';
-import { DriverProcess, freeLoopbackPort, startIssuer, waitForProbe } from './lib/processes.js';
+import { DriverProcess, startIssuer, waitForProbe } from './lib/processes.js';
+import { freeLoopbackPort } from '../e2e/support/ports.js';
 import { fmtMs, pool, summarize, table, timed, type Summary } from './lib/stats.js';
 import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
 import type { NodeStats } from './renewal-node.js';

@@ -10,7 +10,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CsiClient } from '../../server/src/demo/csi-client.js';
 import { generateDevCa } from '../../server/src/issuer/index.js';
 import { freeLoopbackPort } from '../../e2e/support/ports.js';
-export { freeLoopbackPort };
 
 const CLK_TCK = (() => {
   try {

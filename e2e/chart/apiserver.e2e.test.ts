@@ -27,7 +27,8 @@ import {
 import { APPROVER, EVERYTHING, VALUE_SETS, WINDOWS } from './value-sets.js';
 import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../kube/control-plane.js';
 import { TestCluster } from '../kube/cluster.js';
-import { freeLoopbackPort, startIssuerProcess } from '../kube/issuer-process.js';
+import { startIssuerProcess } from '../kube/issuer-process.js';
+import { freeLoopbackPort } from '../support/ports.js';
 import { CERTIFICATE_REQUEST_CRD } from '../kube/cert-manager-fixtures.js';
 import { waitFor } from '../support/wait.js';
 

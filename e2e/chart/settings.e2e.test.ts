@@ -47,7 +47,7 @@ import { REPO_ROOT, ensureBuilt } from '../support/repo.js';
 import { DriverProcess } from '../support/driver-process.js';
 import { CsiClient, RegistrationClient } from '../support/product.js';
 import { waitFor } from '../support/wait.js';
-import { freeLoopbackPort } from '../kube/issuer-process.js';
+import { freeLoopbackPort } from '../support/ports.js';
 import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../kube/control-plane.js';
 import { TestCluster } from '../kube/cluster.js';
 import { installCertManagerFixtures } from '../kube/cert-manager-fixtures.js';

@@ -14,7 +14,7 @@ import {
 import { DriverProcess } from '../support/driver-process.js';
 import { REPO_ROOT, ensureBuilt } from '../support/repo.js';
 import { waitFor } from '../support/wait.js';
-import { freeLoopbackPort } from './issuer-process.js';
+import { freeLoopbackPort } from '../support/ports.js';
 
 export const CR = { group: 'cert-manager.io', version: 'v1', plural: 'certificaterequests' } as const;
 

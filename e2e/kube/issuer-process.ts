@@ -11,7 +11,6 @@ import { waitFor } from '../support/wait.js';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the node's issuer client drives the issuer as a node does
 import { GrpcIssuerClient } from '../../server/src/issuer-client/grpc-issuer.client.js';
 import { freeLoopbackPort } from '../support/ports.js';
-export { freeLoopbackPort };
 
 export interface IssuerProcess {
   addr: string;
