@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadApproverConfig } from './approver-settings.js';
-import { ConfigError } from './settings.js';
+import { configErrorOf } from './testing.js';
 
 const BASE = { ISSUER_NAME: 'spiffe-ca' };
 
@@ -50,13 +50,7 @@ describe('loadApproverConfig', () => {
     { env: { ...BASE, LEADER_ELECTION_RETRY_PERIOD: '10s' }, setting: 'LEADER_ELECTION_RETRY_PERIOD' },
     { env: { ...BASE, HEALTH_LISTEN_ADDR: 'nowhere' }, setting: 'HEALTH_LISTEN_ADDR' },
   ])('refuses a bad $setting', ({ env, setting }) => {
-    let err: unknown;
-    try {
-      loadApproverConfig([], env);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).setting).toBe(setting);
+    const err = configErrorOf(() => loadApproverConfig([], env));
+    expect(err.setting).toBe(setting);
   });
 });

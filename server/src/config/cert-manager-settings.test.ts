@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNodeConfig } from './config.js';
-import { ConfigError } from './settings.js';
+import { configErrorOf } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ccd-cm-settings-'));
 const KUBECONFIG = join(dir, 'kubeconfig');
@@ -82,13 +82,7 @@ describe('cert-manager settings of the node', () => {
       setting: 'CERT_MANAGER_TOKEN_AUDIENCE',
     },
   ])('rejects $name naming $setting', ({ env, setting }) => {
-    let err: unknown;
-    try {
-      loadNodeConfig([], env);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).setting).toBe(setting);
+    const err = configErrorOf(() => loadNodeConfig([], env));
+    expect(err.setting).toBe(setting);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SETTINGS, loadNodeConfig } from './config.js';
-import { ConfigError } from './settings.js';
+import { configErrorOf } from './testing.js';
 
 const SOCKET = '/var/lib/kubelet/plugins_registry/csi.k8s.cert-driver-reg.sock';
 
@@ -81,14 +81,8 @@ describe('node kubelet registration and health settings', () => {
     },
     { env: { HEALTH_LISTEN_ADDR: '9808' }, setting: 'HEALTH_LISTEN_ADDR' },
   ])('refuses $env as $setting', ({ env, setting }) => {
-    let err: unknown;
-    try {
-      loadNodeConfig([], env);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).setting).toBe(setting);
+    const err = configErrorOf(() => loadNodeConfig([], env));
+    expect(err.setting).toBe(setting);
   });
 
   it('are listed in --help', () => {

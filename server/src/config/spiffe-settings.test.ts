@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadNodeConfig } from './config.js';
-import { ConfigError } from './settings.js';
+import { configErrorOf } from './testing.js';
 
 describe('node SPIFFE mode settings', () => {
   it('is off by default', () => {
@@ -31,13 +31,7 @@ describe('node SPIFFE mode settings', () => {
     { env: { SPIFFE_TRUST_DOMAIN: 'example.org', SPIFFE_KEY_SIZE: '2048' }, setting: 'SPIFFE_KEY_SIZE' },
     { env: { SPIFFE_KEY_SIZE: '384' }, setting: 'SPIFFE_KEY_SIZE' },
   ])('refuses a bad $setting', ({ env, setting }) => {
-    let err: unknown;
-    try {
-      loadNodeConfig([], env);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).setting).toBe(setting);
+    const err = configErrorOf(() => loadNodeConfig([], env));
+    expect(err.setting).toBe(setting);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadNodeConfig } from './config.js';
-import { ConfigError } from './settings.js';
+import { configErrorOf } from './testing.js';
 
 const inPod = { KUBERNETES_SERVICE_HOST: '10.0.0.1' };
 
@@ -49,14 +49,8 @@ describe('status objects and pod Events settings', () => {
     { argv: ['--status-burst=0'], env: inPod, setting: 'STATUS_BURST', msg: /between 1 and 1000/ },
     { argv: ['--status-burst=2.5'], env: inPod, setting: 'STATUS_BURST', msg: /whole number/ },
   ])('rejects $argv with a ConfigError naming $setting', ({ argv, env, setting, msg }) => {
-    let err: unknown;
-    try {
-      loadNodeConfig(argv, env);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
+    const err = configErrorOf(() => loadNodeConfig(argv, env));
     expect(err).toHaveProperty('setting', setting);
-    expect((err as Error).message).toMatch(msg);
+    expect(err.message).toMatch(msg);
   });
 });
