@@ -42,6 +42,11 @@ export interface NodeConfig extends CommonConfig {
   volumeSizeBytes: number;
   /** Per-RPC deadline for calls to the issuer. */
   issuerTimeoutMs: number;
+  /**
+   * ISSUER_TOKEN_AUDIENCE: the one audience of kubelet's token map whose token the built-in issuer
+   * gets; undefined = DRIVER_NAME.
+   */
+  issuerTokenAudience?: string | undefined;
   /** `host:port` of the read-only REST API and dashboard; undefined = not served. */
   apiListenAddr?: string | undefined;
   /** Origins allowed to read the API cross-origin; empty = CORS closed. */
@@ -123,6 +128,7 @@ const NODE = [
   'CLUSTER_DOMAIN',
   'VOLUME_SIZE',
   'ISSUER_TIMEOUT',
+  'ISSUER_TOKEN_AUDIENCE',
   'API_LISTEN_ADDR',
   'API_CORS_ORIGINS',
   'KEY_POOL_SIZE',
@@ -177,6 +183,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     CLUSTER_DOMAIN: 'cluster.local',
     VOLUME_SIZE: '1Mi',
     ISSUER_TIMEOUT: '10s',
+    ISSUER_TOKEN_AUDIENCE: DRIVER_NAME,
     API_LISTEN_ADDR: '127.0.0.1:8080',
     API_CORS_ORIGINS: '(none: CORS closed)',
     KEY_POOL_SIZE: '4',
@@ -267,7 +274,7 @@ function api(s: RawSettings): { apiListenAddr?: string; apiCorsOrigins: string[]
 
 export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConfig {
   const s = readSettings(argv, env, NODE);
-  return {
+  const cfg: NodeConfig = {
     ...common(s),
     csiEndpoint: p.csiEndpoint('CSI_ENDPOINT', get(s, 'CSI_ENDPOINT', 'unix:///csi/csi.sock')),
     nodeId: p.nonEmpty('NODE_ID', get(s, 'NODE_ID', hostname()), 128),
@@ -279,12 +286,20 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     clusterDomain: p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN', 'cluster.local')),
     volumeSizeBytes: p.byteSize('VOLUME_SIZE', get(s, 'VOLUME_SIZE', '1Mi')),
     issuerTimeoutMs: p.durationSeconds('ISSUER_TIMEOUT', get(s, 'ISSUER_TIMEOUT', '10s')) * 1000,
+    issuerTokenAudience: p.nonEmpty('ISSUER_TOKEN_AUDIENCE', get(s, 'ISSUER_TOKEN_AUDIENCE', DRIVER_NAME)),
     ...api(s),
     ...lifecycle(s),
     ...nodeStatusSettings(s, env),
     ...nodeSpiffeSettings(s),
     ...certManagerSettings(s),
   };
+  if (cfg.certManager && cfg.certManager.tokenAudience === cfg.issuerTokenAudience) {
+    throw new ConfigError(
+      'CERT_MANAGER_TOKEN_AUDIENCE',
+      'must differ from ISSUER_TOKEN_AUDIENCE: kubelet keys the tokens by audience, and the API token never goes to the issuer',
+    );
+  }
+  return cfg;
 }
 
 /** `RSA-2048`, `ECDSA-256`, `Ed25519`: a key shape as KEY_POOL_SHAPES spells it. */

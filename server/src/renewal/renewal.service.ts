@@ -76,7 +76,6 @@ export class RenewalService {
             pod: state.pod,
             nodeId: this.d.nodeId,
             volumeId,
-            token: this.d.manager.tokens.get(volumeId),
             tokens: this.d.manager.tokenSets.get(volumeId),
             key,
           });

@@ -123,6 +123,7 @@ export async function startNodeRole(
         certManager && cfg.trustBundleFile
           ? new TrustingIssuer(certManager.issuer, trust)
           : certManager?.issuer,
+      issuerTokenAudience: cfg.issuerTokenAudience ?? DRIVER_NAME,
       apiTokenAudience: cfg.certManager?.tokenAudience,
     }),
     metrics,

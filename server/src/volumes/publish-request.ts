@@ -43,19 +43,3 @@ export function tokensFrom(ctx: Record<string, string>): Record<string, string> 
     return undefined;
   }
 }
-
-/**
- * The first token in kubelet's `serviceAccount.tokens` map (JSON `{audience: {token, expirationTimestamp}}`),
- * or undefined. A malformed map is ignored here; the issuer decides whether a token is required.
- */
-export function tokenFrom(ctx: Record<string, string>, audience?: string): string | undefined {
-  const raw = ctx[TOKENS_KEY];
-  if (!raw) return undefined;
-  try {
-    const map = JSON.parse(raw) as Record<string, { token?: string }>;
-    const entry = audience ? map[audience] : Object.values(map)[0];
-    return typeof entry?.token === 'string' ? entry.token : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -11,7 +11,6 @@ import { issueVolumeCertificate, type KeySource } from './volume-certificates.js
 import {
   persistentAttributes,
   sameAttributes,
-  tokenFrom,
   tokensFrom,
   type PublishRequest,
   type UnpublishRequest,
@@ -43,9 +42,10 @@ export interface VolumeManagerDeps {
  */
 export class VolumeManager {
   readonly locks = new VolumeLocks();
-  /** Latest service-account token per volume, in memory only (never persisted or logged). */
-  readonly tokens = new Map<string, string>();
-  /** Every token per volume by audience, in memory only (cert-manager mode renews with them). */
+  /**
+   * Kubelet's latest tokens per volume by audience, in memory only (never persisted or logged); the
+   * issuer router picks which one goes where.
+   */
   readonly tokenSets = new Map<string, Record<string, string>>();
 
   constructor(private readonly d: VolumeManagerDeps) {}
@@ -70,7 +70,6 @@ export class VolumeManager {
       );
     }
     const attributes = persistentAttributes(req.volumeContext);
-    const token = tokenFrom(req.volumeContext);
     const tokens = tokensFrom(req.volumeContext);
     const log = this.d.logger.child({ volumeId: req.volumeId, pod: `${pod.namespace}/${pod.name}` });
 
@@ -79,7 +78,6 @@ export class VolumeManager {
       if (existing) {
         const done = await this.republish(existing, req, attributes, log);
         if (done) {
-          if (token) this.tokens.set(req.volumeId, token);
           if (tokens) this.tokenSets.set(req.volumeId, tokens);
           return done;
         }
@@ -110,7 +108,6 @@ export class VolumeManager {
         pod,
         nodeId: this.d.nodeId,
         volumeId: req.volumeId,
-        token,
         tokens,
       });
       issuing.catch(() => undefined);
@@ -163,7 +160,6 @@ export class VolumeManager {
         this.d.onFailure?.({ operation: 'publish', volumeId: req.volumeId, pod, error: e });
         throw e;
       }
-      if (token) this.tokens.set(req.volumeId, token);
       if (tokens) this.tokenSets.set(req.volumeId, tokens);
       log.info(
         { serial: state.certificate?.serialHex, notAfter: state.certificate?.notAfter },
@@ -212,7 +208,6 @@ export class VolumeManager {
         await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: state.targetPath });
       }
       await this.d.store.delete(req.volumeId);
-      this.tokens.delete(req.volumeId);
       this.tokenSets.delete(req.volumeId);
       if (state) {
         this.d.logger.info(
