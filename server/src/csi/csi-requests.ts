@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../common/errors.js';
-import type { PublishRequest, UnpublishRequest } from '../volumes/publish-request.js';
+import { tokensFrom, type PublishRequest, type UnpublishRequest } from '../volumes/publish-request.js';
 
 /** Wire shapes (proto-loader, keepCase) of the parts of CSI requests we read. */
 export interface VolumeCapabilityWire {
@@ -66,11 +66,13 @@ export function toPublishRequest(req: NodePublishVolumeRequestWire): PublishRequ
       'must be true: set readOnly: true on the pod volume (certificate volumes are read-only)',
     );
   }
+  const volumeContext = req.volume_context ?? {};
   return {
     volumeId: id,
     targetPath: path,
-    volumeContext: req.volume_context ?? {},
+    volumeContext,
     volumeMountGroup: cap.mount.volume_mount_group ?? '',
+    tokens: tokensFrom(req.secrets, volumeContext),
   };
 }
 

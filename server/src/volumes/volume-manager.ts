@@ -11,7 +11,6 @@ import { issueVolumeCertificate, type KeySource } from './volume-certificates.js
 import {
   persistentAttributes,
   sameAttributes,
-  tokensFrom,
   type PublishRequest,
   type UnpublishRequest,
 } from './publish-request.js';
@@ -70,7 +69,7 @@ export class VolumeManager {
       );
     }
     const attributes = persistentAttributes(req.volumeContext);
-    const tokens = tokensFrom(req.volumeContext);
+    const tokens = req.tokens;
     const log = this.d.logger.child({ volumeId: req.volumeId, pod: `${pod.namespace}/${pod.name}` });
 
     return this.locks.with(req.volumeId, async () => {
