@@ -13,7 +13,7 @@ import { PlatformError, wrapInternal } from './errors.js';
 import { ExecMounter } from './mounter.js';
 import type { Mounter } from './mounter.js';
 import { canonicalPath, checkFileName, checkTargetPath, checkVolumeId } from './paths.js';
-import { dirModeFor, gidFor } from './types.js';
+import { VOLUME_DIR_MODE, gidFor } from './types.js';
 import type {
   CreateVolumeRequest,
   LinuxPlatformOptions,
@@ -76,7 +76,7 @@ export class LinuxPlatform {
   }
 
   /**
-   * Mounts a tmpfs of `sizeBytes` (root 0750 root:fsGroup, or 0700 root:root without an fsGroup) at
+   * Mounts a tmpfs of `sizeBytes` (root 0755 root:fsGroup, or root:root without an fsGroup) at
    * `${dataRoot}/<volumeId>` and binds it read-only at `targetPath`, creating that directory when
    * missing. Already published: nothing happens. Throws `invalid-argument` for a bad id, path or
    * size, `failed-precondition` when a path holds some other mount; other failures roll back.
@@ -99,7 +99,7 @@ export class LinuxPlatform {
         throw wrapInternal(err, `creating data root ${this.dataRoot}`);
       });
       await this.rootCreated;
-      const tmpfs = { sizeBytes: req.sizeBytes, mode: dirModeFor(req.fsGroup), gid: gidFor(req.fsGroup) };
+      const tmpfs = { sizeBytes: req.sizeBytes, mode: VOLUME_DIR_MODE, gid: gidFor(req.fsGroup) };
       await mountVolume({ mounter: this.mounter, logger: this.logger }, paths, tmpfs);
       this.remember(req.volumeId, paths.dataDir);
     });
@@ -128,7 +128,7 @@ export class LinuxPlatform {
     await this.serialize(volumeId, async () => {
       const root = this.assertTmpfs(volumeId, dir);
       const gid = gidFor(fsGroup);
-      const dirMode = dirModeFor(fsGroup);
+      const dirMode = VOLUME_DIR_MODE;
       try {
         if (root.gid !== gid) chownSync(dir, 0, gid);
         if ((root.mode & 0o7777) !== dirMode) chmodSync(dir, dirMode);
