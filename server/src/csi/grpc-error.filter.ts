@@ -2,7 +2,7 @@ import { Catch, type RpcExceptionFilter } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import type { Logger } from '../common/logger.js';
-import { Code, isDomainError } from '../common/errors.js';
+import { Code, boundText, isDomainError } from '../common/errors.js';
 
 /** Platform adapters throw errors with a `kind`; this is how each kind reaches kubelet. */
 const PLATFORM_KIND_CODES: Record<string, number> = {
@@ -22,6 +22,8 @@ export interface GrpcStatusError {
 /**
  * Maps any error to a gRPC status. Domain errors keep their code and message; platform errors map
  * by kind; anything else is INTERNAL with a generic message (the real one goes to the log only).
+ * The edge's last guard: `details` is never longer than MAX_STATUS_MESSAGE characters, whatever
+ * built it.
  */
 export function toGrpcStatus(e: unknown, logger?: Logger): GrpcStatusError {
   let code: number = Code.INTERNAL;
@@ -48,6 +50,7 @@ export function toGrpcStatus(e: unknown, logger?: Logger): GrpcStatusError {
       'unexpected error',
     );
   }
+  details = boundText(details);
   return { code, details, message: details };
 }
 

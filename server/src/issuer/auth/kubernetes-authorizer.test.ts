@@ -230,7 +230,7 @@ describe('KubernetesAuthorizer', () => {
       node: 'node-a',
       caller: 'system:serviceaccount:apps:web',
     });
-    expect(String(lines[0]?.reason)).toContain('"web-2"');
+    expect(String(lines[0]?.reason)).toContain("'web-2'");
     expect(JSON.stringify(lines)).not.toContain('forged');
   });
 });
