@@ -51,8 +51,11 @@ export interface NodeConfig extends CommonConfig {
   apiListenAddr?: string | undefined;
   /** Origins allowed to read the API cross-origin; empty = CORS closed. */
   apiCorsOrigins?: string[] | undefined;
-  /** KEY_POOL_SIZE/SHAPES/WORKERS: warm keys per shape; undefined or size 0 = keys generated on demand. */
-  keyPool?: { size: number; shapes: KeyShape[]; workers: number } | undefined;
+  /**
+   * KEY_POOL_SIZE/SHAPES/WORKERS/LARGE_RSA_WORKERS: warm keys per shape (size 0 = every key generated
+   * on demand, still on the worker threads); undefined = keys generated in process (tests).
+   */
+  keyPool?: { size: number; shapes: KeyShape[]; workers: number; largeRsaWorkers?: number } | undefined;
   /** TRUST_BUNDLE_FILE: every volume's ca.crt comes from this PEM file instead of the issuer. */
   trustBundleFile?: string | undefined;
   /** TRUST_BUNDLE_REFRESH: how often the trust bundle is fetched again; default 10 s. */
@@ -134,6 +137,7 @@ const NODE = [
   'KEY_POOL_SIZE',
   'KEY_POOL_SHAPES',
   'KEY_POOL_WORKERS',
+  'KEY_POOL_LARGE_RSA_WORKERS',
   'TRUST_BUNDLE_FILE',
   'TRUST_BUNDLE_REFRESH',
   'METRICS_LISTEN_ADDR',
@@ -189,6 +193,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     KEY_POOL_SIZE: '4',
     KEY_POOL_SHAPES: 'ECDSA-256,RSA-2048',
     KEY_POOL_WORKERS: '1',
+    KEY_POOL_LARGE_RSA_WORKERS: '1',
     TRUST_BUNDLE_FILE: "(unset: the issuer's CA bundle)",
     TRUST_BUNDLE_REFRESH: '10s',
     METRICS_LISTEN_ADDR: '(off; /metrics is also on the API)',
@@ -339,6 +344,12 @@ function lifecycle(
       size: p.positiveInt('KEY_POOL_SIZE', get(s, 'KEY_POOL_SIZE', '4'), 0, 1000),
       shapes: keyShapes('KEY_POOL_SHAPES', get(s, 'KEY_POOL_SHAPES', 'ECDSA-256,RSA-2048')),
       workers: p.positiveInt('KEY_POOL_WORKERS', get(s, 'KEY_POOL_WORKERS', '1'), 1, 64),
+      largeRsaWorkers: p.positiveInt(
+        'KEY_POOL_LARGE_RSA_WORKERS',
+        get(s, 'KEY_POOL_LARGE_RSA_WORKERS', '1'),
+        1,
+        16,
+      ),
     },
     trustBundleFile: s.has('TRUST_BUNDLE_FILE')
       ? p.absolutePath('TRUST_BUNDLE_FILE', get(s, 'TRUST_BUNDLE_FILE', ''))

@@ -39,7 +39,7 @@ export interface NodeRole {
   /** The REST API and dashboard; undefined when API_LISTEN_ADDR is off. */
   api?: HttpServer | undefined;
   readiness: Readiness;
-  /** Warm keys (KEY_POOL_SIZE > 0 and no `keys` override). */
+  /** Key generation off the event loop, warm keys when KEY_POOL_SIZE > 0 (unless a `keys` override). */
   keyPool?: KeyPool | undefined;
   trust: TrustBundle;
   distributor: BundleDistributor;
@@ -91,7 +91,7 @@ export async function startNodeRole(
     trustLagging: () => distributor.stats().lagging,
   });
   const keyPool =
-    !o.keys && cfg.keyPool && cfg.keyPool.size > 0
+    !o.keys && cfg.keyPool
       ? new KeyPool({
           ...cfg.keyPool,
           logger,
