@@ -51,6 +51,8 @@ export interface NodeConfig extends CommonConfig {
   apiListenAddr?: string | undefined;
   /** Origins allowed to read the API cross-origin; empty = CORS closed. */
   apiCorsOrigins?: string[] | undefined;
+  /** API_ALLOWED_HOSTS: Host header names the API and /metrics answer besides IP literals and localhost. */
+  apiAllowedHosts?: string[] | undefined;
   /**
    * KEY_POOL_SIZE/SHAPES/WORKERS/LARGE_RSA_WORKERS: warm keys per shape (size 0 = every key generated
    * on demand, still on the worker threads); undefined = keys generated in process (tests).
@@ -134,6 +136,7 @@ const NODE = [
   'ISSUER_TOKEN_AUDIENCE',
   'API_LISTEN_ADDR',
   'API_CORS_ORIGINS',
+  'API_ALLOWED_HOSTS',
   'KEY_POOL_SIZE',
   'KEY_POOL_SHAPES',
   'KEY_POOL_WORKERS',
@@ -190,6 +193,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     ISSUER_TOKEN_AUDIENCE: DRIVER_NAME,
     API_LISTEN_ADDR: '127.0.0.1:8080',
     API_CORS_ORIGINS: '(none: CORS closed)',
+    API_ALLOWED_HOSTS: '(none: IP addresses and localhost only)',
     KEY_POOL_SIZE: '4',
     KEY_POOL_SHAPES: 'ECDSA-256,RSA-2048',
     KEY_POOL_WORKERS: '1',
@@ -277,6 +281,16 @@ function api(s: RawSettings): { apiListenAddr?: string; apiCorsOrigins: string[]
   };
 }
 
+/** API_ALLOWED_HOSTS: comma-separated DNS names (the Host header's name, without port). */
+function allowedHosts(s: RawSettings): string[] {
+  const names = (s.get('API_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((n) => n.trim().toLowerCase())
+    .filter(Boolean);
+  for (const n of names) p.domain('API_ALLOWED_HOSTS', n);
+  return names;
+}
+
 export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConfig {
   const s = readSettings(argv, env, NODE);
   const cfg: NodeConfig = {
@@ -293,6 +307,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     issuerTimeoutMs: p.durationSeconds('ISSUER_TIMEOUT', get(s, 'ISSUER_TIMEOUT', '10s')) * 1000,
     issuerTokenAudience: p.nonEmpty('ISSUER_TOKEN_AUDIENCE', get(s, 'ISSUER_TOKEN_AUDIENCE', DRIVER_NAME)),
     ...api(s),
+    apiAllowedHosts: allowedHosts(s),
     ...lifecycle(s),
     ...nodeStatusSettings(s, env),
     ...nodeSpiffeSettings(s),

@@ -227,7 +227,7 @@ export async function startNodeRole(
       : undefined;
   trimmer?.start();
   const metricsServer: MetricsServer | undefined = cfg.metricsListenAddr
-    ? await startMetricsServer(cfg.metricsListenAddr, () => metrics.scrape(), logger)
+    ? await startMetricsServer(cfg.metricsListenAddr, () => metrics.scrape(), logger, cfg.apiAllowedHosts)
     : undefined;
   let api: HttpServer | undefined;
   let index: VolumeIndex | undefined;
@@ -245,6 +245,7 @@ export async function startNodeRole(
     api = await startHttpServer({
       listenAddr: cfg.apiListenAddr,
       corsOrigins: cfg.apiCorsOrigins ?? [],
+      allowedHosts: cfg.apiAllowedHosts,
       logger,
       context: {
         index,
