@@ -62,8 +62,8 @@ export interface NodeRoleOverrides {
 }
 
 /**
- * Starts the node role: recovers state, then serves CSI Identity and Node on CSI_ENDPOINT. Probe
- * answers ready only after recovery.
+ * Starts the node role: claims CSI_ENDPOINT (refusing one another process serves), recovers state,
+ * then serves CSI Identity and Node there. Probe answers ready only after recovery.
  */
 export async function startNodeRole(
   cfg: NodeConfig,
@@ -78,6 +78,9 @@ export async function startNodeRole(
       logger,
       privileged: o.privileged,
     });
+  // First of all: a CSI_ENDPOINT another node process still serves stops this one before it
+  // touches any volume or state.
+  const url = await platform.prepareEndpoint(cfg.csiEndpoint);
   const rawIssuer = o.issuer ?? new GrpcIssuerClient(cfg.certServiceAddr, cfg.issuerTimeoutMs);
   const trust = new TrustBundle(
     cfg.trustBundleFile
@@ -195,7 +198,6 @@ export async function startNodeRole(
   );
   status.reporter.resync(recovery.recovered);
 
-  const url = await platform.prepareEndpoint(cfg.csiEndpoint);
   const app = await startGrpcServer({
     url,
     protos: ['csi.proto'],
