@@ -101,6 +101,8 @@ interface IssuerSettings extends CommonConfig {
   maxDurationSeconds: number;
   minDurationSeconds: number;
   allowCA: boolean;
+  /** ALLOW_SYSTEM_SUBJECTS: sign subjects with a `system:` organization or common name. */
+  allowSystemSubjects?: boolean | undefined;
   /** CA_RELOAD_INTERVAL: how often CA_CERT_FILE/CA_KEY_FILE are checked for a new CA; 0 = never. Default 10 s. */
   caReloadIntervalMs?: number | undefined;
   /** CA_ROTATION_DELAY: how long a new CA is only trusted before it signs. Default 1 min. */
@@ -158,6 +160,7 @@ const ISSUER = [
   'MAX_DURATION',
   'MIN_DURATION',
   'ALLOW_CA',
+  'ALLOW_SYSTEM_SUBJECTS',
   'CA_SECRET_NAME',
   'CA_SECRET_NAMESPACE',
   'KUBECONFIG',
@@ -215,6 +218,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     MAX_DURATION: '720h',
     MIN_DURATION: '1m',
     ALLOW_CA: 'false',
+    ALLOW_SYSTEM_SUBJECTS: 'false',
     CA_SECRET_NAME: '(unset: CA_CERT_FILE/CA_KEY_FILE)',
     CA_SECRET_NAMESPACE: 'kube-system',
     KUBECONFIG: '(in-cluster config)',
@@ -440,6 +444,7 @@ export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): Issuer
     maxDurationSeconds: p.durationSeconds('MAX_DURATION', get(s, 'MAX_DURATION', '720h')),
     minDurationSeconds: p.durationSeconds('MIN_DURATION', get(s, 'MIN_DURATION', '1m')),
     allowCA: bool('ALLOW_CA', get(s, 'ALLOW_CA', 'false')),
+    allowSystemSubjects: bool('ALLOW_SYSTEM_SUBJECTS', get(s, 'ALLOW_SYSTEM_SUBJECTS', 'false')),
     caReloadIntervalMs: p.durationSeconds('CA_RELOAD_INTERVAL', get(s, 'CA_RELOAD_INTERVAL', '10s')) * 1000,
     caRotationDelayMs: p.durationSeconds('CA_ROTATION_DELAY', get(s, 'CA_ROTATION_DELAY', '1m')) * 1000,
     caStateDir: s.has('CA_STATE_DIR')
