@@ -44,5 +44,14 @@ export function renderAttributesDoc(): string {
     'have no owner and mode bits: every file of a volume gets the same ACL (SYSTEM, Administrators and',
     'the configured reader SIDs), see [windows.md](windows.md).',
     '',
+    '## Renewals and `subPath`',
+    '',
+    "Renewals swap the volume's `..data` link to a new file set; a container that mounts the whole volume",
+    'sees the new files at once. A container that mounts one file of the volume with `subPath` **never',
+    'sees a renewal**: kubelet bind-mounts the file that was current when the container started, and the',
+    'certificate there expires. This is the same as for Secret and ConfigMap volumes in Kubernetes. Mount',
+    'the volume as a directory and point the application at `<mount>/tls.crt` (symlinks in an image, or',
+    'an application flag), or restart the container before the certificate expires.',
+    '',
   ].join('\n');
 }
