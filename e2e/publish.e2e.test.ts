@@ -377,16 +377,14 @@ describe('NodePublishVolume over the CSI socket, verified with OpenSSL', () => {
     expect(pemLabels(key)).toEqual([want.keyPem]);
     const pair = await expectValidPair(h, vol, files);
 
-    // Modes and owners: certificates 0444, key 0400 (0440 with a group), root of the volume 0700/0750.
+    // Modes and owners: certificates 0444, key 0400 (0440 with a group), root of the volume 0755.
     const gid = want.fsGroup ?? 0;
     for (const name of names) {
       const wantMode = name === files.privateKey ? (want.fsGroup === undefined ? 0o400 : 0o440) : 0o444;
       expect(octal(modeOf(join(target, name))), `mode of ${name}`).toBe(octal(wantMode));
       expect(ownerOf(join(target, name)), `owner of ${name}`).toEqual({ uid: 0, gid });
     }
-    expect(octal(modeOf(target)), 'mode of the volume root').toBe(
-      octal(want.fsGroup === undefined ? 0o700 : 0o750),
-    );
+    expect(octal(modeOf(target)), 'mode of the volume root').toBe(octal(0o755));
     expect(ownerOf(target), 'owner of the volume root').toEqual({ uid: 0, gid });
 
     // Mounts: one size-limited tmpfs at the data dir, one read-only bind of it at the target.

@@ -259,7 +259,7 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
       volumeLifecycleModes: ['Ephemeral'],
       fsGroupPolicy: 'File',
       requiresRepublish: true,
-      serviceAccountTokenInSecrets: false,
+      serviceAccountTokenInSecrets: true,
       preventPodSchedulingIfMissing: true,
       tokenRequests: [
         { audience: 'csi.k8s.cert-driver', expirationSeconds: 3600 },

@@ -102,7 +102,7 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
       volumeLifecycleModes: ['Ephemeral'],
       fsGroupPolicy: 'File',
       requiresRepublish: true,
-      serviceAccountTokenInSecrets: false,
+      serviceAccountTokenInSecrets: true,
       tokenRequests: [{ audience: 'csi.k8s.cert-driver', expirationSeconds: 3600 }],
     });
   });

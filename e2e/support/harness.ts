@@ -48,6 +48,8 @@ export interface Volume {
 export interface PublishOptions {
   readonly?: boolean;
   volumeMountGroup?: string;
+  /** NodePublishVolumeRequest.secrets (kubelet's token map with serviceAccountTokenInSecrets). */
+  secrets?: Record<string, string>;
 }
 
 export interface HarnessOptions {
@@ -60,6 +62,11 @@ export interface HarnessOptions {
   issuerSettings?: Record<string, string>;
   /** Extra settings of the node (e.g. TRUST_BUNDLE_REFRESH), applied over the defaults above. */
   nodeSettings?: Record<string, string>;
+  /**
+   * Called with the issuer's address once it serves; the node is pointed at the address it returns
+   * (e.g. a recording proxy in front of the issuer).
+   */
+  issuerFront?: (issuerAddr: string) => Promise<string>;
 }
 
 /** The outcome of an RPC: code 0 with the response, or the gRPC status code and details. */
@@ -142,6 +149,8 @@ export class Harness {
   readonly clusterDomain: string;
   readonly volumeSize: string;
   issuerAddr = '';
+  /** What the node's CERT_SERVICE_ADDR points at: the issuer, or the `issuerFront` in front of it. */
+  nodeIssuerAddr = '';
   issuer: DriverProcess | undefined;
   node: DriverProcess | undefined;
   nodeStarts = 0;
@@ -172,6 +181,7 @@ export class Harness {
       await makeCa(h.caCert, h.caKey);
       h.issuerAddr = `127.0.0.1:${await freePort()}`;
       await h.startIssuer();
+      h.nodeIssuerAddr = options.issuerFront ? await options.issuerFront(h.issuerAddr) : h.issuerAddr;
       await h.startNode();
       return h;
     } catch (e) {
@@ -237,7 +247,7 @@ export class Harness {
         LOG_LEVEL: 'debug',
         CSI_ENDPOINT: this.csiEndpoint,
         NODE_ID: this.nodeId,
-        CERT_SERVICE_ADDR: this.issuerAddr,
+        CERT_SERVICE_ADDR: this.nodeIssuerAddr || this.issuerAddr,
         CERT_BASE_PATH: this.basePath,
         CLUSTER_DOMAIN: this.clusterDomain,
         VOLUME_SIZE: this.volumeSize,
@@ -284,6 +294,7 @@ export class Harness {
       attributes,
       readonly: o.readonly,
       volumeMountGroup: o.volumeMountGroup,
+      ...(o.secrets ? { secrets: o.secrets } : {}),
     });
   }
 

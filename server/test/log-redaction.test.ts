@@ -24,7 +24,7 @@ it('a publish, renew, unpublish cycle never logs the token or key bytes', async 
       targetPath: '/t/redact',
       attributes: {
         'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({
-          'csi-cert-driver': { token: TOKEN, expirationTimestamp: '2030-01-01T00:00:00Z' },
+          'csi.k8s.cert-driver': { token: TOKEN, expirationTimestamp: '2030-01-01T00:00:00Z' },
         }),
         'csi.k8s.cert-driver/key-algorithm': 'RSA',
         'csi.k8s.cert-driver/pkcs12-enable': 'true',
@@ -37,7 +37,9 @@ it('a publish, renew, unpublish cycle never logs the token or key bytes', async 
         volumeId: 'csi-redact',
         targetPath: '/t/redact',
         attributes: {
-          'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({ aud: { token: TOKEN } }),
+          'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({
+            'csi.k8s.cert-driver': { token: TOKEN },
+          }),
           'csi.k8s.cert-driver/key-algorithm': 'RSA',
         },
       });
@@ -58,4 +60,58 @@ it('a publish, renew, unpublish cycle never logs the token or key bytes', async 
   expect(logs).not.toContain('p12-secret-password');
   expect(logs).not.toContain('PRIVATE KEY');
   for (const line of keys.flatMap(pemBodyLines)) expect(logs).not.toContain(line);
+});
+
+const TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
+const tokenMap = (token: string) =>
+  JSON.stringify({
+    '': { token: `api-${token}`, expirationTimestamp: '2030-01-01T00:00:00Z' },
+    'csi.k8s.cert-driver': { token, expirationTimestamp: '2030-01-01T00:00:00Z' },
+  });
+
+// CSIDriver serviceAccountTokenInSecrets: true makes kubelet pass the map in the request's secrets.
+it('takes tokens from secrets (over the volume context), refreshes them on republish and never logs them', async () => {
+  const pod = {
+    name: 'web',
+    namespace: 'default',
+    uid: '00000000-0000-4000-8000-00000000beef',
+    serviceAccount: 'web',
+  };
+  const vol = { volumeId: 'csi-secrets', targetPath: '/t/secrets', pod };
+  const first = 'eyJhbGciOiJSUzI1NiJ9.aW4tc2VjcmV0cy0x.first-secret-token';
+  const stale = 'eyJhbGciOiJSUzI1NiJ9.aW4tY29udGV4dA.context-token';
+  const fresh = 'eyJhbGciOiJSUzI1NiJ9.aW4tc2VjcmV0cy0y.fresh-secret-token';
+  await h.publish({ ...vol, secrets: { [TOKENS_KEY]: tokenMap(first) } });
+  expect(h.issuer.requests.at(-1)?.token).toBe(first);
+
+  // kubelet's periodic republish brings a fresh token; the next renewal uses it. A map in the volume
+  // context too (a mixed kubelet) loses to the one in secrets.
+  await h.publish({
+    ...vol,
+    attributes: { [TOKENS_KEY]: tokenMap(stale) },
+    secrets: { [TOKENS_KEY]: tokenMap(fresh) },
+  });
+  await h.node.renewal.renew('csi-secrets');
+  expect(h.issuer.requests.at(-1)?.token).toBe(fresh);
+  await h.client.call('Node', 'NodeUnpublishVolume', {
+    volume_id: vol.volumeId,
+    target_path: vol.targetPath,
+  });
+
+  const logs = h.logs();
+  for (const t of [first, stale, fresh]) {
+    expect(logs).not.toContain(t);
+    expect(logs).not.toContain(t.split('.')[1]);
+  }
+});
+
+it('still takes tokens from the volume context when secrets hold none', async () => {
+  const vol = { volumeId: 'csi-context', targetPath: '/t/context' };
+  const token = 'eyJhbGciOiJSUzI1NiJ9.aW4tY29udGV4dC1vbmx5.context-only';
+  await h.publish({ ...vol, attributes: { [TOKENS_KEY]: tokenMap(token) }, secrets: { other: 'x' } });
+  expect(h.issuer.requests.at(-1)?.token).toBe(token);
+  await h.client.call('Node', 'NodeUnpublishVolume', {
+    volume_id: vol.volumeId,
+    target_path: vol.targetPath,
+  });
 });

@@ -3,7 +3,7 @@
  * read-only at kubelet's target path, with kubelet-style atomic file swaps inside it. Implements the
  * platform contract's `PlatformPort` (it imports nothing else from the server).
  */
-import { statSync, statfsSync } from 'node:fs';
+import { chmodSync, statSync, statfsSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { wrapInternal } from './errors.js';
 import { ExecMounter } from './mounter.js';
 import type { Mounter } from './mounter.js';
 import { canonicalPath, checkFileName, checkTargetPath, checkVolumeId } from './paths.js';
-import { dirModeFor, gidFor } from './options.js';
+import { VOLUME_DIR_MODE, gidFor } from './options.js';
 import type { LinuxPlatformOptions, PlatformLogger } from './options.js';
 import {
   inspectMounts,
@@ -73,7 +73,7 @@ export class LinuxPlatform implements PlatformPort {
   }
 
   /**
-   * Mounts a tmpfs of `sizeBytes` (root 0750 root:fsGroup, or 0700 root:root without an fsGroup) at
+   * Mounts a tmpfs of `sizeBytes` (root 0755 root:fsGroup, or root:root without an fsGroup) at
    * `${dataRoot}/<volumeId>` and binds it read-only at `targetPath`, creating that directory when
    * missing. Already published: nothing happens. Throws `invalid-argument` for a bad id, path or
    * size, `failed-precondition` when a path holds some other mount; other failures roll back.
@@ -93,7 +93,7 @@ export class LinuxPlatform implements PlatformPort {
         throw wrapInternal(err, `creating data root ${this.dataRoot}`);
       });
       await this.rootCreated;
-      const tmpfs = { sizeBytes: req.sizeBytes, mode: dirModeFor(req.fsGroup), gid: gidFor(req.fsGroup) };
+      const tmpfs = { sizeBytes: req.sizeBytes, mode: VOLUME_DIR_MODE, gid: gidFor(req.fsGroup) };
       await mountVolume({ mounter: this.mounter, logger: this.logger }, paths, tmpfs);
       this.remember(req.volumeId, paths.dataDir);
     });
@@ -106,9 +106,9 @@ export class LinuxPlatform implements PlatformPort {
 
   /**
    * Swaps in a new file set atomically (see atomic-writer.ts); files are owned by root and the group
-   * `createVolume` gave the tmpfs root (the fsGroup, else root's), with exactly the given modes.
-   * That group and the root's mode are the volume's record of its permission policy: read back from
-   * the mount, they survive a restart of the driver. Throws `not-found` when the
+   * `createVolume` gave the tmpfs root (the fsGroup, else root's), with exactly the given modes;
+   * directories get VOLUME_DIR_MODE. That group is the volume's record of its fsGroup: read back
+   * from the mount, it survives a restart of the driver. Throws `not-found` when the
    * volume's tmpfs is not mounted (nothing is ever written to the host's disk), `invalid-argument`
    * for a bad or duplicate name, `resource-exhausted` when the tmpfs is full (the old set stays).
    */
@@ -123,7 +123,14 @@ export class LinuxPlatform implements PlatformPort {
     const dir = await this.dataDir(volumeId);
     await this.serialize(volumeId, async () => {
       const root = this.assertTmpfs(volumeId, dir);
-      writeFileSet({ volumeId, dir, files, gid: root.gid, dirMode: root.mode & 0o7777, logger: this.logger });
+      const dirMode = VOLUME_DIR_MODE;
+      try {
+        // A volume mounted by an older driver (0700/0750 root) is opened up to VOLUME_DIR_MODE.
+        if ((root.mode & 0o7777) !== dirMode) chmodSync(dir, dirMode);
+      } catch (err) {
+        throw wrapInternal(err, `volume ${volumeId}: setting the mode of ${dir}`);
+      }
+      writeFileSet({ volumeId, dir, files, gid: root.gid, dirMode, logger: this.logger });
     });
   }
 

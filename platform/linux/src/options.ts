@@ -21,10 +21,14 @@ export interface LinuxPlatformOptions {
   heapTrimmer?: HeapTrimmer | undefined;
 }
 
-/** Permission bits of the directories of a volume: group may list and traverse only with an fsGroup. */
-export function dirModeFor(fsGroup: number | undefined): number {
-  return fsGroup === undefined ? 0o700 : 0o750;
-}
+/**
+ * Permission bits of the directories of a volume (the tmpfs root, the timestamped set behind
+ * `..data`): 0755, so every user of the pod, with or without an fsGroup, can list the volume and
+ * reach tls.crt and ca.crt (0444). Who reads the key is decided by the key file's own mode (0400
+ * root, or 0440 root:fsGroup). On the host the volume stays closed: its tmpfs is mounted below
+ * CERT_BASE_PATH's 0700 `mounts/`, and the target below kubelet's pod directory.
+ */
+export const VOLUME_DIR_MODE = 0o755;
 
 /** The group that owns a volume's directories and files: the fsGroup, else root's group. */
 export function gidFor(fsGroup: number | undefined): number {

@@ -98,7 +98,7 @@ describe('LinuxPlatform atomic file swaps', () => {
   );
 
   it.skipIf(needsRoot)(
-    'gives files exactly their modes, owner root and the fsGroup, and dirs 0750',
+    'gives files exactly their modes, owner root and the fsGroup, and dirs 0755',
     async () => {
       await platform.createVolume({ volumeId, targetPath, sizeBytes: 1 << 20, fsGroup: 2000 });
       await platform.writeFiles(volumeId, pair('t', [{ name: 'ca.crt', data: text('ca'), mode: 0o644 }]));
@@ -112,9 +112,9 @@ describe('LinuxPlatform atomic file swaps', () => {
       }
       expect(modes).toEqual({ 'tls.crt': 0o440, 'tls.key': 0o400, 'ca.crt': 0o644 });
       const setDir = await stat(path.join(targetPath, DATA_LINK));
-      expect({ mode: setDir.mode & 0o7777, gid: setDir.gid }).toEqual({ mode: 0o750, gid: 2000 });
+      expect({ mode: setDir.mode & 0o7777, gid: setDir.gid }).toEqual({ mode: 0o755, gid: 2000 });
       const rootDir = await stat(targetPath);
-      expect({ mode: rootDir.mode & 0o7777, gid: rootDir.gid }).toEqual({ mode: 0o750, gid: 2000 });
+      expect({ mode: rootDir.mode & 0o7777, gid: rootDir.gid }).toEqual({ mode: 0o755, gid: 2000 });
     },
   );
 

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +12,26 @@ import { cleanScratch, scratchDir } from './helpers.js';
 async function staleSocket(socketPath: string): Promise<void> {
   const script = `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => process.kill(process.pid, 'SIGKILL'))`;
   await promisify(execFile)(process.execPath, ['-e', script]).catch(() => undefined);
+}
+
+/** Another process serving the socket (a running driver); resolves once it listens. */
+async function liveSocket(socketPath: string) {
+  const script = `require('net').createServer((c) => c.end('hi')).listen(${JSON.stringify(socketPath)}, () => console.log('ready'))`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`listener exited ${code}`)));
+  });
+  return child;
+}
+
+/** Whether a connection to the socket is accepted. */
+function reachable(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ path: socketPath });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
 }
 
 describe('LinuxPlatform.prepareEndpoint', () => {
@@ -38,6 +59,20 @@ describe('LinuxPlatform.prepareEndpoint', () => {
     expect((await lstat(socketPath)).isSocket()).toBe(true);
     await expect(platform.prepareEndpoint(`unix://${socketPath}`)).resolves.toBe(`unix://${socketPath}`);
     await expect(lstat(socketPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('never removes a socket another process still answers on', async () => {
+    const socketPath = path.join(root, 'csi.sock');
+    const other = await liveSocket(socketPath);
+    try {
+      const err = await platform.prepareEndpoint(`unix://${socketPath}`).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PlatformError);
+      expect(err).toMatchObject({ kind: 'failed-precondition', message: expect.stringContaining('in use') });
+      expect((await lstat(socketPath)).isSocket()).toBe(true);
+      expect(await reachable(socketPath)).toBe(true);
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it.each([

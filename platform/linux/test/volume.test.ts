@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, open, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -53,7 +53,7 @@ describe.each(mountersUnderTest())('LinuxPlatform volumes with the $name mounter
       const target = findMount(mounts, targetPath);
       expect(data).toMatchObject({ fsType: 'tmpfs', source: TMPFS_SOURCE });
       expect(data && superOption(data, 'size')).toBe('1024k');
-      expect(data && superOption(data, 'mode')).toBe('750');
+      expect(data && superOption(data, 'mode')).toBe('755');
       expect(data && superOption(data, 'gid')).toBe('1234');
       expect(data?.mountOptions).toEqual(expect.arrayContaining(['rw', 'nosuid', 'nodev', 'noexec']));
       expect(target).toMatchObject({ major: data?.major, minor: data?.minor, root: '/', fsType: 'tmpfs' });
@@ -94,11 +94,66 @@ describe.each(mountersUnderTest())('LinuxPlatform volumes with the $name mounter
     expect(await mountsBelow(root)).toEqual([]);
   });
 
-  it.skipIf(needsRoot)('without an fsGroup the volume is root only (0700, gid 0)', async () => {
+  /**
+   * Runs `cmd` as uid 65534 (nobody) with the given supplementary groups, the way a non-root
+   * container user reads its volume; resolves to the exit code.
+   */
+  async function asNobody(groups: number[], cmd: string[]): Promise<number> {
+    const args = ['--reuid', '65534', '--regid', '65534'];
+    args.push(...(groups.length ? ['--groups', groups.join(',')] : ['--clear-groups']), '--', ...cmd);
+    return run('setpriv', args).then(
+      () => 0,
+      (e: { code?: number }) => e.code ?? -1,
+    );
+  }
+
+  /** What uid 65534 (with `groups`) can do in the volume: list it, read each file. */
+  async function nonRootAccess(groups: number[]) {
+    // The container sees only the bind mount; here its parents must let the test user through.
+    await chmod(root, 0o711);
+    return {
+      list: await asNobody(groups, ['ls', targetPath]),
+      crt: await asNobody(groups, ['cat', path.join(targetPath, 'tls.crt')]),
+      ca: await asNobody(groups, ['cat', path.join(targetPath, 'ca.crt')]),
+      key: await asNobody(groups, ['cat', path.join(targetPath, 'tls.key')]),
+    };
+  }
+
+  const podFiles = (fsGroup: number | undefined): VolumeFile[] => [
+    { name: 'tls.crt', data: text('cert'), mode: 0o444 },
+    { name: 'tls.key', data: text('key'), mode: fsGroup === undefined ? 0o400 : 0o440 },
+    { name: 'ca.crt', data: text('ca'), mode: 0o444 },
+  ];
+
+  it.skipIf(needsRoot)(
+    'without an fsGroup any user lists the volume and reads tls.crt and ca.crt, only root tls.key',
+    async () => {
+      await platform.createVolume({ volumeId, targetPath, sizeBytes: 65536 });
+      await platform.writeFiles(volumeId, podFiles(undefined));
+      const st = await stat(targetPath);
+      expect({ mode: st.mode & 0o7777, uid: st.uid, gid: st.gid }).toEqual({ mode: 0o755, uid: 0, gid: 0 });
+      expect(await nonRootAccess([])).toEqual({ list: 0, crt: 0, ca: 0, key: 1 });
+      expect(await nonRootAccess([2000])).toMatchObject({ key: 1 });
+    },
+  );
+
+  it.skipIf(needsRoot)(
+    "with an fsGroup any user reads tls.crt and ca.crt, tls.key only the fsGroup's members",
+    async () => {
+      await platform.createVolume({ volumeId, targetPath, sizeBytes: 65536, fsGroup: 2000 });
+      await platform.writeFiles(volumeId, podFiles(2000));
+      const st = await stat(targetPath);
+      expect({ mode: st.mode & 0o7777, gid: st.gid }).toEqual({ mode: 0o755, gid: 2000 });
+      expect(await nonRootAccess([])).toEqual({ list: 0, crt: 0, ca: 0, key: 1 });
+      expect(await nonRootAccess([2000])).toEqual({ list: 0, crt: 0, ca: 0, key: 0 });
+    },
+  );
+
+  it.skipIf(needsRoot)('a volume published with an older mode is opened up by its next write', async () => {
     await platform.createVolume({ volumeId, targetPath, sizeBytes: 65536 });
-    await platform.writeFiles(volumeId, files('t1'));
-    const st = await stat(targetPath);
-    expect({ mode: st.mode & 0o7777, uid: st.uid, gid: st.gid }).toEqual({ mode: 0o700, uid: 0, gid: 0 });
+    await chmod(path.join(dataRoot, volumeId), 0o700);
+    await platform.writeFiles(volumeId, podFiles(undefined));
+    expect(await nonRootAccess([])).toEqual({ list: 0, crt: 0, ca: 0, key: 1 });
   });
 
   it.skipIf(needsRoot)('rolls back when the bind fails (target is a regular file)', async () => {

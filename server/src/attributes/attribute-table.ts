@@ -195,7 +195,7 @@ export const ATTRIBUTES = [
   },
   {
     name: 'fs-group',
-    description: `Group ID (0 to ${MAX_GROUP_ID}) owning the files; overrides the CSI volume_mount_group.`,
+    description: `Group ID (0 to ${MAX_GROUP_ID}) owning the files; its members may read the private key and keystore (see Who reads which file). Overrides the CSI volume_mount_group (the pod's securityContext.fsGroup).`,
     default: 'volume_mount_group, else none',
     example: '2000',
   },

@@ -2,7 +2,7 @@
  * Picks our attributes out of a volume context: keys under `csi.k8s.cert-driver/` or
  * `csi.cert-manager.io/`. Other keys (kubelet's `csi.storage.k8s.io/*`, anything else) are ignored.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 import { ATTRIBUTE_NAMES, ATTRIBUTE_PREFIXES, type AttributeName } from './attribute-table.js';
 
 /** An attribute's value and the full key the user wrote it under (for error messages). */
@@ -30,7 +30,10 @@ export function collectAttributes(volumeContext: Record<string, string>): RawAtt
     }
     const previous = found.get(name);
     if (previous !== undefined) {
-      throw new InvalidArgumentError(key, `is also given as '${previous.key}'; set it under one prefix only`);
+      throw new InvalidArgumentError(
+        key,
+        `is also given as ${quoteValue(previous.key)}; set it under one prefix only`,
+      );
     }
     found.set(name, { key, value: volumeContext[key] ?? '' });
   }

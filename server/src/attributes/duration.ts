@@ -2,7 +2,7 @@
  * Go `time.ParseDuration` syntax (`90s`, `1h30m`, `1.5h`, `720h`), parsed exactly into nanoseconds.
  * Plain numbers without a unit ("3600") and day units ("7d") are rejected, as Go rejects them.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 
 const NS_PER_SECOND = 1_000_000_000n;
 const MAX_NANOS = (1n << 63n) - 1n;
@@ -26,7 +26,10 @@ const SEGMENT = /^(\d*)(?:\.(\d*))?([^\d.]*)/u;
  */
 export function parseGoDuration(field: string, text: string): bigint {
   const syntax = (detail: string): InvalidArgumentError =>
-    new InvalidArgumentError(field, `must be a Go duration like 24h or 1h30m, got '${text}' (${detail})`);
+    new InvalidArgumentError(
+      field,
+      `must be a Go duration like 24h or 1h30m, got ${quoteValue(text)} (${detail})`,
+    );
 
   let rest = text;
   let negative = false;
@@ -48,7 +51,7 @@ export function parseGoDuration(field: string, text: string): bigint {
     const unit = UNITS.get(unitText);
     if (unit === undefined) {
       const hint = unitText === 'd' ? '; a day is 24h' : '';
-      throw syntax(`unknown unit '${unitText}'; use h, m, s, ms, us or ns${hint}`);
+      throw syntax(`unknown unit ${quoteValue(unitText)}; use h, m, s, ms, us or ns${hint}`);
     }
     let value = BigInt(intPart === '' ? '0' : intPart) * unit;
     if (fracPart) value += (BigInt(fracPart) * unit) / 10n ** BigInt(fracPart.length);
@@ -70,13 +73,13 @@ export function parseDurationSeconds(
 ): number {
   const nanos = parseGoDuration(field, text);
   if (nanos % NS_PER_SECOND !== 0n) {
-    throw new InvalidArgumentError(field, `must be a whole number of seconds, got '${text}'`);
+    throw new InvalidArgumentError(field, `must be a whole number of seconds, got ${quoteValue(text)}`);
   }
   const seconds = Number(nanos / NS_PER_SECOND);
   if (seconds < bounds.min || seconds > bounds.max) {
     throw new InvalidArgumentError(
       field,
-      `must be between ${formatDuration(bounds.min)} and ${formatDuration(bounds.max)}, got '${text}'`,
+      `must be between ${formatDuration(bounds.min)} and ${formatDuration(bounds.max)}, got ${quoteValue(text)}`,
     );
   }
   return seconds;

@@ -3,7 +3,7 @@
  * pod variables is expanded; any other `${...}` or `$NAME` reference is rejected, so a typo never
  * ends up verbatim in a certificate. A `$` not followed by `{` or a name is kept as is.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 import type { PodInfo } from './certificate-spec.js';
 
 export const EXPANSION_VARIABLES = ['POD_NAME', 'POD_NAMESPACE', 'POD_UID', 'SERVICE_ACCOUNT_NAME'] as const;
@@ -39,7 +39,7 @@ export function expandVariables(field: string, value: string, values: ExpansionV
     if (next === '{') {
       const close = value.indexOf('}', dollar + 2);
       if (close === -1) {
-        throw new InvalidArgumentError(field, `has an unterminated '\${' in '${value}'`);
+        throw new InvalidArgumentError(field, `has an unterminated '\${' in ${quoteValue(value)}`);
       }
       const name = value.slice(dollar + 2, close);
       if (!isVariable(name)) {

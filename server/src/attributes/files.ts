@@ -1,5 +1,5 @@
 /** The volume's file names, PKCS#12 output and file group ownership. */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 import type { VolumeFileNames } from './certificate-spec.js';
 import { ATTRIBUTE_PREFIX, type AttributeName } from './attribute-table.js';
 import type { RawAttributes } from './collect.js';
@@ -71,7 +71,7 @@ export function parseFiles(raw: RawAttributes, checkFileName: FileNameCheck): Fi
       const [blamed, named] = attr === undefined ? [other, `${key} (default)`] : [key, other];
       throw new InvalidArgumentError(
         blamed,
-        `file name '${name}' is also used by ${named}; choose different names`,
+        `file name ${quoteValue(name)} is also used by ${named}; choose different names`,
       );
     }
     taken.set(name.toLowerCase(), attr === undefined ? `${key} (default)` : key);

@@ -3,7 +3,7 @@
  * `${POD_*}` expansion and the primary spec's defaults (CN `<pod>.<namespace>.svc.<cluster domain>`,
  * DNS SAN `<pod>`).
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 import { emptySubject, type PodInfo, type SubjectSpec } from './certificate-spec.js';
 import { ATTRIBUTE_PREFIX } from './attribute-table.js';
 import type { RawAttribute, RawAttributes } from './collect.js';
@@ -115,7 +115,10 @@ function parseCountries(attr: RawAttribute | undefined): string[] {
   if (attr === undefined) return [];
   return parseList(attr.key, attr.value).map((c) => {
     if (!/^[A-Za-z]{2}$/.test(c)) {
-      throw new InvalidArgumentError(attr.key, `'${c}' is not a two-letter country code like DE or US`);
+      throw new InvalidArgumentError(
+        attr.key,
+        `${quoteValue(c)} is not a two-letter country code like DE or US`,
+      );
     }
     return c.toUpperCase();
   });
@@ -146,7 +149,8 @@ function parseSans(
     const expanded = vars === undefined ? item : expandVariables(attr.key, item, vars);
     const { value, compareAs = value, reason } = check(expanded);
     if (reason !== undefined) throw new InvalidArgumentError(attr.key, reason);
-    if (seen.has(compareAs)) throw new InvalidArgumentError(attr.key, `lists '${value}' more than once`);
+    if (seen.has(compareAs))
+      throw new InvalidArgumentError(attr.key, `lists ${quoteValue(value)} more than once`);
     seen.add(compareAs);
     return value;
   });
@@ -160,6 +164,6 @@ function normaliseDnsName(name: string): Checked {
 function normaliseIp(ip: string): Checked {
   const canonical = canonicalIp(ip);
   return canonical === undefined
-    ? { value: ip, reason: `'${ip}' is not an IPv4 or IPv6 address` }
+    ? { value: ip, reason: `${quoteValue(ip)} is not an IPv4 or IPv6 address` }
     : { value: ip.toLowerCase(), compareAs: canonical, reason: undefined };
 }

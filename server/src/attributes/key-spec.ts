@@ -1,5 +1,5 @@
 /** `key-algorithm`, `key-size` and `key-encoding` → KeySpec. */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 import type { KeyAlgorithm, KeyEncoding, KeySpec } from './certificate-spec.js';
 import type { RawAttributes } from './collect.js';
 
@@ -20,7 +20,7 @@ function parseAlgorithm(raw: RawAttributes): KeyAlgorithm {
   if (attr === undefined) return DEFAULT_KEY_ALGORITHM;
   const found = ALGORITHMS.find((a) => a.toLowerCase() === attr.value.trim().toLowerCase());
   if (found === undefined) {
-    throw new InvalidArgumentError(attr.key, `must be RSA, ECDSA or Ed25519, got '${attr.value}'`);
+    throw new InvalidArgumentError(attr.key, `must be RSA, ECDSA or Ed25519, got ${quoteValue(attr.value)}`);
   }
   return found;
 }
@@ -36,13 +36,13 @@ function parseSize(raw: RawAttributes, algorithm: KeyAlgorithm): number {
   if (algorithm === 'RSA' && !(size >= 2048 && size <= 8192 && size % 1024 === 0)) {
     throw new InvalidArgumentError(
       attr.key,
-      `must be an RSA key size from 2048 to 8192 in steps of 1024 (2048, 3072, 4096, ...), got '${attr.value}'`,
+      `must be an RSA key size from 2048 to 8192 in steps of 1024 (2048, 3072, 4096, ...), got ${quoteValue(attr.value)}`,
     );
   }
   if (algorithm === 'ECDSA' && ![256, 384, 521].includes(size)) {
     throw new InvalidArgumentError(
       attr.key,
-      `must be an ECDSA curve size 256, 384 or 521, got '${attr.value}'`,
+      `must be an ECDSA curve size 256, 384 or 521, got ${quoteValue(attr.value)}`,
     );
   }
   return size;
@@ -53,7 +53,7 @@ function parseEncoding(raw: RawAttributes, algorithm: KeyAlgorithm): KeyEncoding
   if (attr === undefined) return algorithm === 'Ed25519' ? 'PKCS8' : DEFAULT_KEY_ENCODING;
   const found = ENCODINGS.find((e) => e.toLowerCase() === attr.value.trim().toLowerCase());
   if (found === undefined) {
-    throw new InvalidArgumentError(attr.key, `must be PKCS1 or PKCS8, got '${attr.value}'`);
+    throw new InvalidArgumentError(attr.key, `must be PKCS1 or PKCS8, got ${quoteValue(attr.value)}`);
   }
   if (found === 'PKCS1' && algorithm === 'Ed25519') {
     throw new InvalidArgumentError(attr.key, 'PKCS1 cannot encode Ed25519 keys; use PKCS8');

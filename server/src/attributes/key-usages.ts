@@ -2,7 +2,7 @@
  * Key usages in cert-manager's spelling (cert-manager.io/v1 KeyUsage), both X.509 key usages and
  * extended key usages.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 import type { KeyAlgorithm } from './certificate-spec.js';
 
 export const KEY_USAGES = [
@@ -49,11 +49,11 @@ export function parseKeyUsages(field: string, text: string): KeyUsage[] {
   const result: KeyUsage[] = [];
   for (const raw of text.split(',')) {
     const usage = raw.trim().toLowerCase();
-    if (usage === '') throw new InvalidArgumentError(field, `contains an empty entry in '${text}'`);
+    if (usage === '') throw new InvalidArgumentError(field, `contains an empty entry in ${quoteValue(text)}`);
     if (!isKeyUsage(usage)) {
       throw new InvalidArgumentError(
         field,
-        `unknown key usage '${raw.trim()}'; known usages: ${KEY_USAGES.join(', ')}`,
+        `unknown key usage ${quoteValue(raw.trim())}; known usages: ${KEY_USAGES.join(', ')}`,
       );
     }
     if (!result.includes(usage)) result.push(usage);

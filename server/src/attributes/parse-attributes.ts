@@ -2,7 +2,7 @@
  * Volume attributes → CertificateSpec: the one place where attributes are parsed, defaulted and
  * validated. Every rejection is an InvalidArgumentError naming the attribute's full key as written.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 import type { CertificateSpec, IssuerRef, PodInfo } from './certificate-spec.js';
 import { ATTRIBUTE_PREFIX, type AttributeName } from './attribute-table.js';
 import { collectAttributes, type RawAttributes } from './collect.js';
@@ -103,13 +103,13 @@ function parseIssuer(raw: RawAttributes): IssuerRef {
     if (groupValue === DEFAULT_ISSUER_GROUP && kindValue !== 'Issuer' && kindValue !== 'ClusterIssuer') {
       throw new InvalidArgumentError(
         kind.key,
-        `must be Issuer or ClusterIssuer for group ${DEFAULT_ISSUER_GROUP}, got '${kindValue}'`,
+        `must be Issuer or ClusterIssuer for group ${DEFAULT_ISSUER_GROUP}, got ${quoteValue(kindValue)}`,
       );
     }
     if (!KIND.test(kindValue)) {
       throw new InvalidArgumentError(
         kind.key,
-        `must be a Kubernetes kind like VaultIssuer, got '${kindValue}'`,
+        `must be a Kubernetes kind like VaultIssuer, got ${quoteValue(kindValue)}`,
       );
     }
   }
@@ -129,7 +129,7 @@ function parseRenewBefore(raw: RawAttributes, durationSeconds: number): number |
   if (seconds >= durationSeconds) {
     throw new InvalidArgumentError(
       attr.key,
-      `must be less than the duration (${formatDuration(durationSeconds)}), got '${attr.value}'`,
+      `must be less than the duration (${formatDuration(durationSeconds)}), got ${quoteValue(attr.value)}`,
     );
   }
   return seconds;

@@ -2,7 +2,7 @@
  * The pod identity and volume mode kubelet puts into the volume context (`csi.storage.k8s.io/*`),
  * present when the CSIDriver object has `podInfoOnMount: true`.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 import type { PodInfo } from './certificate-spec.js';
 import { checkDns1123Label, checkDns1123Subdomain } from './validators.js';
 
@@ -24,7 +24,7 @@ const UID = /^[0-9a-f]+(-[0-9a-f]+)*$/;
 
 function checkUid(value: string): string | undefined {
   if (value.length > 64 || !UID.test(value)) {
-    return `must be a pod UID like 3f1c2a9e-8d4b-4c5e-9f0a-1b2c3d4e5f60, got '${value}'`;
+    return `must be a pod UID like 3f1c2a9e-8d4b-4c5e-9f0a-1b2c3d4e5f60, got ${quoteValue(value)}`;
   }
   return undefined;
 }
@@ -68,7 +68,7 @@ export function parsePodInfo(volumeContext: Record<string, string>): PodInfo {
 export function isEphemeral(volumeContext: Record<string, string>): true {
   const value = volumeContext[KubeletKey.ephemeral];
   if (value === 'true') return true;
-  const got = value === undefined ? 'it is missing' : `got '${value}'`;
+  const got = value === undefined ? 'it is missing' : `got ${quoteValue(value)}`;
   throw new InvalidArgumentError(
     KubeletKey.ephemeral,
     `only inline ephemeral volumes (a csi volume in the pod spec) are supported, not PersistentVolumes; ` +

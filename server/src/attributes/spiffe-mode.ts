@@ -6,7 +6,7 @@
  * and how the files are written (fs-group, file names, PKCS#12, key encoding), which issuer signs,
  * and renewal stay allowed.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 import type { AttributeName } from './attribute-table.js';
 import { emptySubject, type CertificateSpec, type PodInfo } from './certificate-spec.js';
 import type { RawAttributes } from './collect.js';
@@ -68,7 +68,7 @@ export function applySpiffeMode(
   if (renewBefore !== undefined && (spec.renewBeforeSeconds ?? 0) >= mode.durationSeconds) {
     throw new InvalidArgumentError(
       renewBefore.key,
-      `must be less than the SPIFFE certificate duration (${formatDuration(mode.durationSeconds)}), got '${renewBefore.value}'`,
+      `must be less than the SPIFFE certificate duration (${formatDuration(mode.durationSeconds)}), got ${quoteValue(renewBefore.value)}`,
     );
   }
   return {

@@ -22,8 +22,38 @@ export const Code = {
 } as const;
 export type Code = (typeof Code)[keyof typeof Code];
 
+/**
+ * The longest status message that reaches the wire, in characters. A message is cut there (the last
+ * character then `…`) when the error is made and again at the gRPC edge; grpc-js sends it in the
+ * `grpc-message` trailer, whose size HTTP/2 peers limit (kubelet's and grpc-js's default: 16 KiB
+ * of headers), so an unbounded message would stall or kill the connection.
+ */
+export const MAX_STATUS_MESSAGE = 1024;
+
+/** The longest prefix of a request value an error message quotes, in characters. */
+export const MAX_QUOTED_VALUE = 64;
+
+/** `text` cut to `max` characters, the last one then `…`. */
+export function boundText(text: string, max = MAX_STATUS_MESSAGE): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * A request value as an error message quotes it: `'value'` when short, otherwise its first
+ * MAX_QUOTED_VALUE characters and its length (`'aaaa…' (300000 characters)`). Every message that
+ * echoes something a caller sent goes through this.
+ */
+export function quoteValue(value: string, max = MAX_QUOTED_VALUE): string {
+  return value.length > max ? `'${value.slice(0, max)}…' (${value.length} characters)` : `'${value}'`;
+}
+
 export abstract class DomainError extends Error {
   abstract readonly code: Code;
+
+  /** The message is bounded to MAX_STATUS_MESSAGE characters. */
+  constructor(message: string) {
+    super(boundText(message));
+  }
 }
 
 /** A request field is missing or malformed. `field` names it (an attribute key, a CSI field). */
@@ -33,7 +63,7 @@ export class InvalidArgumentError extends DomainError {
     readonly field: string,
     readonly reason: string,
   ) {
-    super(`${field}: ${reason}`);
+    super(`${boundText(field, 256)}: ${reason}`);
   }
 }
 

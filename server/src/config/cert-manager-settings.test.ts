@@ -81,6 +81,15 @@ describe('cert-manager settings of the node', () => {
       env: { CERT_MANAGER_ENABLED: 'true', CERT_MANAGER_TOKEN_AUDIENCE: 'a\tb' },
       setting: 'CERT_MANAGER_TOKEN_AUDIENCE',
     },
+    {
+      name: "the issuer's audience as the API-token audience",
+      env: {
+        CERT_MANAGER_ENABLED: 'true',
+        ISSUER_TOKEN_AUDIENCE: 'issuer.example',
+        CERT_MANAGER_TOKEN_AUDIENCE: 'issuer.example',
+      },
+      setting: 'CERT_MANAGER_TOKEN_AUDIENCE',
+    },
   ])('rejects $name naming $setting', ({ env, setting }) => {
     const err = configErrorOf(() => loadNodeConfig([], env));
     expect(err.setting).toBe(setting);

@@ -14,6 +14,7 @@ describe('node config', () => {
       clusterDomain: 'cluster.local',
       logLevel: 'info',
       volumeSizeBytes: 1024 * 1024,
+      issuerTokenAudience: 'csi.k8s.cert-driver',
     });
     expect(c.nodeId.length).toBeGreaterThan(0);
   });

@@ -38,12 +38,22 @@ export interface NodeConfig extends CommonConfig, RegistrationSettings {
   volumeSizeBytes: number;
   /** Per-RPC deadline for calls to the issuer. */
   issuerTimeoutMs: number;
+  /**
+   * ISSUER_TOKEN_AUDIENCE: the one audience of kubelet's token map whose token the built-in issuer
+   * gets; undefined = DRIVER_NAME.
+   */
+  issuerTokenAudience?: string | undefined;
   /** `host:port` of the read-only REST API and dashboard; undefined = not served. */
   apiListenAddr?: string | undefined;
   /** Origins allowed to read the API cross-origin; empty = CORS closed. */
   apiCorsOrigins?: string[] | undefined;
-  /** KEY_POOL_SIZE/SHAPES/WORKERS: warm keys per shape; undefined or size 0 = keys generated on demand. */
-  keyPool?: { size: number; shapes: KeyShape[]; workers: number } | undefined;
+  /** API_ALLOWED_HOSTS: Host header names the API and /metrics answer besides IP literals and localhost. */
+  apiAllowedHosts?: string[] | undefined;
+  /**
+   * KEY_POOL_SIZE/SHAPES/WORKERS/LARGE_RSA_WORKERS: warm keys per shape (size 0 = every key generated
+   * on demand, still on the worker threads); undefined = keys generated in process (tests).
+   */
+  keyPool?: { size: number; shapes: KeyShape[]; workers: number; largeRsaWorkers?: number } | undefined;
   /** TRUST_BUNDLE_FILE: every volume's ca.crt comes from this PEM file instead of the issuer. */
   trustBundleFile?: string | undefined;
   /** TRUST_BUNDLE_REFRESH: how often the trust bundle is fetched again; default 10 s. */
@@ -87,6 +97,8 @@ interface IssuerSettings extends CommonConfig {
   maxDurationSeconds: number;
   minDurationSeconds: number;
   allowCA: boolean;
+  /** ALLOW_SYSTEM_SUBJECTS: sign subjects with a `system:` organization or common name. */
+  allowSystemSubjects?: boolean | undefined;
   /** CA_RELOAD_INTERVAL: how often CA_CERT_FILE/CA_KEY_FILE are checked for a new CA; 0 = never. Default 10 s. */
   caReloadIntervalMs?: number | undefined;
   /** CA_ROTATION_DELAY: how long a new CA is only trusted before it signs. Default 1 min. */
@@ -138,10 +150,13 @@ const NODE_TABLE = {
   CLUSTER_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN, parse: p.domain },
   VOLUME_SIZE: { default: '1Mi', parse: p.byteSize },
   ISSUER_TIMEOUT: { default: '10s', parse: millis },
+  ISSUER_TOKEN_AUDIENCE: { default: DRIVER_NAME, parse: p.nonEmpty },
   ...API_TABLE,
+  API_ALLOWED_HOSTS: { default: '', help: '(none: IP addresses and localhost only)', parse: allowedHosts },
   KEY_POOL_SIZE: { default: '4', parse: (n: string, v: string) => p.positiveInt(n, v, 0, 1000) },
   KEY_POOL_SHAPES: { default: 'ECDSA-256,RSA-2048', parse: keyShapes },
   KEY_POOL_WORKERS: { default: '1', parse: (n: string, v: string) => p.positiveInt(n, v, 1, 64) },
+  KEY_POOL_LARGE_RSA_WORKERS: { default: '1', parse: (n: string, v: string) => p.positiveInt(n, v, 1, 16) },
   TRUST_BUNDLE_FILE: { help: "(unset: the issuer's CA bundle)", parse: p.absolutePath },
   TRUST_BUNDLE_REFRESH: { default: '10s', parse: millis },
   METRICS_LISTEN_ADDR: { ...METRICS_TABLE.METRICS_LISTEN_ADDR, help: '(off; /metrics is also on the API)' },
@@ -162,6 +177,7 @@ const ISSUER_TABLE = {
   MAX_DURATION: { default: '720h', parse: p.durationSeconds },
   MIN_DURATION: { default: '1m', parse: p.durationSeconds },
   ALLOW_CA: { default: 'false', parse: p.bool },
+  ALLOW_SYSTEM_SUBJECTS: { default: 'false', parse: p.bool },
   CA_SECRET_NAME: { help: '(unset: CA_CERT_FILE/CA_KEY_FILE)', parse: objectName },
   CA_SECRET_NAMESPACE: { default: 'kube-system', parse: objectName },
   KUBECONFIG: { help: '(in-cluster config)', parse: (n: string, v: string) => p.nonEmpty(n, v, 4096) },
@@ -237,6 +253,16 @@ function metricsAddr(s: RawSettings): { metricsListenAddr?: string } {
   return addr === undefined ? {} : { metricsListenAddr: addr };
 }
 
+/** API_ALLOWED_HOSTS: comma-separated DNS names (the Host header's name, without port). */
+function allowedHosts(name: string, v: string): string[] {
+  const names = v
+    .split(',')
+    .map((n) => n.trim().toLowerCase())
+    .filter(Boolean);
+  for (const n of names) p.domain(name, n);
+  return names;
+}
+
 /** The optional setting `name` through its parser; undefined when not given. */
 function optional<T extends SettingsTable, K extends keyof T & string>(
   s: RawSettings,
@@ -249,7 +275,7 @@ function optional<T extends SettingsTable, K extends keyof T & string>(
 export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConfig {
   const s = readTable(argv, env, NODE_TABLE);
   const csiEndpoint = read(s, NODE_TABLE, 'CSI_ENDPOINT');
-  return {
+  const cfg: NodeConfig = {
     ...common(s),
     csiEndpoint,
     nodeId: p.nonEmpty('NODE_ID', s.get('NODE_ID') ?? hostname(), 128),
@@ -258,13 +284,22 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     clusterDomain: read(s, NODE_TABLE, 'CLUSTER_DOMAIN'),
     volumeSizeBytes: read(s, NODE_TABLE, 'VOLUME_SIZE'),
     issuerTimeoutMs: read(s, NODE_TABLE, 'ISSUER_TIMEOUT'),
+    issuerTokenAudience: read(s, NODE_TABLE, 'ISSUER_TOKEN_AUDIENCE'),
     ...api(s),
+    apiAllowedHosts: read(s, NODE_TABLE, 'API_ALLOWED_HOSTS'),
     ...lifecycle(s),
     ...nodeStatusSettings(s, env),
     ...nodeSpiffeSettings(s),
     ...certManagerSettings(s),
     ...nodeRegistrationSettings(s, csiEndpoint),
   };
+  if (cfg.certManager && cfg.certManager.tokenAudience === cfg.issuerTokenAudience) {
+    throw new ConfigError(
+      'CERT_MANAGER_TOKEN_AUDIENCE',
+      'must differ from ISSUER_TOKEN_AUDIENCE: kubelet keys the tokens by audience, and the API token never goes to the issuer',
+    );
+  }
+  return cfg;
 }
 
 /** `RSA-2048`, `ECDSA-256`, `Ed25519`: a key shape as KEY_POOL_SHAPES spells it. */
@@ -298,6 +333,7 @@ function lifecycle(
       size: read(s, NODE_TABLE, 'KEY_POOL_SIZE'),
       shapes: read(s, NODE_TABLE, 'KEY_POOL_SHAPES'),
       workers: read(s, NODE_TABLE, 'KEY_POOL_WORKERS'),
+      largeRsaWorkers: read(s, NODE_TABLE, 'KEY_POOL_LARGE_RSA_WORKERS'),
     },
     trustBundleFile: optional(s, NODE_TABLE, 'TRUST_BUNDLE_FILE'),
     trustBundleRefreshMs: refreshMs,
@@ -369,6 +405,7 @@ export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): Issuer
     maxDurationSeconds: read(s, ISSUER_TABLE, 'MAX_DURATION'),
     minDurationSeconds: read(s, ISSUER_TABLE, 'MIN_DURATION'),
     allowCA: read(s, ISSUER_TABLE, 'ALLOW_CA'),
+    allowSystemSubjects: read(s, ISSUER_TABLE, 'ALLOW_SYSTEM_SUBJECTS'),
     caReloadIntervalMs: read(s, ISSUER_TABLE, 'CA_RELOAD_INTERVAL'),
     caRotationDelayMs: read(s, ISSUER_TABLE, 'CA_ROTATION_DELAY'),
     caStateDir: optional(s, ISSUER_TABLE, 'CA_STATE_DIR'),

@@ -10,6 +10,7 @@ describe('key pool, trust bundle, metrics and memory-trim settings', () => {
       keyPool: {
         size: 4,
         workers: 1,
+        largeRsaWorkers: 1,
         shapes: [
           { algorithm: 'ECDSA', size: 256 },
           { algorithm: 'RSA', size: 2048 },
@@ -33,6 +34,7 @@ describe('key pool, trust bundle, metrics and memory-trim settings', () => {
         '--key-pool-size=0',
         '--key-pool-shapes=Ed25519, RSA-4096 ,ECDSA-384',
         '--key-pool-workers=3',
+        '--key-pool-large-rsa-workers=2',
         '--trust-bundle-file=/etc/bundle/ca.pem',
         '--trust-bundle-refresh=2s',
         '--metrics-listen-addr=0.0.0.0:9090',
@@ -44,6 +46,7 @@ describe('key pool, trust bundle, metrics and memory-trim settings', () => {
       keyPool: {
         size: 0,
         workers: 3,
+        largeRsaWorkers: 2,
         shapes: [
           { algorithm: 'Ed25519', size: 0 },
           { algorithm: 'RSA', size: 4096 },
@@ -71,6 +74,8 @@ describe('key pool, trust bundle, metrics and memory-trim settings', () => {
 
   it.each([
     { env: { KEY_POOL_SIZE: '-1' }, setting: 'KEY_POOL_SIZE' },
+    { env: { KEY_POOL_LARGE_RSA_WORKERS: '0' }, setting: 'KEY_POOL_LARGE_RSA_WORKERS' },
+    { env: { KEY_POOL_LARGE_RSA_WORKERS: '17' }, setting: 'KEY_POOL_LARGE_RSA_WORKERS' },
     { env: { KEY_POOL_SHAPES: 'RSA-1024' }, setting: 'KEY_POOL_SHAPES' },
     { env: { KEY_POOL_SHAPES: 'ECDSA-255' }, setting: 'KEY_POOL_SHAPES' },
     { env: { KEY_POOL_SHAPES: 'DSA-2048' }, setting: 'KEY_POOL_SHAPES' },

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../common/errors.js';
-import type { PublishRequest, UnpublishRequest } from '../volumes/publish-request.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
+import { tokensFrom, type PublishRequest, type UnpublishRequest } from '../volumes/publish-request.js';
 
 /** Wire shapes (proto-loader, keepCase) of the parts of CSI requests we read. */
 export interface VolumeCapabilityWire {
@@ -39,8 +39,50 @@ function volumeId(v: string | undefined): string {
   return v;
 }
 
+/**
+ * Size limits of a NodePublishVolume request's maps (docs/security.md, "Request size limits"). kubelet
+ * sends ~6 context entries plus the pod's attributes (at most ~40) and one token map; a value is at
+ * most 64 KiB (a token map of a few audiences is ~5 KiB, 1,000 DNS names ~30 KiB). Checked before
+ * anything parses the values.
+ */
+export const REQUEST_LIMITS = {
+  mapEntries: 128,
+  keyChars: 317,
+  valueChars: 64 * 1024,
+  targetPathChars: 4096,
+} as const;
+
+function boundedMap(field: string, map: Record<string, string> | undefined): Record<string, string> {
+  if (!map) return {};
+  const keys = Object.keys(map);
+  if (keys.length > REQUEST_LIMITS.mapEntries) {
+    throw new InvalidArgumentError(field, `has ${keys.length} entries; at most ${REQUEST_LIMITS.mapEntries}`);
+  }
+  for (const k of keys) {
+    if (k.length > REQUEST_LIMITS.keyChars) {
+      throw new InvalidArgumentError(
+        field,
+        `key ${quoteValue(k)} is longer than ${REQUEST_LIMITS.keyChars} characters`,
+      );
+    }
+    const len = map[k]!.length;
+    if (len > REQUEST_LIMITS.valueChars) {
+      // A secret's value is never quoted, not even a prefix.
+      const what = field === 'secrets' ? `secrets[${quoteValue(k)}]` : k;
+      throw new InvalidArgumentError(what, `is ${len} characters long; at most ${REQUEST_LIMITS.valueChars}`);
+    }
+  }
+  return map;
+}
+
 function targetPath(v: string | undefined): string {
   if (!v) throw new InvalidArgumentError('target_path', 'is required');
+  if (v.length > REQUEST_LIMITS.targetPathChars) {
+    throw new InvalidArgumentError(
+      'target_path',
+      `is longer than ${REQUEST_LIMITS.targetPathChars} characters`,
+    );
+  }
   return v;
 }
 
@@ -66,11 +108,14 @@ export function toPublishRequest(req: NodePublishVolumeRequestWire): PublishRequ
       'must be true: set readOnly: true on the pod volume (certificate volumes are read-only)',
     );
   }
+  const volumeContext = boundedMap('volume_context', req.volume_context);
+  const secrets = boundedMap('secrets', req.secrets);
   return {
     volumeId: id,
     targetPath: path,
-    volumeContext: req.volume_context ?? {},
+    volumeContext,
     volumeMountGroup: cap.mount.volume_mount_group ?? '',
+    tokens: tokensFrom(secrets, volumeContext),
   };
 }
 

@@ -3,7 +3,7 @@ import { RpcException } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import type { Logger } from '../common/logger.js';
 import { PlatformError, type PlatformErrorKind } from '@csi-cert-driver/platform-contract';
-import { Code, isDomainError } from '../common/errors.js';
+import { Code, boundText, isDomainError } from '../common/errors.js';
 
 /** How each kind of platform failure reaches kubelet; a kind added to the contract fails to compile here. */
 export function platformKindCode(kind: PlatformErrorKind): Code {
@@ -34,6 +34,8 @@ export interface GrpcStatusError {
 /**
  * Maps any error to a gRPC status. Domain errors keep their code and message; platform errors map
  * by kind; anything else is INTERNAL with a generic message (the real one goes to the log only).
+ * The edge's last guard: `details` is never longer than MAX_STATUS_MESSAGE characters, whatever
+ * built it.
  */
 export function toGrpcStatus(e: unknown, logger?: Logger): GrpcStatusError {
   let code: number = Code.INTERNAL;
@@ -56,6 +58,7 @@ export function toGrpcStatus(e: unknown, logger?: Logger): GrpcStatusError {
       'unexpected error',
     );
   }
+  details = boundText(details);
   return { code, details, message: details };
 }
 

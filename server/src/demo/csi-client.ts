@@ -58,6 +58,8 @@ export interface KubeletPublishInput {
   attributes?: Record<string, string>;
   readonly?: boolean;
   volumeMountGroup?: string;
+  /** NodePublishVolumeRequest.secrets (kubelet puts the token map here with serviceAccountTokenInSecrets). */
+  secrets?: Record<string, string>;
 }
 
 /** A NodePublishVolumeRequest shaped the way kubelet sends it for an inline ephemeral volume. */
@@ -78,5 +80,6 @@ export function kubeletPublishRequest(i: KubeletPublishInput): object {
       'csi.storage.k8s.io/serviceAccount.name': i.pod.serviceAccount,
       ...i.attributes,
     },
+    ...(i.secrets ? { secrets: i.secrets } : {}),
   };
 }

@@ -9,7 +9,10 @@ export interface SignRequest {
   durationSeconds: number;
   isCA: boolean;
   usages: string[];
-  /** The pod's service-account token for the issuer, when kubelet provided one. Secret. */
+  /**
+   * The pod's token for this issuer's audience. Set only by RoutingIssuer, from `tokens`, for the
+   * built-in issuer. Secret.
+   */
   token?: string | undefined;
   /**
    * Every token kubelet provided, by audience (CSIDriver `tokenRequests`; audience "" is the API

@@ -33,8 +33,27 @@ interface SignCertificateRequestWire {
   token?: string;
 }
 
-function required(v: string | undefined, field: string): string {
+/**
+ * Size limits of a SignCertificate request (docs/security.md, "Request size limits"), checked before
+ * anything parses or logs a field: names as Kubernetes bounds them, a CSR of at most 64 KiB (an
+ * RSA-8192 CSR with 100 SANs is ~5 KiB), a token of at most 16 KiB.
+ */
+export const SIGN_REQUEST_LIMITS = {
+  name: 253,
+  uid: 64,
+  csrPem: 64 * 1024,
+  token: 16 * 1024,
+  usages: 32,
+  usage: 64,
+} as const;
+
+function required(v: string | undefined, field: string, max: number = SIGN_REQUEST_LIMITS.name): string {
   if (!v) throw new InvalidArgumentError(field, 'is required');
+  return bounded(v, field, max);
+}
+
+function bounded(v: string, field: string, max: number): string {
+  if (v.length > max) throw new InvalidArgumentError(field, `is ${v.length} characters long; at most ${max}`);
   return v;
 }
 
@@ -52,18 +71,31 @@ export class IssuerController {
     const pod = {
       name: required(req.pod?.name, 'pod.name'),
       namespace: required(req.pod?.namespace, 'pod.namespace'),
-      uid: required(req.pod?.uid, 'pod.uid'),
-      serviceAccount: req.pod?.service_account ?? '',
+      uid: required(req.pod?.uid, 'pod.uid', SIGN_REQUEST_LIMITS.uid),
+      serviceAccount: bounded(
+        req.pod?.service_account ?? '',
+        'pod.service_account',
+        SIGN_REQUEST_LIMITS.name,
+      ),
     };
+    const usages = req.usages ?? [];
+    if (usages.length > SIGN_REQUEST_LIMITS.usages) {
+      throw new InvalidArgumentError(
+        'usages',
+        `has ${usages.length} entries; at most ${SIGN_REQUEST_LIMITS.usages}`,
+      );
+    }
+    for (const u of usages) bounded(u, 'usages', SIGN_REQUEST_LIMITS.usage);
+    const token = bounded(req.token ?? '', 'token', SIGN_REQUEST_LIMITS.token);
     const durationSeconds = Number(req.duration_seconds ?? 0);
     if (!Number.isSafeInteger(durationSeconds) || durationSeconds <= 0) {
       throw new InvalidArgumentError('duration_seconds', 'must be a positive number of seconds');
     }
     const signReq = {
-      csrPem: required(req.csr_pem, 'csr_pem'),
+      csrPem: required(req.csr_pem, 'csr_pem', SIGN_REQUEST_LIMITS.csrPem),
       durationSeconds,
       isCA: req.is_ca === true,
-      usages: req.usages ?? [],
+      usages,
       pod,
       nodeId: required(req.node_id, 'node_id'),
       volumeId: required(req.volume_id, 'volume_id'),
@@ -75,7 +107,7 @@ export class IssuerController {
       volumeId: signReq.volumeId,
     };
     try {
-      const caller = await this.s.authorizer?.authorize({ ...signReq, token: req.token ?? '' });
+      const caller = await this.s.authorizer?.authorize({ ...signReq, token });
       const signed = await signCsr(this.s.ca, this.s.policy, signReq);
       this.s.log.recordIssued(signReq, signed);
       this.s.logger.info(

@@ -186,6 +186,50 @@ describe('checkRequest', () => {
     expect(checkRequest(policy, await ok({ isCA: false })).isCA).toBe(false);
   });
 
+  const catchDomain = (fn: () => unknown): DomainError => {
+    try {
+      fn();
+    } catch (e) {
+      return e as DomainError;
+    }
+    throw new Error('expected a refusal');
+  };
+  const subject = (o: { organizations?: string[]; commonName?: string }) => ({
+    commonName: o.commonName ?? 'web-0.default.svc.cluster.local',
+    organizations: o.organizations ?? [],
+    organizationalUnits: [],
+    countries: [],
+    provinces: [],
+    localities: [],
+    streetAddresses: [],
+    postalCodes: [],
+  });
+
+  it.each([
+    { name: 'O=system:masters', s: { organizations: ['system:masters'] } },
+    { name: 'O=system:nodes among others', s: { organizations: ['acme', 'system:nodes'] } },
+    { name: 'O=SYSTEM:Masters (any case)', s: { organizations: ['SYSTEM:Masters'] } },
+    { name: 'CN=system:node:worker-1', s: { commonName: 'system:node:worker-1' } },
+    { name: 'CN=system:kube-controller-manager', s: { commonName: 'system:kube-controller-manager' } },
+  ])('refuses $name with PERMISSION_DENIED by default, signs it when allowed', async ({ s: subj }) => {
+    const { csrPem } = await makeCsr({ subject: subject(subj) });
+    const req = { csrPem, durationSeconds: 3600, isCA: false, usages: ['client auth'] };
+    const err = catchDomain(() => checkRequest(DEFAULT_SIGNING_POLICY, req));
+    expect(err).toBeInstanceOf(PermissionDeniedError);
+    expect(err.message).toMatch(/system:.*ALLOW_SYSTEM_SUBJECTS/);
+    expect(checkRequest({ ...DEFAULT_SIGNING_POLICY, allowSystemSubjects: true }, req).csr).toBeDefined();
+  });
+
+  it.each([
+    { name: 'O=acme', s: { organizations: ['acme'] } },
+    { name: 'O=systems-team (no colon)', s: { organizations: ['systems-team'] } },
+    { name: 'O=team:system: (not a prefix)', s: { organizations: ['team:system:'] } },
+  ])('signs $name', async ({ s: subj }) => {
+    const { csrPem } = await makeCsr({ subject: subject(subj) });
+    const req = { csrPem, durationSeconds: 3600, isCA: false, usages: ['client auth'] };
+    expect(checkRequest(DEFAULT_SIGNING_POLICY, req).csr).toBeDefined();
+  });
+
   it('applies cert-manager default usages when none are requested', async () => {
     expect(checkRequest(DEFAULT_SIGNING_POLICY, await ok({ usages: [] })).usages).toEqual({
       keyUsage: 5,

@@ -5,13 +5,14 @@
  * rule, an unpermitted CA → PermissionDeniedError). Durations above the maximum are clamped, not refused.
  */
 import type { KeyAlgorithm } from '../attributes/certificate-spec.js';
-import { InvalidArgumentError, PermissionDeniedError } from '../common/errors.js';
+import { InvalidArgumentError, PermissionDeniedError, quoteValue } from '../common/errors.js';
 import { parseCsr, type ParsedCsr } from '../pki/csr.js';
 import { isAscii } from '../pki/der.js';
 import { EXTENSION_OIDS } from '../pki/extensions.js';
 import { describeKeyShape, keySpecOf, type KeyShape } from '../pki/keys.js';
 import { decodeGeneralNames, type GeneralName } from '../pki/names.js';
 import { DEFAULT_USAGES, resolveUsages, type ResolvedUsages } from '../pki/usages.js';
+import { x509 } from '../pki/x509.js';
 import { PolicyError } from './errors.js';
 
 export interface SigningPolicy {
@@ -20,6 +21,12 @@ export interface SigningPolicy {
   minDurationSeconds: number;
   maxDurationSeconds: number;
   allowCA: boolean;
+  /**
+   * ALLOW_SYSTEM_SUBJECTS: whether a subject organization (O) or common name may start with
+   * `system:`. Kubernetes reads O of a client certificate as groups and CN as the user name, so with
+   * a CA the API server trusts, `O=system:masters` would be cluster-admin. Default false.
+   */
+  allowSystemSubjects: boolean;
   maxSans: number;
 }
 
@@ -29,6 +36,7 @@ export const DEFAULT_SIGNING_POLICY: Readonly<SigningPolicy> = Object.freeze<Sig
   minDurationSeconds: 60,
   maxDurationSeconds: 30 * 24 * 3600,
   allowCA: false,
+  allowSystemSubjects: false,
   maxSans: 100,
 });
 
@@ -131,8 +139,29 @@ export function checkRequest(policy: SigningPolicy, req: PolicyRequest): Checked
       'is_ca: this issuer does not sign CA certificates (policy allowCA is false)',
     );
   }
+  if (!policy.allowSystemSubjects) checkSystemSubject(csr);
   const usages = resolveUsages(req.usages.length > 0 ? req.usages : DEFAULT_USAGES, 'usages');
   const notices: string[] = [];
   const durationSeconds = checkDuration(policy, req.durationSeconds, notices);
   return { csr, key, sans, usages, durationSeconds, isCA: req.isCA, notices };
+}
+
+/** Kubernetes' reserved prefix of user and group names (system:masters, system:nodes, system:node:…). */
+const SYSTEM_PREFIX = /^system:/i;
+
+/** Refuses a subject whose O or CN Kubernetes would read as a `system:` group or user. */
+function checkSystemSubject(csr: ParsedCsr): void {
+  if (csr.subjectIsEmpty) return;
+  const name = new x509.Name(new Uint8Array(csr.subjectDer));
+  for (const [field, label] of [
+    ['O', 'organization'],
+    ['CN', 'common name'],
+  ] as const) {
+    const bad = name.getField(field).find((v) => SYSTEM_PREFIX.test(v.trim()));
+    if (bad !== undefined) {
+      throw new PermissionDeniedError(
+        `csr_pem: subject ${label} ${quoteValue(bad)} starts with "system:", which Kubernetes reserves for its own users and groups; this issuer does not sign it (ALLOW_SYSTEM_SUBJECTS is false)`,
+      );
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { MISDIRECTED, hostAllowed } from '../common/host-check.js';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../common/logger.js';
 
@@ -19,8 +20,14 @@ export async function startMetricsServer(
   listenAddr: string,
   scrape: Scrape,
   logger: Logger,
+  /** Host names answered besides IP literals and localhost (common/host-check.ts). */
+  allowedHosts: readonly string[] = [],
 ): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
+    if (!hostAllowed(req.headers.host, allowedHosts)) {
+      res.writeHead(421, { 'Content-Type': 'application/json' }).end(JSON.stringify(MISDIRECTED));
+      return;
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();

@@ -26,8 +26,14 @@ export interface KeyPoolOptions {
    * except RSA above 4096 bits, which is generated on demand unless listed here.
    */
   shapes: readonly KeyShape[];
-  /** Worker threads generating keys. */
+  /** Worker threads generating every key but RSA ≥ 4096 bits. */
   workers: number;
+  /**
+   * Worker threads for RSA keys of 4096 bits and more (seconds each): at most this many are generated
+   * at once on the node, the rest wait in arrival order, and no other key ever waits behind them.
+   * Started on first use. Default 1.
+   */
+  largeRsaWorkers?: number | undefined;
   maxShapes?: number;
   logger?: Logger;
   /** Called for every key handed out: `hit` when it came ready from the pool (metrics). */
@@ -62,6 +68,12 @@ interface ShapePool {
 const DEFAULT_MAX_SHAPES = 8;
 /** Larger RSA keys take seconds each: a pool of them is kept only when configured, never learned. */
 const MAX_LEARNED_RSA_BITS = 4096;
+/** RSA keys from this size on are generated on their own worker threads (the large-RSA lane). */
+export const LARGE_RSA_BITS = 4096;
+
+function isLargeRsa(shape: KeyShape): boolean {
+  return shape.algorithm === 'RSA' && shape.size >= LARGE_RSA_BITS;
+}
 const REFILL_RETRY_MS = 1000;
 
 /** "RSA-2048", "ECDSA-256", "Ed25519-0": the pool's key for a shape (also KEY_POOL_SHAPES' syntax). */
@@ -92,14 +104,36 @@ function jobOf(shape: KeyShape): Omit<KeyJob, 'id' | 'priority'> {
   }
 }
 
+/**
+ * Keys come from two lanes of worker threads: cheap keys (ECDSA, Ed25519, RSA below 4096 bits) on
+ * `workers` threads, RSA of 4096 bits and more on `largeRsaWorkers` threads of their own. A lane
+ * runs demand jobs before refills; a cheap key never waits behind a large RSA generation, and large
+ * RSA generations are bounded per node by the size of their lane.
+ */
 export class KeyPool {
   private readonly pools = new Map<string, ShapePool>();
   private readonly workers: KeyWorkers;
+  private readonly largeRsa: KeyWorkers;
   private closed = false;
 
   constructor(private readonly o: KeyPoolOptions) {
-    this.workers = new KeyWorkers(Math.max(1, o.workers), o.logger, o.threadBackground);
+    // With nothing to keep warm, threads start with the first key asked for.
+    this.workers = new KeyWorkers(Math.max(1, o.workers), o.logger, o.threadBackground, {
+      lazy: o.size === 0,
+    });
+    this.largeRsa = new KeyWorkers(Math.max(1, o.largeRsaWorkers ?? 1), o.logger, o.threadBackground, {
+      lazy: true,
+    });
     for (const shape of o.shapes) this.poolFor(shape);
+  }
+
+  /** The large-RSA lane now: generations running and waiting (metrics, tests). */
+  largeRsaLoad(): { running: number; queued: number } {
+    return this.largeRsa.load();
+  }
+
+  private lane(shape: KeyShape): KeyWorkers {
+    return isLargeRsa(shape) ? this.largeRsa : this.workers;
   }
 
   /** A fresh key of `spec`'s shape: from the pool when one is ready, else generated now (ahead of refills). */
@@ -109,7 +143,7 @@ export class KeyPool {
     if (this.closed) throw new Error('key pool is closed');
     if (!this.pools.has(shapeKey(shape)) && shape.algorithm === 'RSA' && shape.size > MAX_LEARNED_RSA_BITS) {
       this.o.onTake?.(shape, false);
-      return this.workers.run(job, 'demand');
+      return this.largeRsa.run(job, 'demand');
     }
     const pool = this.poolFor(shape);
     pool.lastUsed = Date.now();
@@ -118,7 +152,7 @@ export class KeyPool {
     else pool.misses++;
     this.o.onTake?.(shape, key !== undefined);
     this.refill(pool);
-    return key ?? this.workers.run(job, 'demand');
+    return key ?? this.lane(shape).run(job, 'demand');
   }
 
   /** Per-shape depth and hit/miss counts, for metrics and logs. */
@@ -146,7 +180,7 @@ export class KeyPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.pools.values()) p.keys.length = 0;
-    await this.workers.close();
+    await Promise.all([this.workers.close(), this.largeRsa.close()]);
   }
 
   private poolFor(shape: KeyShape): ShapePool {
@@ -170,18 +204,23 @@ export class KeyPool {
   private refill(pool: ShapePool): void {
     while (!this.closed && pool.keys.length + pool.pending < this.o.size) {
       pool.pending++;
-      this.workers.run(jobOf(pool.shape), 'refill').then(
-        (key) => {
-          pool.pending--;
-          if (!this.closed && this.pools.get(shapeKey(pool.shape)) === pool) pool.keys.push(key);
-        },
-        (e: unknown) => {
-          pool.pending--;
-          if (this.closed) return;
-          this.o.logger?.warn({ err: { message: (e as Error).message } }, 'key pool refill failed; retrying');
-          setTimeout(() => this.refill(pool), REFILL_RETRY_MS).unref();
-        },
-      );
+      this.lane(pool.shape)
+        .run(jobOf(pool.shape), 'refill')
+        .then(
+          (key) => {
+            pool.pending--;
+            if (!this.closed && this.pools.get(shapeKey(pool.shape)) === pool) pool.keys.push(key);
+          },
+          (e: unknown) => {
+            pool.pending--;
+            if (this.closed) return;
+            this.o.logger?.warn(
+              { err: { message: (e as Error).message } },
+              'key pool refill failed; retrying',
+            );
+            setTimeout(() => this.refill(pool), REFILL_RETRY_MS).unref();
+          },
+        );
     }
   }
 }
@@ -217,8 +256,9 @@ interface WorkerSlot {
 }
 
 /**
- * A fixed set of worker threads and a two-level queue: demand jobs (a publish is waiting) run before
- * refill jobs. A worker that dies fails its job and is replaced.
+ * A fixed set of worker threads (started at once, or on first use when `lazy`) and a two-level
+ * queue: demand jobs (a publish is waiting) run before refill jobs. A worker that dies fails its job
+ * and is replaced.
  */
 class KeyWorkers {
   private readonly slots: WorkerSlot[] = [];
@@ -229,15 +269,17 @@ class KeyWorkers {
   private schedulingRefused = false;
 
   constructor(
-    count: number,
+    private readonly count: number,
     private readonly logger?: Logger,
     private readonly threadBackground?: (tid: number, background: boolean) => void,
+    o: { lazy?: boolean } = {},
   ) {
-    for (let i = 0; i < count; i++) this.slots.push(this.spawn());
+    if (!o.lazy) this.start();
   }
 
   run(job: Omit<KeyJob, 'id' | 'priority'>, priority: 'demand' | 'refill'): Promise<KeyPair> {
     if (this.closing) return Promise.reject(new Error('key pool is closed'));
+    this.start();
     return new Promise((resolve, reject) => {
       (priority === 'demand' ? this.demand : this.refill).push({
         job: { ...job, id: this.nextId++, priority },
@@ -246,6 +288,17 @@ class KeyWorkers {
       });
       this.dispatch();
     });
+  }
+
+  load(): { running: number; queued: number } {
+    return {
+      running: this.slots.filter((s) => s.busy).length,
+      queued: this.demand.length + this.refill.length,
+    };
+  }
+
+  private start(): void {
+    while (this.slots.length < this.count) this.slots.push(this.spawn());
   }
 
   async close(): Promise<void> {

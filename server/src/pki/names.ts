@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type { SubjectSpec } from '../attributes/certificate-spec.js';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 import * as der from './der.js';
 
 export const FIELD = {
@@ -56,7 +56,7 @@ const TAG_OF: Readonly<Record<GeneralNameType, number>> = { email: 0x81, dns: 0x
 export function ipToBytes(ip: string, field: string = FIELD.ipAddresses): Buffer {
   const family = ip.includes('%') ? 0 : isIP(ip);
   if (family === 4) return Buffer.from(ip.split('.').map(Number));
-  if (family !== 6) throw new InvalidArgumentError(field, `"${ip}" is not an IP address`);
+  if (family !== 6) throw new InvalidArgumentError(field, `${quoteValue(ip)} is not an IP address`);
   let text = ip;
   const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
   if (v4 !== null) {
@@ -89,7 +89,7 @@ function encodeGeneralName(name: GeneralName): Buffer {
   if (name.value === '' || !der.isAscii(name.value)) {
     throw new InvalidArgumentError(
       field,
-      `"${name.value}" must be non-empty ASCII (IA5String); punycode IDNs`,
+      `${quoteValue(name.value)} must be non-empty ASCII (IA5String); punycode IDNs`,
     );
   }
   return der.tlv(TAG_OF[name.type], Buffer.from(name.value, 'latin1'));

@@ -58,7 +58,7 @@ describe('resolveUsages', () => {
       resolveUsages(['serverAuth'], 'key-usages');
     } catch (e) {
       expect((e as InvalidArgumentError).field).toBe('key-usages');
-      expect((e as Error).message).toContain('"serverAuth"');
+      expect((e as Error).message).toContain("'serverAuth'");
     }
   });
 });

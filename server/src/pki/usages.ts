@@ -3,7 +3,7 @@
  * KeyUsage bits and ExtendedKeyUsage OIDs, as cert-manager's `pki.KeyUsageFromStrings` /
  * `ExtKeyUsageFromStrings` do. Unknown spellings are an InvalidArgumentError naming the field.
  */
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, quoteValue } from '../common/errors.js';
 import { extKeyUsageExtension, keyUsageExtension } from './extensions.js';
 
 /** KeyUsage bits (bit n of RFC 5280's named BIT STRING = 1 << n); same values as @peculiar/x509's KeyUsageFlags. */
@@ -77,7 +77,11 @@ export function resolveUsages(usages: readonly string[], field = 'usages'): Reso
     const oid = EXTENDED_KEY_USAGE_OIDS[usage];
     if (flag !== undefined) keyUsage |= flag;
     else if (oid !== undefined) ekus.add(oid);
-    else throw new InvalidArgumentError(field, `unknown usage "${raw}"; known: ${KNOWN_USAGES.join(', ')}`);
+    else
+      throw new InvalidArgumentError(
+        field,
+        `unknown usage ${quoteValue(raw)}; known: ${KNOWN_USAGES.join(', ')}`,
+      );
   }
   return { keyUsage, extendedKeyUsages: [...ekus] };
 }

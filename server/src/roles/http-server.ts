@@ -5,12 +5,15 @@ import type { Logger } from '../common/logger.js';
 import { API_CONTEXT, API_CONTROLLERS, ApiErrorFilter, type ApiContext } from '../api/index.js';
 import { findDashboardDir, loadAssets, NOT_BUILT_PAGE, type Asset } from '../api/static-assets.js';
 import { NestPinoLogger } from './nest-logger.js';
+import { MISDIRECTED, hostAllowed } from '../common/host-check.js';
 
 export interface HttpServerOptions {
   /** `host:port` or `[v6]:port`; port 0 picks a free port. */
   listenAddr: string;
   /** Origins allowed to read the API from another origin; empty = CORS closed. */
   corsOrigins: string[];
+  /** API_ALLOWED_HOSTS: Host names answered besides IP literals and localhost (common/host-check.ts). */
+  allowedHosts?: readonly string[] | undefined;
   context: ApiContext;
   logger: Logger;
   /** The built dashboard; default: `dist/dashboard` found next to the server. */
@@ -55,6 +58,8 @@ export function splitHostPort(addr: string): { host: string; port: number } {
  * Serves the read-only REST API, `/openapi.json`, `/healthz`, `/readyz` and the built dashboard
  * over HTTP (NestJS on Express). Every method but GET and HEAD is answered 405 before routing,
  * so no handler can ever be reached by a mutating verb. CORS is closed unless origins are given.
+ * A request whose Host is not an IP literal, localhost or in `allowedHosts` gets 421 first (DNS
+ * rebinding, common/host-check.ts).
  */
 export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer> {
   @Module({})
@@ -79,6 +84,12 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
   const cors = o.corsOrigins.length > 0;
   if (cors) app.enableCors({ origin: o.corsOrigins, methods: ['GET', 'HEAD'], maxAge: 600 });
 
+  const allowedHosts = o.allowedHosts ?? [];
+  app.use((req: Req, res: Res, next: Next) => {
+    const host = req.headers.host;
+    if (hostAllowed(typeof host === 'string' ? host : undefined, allowedHosts)) return next();
+    res.status(421).json(MISDIRECTED);
+  });
   app.use((req: Req, res: Res, next: Next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');

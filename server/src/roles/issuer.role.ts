@@ -37,6 +37,7 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
       minDurationSeconds: cfg.minDurationSeconds,
       maxDurationSeconds: cfg.maxDurationSeconds,
       allowCA: cfg.allowCA,
+      allowSystemSubjects: cfg.allowSystemSubjects ?? false,
     },
     log: new IssuanceLog(),
     logger,

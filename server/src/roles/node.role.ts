@@ -41,7 +41,7 @@ export interface NodeRole {
   /** The REST API and dashboard; undefined when API_LISTEN_ADDR is off. */
   api?: HttpServer | undefined;
   readiness: Readiness;
-  /** Warm keys (KEY_POOL_SIZE > 0 and no `keys` override). */
+  /** Key generation off the event loop, warm keys when KEY_POOL_SIZE > 0 (unless a `keys` override). */
   keyPool?: KeyPool | undefined;
   trust: TrustBundle;
   distributor: BundleDistributor;
@@ -66,8 +66,8 @@ export interface NodeRoleOverrides {
 }
 
 /**
- * Starts the node role: recovers state, then serves CSI Identity and Node on CSI_ENDPOINT. Probe
- * answers ready only after recovery.
+ * Starts the node role: claims CSI_ENDPOINT (refusing one another process serves), recovers state,
+ * then serves CSI Identity and Node there. Probe answers ready only after recovery.
  */
 export async function startNodeRole(
   cfg: NodeConfig,
@@ -82,6 +82,9 @@ export async function startNodeRole(
       logger,
       privileged: o.privileged,
     });
+  // First of all: a CSI_ENDPOINT another node process still serves stops this one before it
+  // touches any volume or state.
+  const url = await platform.prepareEndpoint(cfg.csiEndpoint);
   const rawIssuer = o.issuer ?? new GrpcIssuerClient(cfg.certServiceAddr, cfg.issuerTimeoutMs);
   const trust = new TrustBundle(
     cfg.trustBundleFile
@@ -95,7 +98,7 @@ export async function startNodeRole(
     trustLagging: () => distributor.stats().lagging,
   });
   const keyPool =
-    !o.keys && cfg.keyPool && cfg.keyPool.size > 0
+    !o.keys && cfg.keyPool
       ? new KeyPool({
           ...cfg.keyPool,
           logger,
@@ -127,6 +130,7 @@ export async function startNodeRole(
         certManager && cfg.trustBundleFile
           ? new TrustingIssuer(certManager.issuer, trust)
           : certManager?.issuer,
+      issuerTokenAudience: cfg.issuerTokenAudience ?? DRIVER_NAME,
       apiTokenAudience: cfg.certManager?.tokenAudience,
     }),
     metrics,
@@ -193,7 +197,6 @@ export async function startNodeRole(
   );
   status.reporter.resync(recovery.recovered);
 
-  const url = await platform.prepareEndpoint(cfg.csiEndpoint);
   const app = await startGrpcServer({
     url,
     protos: ['csi.proto'],
@@ -227,7 +230,7 @@ export async function startNodeRole(
       : undefined;
   trimmer?.start();
   const metricsServer: MetricsServer | undefined = cfg.metricsListenAddr
-    ? await startMetricsServer(cfg.metricsListenAddr, () => metrics.scrape(), logger)
+    ? await startMetricsServer(cfg.metricsListenAddr, () => metrics.scrape(), logger, cfg.apiAllowedHosts)
     : undefined;
   let api: HttpServer | undefined;
   let index: VolumeIndex | undefined;
@@ -245,6 +248,7 @@ export async function startNodeRole(
     api = await startHttpServer({
       listenAddr: cfg.apiListenAddr,
       corsOrigins: cfg.apiCorsOrigins ?? [],
+      allowedHosts: cfg.apiAllowedHosts,
       logger,
       context: {
         index,

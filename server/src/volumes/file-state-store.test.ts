@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -52,6 +52,20 @@ describe.each([
     await expect(store.put(bad)).rejects.toThrow();
     expect((await store.get('v1'))?.phase).toBe('published');
     expect(await readdir(join(dir, 'state'))).toEqual(['v1.json']);
+  });
+
+  it('removeLeftovers removes only what killed puts left, never a state', async () => {
+    await store.put(state('v1', 'published'));
+    const sdir = join(dir, 'state');
+    const before = await readFile(join(sdir, 'v1.json'), 'utf8');
+    const leftovers = ['v1.json.tmp-0a1b2c3d', 'csi-abc.json.tmp-ffffffff'];
+    for (const name of leftovers) await writeFile(join(sdir, name), '{"pkcs12Password":"secret"}');
+    await writeFile(join(sdir, 'v2.json.corrupt'), 'x');
+    await writeFile(join(sdir, 'notes.tmp-1'), 'x');
+    expect((await store.removeLeftovers()).sort()).toEqual([...leftovers].sort());
+    expect((await readdir(sdir)).sort()).toEqual(['notes.tmp-1', 'v1.json', 'v2.json.corrupt']);
+    expect(await readFile(join(sdir, 'v1.json'), 'utf8')).toBe(before);
+    expect(await store.removeLeftovers()).toEqual([]);
   });
 
   it('delete removes the state; a missing one is fine', async () => {

@@ -27,6 +27,9 @@ import type { VolumeState } from './volume-state.js';
  * an asynchronous call costs, and they sit on the publish path. Everywhere else they are
  * asynchronous, since an `fsync` on a disk can take milliseconds. The guarantees are the same.
  */
+/** `put`'s temporary files: `<volume id>.json.tmp-<8 hex>`. */
+const TEMP_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.json\.tmp-[0-9a-f]+$/;
+
 export class FileStateStore implements StateStore {
   private ready: Promise<void> | undefined;
   private readonly dirSync: GroupSync;
@@ -68,6 +71,17 @@ export class FileStateStore implements StateStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
+  }
+
+  async removeLeftovers(): Promise<string[]> {
+    await this.ensureDir();
+    const removed: string[] = [];
+    for (const name of await readdir(this.dir)) {
+      if (!TEMP_FILE.test(name)) continue;
+      await rm(join(this.dir, name), { force: true });
+      removed.push(name);
+    }
+    return removed;
   }
 
   async list(): Promise<{ states: VolumeState[]; corrupt: { file: string; reason: string }[] }> {

@@ -5,6 +5,11 @@ export interface PublishRequest {
   volumeContext: Record<string, string>;
   /** CSI VolumeCapability.MountVolume.volume_mount_group; '' when absent. */
   volumeMountGroup: string;
+  /**
+   * kubelet's service-account tokens by audience (from the request's `secrets` or its volume
+   * context, see `tokensFrom`); undefined when there are none. Secret: kept in memory only.
+   */
+  tokens?: Record<string, string> | undefined;
 }
 
 export interface UnpublishRequest {
@@ -28,33 +33,26 @@ export function sameAttributes(a: Record<string, string>, b: Record<string, stri
 
 /**
  * Every token of kubelet's `serviceAccount.tokens` map by audience, or undefined when there is none
- * or the map is malformed. Secret: kept in memory only.
+ * or the map is malformed. kubelet puts the map in the request's `secrets` when the CSIDriver has
+ * `serviceAccountTokenInSecrets: true` (Kubernetes 1.35+), otherwise in the volume context; a map in
+ * `secrets` wins when both hold one. Secret: kept in memory only.
  */
-export function tokensFrom(ctx: Record<string, string>): Record<string, string> | undefined {
-  const raw = ctx[TOKENS_KEY];
-  if (!raw) return undefined;
-  try {
-    const map = JSON.parse(raw) as Record<string, { token?: unknown }>;
-    const out: Record<string, string> = {};
-    for (const [aud, entry] of Object.entries(map))
-      if (typeof entry?.token === 'string') out[aud] = entry.token;
-    return Object.keys(out).length > 0 ? out : undefined;
-  } catch {
-    return undefined;
-  }
+export function tokensFrom(
+  secrets: Record<string, string> | undefined,
+  ctx: Record<string, string>,
+): Record<string, string> | undefined {
+  return parseTokens(secrets?.[TOKENS_KEY]) ?? parseTokens(ctx[TOKENS_KEY]);
 }
 
-/**
- * The first token in kubelet's `serviceAccount.tokens` map (JSON `{audience: {token, expirationTimestamp}}`),
- * or undefined. A malformed map is ignored here; the issuer decides whether a token is required.
- */
-export function tokenFrom(ctx: Record<string, string>, audience?: string): string | undefined {
-  const raw = ctx[TOKENS_KEY];
+function parseTokens(raw: string | undefined): Record<string, string> | undefined {
   if (!raw) return undefined;
   try {
-    const map = JSON.parse(raw) as Record<string, { token?: string }>;
-    const entry = audience ? map[audience] : Object.values(map)[0];
-    return typeof entry?.token === 'string' ? entry.token : undefined;
+    const map = JSON.parse(raw) as unknown;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) return undefined;
+    const out: Record<string, string> = {};
+    for (const [aud, entry] of Object.entries(map as Record<string, { token?: unknown } | null>))
+      if (typeof entry?.token === 'string' && entry.token !== '') out[aud] = entry.token;
+    return Object.keys(out).length > 0 ? out : undefined;
   } catch {
     return undefined;
   }

@@ -21,6 +21,9 @@ export async function recoverVolumes(
   platform: VolumeStore,
   logger: Logger,
 ): Promise<RecoveryResult> {
+  const leftovers = await store.removeLeftovers();
+  if (leftovers.length > 0)
+    logger.info({ files: leftovers.length }, 'removed temporary state files left by an interrupted write');
   const { states, corrupt } = await store.list();
   for (const c of corrupt)
     logger.error({ file: c.file, reason: c.reason }, 'unreadable volume state set aside');

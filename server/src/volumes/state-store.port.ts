@@ -23,6 +23,12 @@ export interface StateWriter {
    * of the kernel the state may come back, which recovery treats as a volume whose mount is gone.
    */
   delete(volumeId: string): Promise<void>;
+  /**
+   * Removes what writers killed mid-`put` left behind (temporary files, which may hold a PKCS#12
+   * password) and returns their names. Call once at start, before any `put`: it would remove an
+   * in-flight put's temporary file. Never touches a state.
+   */
+  removeLeftovers(): Promise<string[]>;
 }
 
 export type StateStore = StateReader & StateWriter;

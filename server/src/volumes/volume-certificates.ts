@@ -15,8 +15,7 @@ export interface IssueInput {
   pod: PodInfo;
   nodeId: string;
   volumeId: string;
-  token?: string | undefined;
-  /** Every token kubelet provided, by audience (cert-manager mode acts as the pod with one). */
+  /** Every token kubelet provided, by audience; RoutingIssuer decides which one goes where. */
   tokens?: Readonly<Record<string, string>> | undefined;
   /** Reuse this key (reuse-private-key) instead of taking a fresh one. */
   key?: KeyPair | undefined;
@@ -48,7 +47,6 @@ export async function issueVolumeCertificate(
     durationSeconds: spec.durationSeconds,
     isCA: spec.isCA,
     usages: spec.usages,
-    token: input.token,
     tokens: input.tokens,
     issuerRef: spec.issuer,
   });

@@ -22,8 +22,10 @@ export interface IssueRequest {
   volumeId: string;
   spec: CertificateSpec;
   pod: PodInfo;
-  /** Tokens of this request; without them the ones remembered from the volume's last publish. */
-  token?: string | undefined;
+  /**
+   * kubelet's tokens by audience from this request (its `secrets`, else its volume context); without
+   * them the ones remembered from the volume's last publish.
+   */
   tokens?: Readonly<Record<string, string>> | undefined;
   /** Reuse this key (reuse-private-key) instead of taking a fresh one. */
   key?: KeyPair | undefined;
@@ -38,7 +40,6 @@ export interface IssueRequest {
  */
 export class VolumeLifecycle {
   private readonly locks: VolumeLocks;
-  private readonly tokens = new Map<string, string>();
   private readonly tokenSets = new Map<string, Readonly<Record<string, string>>>();
 
   constructor(private readonly d: VolumeLifecycleDeps) {
@@ -56,18 +57,12 @@ export class VolumeLifecycle {
   }
 
   /** Keeps the tokens of a successful publish for later renewals; absent ones leave the old ones. */
-  rememberTokens(
-    volumeId: string,
-    token: string | undefined,
-    tokens: Readonly<Record<string, string>> | undefined,
-  ): void {
-    if (token) this.tokens.set(volumeId, token);
+  rememberTokens(volumeId: string, tokens: Readonly<Record<string, string>> | undefined): void {
     if (tokens) this.tokenSets.set(volumeId, tokens);
   }
 
   /** Drops what is remembered about an unpublished volume. */
   forget(volumeId: string): void {
-    this.tokens.delete(volumeId);
     this.tokenSets.delete(volumeId);
   }
 
@@ -78,7 +73,6 @@ export class VolumeLifecycle {
       pod: req.pod,
       nodeId: this.d.nodeId,
       volumeId: req.volumeId,
-      token: req.token ?? this.tokens.get(req.volumeId),
       tokens: req.tokens ?? this.tokenSets.get(req.volumeId),
       key: req.key,
     });

@@ -11,8 +11,6 @@ import { VolumeLifecycle } from './volume-lifecycle.js';
 import {
   persistentAttributes,
   sameAttributes,
-  tokenFrom,
-  tokensFrom,
   type PublishRequest,
   type UnpublishRequest,
 } from './publish-request.js';
@@ -72,8 +70,7 @@ export class VolumeManager {
       );
     }
     const attributes = persistentAttributes(req.volumeContext);
-    const token = tokenFrom(req.volumeContext);
-    const tokens = tokensFrom(req.volumeContext);
+    const tokens = req.tokens;
     const log = this.d.logger.child({ volumeId: req.volumeId, pod: `${pod.namespace}/${pod.name}` });
 
     return this.lifecycle.withLock(req.volumeId, async () => {
@@ -81,7 +78,7 @@ export class VolumeManager {
       if (existing) {
         const done = await this.republish(existing, req, attributes, log);
         if (done) {
-          this.lifecycle.rememberTokens(req.volumeId, token, tokens);
+          this.lifecycle.rememberTokens(req.volumeId, tokens);
           return done;
         }
       }
@@ -106,7 +103,7 @@ export class VolumeManager {
       // killed publish mounted, so it must be in place before anything is mounted; it only has to
       // survive `kill -9`, not a power cut (which takes the tmpfs with it), so it is written without
       // fsync (ADR 12).
-      const issuing = this.lifecycle.issue({ volumeId: req.volumeId, spec, pod, token, tokens });
+      const issuing = this.lifecycle.issue({ volumeId: req.volumeId, spec, pod, tokens });
       issuing.catch(() => undefined);
       const marked = state;
       const mounted = nextTurn()
@@ -134,7 +131,7 @@ export class VolumeManager {
         this.d.onFailure?.({ operation: 'publish', volumeId: req.volumeId, pod, error: e });
         throw e;
       }
-      this.lifecycle.rememberTokens(req.volumeId, token, tokens);
+      this.lifecycle.rememberTokens(req.volumeId, tokens);
       log.info(
         { serial: state.certificate?.serialHex, notAfter: state.certificate?.notAfter },
         'volume published',

@@ -74,6 +74,7 @@ export async function startNodeHarness(): Promise<NodeHarness> {
           attributes: i.attributes ?? {},
           readonly: i.readonly,
           volumeMountGroup: i.volumeMountGroup,
+          ...(i.secrets ? { secrets: i.secrets } : {}),
         }),
       );
     },

@@ -195,6 +195,26 @@ describe('KubernetesAuthorizer', () => {
     else await expect(result).rejects.toMatchObject({ code: want });
   });
 
+  it('names both token placements and every setting when no token came', async () => {
+    const { a } = authorizer();
+    const err = (await a
+      .authorize(await request({ dns: ['web-1'] }, { token: '' }))
+      .catch((e: unknown) => e)) as {
+      code: number;
+      message: string;
+    };
+    expect(err.code).toBe(UA);
+    for (const want of [
+      `audience "${AUD}"`,
+      'spec.tokenRequests',
+      'secrets',
+      'volume context',
+      'serviceAccountTokenInSecrets',
+      'ISSUER_TOKEN_AUDIENCE',
+    ])
+      expect(err.message).toContain(want);
+  });
+
   it('logs one audit line per denial with pod, node, caller and reason, never the token', async () => {
     const { a, lines } = authorizer();
     await expect(a.authorize(await request({ dns: ['web-2'] }))).rejects.toMatchObject({ code: PD });
@@ -210,7 +230,7 @@ describe('KubernetesAuthorizer', () => {
       node: 'node-a',
       caller: 'system:serviceaccount:apps:web',
     });
-    expect(String(lines[0]?.reason)).toContain('"web-2"');
+    expect(String(lines[0]?.reason)).toContain("'web-2'");
     expect(JSON.stringify(lines)).not.toContain('forged');
   });
 });

@@ -42,9 +42,7 @@ export class KubernetesAuthorizer implements CallerAuthorizer {
     let caller: string | undefined;
     try {
       if (!req.token) {
-        throw new UnauthenticatedError(
-          `token: a service-account token for audience "${this.o.audience}" is required (CSIDriver spec.tokenRequests)`,
-        );
+        throw new UnauthenticatedError(missingTokenMessage(this.o.audience));
       }
       const claims = await this.o.reviewToken(req.token);
       caller = claims.username;
@@ -108,4 +106,20 @@ function checkPod(pod: PodFacts | undefined, t: ReviewedToken, req: CallerReques
   }
   if (TERMINATED.has(pod.phase))
     throw new PermissionDeniedError(`pod: ${name} has terminated (${pod.phase})`);
+}
+
+/**
+ * Why a request came without a token, and every setting that decides it: the CSIDriver must ask
+ * kubelet for the audience, kubelet puts the map in the request's `secrets` or its volume context
+ * (`serviceAccountTokenInSecrets`, the node reads both), and the node forwards only its
+ * ISSUER_TOKEN_AUDIENCE.
+ */
+export function missingTokenMessage(audience: string): string {
+  return (
+    `token: a service-account token for audience "${audience}" is required and the node sent none: ` +
+    `the CSIDriver must list {audience: "${audience}"} in spec.tokenRequests (with requiresRepublish: true); ` +
+    `kubelet then passes csi.storage.k8s.io/serviceAccount.tokens in the NodePublishVolume secrets ` +
+    `(spec.serviceAccountTokenInSecrets: true) or volume context (false or unset), and the node reads either; ` +
+    `the node's ISSUER_TOKEN_AUDIENCE must be "${audience}" too`
+  );
 }

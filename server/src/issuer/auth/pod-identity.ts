@@ -3,7 +3,7 @@
  * the SPIFFE ID of its service account, its pod IPs, and DNS names allowed by the policy patterns.
  * Subject attributes other than the common name are not identities and are not checked.
  */
-import { PermissionDeniedError } from '../../common/errors.js';
+import { PermissionDeniedError, quoteValue } from '../../common/errors.js';
 import { parseCsr } from '../../pki/csr.js';
 import { EXTENSION_OIDS } from '../../pki/extensions.js';
 import { decodeGeneralNames, ipToBytes, type GeneralName } from '../../pki/names.js';
@@ -78,7 +78,7 @@ export function checkRequestedIdentity(req: RequestedIdentity, pod: PodFacts, s:
   for (const cn of req.commonNames) {
     if (!dnsAllowed(cn)) {
       throw new PermissionDeniedError(
-        `identity: common name "${cn}" is not a DNS name of ${who} nor allowed by ISSUER_ALLOWED_DNS_NAMES`,
+        `identity: common name ${quoteValue(cn)} is not a DNS name of ${who} nor allowed by ISSUER_ALLOWED_DNS_NAMES`,
       );
     }
   }
@@ -97,7 +97,7 @@ export function checkRequestedIdentity(req: RequestedIdentity, pod: PodFacts, s:
               ? ' nor allowed by ISSUER_ALLOWED_DNS_NAMES'
               : '';
       throw new PermissionDeniedError(
-        `identity: ${san.type} SAN "${san.value}" is not allowed for ${who}${allowed}`,
+        `identity: ${san.type} SAN ${quoteValue(san.value)} is not allowed for ${who}${allowed}`,
       );
     }
   }
