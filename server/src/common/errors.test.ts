@@ -1,4 +1,5 @@
 import { RpcException } from '@nestjs/microservices';
+import { PlatformError } from '@csi-cert-driver/platform-contract';
 import { describe, expect, it } from 'vitest';
 import { toGrpcStatus } from '../csi/grpc-error.filter.js';
 import {
@@ -43,7 +44,7 @@ describe('bounded status messages', () => {
     },
     {
       name: 'a platform error',
-      err: Object.assign(new Error(HUGE), { name: 'PlatformError', kind: 'invalid-argument' }),
+      err: new PlatformError('invalid-argument', HUGE),
       code: Code.INVALID_ARGUMENT,
     },
   ])('the gRPC edge sends at most MAX_STATUS_MESSAGE characters for $name', ({ err, code }) => {
