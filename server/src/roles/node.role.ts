@@ -27,6 +27,7 @@ import { TrustingIssuer } from '../trust/trusting-issuer.js';
 import { InstrumentedIssuer, NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { nodeStatus } from '../kube/status-node.js';
 import { RoutingIssuer } from '../issuance/routing-issuer.js';
+import { VerifyingIssuer } from '../issuance/verifying-issuer.js';
 import { MemoryTrimmer } from '../platform/memory-trimmer.js';
 
 export interface NodeRole {
@@ -117,12 +118,13 @@ export async function startNodeRole(
     : undefined;
   const issuer = new InstrumentedIssuer(
     new RoutingIssuer({
-      builtIn: new TrustingIssuer(rawIssuer, trust),
+      // Every answer is checked before it is used (docs/adr/0018-verified-issuer-answers-and-tls.md).
+      builtIn: new TrustingIssuer(new VerifyingIssuer(rawIssuer, trust), trust),
       // A TRUST_BUNDLE_FILE is every volume's ca.crt; without one, cert-manager's status.ca is.
       certManager:
         certManager && cfg.trustBundleFile
-          ? new TrustingIssuer(certManager.issuer, trust)
-          : certManager?.issuer,
+          ? new TrustingIssuer(new VerifyingIssuer(certManager.issuer, trust), trust)
+          : certManager && new VerifyingIssuer(certManager.issuer),
       apiTokenAudience: cfg.certManager?.tokenAudience,
     }),
     metrics,
