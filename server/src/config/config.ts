@@ -20,6 +20,17 @@ import {
   type CertManagerConfig,
 } from './cert-manager-settings.js';
 
+import {
+  ISSUER_LISTEN_TLS_DEFAULTS,
+  ISSUER_LISTEN_TLS_SETTINGS,
+  NODE_ISSUER_TLS_DEFAULTS,
+  NODE_ISSUER_TLS_SETTINGS,
+  issuerServingTls,
+  nodeIssuerTls,
+  type IssuerClientTls,
+  type IssuerServingTls,
+} from './issuer-tls-settings.js';
+
 export type { CertManagerConfig } from './cert-manager-settings.js';
 
 export const ROLES = ['node', 'issuer', 'demo', 'approver'] as const;
@@ -42,6 +53,8 @@ export interface NodeConfig extends CommonConfig {
   volumeSizeBytes: number;
   /** Per-RPC deadline for calls to the issuer. */
   issuerTimeoutMs: number;
+  /** ISSUER_TLS_*: TLS to the issuer; undefined = plaintext (explicit, or loopback outside a pod). */
+  issuerTls?: IssuerClientTls | undefined;
   /** `host:port` of the read-only REST API and dashboard; undefined = not served. */
   apiListenAddr?: string | undefined;
   /** Origins allowed to read the API cross-origin; empty = CORS closed. */
@@ -81,6 +94,8 @@ export interface KubernetesAuthConfig {
 
 interface IssuerSettings extends CommonConfig {
   listenAddr: string;
+  /** LISTEN_TLS_*: the serving certificate (and client CA for mTLS); undefined = plaintext. */
+  servingTls?: IssuerServingTls | undefined;
   /** CA files; '' when the CA comes from `caSecret`. */
   caCertFile: string;
   caKeyFile: string;
@@ -132,6 +147,7 @@ const NODE = [
   'TRUST_BUNDLE_REFRESH',
   'METRICS_LISTEN_ADDR',
   'MEMORY_TRIM_INTERVAL',
+  ...NODE_ISSUER_TLS_SETTINGS,
   ...STATUS_SETTINGS,
   ...SPIFFE_SETTINGS,
   ...CERT_MANAGER_SETTINGS,
@@ -156,6 +172,7 @@ const ISSUER = [
   'CA_ROTATION_DELAY',
   'CA_STATE_DIR',
   'METRICS_LISTEN_ADDR',
+  ...ISSUER_LISTEN_TLS_SETTINGS,
 ] as const;
 const DEMO = [
   ...COMMON,
@@ -186,6 +203,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     TRUST_BUNDLE_REFRESH: '10s',
     METRICS_LISTEN_ADDR: '(off; /metrics is also on the API)',
     MEMORY_TRIM_INTERVAL: '10s',
+    ...NODE_ISSUER_TLS_DEFAULTS,
     ...STATUS_DEFAULTS,
     ...SPIFFE_DEFAULTS,
     ...CERT_MANAGER_DEFAULTS,
@@ -210,6 +228,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     CA_ROTATION_DELAY: '1m',
     CA_STATE_DIR: '(unset: rotation state in memory only)',
     METRICS_LISTEN_ADDR: '(off)',
+    ...ISSUER_LISTEN_TLS_DEFAULTS,
   },
   demo: {
     LOG_LEVEL: 'info',
@@ -267,14 +286,16 @@ function api(s: RawSettings): { apiListenAddr?: string; apiCorsOrigins: string[]
 
 export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConfig {
   const s = readSettings(argv, env, NODE);
+  const certServiceAddr = p.grpcTarget(
+    'CERT_SERVICE_ADDR',
+    get(s, 'CERT_SERVICE_ADDR', 'http://cert-service:50051'),
+  );
   return {
     ...common(s),
     csiEndpoint: p.csiEndpoint('CSI_ENDPOINT', get(s, 'CSI_ENDPOINT', 'unix:///csi/csi.sock')),
     nodeId: p.nonEmpty('NODE_ID', get(s, 'NODE_ID', hostname()), 128),
-    certServiceAddr: p.grpcTarget(
-      'CERT_SERVICE_ADDR',
-      get(s, 'CERT_SERVICE_ADDR', 'http://cert-service:50051'),
-    ),
+    certServiceAddr,
+    ...nodeIssuerTls(s, env, certServiceAddr),
     certBasePath: p.absolutePath('CERT_BASE_PATH', get(s, 'CERT_BASE_PATH', '/var/lib/csi-certs')),
     clusterDomain: p.domain('CLUSTER_DOMAIN', get(s, 'CLUSTER_DOMAIN', 'cluster.local')),
     volumeSizeBytes: p.byteSize('VOLUME_SIZE', get(s, 'VOLUME_SIZE', '1Mi')),
@@ -391,9 +412,11 @@ export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): Issuer
         : required(s, 'ISSUER_AUTH', "how callers are authenticated: kubernetes, or 'none'")),
     ['none', 'kubernetes'] as const,
   );
+  const listenAddr = p.grpcListenAddress('LISTEN_ADDR', get(s, 'LISTEN_ADDR', '0.0.0.0:50051'));
   const base: IssuerSettings = {
     ...common(s),
-    listenAddr: p.grpcListenAddress('LISTEN_ADDR', get(s, 'LISTEN_ADDR', '0.0.0.0:50051')),
+    listenAddr,
+    ...issuerServingTls(s, env, listenAddr),
     ...issuerCaSource(s),
     kubeconfig: s.has('KUBECONFIG') ? p.nonEmpty('KUBECONFIG', get(s, 'KUBECONFIG', ''), 4096) : undefined,
     maxDurationSeconds: p.durationSeconds('MAX_DURATION', get(s, 'MAX_DURATION', '720h')),

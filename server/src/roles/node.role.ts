@@ -28,6 +28,8 @@ import { InstrumentedIssuer, NodeMetrics, startMetricsServer, type MetricsServer
 import { nodeStatus } from '../kube/status-node.js';
 import { RoutingIssuer } from '../issuance/routing-issuer.js';
 import { VerifyingIssuer } from '../issuance/verifying-issuer.js';
+import { issuerChannelCredentials } from '../issuance/issuer-channel.js';
+import { isLocalAddress } from '../config/issuer-tls-settings.js';
 import { MemoryTrimmer } from '../platform/memory-trimmer.js';
 
 export interface NodeRole {
@@ -79,7 +81,14 @@ export async function startNodeRole(
       logger,
       privileged: o.privileged,
     });
-  const rawIssuer = o.issuer ?? new GrpcIssuerClient(cfg.certServiceAddr, cfg.issuerTimeoutMs);
+  if (!o.issuer && !cfg.issuerTls && !isLocalAddress(cfg.certServiceAddr))
+    logger.warn(
+      { issuer: cfg.certServiceAddr },
+      'no TLS to the issuer: pod tokens cross the network unencrypted (set ISSUER_TLS_CA_FILE)',
+    );
+  const rawIssuer =
+    o.issuer ??
+    new GrpcIssuerClient(cfg.certServiceAddr, cfg.issuerTimeoutMs, issuerChannelCredentials(cfg.issuerTls));
   const trust = new TrustBundle(
     cfg.trustBundleFile
       ? fileTrustSource(cfg.trustBundleFile)
@@ -212,7 +221,15 @@ export async function startNodeRole(
     logger,
   });
   readiness.ready = true;
-  logger.info({ endpoint: url, nodeId: cfg.nodeId, issuer: cfg.certServiceAddr }, 'node driver serving CSI');
+  logger.info(
+    {
+      endpoint: url,
+      nodeId: cfg.nodeId,
+      issuer: cfg.certServiceAddr,
+      issuerTls: o.issuer ? undefined : cfg.issuerTls ? (cfg.issuerTls.client ? 'mutual' : 'server') : 'off',
+    },
+    'node driver serving CSI',
+  );
   // The first fetch brings recovered volumes' ca.crt up to date; an unreachable issuer does not delay serving.
   void trust.start(cfg.trustBundleRefreshMs ?? 10_000);
   const release = platform.releaseFreeMemory;
