@@ -6,6 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { InternalError } from '../common/errors.js';
+import { safeText } from '../common/safe-text.js';
 import { certificateParts } from '../pki/certificate-builder.js';
 import { parseCsr } from '../pki/csr.js';
 import { EXTENSION_OIDS } from '../pki/extensions.js';
@@ -67,7 +68,10 @@ export function checkIssuerAnswer(input: AnswerCheckInput): void {
     throw new IssuerAnswerError('public key', "the certificate's public key is not the volume's key");
 
   if (!parts.subjectDer.equals(csr.subjectDer))
-    throw new IssuerAnswerError('subject', `the subject "${leaf.subject}" is not the requested one`);
+    throw new IssuerAnswerError(
+      'subject',
+      `the subject "${safeText(leaf.subject, 200)}" is not the requested one`,
+    );
 
   const want = sanSet(
     csr.extensions.filter((e) => e.oid === EXTENSION_OIDS.subjectAltName).map((e) => e.value),
@@ -118,7 +122,7 @@ function sanSet(values: Buffer[]): Set<string> {
 
 /** At most 5 names, each at most 100 characters. */
 function quoteList(names: string[]): string {
-  const shown = names.slice(0, 5).map((n) => (n.length > 100 ? `${n.slice(0, 100)}…` : n));
+  const shown = names.slice(0, 5).map((n) => safeText(n, 100));
   return shown.join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
 }
 
@@ -207,6 +211,6 @@ function checkChain(leaf: X509Certificate, chainPem: string, anchorsPem: string,
   }
   throw new IssuerAnswerError(
     'chain',
-    `the certificate (issuer "${leaf.issuer.replace(/\n/g, ', ').slice(0, 200)}") does not chain to the node's trust bundle`,
+    `the certificate (issuer "${safeText(leaf.issuer, 200)}") does not chain to the node's trust bundle`,
   );
 }
