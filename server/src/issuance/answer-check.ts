@@ -4,16 +4,16 @@
  * usages, CA flag and validity that were asked for. A mismatch is an IssuerAnswerError naming the
  * property (never a key, token or certificate body); it maps to INTERNAL at the gRPC edge.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { InternalError } from '../common/errors.js';
 import { safeText } from '../common/safe-text.js';
 import { certificateParts } from '../pki/certificate-builder.js';
-import { parseCsr } from '../pki/csr.js';
+import { certificateExtensions, type CertificateExtensions } from '../pki/certificate-extensions.js';
+import { csrContents } from '../pki/csr.js';
 import { EXTENSION_OIDS } from '../pki/extensions.js';
 import { decodeGeneralNames, type GeneralName } from '../pki/names.js';
 import { certificatePems, firstPemBlock } from '../pki/pem.js';
 import { DEFAULT_USAGES, KeyUsageFlags, resolveUsages } from '../pki/usages.js';
-import { x509 } from '../pki/x509.js';
 import type { SignRequest, SignedCertificate } from './issuer.port.js';
 
 /** How far an issuer's clock may run ahead of the node's (notBefore) and how much longer than asked a certificate may live. */
@@ -52,17 +52,18 @@ export function checkIssuerAnswer(input: AnswerCheckInput): void {
   const { req, signed } = input;
   const now = (input.now ?? new Date()).getTime();
   let leafDer: Buffer<ArrayBuffer>;
-  let leaf: x509.X509Certificate;
   let node: X509Certificate;
+  let parts: ReturnType<typeof certificateParts>;
+  let exts: CertificateExtensions;
   try {
     leafDer = firstPemBlock(signed.certificatePem, 'CERTIFICATE', 'certificate');
-    leaf = new x509.X509Certificate(leafDer);
     node = new X509Certificate(leafDer);
+    parts = certificateParts(leafDer);
+    exts = certificateExtensions(leafDer);
   } catch {
     throw new IssuerAnswerError('unparseable', 'the certificate is not a valid X.509 certificate');
   }
-  const csr = parseCsr(req.csrPem);
-  const parts = certificateParts(leafDer);
+  const csr = csrContents(req.csrPem);
 
   if (!parts.spkiDer.equals(csr.spkiDer))
     throw new IssuerAnswerError('public key', "the certificate's public key is not the volume's key");
@@ -70,15 +71,15 @@ export function checkIssuerAnswer(input: AnswerCheckInput): void {
   if (!parts.subjectDer.equals(csr.subjectDer))
     throw new IssuerAnswerError(
       'subject',
-      `the subject "${safeText(leaf.subject, 200)}" is not the requested one`,
+      `the subject "${safeText(node.subject, 200)}" is not the requested one`,
     );
 
   const want = sanSet(
-    csr.extensions.filter((e) => e.oid === EXTENSION_OIDS.subjectAltName).map((e) => e.value),
+    csr.extensions
+      .filter((e) => e.oid === EXTENSION_OIDS.subjectAltName)
+      .flatMap((e) => requestedNames(e.value)),
   );
-  const got = sanSet(
-    leaf.extensions.filter((e) => e.type === EXTENSION_OIDS.subjectAltName).map((e) => Buffer.from(e.value)),
-  );
+  const got = sanSet(exts.sans);
   const extra = [...got].filter((n) => !want.has(n));
   const missing = [...want].filter((n) => !got.has(n));
   if (extra.length > 0 || missing.length > 0)
@@ -92,32 +93,29 @@ export function checkIssuerAnswer(input: AnswerCheckInput): void {
         .join('; '),
     );
 
-  const isCA = leaf.getExtension(x509.BasicConstraintsExtension)?.ca ?? false;
-  if (isCA !== req.isCA)
+  if (exts.isCA !== req.isCA)
     throw new IssuerAnswerError(
       'CA flag',
-      isCA
+      exts.isCA
         ? 'the certificate is a CA, which was not asked for'
         : 'the certificate is not a CA, which was asked for',
     );
 
-  checkUsages(req, leaf);
+  checkUsages(req, exts);
   checkValidity(req, node, now);
   if (input.anchorsPem !== undefined) checkChain(node, signed.chainPem, input.anchorsPem, now);
 }
 
-function sanSet(values: Buffer[]): Set<string> {
-  const out = new Set<string>();
-  for (const v of values) {
-    let names: GeneralName[];
-    try {
-      names = decodeGeneralNames(v);
-    } catch {
-      throw new IssuerAnswerError('subjectAltNames', 'the subjectAltName extension cannot be parsed');
-    }
-    for (const n of names) out.add(`${n.type}:${n.value}`);
+function requestedNames(value: Buffer): GeneralName[] {
+  try {
+    return decodeGeneralNames(value);
+  } catch {
+    throw new IssuerAnswerError('subjectAltNames', 'the requested subjectAltName extension cannot be parsed');
   }
-  return out;
+}
+
+function sanSet(names: GeneralName[]): Set<string> {
+  return new Set(names.map((n) => `${n.type}:${n.value}`));
 }
 
 /** At most 5 names, each at most 100 characters. */
@@ -126,19 +124,19 @@ function quoteList(names: string[]): string {
   return shown.join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
 }
 
-function checkUsages(req: AnswerCheckInput['req'], leaf: x509.X509Certificate): void {
+function checkUsages(req: AnswerCheckInput['req'], exts: CertificateExtensions): void {
   const want = resolveUsages(req.usages.length > 0 ? req.usages : DEFAULT_USAGES);
   const wantBits = want.keyUsage | (req.isCA ? KeyUsageFlags.keyCertSign : 0);
-  const gotBits = leaf.getExtension(x509.KeyUsagesExtension)?.usages ?? 0;
-  const gotEkus = (leaf.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? []).map(String);
+  const gotBits = exts.keyUsage;
+  const gotEkus = exts.extendedKeyUsages;
   const extraEkus = gotEkus.filter((o) => !want.extendedKeyUsages.includes(o));
   const missingEkus = want.extendedKeyUsages.filter((o) => !gotEkus.includes(o));
   if (gotBits !== wantBits || extraEkus.length > 0 || missingEkus.length > 0) {
     const parts: string[] = [];
     if (gotBits !== wantBits)
       parts.push(`keyUsage bits 0x${gotBits.toString(16)}, asked 0x${wantBits.toString(16)}`);
-    if (extraEkus.length > 0) parts.push(`extended key usages not requested: ${extraEkus.join(', ')}`);
-    if (missingEkus.length > 0) parts.push(`extended key usages missing: ${missingEkus.join(', ')}`);
+    if (extraEkus.length > 0) parts.push(`extended key usages not requested: ${quoteList(extraEkus)}`);
+    if (missingEkus.length > 0) parts.push(`extended key usages missing: ${quoteList(missingEkus)}`);
     throw new IssuerAnswerError('usages', parts.join('; '));
   }
 }
@@ -161,27 +159,43 @@ function checkValidity(req: AnswerCheckInput['req'], cert: X509Certificate, now:
     );
 }
 
-/** Parsed anchors by bundle text: a bundle rarely changes, publishes are frequent. */
-let anchorCache: { pem: string; certs: X509Certificate[] } | undefined;
+interface Anchor {
+  cert: X509Certificate;
+  key: KeyObject;
+}
 
-function anchorsOf(pem: string): X509Certificate[] {
-  if (anchorCache?.pem === pem) return anchorCache.certs;
-  const certs: X509Certificate[] = [];
-  for (const block of certificatePems(pem)) {
+/** Parsed anchors by bundle text: a bundle rarely changes, publishes are frequent. */
+let anchorCache: { pem: string; anchors: Anchor[] } | undefined;
+
+function anchorsOf(pem: string): Anchor[] {
+  if (anchorCache?.pem === pem) return anchorCache.anchors;
+  const anchors: Anchor[] = [];
+  let blocks: string[] = [];
+  try {
+    blocks = certificatePems(pem);
+  } catch {
+    // No certificate: nothing anchors.
+  }
+  for (const block of blocks) {
     try {
-      certs.push(new X509Certificate(block));
+      const cert = new X509Certificate(block);
+      if (cert.ca) anchors.push({ cert, key: cert.publicKey });
     } catch {
       // An unparseable anchor anchors nothing.
     }
   }
-  anchorCache = { pem, certs };
-  return certs;
+  anchorCache = { pem, anchors };
+  return anchors;
 }
 
-/** Whether `issuer` issued and signed `cert` and may issue certificates. */
-function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+/** Whether `issuer` (a CA) issued and signed `cert`. */
+function signedBy(
+  cert: X509Certificate,
+  issuer: X509Certificate,
+  key: KeyObject = issuer.publicKey,
+): boolean {
   try {
-    return issuer.ca && cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+    return issuer.ca && cert.checkIssued(issuer) && cert.verify(key);
   } catch {
     return false;
   }
@@ -199,7 +213,7 @@ function checkChain(leaf: X509Certificate, chainPem: string, anchorsPem: string,
   }
   let current = leaf;
   for (let depth = 0; depth < MAX_CHAIN; depth++) {
-    if (anchors.some((a) => signedBy(current, a))) return;
+    if (anchors.some((a) => signedBy(current, a.cert, a.key))) return;
     const next = intermediates.find(
       (c) =>
         signedBy(current, c) &&
