@@ -7,11 +7,17 @@
  * to cert-manager + SPIFFE mode with the approver and status objects, and after going back.
  * Prometheus Operator kinds are checked against stand-in CRDs (fixtures/), named as such.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthorizationV1Api, type V1Deployment } from '@kubernetes/client-node';
+import {
+  AuthorizationV1Api,
+  type V1ConfigMap,
+  type V1DaemonSet,
+  type V1Deployment,
+  type V1Secret,
+} from '@kubernetes/client-node';
 import {
   HELM,
   KUBECTL,
@@ -31,6 +37,8 @@ import { startIssuerProcess } from '../kube/issuer-process.js';
 import { freeLoopbackPort } from '../support/ports.js';
 import { CERTIFICATE_REQUEST_CRD } from '../kube/cert-manager-fixtures.js';
 import { waitFor } from '../support/wait.js';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the node's own TLS channel to the issuer, as the chart configures it
+import { issuerChannelCredentials } from '../../server/src/issuer-client/issuer-channel.js';
 
 const missing = toolsMissing(HELM, KUBECTL) ?? controlPlaneMissing();
 
@@ -330,9 +338,13 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
     it('the issuer runs with the chart’s settings and only the chart’s RBAC, and serves the chart’s CA', async () => {
       // The env of the rendered issuer container, as the pod would get it; the process talks to the
       // API server with a token of the chart's issuer service account (in-cluster config stand-in).
-      const dep = parseManifests((await helmTemplate({})).stdout).find(
+      const objs = parseManifests((await helmTemplate({})).stdout);
+      const dep = objs.find(
         (o) => o.kind === 'Deployment' && o.metadata?.name === `${RELEASE}-csi-cert-driver-issuer`,
       ) as V1Deployment;
+      const node = objs.find(
+        (o) => o.kind === 'DaemonSet' && o.metadata?.name === `${RELEASE}-csi-cert-driver-node`,
+      ) as V1DaemonSet;
       const env: Record<string, string> = {};
       for (const e of dep.spec!.template.spec!.containers[0]!.env ?? [])
         if (e.value !== undefined) env[e.name] = e.value;
@@ -341,6 +353,28 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
       expect(env.CA_STATE_DIR).toBe('/var/lib/csi-cert-driver/ca-state');
       env.CA_STATE_DIR = join(cp.dir, 'ca-state');
       env.METRICS_LISTEN_ADDR = `127.0.0.1:${await freeLoopbackPort()}`;
+      // The chart's serving certificate and transport CA, as the pods mount them, in this test's
+      // directory; the client is the node's own TLS channel with the node's server name.
+      const serving = objs.find(
+        (o) => o.metadata?.name === `${RELEASE}-csi-cert-driver-issuer-tls`,
+      ) as V1Secret;
+      const caMap = objs.find(
+        (o) => o.metadata?.name === `${RELEASE}-csi-cert-driver-issuer-tls-ca`,
+      ) as V1ConfigMap;
+      const tlsDir = join(cp.dir, 'issuer-tls');
+      mkdirSync(tlsDir, { recursive: true });
+      for (const k of ['tls.crt', 'tls.key'])
+        writeFileSync(join(tlsDir, k), Buffer.from(serving.data![k]!, 'base64'), { mode: 0o600 });
+      writeFileSync(join(tlsDir, 'ca.crt'), caMap.data!['ca.crt']!);
+      expect(env.LISTEN_TLS_CERT_FILE).toBe('/etc/csi-cert-driver/issuer-tls/tls.crt');
+      env.LISTEN_TLS_CERT_FILE = join(tlsDir, 'tls.crt');
+      env.LISTEN_TLS_KEY_FILE = join(tlsDir, 'tls.key');
+      const nodeEnv = Object.fromEntries(
+        (node.spec!.template.spec!.containers.find((c) => c.name === 'driver')!.env ?? []).map((e) => [
+          e.name,
+          e.value,
+        ]),
+      );
       const cluster = new TestCluster(cp);
       const token = await cluster.serviceAccountToken(NAMESPACE, `${RELEASE}-csi-cert-driver-issuer`);
       const { path } = cp.kubeconfigFor('chart-issuer', token);
@@ -349,6 +383,10 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
         name: 'issuer-with-chart-settings',
         cwd: cp.dir,
         settings: { ...env, KUBECONFIG: path },
+        credentials: issuerChannelCredentials({
+          caFile: join(tlsDir, 'ca.crt'),
+          serverName: nodeEnv.ISSUER_TLS_SERVER_NAME,
+        }),
       });
       try {
         const bundle = await issuer.client.caBundle();

@@ -229,12 +229,16 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
         `pods-dir=${kubelet}/pods`,
         'cert-base=/var/lib/csi-certs',
       ]);
-      // Every other volume is pod-local: memory-backed scratch, or a read-only trust bundle.
+      // Every other volume is pod-local: memory-backed scratch, a read-only trust bundle or issuer CA,
+      // or (mTLS) the node drivers' client certificate for the issuer.
       const others = ds.spec!.template.spec!.volumes!.filter((v) => !v.hostPath);
-      for (const v of others) expect(v.emptyDir?.medium === 'Memory' || v.configMap !== undefined).toBe(true);
+      for (const v of others)
+        expect(v.emptyDir?.medium === 'Memory' || v.configMap !== undefined || v.name === 'node-tls').toBe(
+          true,
+        );
       const trust = containers(ds)
         .flatMap((c) => c.volumeMounts ?? [])
-        .filter((m) => m.name === 'trust-bundle');
+        .filter((m) => ['trust-bundle', 'issuer-tls-ca', 'node-tls'].includes(m.name));
       for (const m of trust) expect(m.readOnly).toBe(true);
     },
   );
@@ -377,7 +381,7 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
     ).spec!.template.spec!;
     expect(files.automountServiceAccountToken).toBe(false);
     expect(env(files.containers[0]!).CA_STATE_DIR).toBeUndefined();
-    expect(files.volumes!.map((v) => v.name)).toEqual(['tmp', 'ca']);
+    expect(files.volumes!.map((v) => v.name)).toEqual(['tmp', 'ca', 'issuer-tls']);
   });
 
   it('RBAC, default install: the issuer may review tokens, read pods and watch only its CA Secret; the node gets nothing', async () => {
@@ -675,10 +679,12 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
       '--v=2',
     ]);
     expect(registrar.livenessProbe?.exec?.command).toContain('--mode=kubelet-registration-probe');
-    expect(spec.volumes!.map((v) => v.hostPath?.path)).toEqual([
+    // Host paths, plus the issuer's CA (a ConfigMap).
+    expect(spec.volumes!.map((v) => v.hostPath?.path ?? v.configMap?.name)).toEqual([
       'C:\\var\\lib\\kubelet\\plugins\\csi.k8s.cert-driver',
       'C:\\var\\lib\\kubelet\\plugins_registry',
       'C:\\var\\lib\\csi-certs',
+      'certs-csi-cert-driver-issuer-tls-ca',
     ]);
   });
 

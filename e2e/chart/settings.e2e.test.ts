@@ -5,12 +5,14 @@
  * parser refuses fails here instead of in a CrashLoopBackOff. The Windows driver is started for
  * real under Wine with the Windows DaemonSet's settings (Windows paths only parse on Windows).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CustomObjectsApi,
   type KubernetesObject,
+  type V1ConfigMap,
   type V1Container,
   type V1DaemonSet,
   type V1Deployment,
@@ -63,6 +65,13 @@ import { WINE_SKIP_REASON, linuxPathOf, wineReady } from '../windows/support/win
 import { WineNodeProcess } from '../windows/support/wine-node-process.js';
 
 /** The container's env as the process would see it (fieldRefs resolved to a plausible value). */
+/** Writes the ca.crt of the chart's issuer TLS ConfigMap into `dir`; returns the file. */
+function issuerCaFile(objs: KubernetesObject[], dir: string): string {
+  const file = join(dir, 'issuer-ca.crt');
+  writeFileSync(file, find<V1ConfigMap>(objs, 'ConfigMap', '-issuer-tls-ca').data!['ca.crt']!);
+  return file;
+}
+
 function envOf(c: V1Container, fieldValues: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of c.env ?? []) {
@@ -179,8 +188,8 @@ describe.skipIf(toolsMissing(HELM) ?? (wineReady ? undefined : WINE_SKIP_REASON)
       { timeout: 300_000 },
       async () => {
         ensureBuilt();
-        const spec = find<V1DaemonSet>(await render(WINDOWS.values), 'DaemonSet', '-node-windows').spec!
-          .template.spec!;
+        const objs = await render(WINDOWS.values);
+        const spec = find<V1DaemonSet>(objs, 'DaemonSet', '-node-windows').spec!.template.spec!;
         const env = envOf(
           spec.containers.find((c) => c.name === 'driver')!,
           POD_FIELDS,
@@ -196,6 +205,8 @@ describe.skipIf(toolsMissing(HELM) ?? (wineReady ? undefined : WINE_SKIP_REASON)
           ...env,
           API_LISTEN_ADDR: `127.0.0.1:${api}`,
           METRICS_LISTEN_ADDR: `127.0.0.1:${metrics}`,
+          // The issuer's CA from the chart's ConfigMap, through Wine's Z: drive (the host's /).
+          ISSUER_TLS_CA_FILE: `Z:${issuerCaFile(objs, mkdtempSync(join(tmpdir(), 'chart-win-ca-'))).replaceAll('/', '\\')}`,
         };
         stateDir = linuxPathOf(env.CERT_BASE_PATH!);
         const logDir = join(REPO_ROOT, 'test-results', 'e2e', 'chart');
@@ -306,7 +317,8 @@ describe.skipIf(kubeMissing)(
       async (set) => {
         const removeAccess = await applyAccess(set);
         try {
-          const spec = find<V1DaemonSet>(await render(set.values), 'DaemonSet', '-node').spec!.template.spec!;
+          const objs = await render(set.values);
+          const spec = find<V1DaemonSet>(objs, 'DaemonSet', '-node').spec!.template.spec!;
           const rendered = envOf(
             spec.containers.find((c) => c.name === 'driver')!,
             POD_FIELDS,
@@ -326,6 +338,8 @@ describe.skipIf(kubeMissing)(
               ? { HEALTH_LISTEN_ADDR: `127.0.0.1:${await freeLoopbackPort()}` }
               : {}),
             KEY_POOL_SIZE: '0',
+            // The issuer's CA, as the chart's ConfigMap holds it, in this test's directory.
+            ISSUER_TLS_CA_FILE: issuerCaFile(objs, dir),
             // As in any pod: kubelet sets these whether or not a token is mounted.
             KUBERNETES_SERVICE_HOST: '127.0.0.1',
             KUBERNETES_SERVICE_PORT: '1',

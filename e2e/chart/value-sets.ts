@@ -92,8 +92,15 @@ export const EVERYTHING: ValueSet = {
   },
 };
 
+/** mTLS between node drivers and issuer: the chart also makes the node drivers' client certificate. */
+export const ISSUER_MTLS: ValueSet = {
+  name: 'issuer-mtls',
+  values: { issuer: { tls: { clientAuth: true } } },
+};
+
 export const VALUE_SETS: ValueSet[] = [
   DEFAULTS,
+  ISSUER_MTLS,
   WINDOWS,
   SIDECARS,
   CERT_MANAGER,

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { DriverProcess } from '../support/driver-process.js';
 import { REPO_ROOT, ensureBuilt } from '../support/repo.js';
 import { waitFor } from '../support/wait.js';
@@ -29,6 +30,8 @@ export async function startIssuerProcess(opts: {
   cwd: string;
   settings: Record<string, string>;
   waitReady?: boolean;
+  /** How the client reaches the issuer; default plaintext. */
+  credentials?: ChannelCredentials;
 }): Promise<IssuerProcess> {
   ensureBuilt();
   const logDir = join(REPO_ROOT, 'test-results', 'e2e', opts.suite);
@@ -40,7 +43,7 @@ export async function startIssuerProcess(opts: {
     logFile: join(logDir, `${opts.name}.log`),
     settings: { LOG_LEVEL: 'debug', LISTEN_ADDR: addr, ...opts.settings },
   });
-  const client = new GrpcIssuerClient(addr, 20_000);
+  const client = new GrpcIssuerClient(addr, 20_000, opts.credentials);
   const stop = async () => {
     client.close();
     await proc.kill('SIGTERM');

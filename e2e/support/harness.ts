@@ -67,6 +67,8 @@ export interface HarnessOptions {
    * (e.g. a recording proxy in front of the issuer).
    */
   issuerFront?: (issuerAddr: string) => Promise<string>;
+  /** How the harness itself reaches a TLS issuer (its readiness check); default plaintext. */
+  issuerTls?: { caFile: string; serverName: string; certFile?: string; keyFile?: string };
 }
 
 /** The outcome of an RPC: code 0 with the response, or the gRPC status code and details. */
@@ -118,14 +120,22 @@ type IssuerStub = grpc.Client & {
 };
 
 /** GetCABundle on the issuer, with proto-loader on proto/issuer.proto; rejects when the issuer is not serving. */
-function issuerCaBundle(address: string): Promise<string> {
+function issuerCaBundle(address: string, tls?: HarnessOptions['issuerTls']): Promise<string> {
   const def = protoLoader.loadSync(join(REPO_ROOT, 'proto', 'issuer.proto'), { keepCase: true });
   const pkg = grpc.loadPackageDefinition(def) as unknown as {
     csicertdriver: { issuer: { v1: { CertificateIssuer: grpc.ServiceClientConstructor } } };
   };
+  const credentials = tls
+    ? grpc.credentials.createSsl(
+        readFileSync(tls.caFile),
+        tls.keyFile ? readFileSync(tls.keyFile) : null,
+        tls.certFile ? readFileSync(tls.certFile) : null,
+      )
+    : grpc.credentials.createInsecure();
   const stub = new pkg.csicertdriver.issuer.v1.CertificateIssuer(
     address,
-    grpc.credentials.createInsecure(),
+    credentials,
+    tls ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {},
   ) as unknown as IssuerStub;
   return new Promise<string>((resolve, reject) => {
     stub.GetCABundle({}, { deadline: new Date(Date.now() + 1000) }, (err, res) => {
@@ -222,7 +232,7 @@ export class Harness {
       async () => {
         if (proc.exitStatus)
           throw new Error(`issuer exited ${JSON.stringify(proc.exitStatus)}:\n${proc.tail()}`);
-        const bundle = await issuerCaBundle(this.issuerAddr);
+        const bundle = await issuerCaBundle(this.issuerAddr, this.options.issuerTls);
         if (!bundle.includes(caPem)) throw new Error('the issuer serves a CA bundle without our CA');
         return true;
       },

@@ -195,7 +195,79 @@ the driver's default `auto` would turn them on in any pod, with or without a tok
 {{- if and (not .Values.issuer.enabled) (not .Values.node.issuerAddress) (or .Values.node.enabled .Values.windows.enabled) -}}
 {{- fail "issuer.enabled=false needs node.issuerAddress: the node drivers must reach an issuer" -}}
 {{- end -}}
+{{- if and .Values.issuer.tls.enabled (or .Values.issuer.tls.existingSecret (not .Values.issuer.enabled)) (not .Values.issuer.tls.caConfigMap) (or .Values.node.enabled .Values.windows.enabled) -}}
+{{- fail "issuer.tls.caConfigMap is required with issuer.tls.existingSecret or issuer.enabled=false: the node drivers need the CA that signed the issuer's serving certificate" -}}
+{{- end -}}
+{{- if and .Values.issuer.tls.enabled .Values.issuer.tls.clientAuth (or .Values.issuer.tls.existingSecret (not .Values.issuer.enabled)) (not .Values.issuer.tls.clientSecret) (or .Values.node.enabled .Values.windows.enabled) -}}
+{{- fail "issuer.tls.clientSecret is required with issuer.tls.clientAuth and issuer.tls.existingSecret (or issuer.enabled=false): the node drivers' client certificate" -}}
+{{- end -}}
 {{- if and .Values.certManager.enabled (eq .Values.certManager.requestIdentity "pod") (eq .Values.certManager.tokenAudience .Values.csiDriver.tokenAudience) -}}
 {{- fail "certManager.tokenAudience must differ from csiDriver.tokenAudience: kubelet keys the tokens by audience" -}}
 {{- end -}}
+{{- end -}}
+
+{{/* The issuer's serving certificate Secret (tls.crt, tls.key, ca.crt). */}}
+{{- define "csi-cert-driver.issuerTlsSecretName" -}}
+{{- default (include "csi-cert-driver.componentName" (list . "issuer-tls")) .Values.issuer.tls.existingSecret -}}
+{{- end -}}
+
+{{/* The ConfigMap with the CA the node drivers verify the issuer's serving certificate against. */}}
+{{- define "csi-cert-driver.issuerTlsCaConfigMapName" -}}
+{{- default (include "csi-cert-driver.componentName" (list . "issuer-tls-ca")) .Values.issuer.tls.caConfigMap -}}
+{{- end -}}
+
+{{/* The name the issuer's serving certificate must carry. */}}
+{{- define "csi-cert-driver.issuerServerName" -}}
+{{- default (printf "%s.%s.svc" (include "csi-cert-driver.componentName" (list . "issuer")) .Release.Namespace) .Values.issuer.tls.serverName -}}
+{{- end -}}
+
+{{/* The node drivers' env for TLS to the issuer (Linux and Windows). */}}
+{{- define "csi-cert-driver.nodeIssuerTlsEnv" -}}
+{{- if .Values.issuer.tls.enabled }}
+- name: ISSUER_TLS_CA_FILE
+  value: /etc/csi-cert-driver/issuer-tls/ca.crt
+- name: ISSUER_TLS_SERVER_NAME
+  value: {{ include "csi-cert-driver.issuerServerName" . | quote }}
+{{- if .Values.issuer.tls.clientAuth }}
+- name: ISSUER_TLS_CLIENT_CERT_FILE
+  value: /etc/csi-cert-driver/node-tls/tls.crt
+- name: ISSUER_TLS_CLIENT_KEY_FILE
+  value: /etc/csi-cert-driver/node-tls/tls.key
+{{- end }}
+{{- else }}
+- name: ISSUER_PLAINTEXT
+  value: "true"
+{{- end }}
+{{- end -}}
+
+{{/* The node drivers' volumeMounts for TLS to the issuer. */}}
+{{- define "csi-cert-driver.nodeIssuerTlsMounts" -}}
+{{- if .Values.issuer.tls.enabled }}
+- name: issuer-tls-ca
+  mountPath: /etc/csi-cert-driver/issuer-tls
+  readOnly: true
+{{- if .Values.issuer.tls.clientAuth }}
+- name: node-tls
+  mountPath: /etc/csi-cert-driver/node-tls
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The node drivers' volumes for TLS to the issuer. */}}
+{{- define "csi-cert-driver.nodeIssuerTlsVolumes" -}}
+{{- if .Values.issuer.tls.enabled }}
+- name: issuer-tls-ca
+  configMap:
+    name: {{ include "csi-cert-driver.issuerTlsCaConfigMapName" . }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- if .Values.issuer.tls.clientAuth }}
+- name: node-tls
+  secret:
+    secretName: {{ default (include "csi-cert-driver.componentName" (list . "node-tls")) .Values.issuer.tls.clientSecret }}
+    defaultMode: 256 # 0400
+{{- end }}
+{{- end }}
 {{- end -}}

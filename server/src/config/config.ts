@@ -15,6 +15,14 @@ import {
   nodeRegistrationSettings,
   type RegistrationSettings,
 } from './registration-settings.js';
+import {
+  ISSUER_LISTEN_TLS_TABLE,
+  NODE_ISSUER_TLS_TABLE,
+  issuerServingTls,
+  nodeIssuerTls,
+  type IssuerClientTls,
+  type IssuerServingTls,
+} from './issuer-tls-settings.js';
 
 export type { CertManagerConfig } from './cert-manager-settings.js';
 
@@ -43,6 +51,8 @@ export interface NodeConfig extends CommonConfig, RegistrationSettings {
    * gets; undefined = DRIVER_NAME.
    */
   issuerTokenAudience?: string | undefined;
+  /** ISSUER_TLS_*: TLS to the issuer; undefined = plaintext (explicit, or loopback outside a pod). */
+  issuerTls?: IssuerClientTls | undefined;
   /** `host:port` of the read-only REST API and dashboard; undefined = not served. */
   apiListenAddr?: string | undefined;
   /** Origins allowed to read the API cross-origin; empty = CORS closed. */
@@ -87,6 +97,8 @@ export interface KubernetesAuthConfig {
 
 interface IssuerSettings extends CommonConfig {
   listenAddr: string;
+  /** LISTEN_TLS_*: the serving certificate (and client CA for mTLS); undefined = plaintext. */
+  servingTls?: IssuerServingTls | undefined;
   /** CA files; '' when the CA comes from `caSecret`. */
   caCertFile: string;
   caKeyFile: string;
@@ -161,6 +173,7 @@ const NODE_TABLE = {
   TRUST_BUNDLE_REFRESH: { default: '10s', parse: millis },
   METRICS_LISTEN_ADDR: { ...METRICS_TABLE.METRICS_LISTEN_ADDR, help: '(off; /metrics is also on the API)' },
   MEMORY_TRIM_INTERVAL: { default: '10s', parse: millis },
+  ...NODE_ISSUER_TLS_TABLE,
   ...STATUS_TABLE,
   ...SPIFFE_TABLE,
   ...CERT_MANAGER_TABLE,
@@ -189,6 +202,7 @@ const ISSUER_TABLE = {
   CA_ROTATION_DELAY: { default: '1m', parse: millis },
   CA_STATE_DIR: { help: '(unset: rotation state in memory only)', parse: p.absolutePath },
   METRICS_LISTEN_ADDR: { ...METRICS_TABLE.METRICS_LISTEN_ADDR, help: '(off)' },
+  ...ISSUER_LISTEN_TLS_TABLE,
 } as const satisfies SettingsTable;
 
 /** Every setting of the demo role. */
@@ -275,11 +289,13 @@ function optional<T extends SettingsTable, K extends keyof T & string>(
 export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConfig {
   const s = readTable(argv, env, NODE_TABLE);
   const csiEndpoint = read(s, NODE_TABLE, 'CSI_ENDPOINT');
+  const certServiceAddr = read(s, NODE_TABLE, 'CERT_SERVICE_ADDR');
   const cfg: NodeConfig = {
     ...common(s),
     csiEndpoint,
     nodeId: p.nonEmpty('NODE_ID', s.get('NODE_ID') ?? hostname(), 128),
-    certServiceAddr: read(s, NODE_TABLE, 'CERT_SERVICE_ADDR'),
+    certServiceAddr,
+    ...nodeIssuerTls(s, env, certServiceAddr),
     certBasePath: read(s, NODE_TABLE, 'CERT_BASE_PATH'),
     clusterDomain: read(s, NODE_TABLE, 'CLUSTER_DOMAIN'),
     volumeSizeBytes: read(s, NODE_TABLE, 'VOLUME_SIZE'),
@@ -397,9 +413,11 @@ export function loadIssuerConfig(argv: string[], env: NodeJS.ProcessEnv): Issuer
         : required(s, 'ISSUER_AUTH', "how callers are authenticated: kubernetes, or 'none'")),
     ['none', 'kubernetes'] as const,
   );
+  const listenAddr = read(s, ISSUER_TABLE, 'LISTEN_ADDR');
   const base: IssuerSettings = {
     ...common(s),
-    listenAddr: read(s, ISSUER_TABLE, 'LISTEN_ADDR'),
+    listenAddr,
+    ...issuerServingTls(s, env, listenAddr),
     ...issuerCaSource(s),
     kubeconfig: optional(s, ISSUER_TABLE, 'KUBECONFIG'),
     maxDurationSeconds: read(s, ISSUER_TABLE, 'MAX_DURATION'),

@@ -45,7 +45,11 @@ describe('issuer config: Kubernetes settings', () => {
   });
 
   it('defaults ISSUER_AUTH to kubernetes in a pod and still requires it outside one', () => {
-    const inPod = loadIssuerConfig([], { CA_SECRET_NAME: 'ca', KUBERNETES_SERVICE_HOST: '10.0.0.1' });
+    const inPod = loadIssuerConfig([], {
+      CA_SECRET_NAME: 'ca',
+      KUBERNETES_SERVICE_HOST: '10.0.0.1',
+      LISTEN_PLAINTEXT: 'true',
+    });
     expect(inPod.issuerAuth).toBe('kubernetes');
     expect(() => loadIssuerConfig([], { CA_SECRET_NAME: 'ca' })).toThrowError(/^ISSUER_AUTH: is required/);
   });

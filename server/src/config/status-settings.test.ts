@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadNodeConfig } from './config.js';
 import { configErrorOf } from './testing.js';
 
-const inPod = { KUBERNETES_SERVICE_HOST: '10.0.0.1' };
+// ISSUER_PLAINTEXT: a node in a pod needs TLS settings for the issuer or an explicit opt-out.
+const inPod = { KUBERNETES_SERVICE_HOST: '10.0.0.1', ISSUER_PLAINTEXT: 'true' };
 
 describe('status objects and pod Events settings', () => {
   it.each([

@@ -96,6 +96,32 @@ function readExtensions(attributes: der.Tlv | undefined): RequestedExtension[] {
   return out;
 }
 
+/**
+ * The subject, SubjectPublicKeyInfo and requested extensions of a PEM CSR, without building the key
+ * or checking the signature (for CSRs this process made itself). InvalidArgumentError(field) when
+ * it is not one.
+ */
+export function csrContents(
+  pem: string,
+  field = 'csr_pem',
+): Pick<ParsedCsr, 'subjectDer' | 'spkiDer' | 'extensions'> {
+  const raw = firstPemBlock(pem, 'CERTIFICATE REQUEST', field);
+  try {
+    const [info] = der.readChildren(der.readOnly(raw, der.TAG.SEQUENCE).value);
+    if (info?.tag !== der.TAG.SEQUENCE) throw new der.DerError('not a CertificationRequest');
+    const [, subject, spki, attributes] = der.readChildren(info.value);
+    if (subject?.tag !== der.TAG.SEQUENCE || spki?.tag !== der.TAG.SEQUENCE)
+      throw new der.DerError('not a CertificationRequestInfo');
+    return {
+      subjectDer: Buffer.from(subject.bytes),
+      spkiDer: Buffer.from(spki.bytes),
+      extensions: readExtensions(attributes?.tag === 0xa0 ? attributes : undefined),
+    };
+  } catch {
+    throw new InvalidArgumentError(field, 'not a valid PKCS#10 certificate request');
+  }
+}
+
 /** Parses a PEM CSR strictly. InvalidArgumentError(field) when it is not one; a bad signature is reported, not thrown. */
 export function parseCsr(pem: string, field = 'csr_pem'): ParsedCsr {
   const raw = firstPemBlock(pem, 'CERTIFICATE REQUEST', field);

@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type NestInterceptor, type Provider, type T
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { INestMicroservice } from '@nestjs/common';
+import type { ServerCredentials } from '@grpc/grpc-js';
 import { LOADER_OPTIONS, protoDirectory, protoFile } from '../common/protos.js';
 import type { Logger } from '../common/logger.js';
 import { GrpcErrorFilter } from '../csi/grpc-error.filter.js';
@@ -17,6 +18,8 @@ export interface GrpcServerOptions {
   logger: Logger;
   /** Global interceptors (metrics). */
   interceptors?: NestInterceptor[];
+  /** TLS for the listener; default plaintext. */
+  credentials?: ServerCredentials | undefined;
 }
 
 /**
@@ -39,6 +42,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<INestMic
       protoPath: opts.protos.map((p) => protoFile(p)),
       loader: { ...LOADER_OPTIONS, includeDirs: [protoDirectory()] },
       maxReceiveMessageLength: 4 * 1024 * 1024,
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
     },
   });
   app.useGlobalFilters(new GrpcErrorFilter(opts.logger));

@@ -9,6 +9,8 @@ import { IssuanceLog } from '../issuer/issuance-log.js';
 import { DEFAULT_SIGNING_POLICY } from '../issuer/signing-policy.js';
 import { ISSUER_STATE, IssuerController, type IssuerState } from '../issuer/issuer.controller.js';
 import { startGrpcServer } from './grpc-server.js';
+import { issuerServerCredentials } from '../issuer/serving-credentials.js';
+import { isLocalAddress } from '../config/issuer-tls-settings.js';
 import { CaRotation } from '../issuer/ca-rotation.js';
 import { watchCaFiles, type CaFileWatch } from '../issuer/ca-file-watcher.js';
 import { FileRotationStore } from '../issuer/ca-rotation-store.js';
@@ -63,6 +65,9 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
     rotation: () => rotation.status(),
     bundle: () => rotation.bundlePem(),
   });
+  if (!cfg.servingTls && !isLocalAddress(cfg.listenAddr)) {
+    logger.warn('serving without TLS off loopback: callers send pod tokens to this issuer unencrypted');
+  }
   if (cfg.issuerAuth === 'none') {
     logger.warn(
       'ISSUER_AUTH=none: callers are not authenticated; any client that reaches the issuer can obtain certificates',
@@ -77,6 +82,7 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
     providers: [{ provide: ISSUER_STATE, useValue: state }],
     logger,
     interceptors: [metrics.interceptor],
+    credentials: issuerServerCredentials(cfg.servingTls),
   });
   // Watched only once serving: a failed start leaves no watch behind, and no rotation is missed
   // because the watch resumes from the version read above.
@@ -96,7 +102,12 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
     ? await startMetricsServer(cfg.metricsListenAddr, () => metrics.scrape(), logger)
     : undefined;
   logger.info(
-    { listen: url, ca: ca.certificate.subject, notAfter: ca.notAfter.toISOString() },
+    {
+      listen: url,
+      tls: cfg.servingTls ? (cfg.servingTls.clientCaFile ? 'mutual' : 'server') : 'off',
+      ca: ca.certificate.subject,
+      notAfter: ca.notAfter.toISOString(),
+    },
     'issuer serving',
   );
   return {

@@ -28,6 +28,9 @@ import { InstrumentedIssuer } from '../issuer-client/instrumented-issuer.js';
 import { NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { nodeStatus } from '../kube/status/status-node.js';
 import { RoutingIssuer } from '../issuer-client/routing-issuer.js';
+import { VerifyingIssuer } from '../issuer-client/verifying-issuer.js';
+import { issuerChannelCredentials } from '../issuer-client/issuer-channel.js';
+import { isLocalAddress } from '../config/issuer-tls-settings.js';
 import { MemoryTrimmer } from '../platform/memory-trimmer.js';
 import { startKubeletFacing, type KubeletFacing } from '../kubelet/kubelet-facing.js';
 
@@ -85,7 +88,14 @@ export async function startNodeRole(
   // First of all: a CSI_ENDPOINT another node process still serves stops this one before it
   // touches any volume or state.
   const url = await platform.prepareEndpoint(cfg.csiEndpoint);
-  const rawIssuer = o.issuer ?? new GrpcIssuerClient(cfg.certServiceAddr, cfg.issuerTimeoutMs);
+  if (!o.issuer && !cfg.issuerTls && !isLocalAddress(cfg.certServiceAddr))
+    logger.warn(
+      { issuer: cfg.certServiceAddr },
+      'no TLS to the issuer: pod tokens cross the network unencrypted (set ISSUER_TLS_CA_FILE)',
+    );
+  const rawIssuer =
+    o.issuer ??
+    new GrpcIssuerClient(cfg.certServiceAddr, cfg.issuerTimeoutMs, issuerChannelCredentials(cfg.issuerTls));
   const trust = new TrustBundle(
     cfg.trustBundleFile
       ? fileTrustSource(cfg.trustBundleFile)
@@ -124,12 +134,13 @@ export async function startNodeRole(
     : undefined;
   const issuer = new InstrumentedIssuer(
     new RoutingIssuer({
-      builtIn: new TrustingIssuer(rawIssuer, trust),
+      // Every answer is checked before it is used (docs/adr/0019-verified-issuer-answers-and-tls.md).
+      builtIn: new TrustingIssuer(new VerifyingIssuer(rawIssuer, trust), trust),
       // A TRUST_BUNDLE_FILE is every volume's ca.crt; without one, cert-manager's status.ca is.
       certManager:
         certManager && cfg.trustBundleFile
-          ? new TrustingIssuer(certManager.issuer, trust)
-          : certManager?.issuer,
+          ? new TrustingIssuer(new VerifyingIssuer(certManager.issuer, trust), trust)
+          : certManager && new VerifyingIssuer(certManager.issuer),
       issuerTokenAudience: cfg.issuerTokenAudience ?? DRIVER_NAME,
       apiTokenAudience: cfg.certManager?.tokenAudience,
     }),
@@ -212,7 +223,15 @@ export async function startNodeRole(
     logger,
   });
   readiness.ready = true;
-  logger.info({ endpoint: url, nodeId: cfg.nodeId, issuer: cfg.certServiceAddr }, 'node driver serving CSI');
+  logger.info(
+    {
+      endpoint: url,
+      nodeId: cfg.nodeId,
+      issuer: cfg.certServiceAddr,
+      issuerTls: o.issuer ? undefined : cfg.issuerTls ? (cfg.issuerTls.client ? 'mutual' : 'server') : 'off',
+    },
+    'node driver serving CSI',
+  );
   // Only now that CSI answers: kubelet dials the CSI socket as soon as it sees the registration socket.
   const kubelet = await startKubeletFacing(cfg, url, DRIVER_NAME, logger);
   // The first fetch brings recovered volumes' ca.crt up to date; an unreachable issuer does not delay serving.
