@@ -29,7 +29,7 @@ import { FakePlatform } from '../server/src/platform/fake-platform.js';
 import { generateKey } from '../server/src/pki/index.js';
 import { startNodeRole, type NodeRole } from '../server/src/roles/node.role.js';
 import { InProcessIssuer } from '../server/test/support/in-process-issuer.js';
-import { fmtMs, pool, summarize, table, type Summary } from './api-stats.js';
+import { fmtMs, pool, summarize, table, type Summary } from './lib/stats.js';
 
 const { values: flags } = parseArgs({
   options: {

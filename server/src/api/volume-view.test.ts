@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VolumeState } from '../volumes/volume-state.js';
 import { deriveState, publishFailureSummary, redactAttributes, toDetails, toSummary } from './volume-view.js';
 import { emptySubject } from '../attributes/certificate-spec.js';
+import { testSpec } from '../pki/testing/openssl.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
@@ -18,24 +19,10 @@ function state(
     nodeId: 'n1',
     pod: { name: 'web', namespace: 'default', uid: 'u', serviceAccount: 'sa' },
     attributes: {},
-    spec: {
-      issuer: { kind: 'Issuer', group: 'cert-manager.io' },
-      subject: {
-        ...emptySubject(),
-      },
-      dnsNames: [],
-      ipAddresses: [],
-      uris: [],
-      emailAddresses: [],
-      usages: [],
-      isCA: false,
-      durationSeconds: 10 * 3600,
-      key: { algorithm: 'ECDSA', size: 256, encoding: 'PKCS1' },
-      reusePrivateKey: false,
-      disableAutoRenew: false,
-      files: { certificate: 'tls.crt', privateKey: 'tls.key', ca: 'ca.crt' },
-      ...spec,
-    },
+    spec: testSpec(
+      { subject: emptySubject(), dnsNames: [], usages: [], durationSeconds: 10 * 3600, ...spec },
+      { encoding: 'PKCS1' },
+    ),
     phase: 'published',
     createdAt: iso(0),
     certificate: { serialHex: 'ab', notBefore: iso(0), notAfter: iso(10 * H), issuedAt: iso(0) },

@@ -1,6 +1,7 @@
 /** Test fixtures of the status feature (imported by tests only). */
 import type { VolumeState } from '../../volumes/volume-state.js';
 import { emptySubject } from '../../attributes/certificate-spec.js';
+import { testSpec } from '../../pki/testing/openssl.js';
 
 /** A published volume with one issued certificate; `over` replaces fields. */
 export function volumeState(over: Partial<VolumeState> = {}): VolumeState {
@@ -16,23 +17,7 @@ export function volumeState(over: Partial<VolumeState> = {}): VolumeState {
       serviceAccount: 'web',
     },
     attributes: {},
-    spec: {
-      issuer: { kind: 'Issuer', group: 'cert-manager.io' },
-      subject: {
-        ...emptySubject(),
-      },
-      dnsNames: [],
-      ipAddresses: [],
-      uris: [],
-      emailAddresses: [],
-      usages: [],
-      isCA: false,
-      durationSeconds: 3600,
-      key: { algorithm: 'ECDSA', size: 256, encoding: 'PKCS1' },
-      reusePrivateKey: false,
-      disableAutoRenew: false,
-      files: { certificate: 'tls.crt', privateKey: 'tls.key', ca: 'ca.crt' },
-    },
+    spec: testSpec({ subject: emptySubject(), dnsNames: [], usages: [] }, { encoding: 'PKCS1' }),
     phase: 'published',
     createdAt: '2026-01-01T00:00:00.000Z',
     certificate: {
