@@ -1,0 +1,240 @@
+/**
+ * The product on a real node: scripts/cluster.sh brings up etcd, kube-apiserver, the controller
+ * manager, the scheduler, containerd, kubelet, kube-proxy and CoreDNS on this machine, and installs
+ * the chart with default values plus image overrides. Pods with an inline volume then read their
+ * certificates through kubectl exec, talk mTLS over the pod network, and leave nothing behind.
+ *
+ * Needs root (skipped otherwise). Reuses a cluster that is already up and leaves it up; else brings
+ * one up and tears it down at the end, also when a test fails.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountsUnder } from '../support/host.js';
+import { waitFor } from '../support/wait.js';
+import {
+  CERT_BASE,
+  certPod,
+  CLUSTER_DIR,
+  clusterScript,
+  clusterUnavailable,
+  DRIVER_NAME,
+  KUBELET_DIR,
+  NETNS,
+  NODE_NAME,
+  podVolumePath,
+  RELEASE,
+  RELEASE_NS,
+  startCluster,
+  type Cluster,
+  type PodJson,
+} from './cluster.js';
+
+const unavailable = clusterUnavailable();
+const NS = 'cluster-e2e';
+/** Every workload pod serves TLS on 8443 with its volume, requiring and verifying a client certificate. */
+const TLS_SERVER = [
+  'sh',
+  '-c',
+  'while true; do openssl s_server -quiet -accept 8443 -cert /certs/tls.crt -key /certs/tls.key ' +
+    '-CAfile /certs/ca.crt -Verify 1 -verify_return_error -rev; done',
+];
+
+describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, the chart', () => {
+  let cluster: Cluster | undefined;
+  let stopped = false;
+  const c = (): Cluster => {
+    if (!cluster) throw new Error('the cluster did not come up');
+    return cluster;
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    await c().kubectlRun(['create', 'namespace', NS]);
+  }, 45 * 60_000);
+
+  afterAll(async () => {
+    if (stopped) return;
+    if (!cluster) {
+      // `up` failed half-way: tear down what it started.
+      await clusterScript('down', [], 10 * 60_000);
+      return;
+    }
+    if (!cluster.owned) {
+      await cluster.kubectlRun(['delete', 'namespace', NS, '--wait=false']);
+    }
+    await cluster.stop();
+  }, 15 * 60_000);
+
+  it('helm install with default values: the DaemonSet and both issuer replicas are Ready, CSINode lists the driver', async () => {
+    const ds = await c().getJson<{ status: { desiredNumberScheduled: number; numberReady: number } }>([
+      'daemonset',
+      '-n',
+      RELEASE_NS,
+      '-l',
+      'app.kubernetes.io/component=node',
+    ]);
+    const list = ds as unknown as { items: { status: { desiredNumberScheduled: number; numberReady: number } }[] };
+    expect(list.items).toHaveLength(1);
+    expect(list.items[0]!.status).toMatchObject({ desiredNumberScheduled: 1, numberReady: 1 });
+    const deploys = await c().getJson<{ items: { spec: { replicas: number }; status: { readyReplicas?: number } }[] }>([
+      'deployment',
+      '-n',
+      RELEASE_NS,
+      '-l',
+      'app.kubernetes.io/component=issuer',
+    ]);
+    expect(deploys.items).toHaveLength(1);
+    expect(deploys.items[0]!.spec.replicas).toBe(2);
+    expect(deploys.items[0]!.status.readyReplicas).toBe(2);
+    const values = JSON.parse(await c().helm(['get', 'values', RELEASE, '-n', RELEASE_NS, '-o', 'json'])) as Record<
+      string,
+      unknown
+    >;
+    expect(Object.keys(values), 'only image overrides').toEqual(['image']);
+    const csinode = await waitFor('CSINode lists the driver', async () => {
+      const n = await c().getJson<{ spec: { drivers: { name: string }[] | null } }>(['csinode', NODE_NAME]);
+      return n.spec.drivers?.some((d) => d.name === DRIVER_NAME) ? n : undefined;
+    });
+    expect(csinode.spec.drivers?.map((d) => d.name)).toContain(DRIVER_NAME);
+  });
+
+  describe('a pod with an inline volume and default attributes', () => {
+    let pod: PodJson;
+    beforeAll(async () => {
+      await c().apply(certPod('cert-a', NS, { command: TLS_SERVER }));
+      pod = await c().waitPodReady(NS, 'cert-a');
+    }, 300_000);
+
+    const inPod = async (argv: string[]) => {
+      const r = await c().exec(NS, 'cert-a', argv);
+      expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+
+    it('tls.key matches tls.crt and the chain verifies against ca.crt, inside the container', async () => {
+      const fromCert = await inPod(['openssl', 'x509', '-noout', '-pubkey', '-in', '/certs/tls.crt']);
+      const fromKey = await inPod(['openssl', 'pkey', '-pubout', '-in', '/certs/tls.key']);
+      expect(fromCert).toMatch(/BEGIN PUBLIC KEY/);
+      expect(fromKey).toBe(fromCert);
+      expect(await inPod(['openssl', 'verify', '-CAfile', '/certs/ca.crt', '/certs/tls.crt'])).toMatch(
+        /\/certs\/tls.crt: OK/,
+      );
+    });
+
+    it('subject and SANs are the documented defaults (CN pod.namespace.svc.cluster.local, DNS SAN the pod name)', async () => {
+      const text = await inPod([
+        'openssl',
+        'x509',
+        '-noout',
+        '-subject',
+        '-ext',
+        'subjectAltName',
+        '-nameopt',
+        'RFC2253',
+        '-in',
+        '/certs/tls.crt',
+      ]);
+      expect(text).toMatch(new RegExp(`subject=CN=cert-a\\.${NS}\\.svc\\.cluster\\.local\\n`));
+      expect(text).toMatch(/X509v3 Subject Alternative Name: ?\n\s+DNS:cert-a\n/);
+    });
+
+    it('the mount is read-only in the container', async () => {
+      const write = await c().exec(NS, 'cert-a', ['sh', '-c', 'echo x > /certs/probe']);
+      expect(write.code).not.toBe(0);
+      expect(write.stderr).toMatch(/Read-only file system/);
+      const mounts = await inPod(['cat', '/proc/mounts']);
+      const line = mounts.split('\n').find((l) => l.split(' ')[1] === '/certs');
+      expect(line, '/certs in /proc/mounts').toBeDefined();
+      expect(line!.split(' ')[3]!.split(',')).toContain('ro');
+    });
+
+    it('the published volume on the node is our tmpfs, bound read-only at kubelet’s target path', () => {
+      const target = podVolumePath(pod.metadata.uid);
+      const at = mountsUnder(target).filter((m) => m.mountPoint === target);
+      expect(at.map((m) => m.fsType)).toEqual(['tmpfs']);
+      expect(at[0]!.mountOptions).toContain('ro');
+    });
+
+    it('two pods do mTLS with each other over the pod network, each verifying the other', async () => {
+      await c().apply(certPod('cert-b', NS, { command: TLS_SERVER }));
+      await c().waitPodReady(NS, 'cert-b');
+      const a = await c().getJson<PodJson>(['pod', '-n', NS, 'cert-a']);
+      expect(a.status.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      // cert-b dials cert-a with its own certificate and checks cert-a's name; cert-a's server
+      // requires a client certificate from the same CA and answers the line reversed.
+      const client = (withCert: boolean) =>
+        c().exec(
+          NS,
+          'cert-b',
+          [
+            'sh',
+            '-c',
+            `printf 'hello-mtls\\n' | timeout 20 openssl s_client -quiet -connect ${a.status.podIP}:8443 ` +
+              `-CAfile /certs/ca.crt -verify_return_error -verify_hostname cert-a ` +
+              (withCert ? '-cert /certs/tls.crt -key /certs/tls.key' : ''),
+          ],
+          {},
+        );
+      const ok = await client(true);
+      expect(ok.stdout, ok.stderr).toContain('sltm-olleh');
+      expect(ok.stderr).toMatch(/verify return:1/);
+      const refused = await client(false);
+      expect(refused.stdout).not.toContain('sltm-olleh');
+    });
+
+    it('pod deletion unpublishes: no mount, no volume directory, no state left', async () => {
+      const target = podVolumePath(pod.metadata.uid);
+      const dataMount = mountsUnder(join(CERT_BASE, 'mounts')).find(
+        (m) =>
+          `${m.major}:${m.minor}` ===
+          `${mountsUnder(target).find((t) => t.mountPoint === target)!.major}:${mountsUnder(target).find((t) => t.mountPoint === target)!.minor}`,
+      );
+      expect(dataMount, 'the volume’s tmpfs under certBasePath/mounts').toBeDefined();
+      const volumeId = dataMount!.mountPoint.slice(join(CERT_BASE, 'mounts').length + 1).split('/')[0]!;
+      expect(existsSync(join(CERT_BASE, 'state', `${volumeId}.json`)), 'state file while published').toBe(true);
+
+      await c().kubectl(['delete', 'pod', '-n', NS, 'cert-a', '--wait=false']);
+      await c().waitPodGone(NS, 'cert-a');
+      expect(mountsUnder(join(KUBELET_DIR, 'pods', pod.metadata.uid))).toEqual([]);
+      expect(mountsUnder(join(CERT_BASE, 'mounts', volumeId))).toEqual([]);
+      expect(existsSync(join(CERT_BASE, 'mounts', volumeId))).toBe(false);
+      expect(existsSync(join(CERT_BASE, 'state', `${volumeId}.json`))).toBe(false);
+    });
+  });
+
+  it('helm uninstall after the pods are gone leaves no volume mount behind', async () => {
+    await c().kubectl(['delete', 'pods', '-n', NS, '--all', '--wait=true', '--timeout=120s']);
+    await c().helm(['uninstall', RELEASE, '-n', RELEASE_NS, '--wait', '--timeout', '180s']);
+    await waitFor('the driver pods gone', async () => {
+      const pods = await c().getJson<{ items: unknown[] }>(['pods', '-n', RELEASE_NS]);
+      return pods.items.length === 0 ? true : undefined;
+    }, { timeoutMs: 180_000, intervalMs: 1000 });
+    // Only the state tmpfs stays at certBasePath (documented: until reboot); no volume anywhere.
+    expect(mountsUnder(join(KUBELET_DIR, 'pods')).filter((m) => m.mountPoint.includes('kubernetes.io~csi'))).toEqual(
+      [],
+    );
+    expect(mountsUnder(join(CERT_BASE, 'mounts'))).toEqual([]);
+    expect(mountsUnder(join(KUBELET_DIR, 'plugins'))).toEqual([]);
+    if (!c().owned) {
+      // A reused cluster gets the product back as it was.
+      const up = await clusterScript('up');
+      expect(up.code, up.stderr).toBe(0);
+    }
+  });
+
+  it('cluster.sh down leaves the machine as it found it (when this suite brought it up)', async () => {
+    if (!c().owned) return;
+    const before = readFileSync(join(CLUSTER_DIR, 'sysctls.saved'), 'utf8');
+    await c().stop();
+    stopped = true;
+    expect(existsSync(`/run/netns/${NETNS}`)).toBe(false);
+    expect(mountsUnder(KUBELET_DIR)).toEqual([]);
+    expect(mountsUnder(CERT_BASE)).toEqual([]);
+    expect(existsSync('/sys/fs/cgroup/memory/kubepods')).toBe(false);
+    for (const line of before.trim().split('\n')) {
+      const [key, value] = line.split('=') as [string, string];
+      expect(readFileSync(`/proc/sys/${key.replaceAll('.', '/')}`, 'utf8').trim(), key).toBe(value.trim());
+    }
+  });
+});
