@@ -498,7 +498,7 @@ shim_pids() {
   local f pid
   for f in /proc/[0-9]*/cmdline; do
     pid="${f#/proc/}" && pid="${pid%/cmdline}"
-    if tr '\0' ' ' <"$f" 2>/dev/null | grep -q "containerd-shim.*$CONTAINERD_SOCK"; then echo "$pid"; fi
+    if tr '\0' ' ' 2>/dev/null <"$f" | grep -q "containerd-shim.*$CONTAINERD_SOCK"; then echo "$pid"; fi
   done
 }
 
@@ -515,7 +515,7 @@ remove_cgroups() {
 # unmount_under DIR: every mount at or below DIR, deepest first.
 unmount_under() {
   local dir="$1" mp
-  awk '{print $5}' /proc/self/mountinfo | grep -E "^$dir(/|$)" | awk '{print length, $0}' |
+  awk -v dir="$dir" '$5 == dir || index($5, dir "/") == 1 { print length($5), $5 }' /proc/self/mountinfo |
     sort -rn | cut -d' ' -f2- | while IFS= read -r mp; do
     mp="$(printf '%b' "$mp")" # mountinfo writes a space as \040
     umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null || log "could not unmount $mp"

@@ -74,23 +74,20 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       '-l',
       'app.kubernetes.io/component=node',
     ]);
-    const list = ds as unknown as { items: { status: { desiredNumberScheduled: number; numberReady: number } }[] };
+    const list = ds as unknown as {
+      items: { status: { desiredNumberScheduled: number; numberReady: number } }[];
+    };
     expect(list.items).toHaveLength(1);
     expect(list.items[0]!.status).toMatchObject({ desiredNumberScheduled: 1, numberReady: 1 });
-    const deploys = await c().getJson<{ items: { spec: { replicas: number }; status: { readyReplicas?: number } }[] }>([
-      'deployment',
-      '-n',
-      RELEASE_NS,
-      '-l',
-      'app.kubernetes.io/component=issuer',
-    ]);
+    const deploys = await c().getJson<{
+      items: { spec: { replicas: number }; status: { readyReplicas?: number } }[];
+    }>(['deployment', '-n', RELEASE_NS, '-l', 'app.kubernetes.io/component=issuer']);
     expect(deploys.items).toHaveLength(1);
     expect(deploys.items[0]!.spec.replicas).toBe(2);
     expect(deploys.items[0]!.status.readyReplicas).toBe(2);
-    const values = JSON.parse(await c().helm(['get', 'values', RELEASE, '-n', RELEASE_NS, '-o', 'json'])) as Record<
-      string,
-      unknown
-    >;
+    const values = JSON.parse(
+      await c().helm(['get', 'values', RELEASE, '-n', RELEASE_NS, '-o', 'json']),
+    ) as Record<string, unknown>;
     expect(Object.keys(values), 'only image overrides').toEqual(['image']);
     const csinode = await waitFor('CSINode lists the driver', async () => {
       const n = await c().getJson<{ spec: { drivers: { name: string }[] | null } }>(['csinode', NODE_NAME]);
@@ -185,14 +182,17 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
 
     it('pod deletion unpublishes: no mount, no volume directory, no state left', async () => {
       const target = podVolumePath(pod.metadata.uid);
+      const targetMount = mountsUnder(target).find((m) => m.mountPoint === target);
+      expect(targetMount, 'the volume at kubelet’s target path').toBeDefined();
+      // The target is a bind of the volume's tmpfs at certBasePath/mounts/<volume id>: same device.
       const dataMount = mountsUnder(join(CERT_BASE, 'mounts')).find(
-        (m) =>
-          `${m.major}:${m.minor}` ===
-          `${mountsUnder(target).find((t) => t.mountPoint === target)!.major}:${mountsUnder(target).find((t) => t.mountPoint === target)!.minor}`,
+        (m) => m.major === targetMount!.major && m.minor === targetMount!.minor,
       );
       expect(dataMount, 'the volume’s tmpfs under certBasePath/mounts').toBeDefined();
       const volumeId = dataMount!.mountPoint.slice(join(CERT_BASE, 'mounts').length + 1).split('/')[0]!;
-      expect(existsSync(join(CERT_BASE, 'state', `${volumeId}.json`)), 'state file while published').toBe(true);
+      expect(existsSync(join(CERT_BASE, 'state', `${volumeId}.json`)), 'state file while published').toBe(
+        true,
+      );
 
       await c().kubectl(['delete', 'pod', '-n', NS, 'cert-a', '--wait=false']);
       await c().waitPodGone(NS, 'cert-a');
@@ -206,14 +206,18 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
   it('helm uninstall after the pods are gone leaves no volume mount behind', async () => {
     await c().kubectl(['delete', 'pods', '-n', NS, '--all', '--wait=true', '--timeout=120s']);
     await c().helm(['uninstall', RELEASE, '-n', RELEASE_NS, '--wait', '--timeout', '180s']);
-    await waitFor('the driver pods gone', async () => {
-      const pods = await c().getJson<{ items: unknown[] }>(['pods', '-n', RELEASE_NS]);
-      return pods.items.length === 0 ? true : undefined;
-    }, { timeoutMs: 180_000, intervalMs: 1000 });
-    // Only the state tmpfs stays at certBasePath (documented: until reboot); no volume anywhere.
-    expect(mountsUnder(join(KUBELET_DIR, 'pods')).filter((m) => m.mountPoint.includes('kubernetes.io~csi'))).toEqual(
-      [],
+    await waitFor(
+      'the driver pods gone',
+      async () => {
+        const pods = await c().getJson<{ items: unknown[] }>(['pods', '-n', RELEASE_NS]);
+        return pods.items.length === 0 ? true : undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000 },
     );
+    // Only the state tmpfs stays at certBasePath (documented: until reboot); no volume anywhere.
+    expect(
+      mountsUnder(join(KUBELET_DIR, 'pods')).filter((m) => m.mountPoint.includes('kubernetes.io~csi')),
+    ).toEqual([]);
     expect(mountsUnder(join(CERT_BASE, 'mounts'))).toEqual([]);
     expect(mountsUnder(join(KUBELET_DIR, 'plugins'))).toEqual([]);
     if (!c().owned) {

@@ -59,7 +59,9 @@ export function run(
 async function runOk(file: string, args: string[], opts?: Parameters<typeof run>[2]): Promise<string> {
   const r = await run(file, args, opts);
   if (r.code !== 0) {
-    throw new Error(`${file} ${args.join(' ')} exited ${r.code}:\n${(r.stderr || r.stdout).trim().slice(-4000)}`);
+    throw new Error(
+      `${file} ${args.join(' ')} exited ${r.code}:\n${(r.stderr || r.stdout).trim().slice(-4000)}`,
+    );
   }
   return r.stdout;
 }
@@ -72,7 +74,7 @@ export function clusterUnavailable(): string | undefined {
   return undefined;
 }
 
-export interface ExecResult extends RunResult {}
+export type ExecResult = RunResult;
 
 export interface Cluster {
   /** kubectl with the admin kubeconfig; throws on a non-zero exit. */
@@ -84,7 +86,12 @@ export interface Cluster {
   /** helm with the admin kubeconfig; throws on a non-zero exit. */
   helm(args: string[], timeoutMs?: number): Promise<string>;
   /** Runs `argv` in a container of a pod (kubectl exec: API server → kubelet → containerd). */
-  exec(namespace: string, pod: string, argv: string[], opts?: { container?: string; input?: string }): Promise<ExecResult>;
+  exec(
+    namespace: string,
+    pod: string,
+    argv: string[],
+    opts?: { container?: string; input?: string },
+  ): Promise<ExecResult>;
   /** Creates `manifest` (YAML or JSON text) with `kubectl apply`. */
   apply(manifest: string): Promise<void>;
   /** Waits until the pod is Ready; on timeout the error carries its status and Events. */
@@ -183,7 +190,9 @@ function harness(owned: boolean): Cluster {
           `pod ${namespace}/${pod} Ready`,
           async () => {
             const p = await getJson<PodJson>(['pod', '-n', namespace, pod]);
-            return p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+            return p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+              ? p
+              : undefined;
           },
           { timeoutMs, intervalMs: 500 },
         );
@@ -209,7 +218,8 @@ function harness(owned: boolean): Cluster {
     stop: async () => {
       if (!owned) return;
       const down = await clusterScript('down', [], 10 * 60_000);
-      if (down.code !== 0) throw new Error(`cluster.sh down exited ${down.code}:\n${down.stderr.slice(-4000)}`);
+      if (down.code !== 0)
+        throw new Error(`cluster.sh down exited ${down.code}:\n${down.stderr.slice(-4000)}`);
     },
   };
 }
