@@ -32,7 +32,7 @@ export LC_ALL=C
 BASE_RECIPE=1
 NODE_MODULES_RECIPE=1
 PAUSE_RECIPE=1
-WORKLOAD_RECIPE=2
+WORKLOAD_RECIPE=3
 SUITE=bookworm
 
 log() { echo "==> $*" >&2; }
@@ -166,7 +166,7 @@ image_workload() {
     (cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root "${versions[@]}") ||
       die "apt-get download ${versions[*]} failed"
     for p in "$dl"/*.deb; do dpkg-deb -x "$p" "$tree"; done
-    rm -rf "$dl" "$tree/linuxrc" "$tree/usr/share" "$tree/usr/lib/x86_64-linux-gnu/gconv" "$tree/usr/bin/c_rehash"
+    rm -rf "$dl" "$tree/usr/share" "$tree/usr/lib/x86_64-linux-gnu/gconv" "$tree/usr/bin/c_rehash"
     # One symlink per busybox applet, at the path busybox gives it.
     "$tree/bin/busybox" --list-full | while read -r p; do
       [ -e "$tree/$p" ] || [ -L "$tree/$p" ] || {
@@ -174,6 +174,7 @@ image_workload() {
         ln -s /bin/busybox "$tree/$p"
       }
     done
+    rm -f "$tree/linuxrc"
     mkdir -p "$tree/etc" "$tree/root" "$tree/proc" "$tree/sys" "$tree/dev" "$tree/home"
     install -d -m 1777 "$tree/tmp"
     chmod 0700 "$tree/root"
