@@ -2,6 +2,7 @@ import type { Logger } from '../common/logger.js';
 import type { Readiness } from '../csi/tokens.js';
 import type { IssuerCheck } from './issuer-check.js';
 import type { VolumeIndex } from './volume-index.js';
+import type { RegistrationState } from '../kubelet/registration-server.js';
 
 /** Nest injection token of the API's context. */
 export const API_CONTEXT = Symbol('ApiContext');
@@ -19,5 +20,7 @@ export interface ApiContext {
   /** Ready once the CSI socket is served and state has been recovered. */
   readiness: Readiness;
   issuer?: IssuerCheck | undefined;
+  /** kubelet plugin registration (PLUGIN_REGISTRATION_DIR); undefined when a sidecar registers the node. */
+  registration?: { state(): RegistrationState } | undefined;
   logger: Logger;
 }

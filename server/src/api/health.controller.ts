@@ -1,10 +1,13 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { HealthView } from '@csi-cert-driver/api-contract';
 import { API_CONTEXT, type ApiContext } from './api-context.js';
+import { registrationCheck } from '../kubelet/registration-server.js';
 
 /**
  * `GET /healthz`: the process serves HTTP. `GET /readyz`: 200 once the CSI socket is served and
- * volume state is recovered, 503 before; the issuer's reachability is reported, not required.
+ * volume state is recovered, 503 before; with the built-in kubelet registration also 503 while its
+ * socket is not served or kubelet refused the registration (kubelet's reason shown). The issuer's
+ * reachability is reported, not required.
  */
 @Controller()
 export class HealthController {
@@ -30,7 +33,9 @@ export class HealthController {
           : `${i.address}: ${i.error} (informational)`,
       };
     }
-    const ready = checks['csi']!.ok && checks['state']!.ok;
+    const registration = this.api.registration?.state();
+    if (registration) checks['registration'] = registrationCheck(registration);
+    const ready = checks['csi']!.ok && checks['state']!.ok && (checks['registration']?.ok ?? true);
     res.status(ready ? 200 : 503);
     return { status: ready ? 'ok' : 'unavailable', checks };
   }

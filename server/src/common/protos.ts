@@ -27,14 +27,17 @@ export function protoDirectory(): string {
   }
 }
 
-export function protoFile(name: 'csi.proto' | 'issuer.proto'): string {
+/** The .proto files of proto/: CSI, our issuer's API, and kubelet's plugin registration API. */
+export type ProtoName = 'csi.proto' | 'issuer.proto' | 'pluginregistration.proto';
+
+export function protoFile(name: ProtoName): string {
   return join(protoDirectory(), name);
 }
 
 const cache = new Map<string, grpc.GrpcObject>();
 
 /** Loads a proto file into a grpc-js package object (cached). */
-export function loadProto(name: 'csi.proto' | 'issuer.proto'): grpc.GrpcObject {
+export function loadProto(name: ProtoName): grpc.GrpcObject {
   let pkg = cache.get(name);
   if (!pkg) {
     const def = protoLoader.loadSync(protoFile(name), { ...LOADER_OPTIONS, includeDirs: [protoDirectory()] });

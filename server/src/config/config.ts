@@ -19,6 +19,12 @@ import {
   certManagerSettings,
   type CertManagerConfig,
 } from './cert-manager-settings.js';
+import {
+  REGISTRATION_DEFAULTS,
+  REGISTRATION_SETTINGS,
+  nodeRegistrationSettings,
+  type RegistrationSettings,
+} from './registration-settings.js';
 
 export type { CertManagerConfig } from './cert-manager-settings.js';
 
@@ -31,7 +37,7 @@ export interface CommonConfig {
   logLevel: LogLevel;
 }
 
-export interface NodeConfig extends CommonConfig {
+export interface NodeConfig extends CommonConfig, RegistrationSettings {
   csiEndpoint: string;
   nodeId: string;
   /** gRPC target of the issuer. */
@@ -135,6 +141,7 @@ const NODE = [
   ...STATUS_SETTINGS,
   ...SPIFFE_SETTINGS,
   ...CERT_MANAGER_SETTINGS,
+  ...REGISTRATION_SETTINGS,
 ] as const;
 const ISSUER = [
   ...COMMON,
@@ -189,6 +196,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     ...STATUS_DEFAULTS,
     ...SPIFFE_DEFAULTS,
     ...CERT_MANAGER_DEFAULTS,
+    ...REGISTRATION_DEFAULTS,
   },
   issuer: {
     LOG_LEVEL: 'info',
@@ -267,9 +275,10 @@ function api(s: RawSettings): { apiListenAddr?: string; apiCorsOrigins: string[]
 
 export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConfig {
   const s = readSettings(argv, env, NODE);
+  const csiEndpoint = p.csiEndpoint('CSI_ENDPOINT', get(s, 'CSI_ENDPOINT', 'unix:///csi/csi.sock'));
   return {
     ...common(s),
-    csiEndpoint: p.csiEndpoint('CSI_ENDPOINT', get(s, 'CSI_ENDPOINT', 'unix:///csi/csi.sock')),
+    csiEndpoint,
     nodeId: p.nonEmpty('NODE_ID', get(s, 'NODE_ID', hostname()), 128),
     certServiceAddr: p.grpcTarget(
       'CERT_SERVICE_ADDR',
@@ -284,6 +293,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     ...nodeStatusSettings(s, env),
     ...nodeSpiffeSettings(s),
     ...certManagerSettings(s),
+    ...nodeRegistrationSettings(s, csiEndpoint),
   };
 }
 

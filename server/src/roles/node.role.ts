@@ -28,6 +28,7 @@ import { InstrumentedIssuer, NodeMetrics, startMetricsServer, type MetricsServer
 import { nodeStatus } from '../kube/status-node.js';
 import { RoutingIssuer } from '../issuance/routing-issuer.js';
 import { MemoryTrimmer } from '../platform/memory-trimmer.js';
+import { startKubeletFacing, type KubeletFacing } from '../kubelet/kubelet-facing.js';
 
 export interface NodeRole {
   manager: VolumeManager;
@@ -48,6 +49,8 @@ export interface NodeRole {
   trimmer?: MemoryTrimmer | undefined;
   /** Subscribers to volume changes (API, dashboard). */
   listeners: Set<(volumeId: string, state: VolumeState | undefined) => void>;
+  /** Registration with kubelet and /healthz for its probes (PLUGIN_REGISTRATION_DIR, HEALTH_LISTEN_ADDR). */
+  kubelet: KubeletFacing;
   close(): Promise<void>;
 }
 
@@ -211,6 +214,8 @@ export async function startNodeRole(
   });
   readiness.ready = true;
   logger.info({ endpoint: url, nodeId: cfg.nodeId, issuer: cfg.certServiceAddr }, 'node driver serving CSI');
+  // Only now that CSI answers: kubelet dials the CSI socket as soon as it sees the registration socket.
+  const kubelet = await startKubeletFacing(cfg, url, DRIVER_NAME, logger);
   // The first fetch brings recovered volumes' ca.crt up to date; an unreachable issuer does not delay serving.
   void trust.start(cfg.trustBundleRefreshMs ?? 10_000);
   const release = platform.releaseFreeMemory;
@@ -255,6 +260,7 @@ export async function startNodeRole(
           startedAt: new Date().toISOString(),
         },
         readiness,
+        registration: kubelet.registration,
         issuer: new IssuerCheck(cfg.certServiceAddr, () => issuer.caBundle()),
         logger,
       },
@@ -276,7 +282,10 @@ export async function startNodeRole(
     metrics,
     trimmer,
     listeners,
+    kubelet,
     async close() {
+      // The registration socket goes first: kubelet unregisters the driver before CSI stops answering.
+      await kubelet.close();
       readiness.ready = false;
       trimmer?.stop();
       trust.stop();

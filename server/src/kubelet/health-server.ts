@@ -1,0 +1,100 @@
+/**
+ * HEALTH_LISTEN_ADDR: `/healthz` for kubelet's liveness and readiness probes, in place of the
+ * livenessprobe sidecar. Like that sidecar it calls CSI `Probe` over the node's own CSI socket, so
+ * it is the very answer kubelet would get (ready only after state recovery), and it also fails when
+ * the socket stopped answering or its file was removed. It says nothing else: no volumes, keys or tokens.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../common/logger.js';
+import { CsiClient } from '../demo/csi-client.js';
+
+export interface HealthServer {
+  /** `http://host:port` actually bound. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface CsiProbeResult {
+  ready: boolean;
+  detail: string;
+}
+
+/** One CSI Probe over a fresh connection to `csiUrl` (a new dial each time, so a removed socket shows). */
+export async function probeCsi(csiUrl: string, timeoutMs: number): Promise<CsiProbeResult> {
+  const client = new CsiClient(csiUrl, timeoutMs);
+  try {
+    const res = await client.call<{ ready?: { value?: boolean } | null }>('Identity', 'Probe');
+    // CSI: an unset `ready` means ready.
+    const ready = res.ready?.value !== false;
+    return { ready, detail: ready ? 'CSI Probe: ready' : 'CSI Probe: not ready' };
+  } catch (e) {
+    const err = e as { details?: string; message?: string };
+    return { ready: false, detail: `CSI Probe failed: ${err.details ?? err.message ?? String(e)}` };
+  } finally {
+    client.close();
+  }
+}
+
+export interface HealthServerOptions {
+  listenAddr: string;
+  /** The node's CSI endpoint as the process binds it (`unix:///csi/csi.sock`). */
+  csiUrl: string;
+  logger: Logger;
+  /** Deadline of one Probe; default 3 s (the livenessprobe sidecar's --probe-timeout in the chart). */
+  probeTimeoutMs?: number;
+}
+
+/**
+ * Serves GET/HEAD `/healthz`: 200 when CSI Probe answers ready, 503 otherwise (the reason in a
+ * one-line text body); other paths 404, other methods 405. Concurrent requests share one Probe in flight.
+ */
+export async function startHealthServer(o: HealthServerOptions): Promise<HealthServer> {
+  let inFlight: Promise<CsiProbeResult> | undefined;
+  let lastReady: boolean | undefined;
+  const check = (): Promise<CsiProbeResult> =>
+    (inFlight ??= probeCsi(o.csiUrl, o.probeTimeoutMs ?? 3000).finally(() => (inFlight = undefined)));
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path !== '/healthz') {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; health is at /healthz\n');
+      return;
+    }
+    void check().then((r) => {
+      if (r.ready !== lastReady) {
+        if (r.ready) o.logger.info({ detail: r.detail }, 'health: ready');
+        else o.logger.warn({ detail: r.detail }, 'health: not ready');
+        lastReady = r.ready;
+      }
+      res.writeHead(r.ready ? 200 : 503, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : `${r.detail}\n`);
+    });
+  });
+  const i = o.listenAddr.lastIndexOf(':');
+  const host = o.listenAddr.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(o.listenAddr.slice(i + 1));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) =>
+      reject(new Error(`HEALTH_LISTEN_ADDR ${o.listenAddr}: cannot listen (${e.message})`)),
+    );
+    server.listen(port, host, () => {
+      server.removeAllListeners('error');
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  o.logger.info({ url: `${url}/healthz` }, 'health serving');
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
