@@ -85,12 +85,12 @@ ensure_tools() {
 }
 
 # The images: product, pause, workload from scripts/build-images.sh, CoreDNS packaged from its
-# static binary. build-images.sh keeps what is current.
+# static binary. build-images.sh keeps what is current (and builds dist/ when it is stale).
 ensure_images() {
   local images="$REPO/build/images"
-  bash "$REPO/scripts/build-images.sh" all
+  bash "$REPO/scripts/build-images.sh" all >/dev/null
   if [ ! -f "$images/coredns.tar" ] || [ "$BIN/coredns" -nt "$images/coredns.tar" ]; then
-    bash "$REPO/scripts/build-images.sh" static "$COREDNS_IMAGE" "$BIN/coredns"
+    bash "$REPO/scripts/build-images.sh" static "$COREDNS_IMAGE" "$BIN/coredns" >/dev/null
   fi
 }
 
