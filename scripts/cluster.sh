@@ -143,7 +143,7 @@ write_pki() {
 # kubeconfig NAME: $CLUSTER_DIR/NAME.kubeconfig with the client certificate $PKI/NAME.{crt,key}.
 kubeconfig() {
   local name="$1"
-  cat >"$CLUSTER_DIR/$name.kubeconfig" <<EOF
+  put "$CLUSTER_DIR/$name.kubeconfig" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -227,9 +227,17 @@ restore_sysctls() {
 # ---------------------------------------------------------------------------------------------
 # Configuration files
 
+# put FILE: writes stdin to FILE only when it differs (kube-proxy exits when its config changes,
+# so a second `up` must leave the running components' files alone).
+put() {
+  local file="$1"
+  cat >"$file.new"
+  if cmp -s "$file.new" "$file"; then rm -f "$file.new"; else mv -f "$file.new" "$file"; fi
+}
+
 write_configs() {
   mkdir -p "$CLUSTER_DIR/cni/net.d" "$CLUSTER_DIR/cni/ipam" "$CLUSTER_DIR/pod-logs" "$RUN"
-  cat >"$CLUSTER_DIR/containerd.toml" <<EOF
+  put "$CLUSTER_DIR/containerd.toml" <<EOF
 version = 2
 root = "$CLUSTER_DIR/containerd/root"
 state = "$CLUSTER_DIR/containerd/state"
@@ -258,7 +266,7 @@ oom_score = 0
     bin_dir = "/usr/lib/cni"
     conf_dir = "$CLUSTER_DIR/cni/net.d"
 EOF
-  cat >"$CLUSTER_DIR/cni/net.d/10-csi-cert-cluster.conflist" <<EOF
+  put "$CLUSTER_DIR/cni/net.d/10-csi-cert-cluster.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "csi-cert-cluster",
@@ -281,8 +289,8 @@ EOF
 }
 EOF
   # Pods with dnsPolicy Default (CoreDNS) get this: no upstream resolver exists here.
-  printf 'nameserver %s\n' "$DNS_SERVICE_IP" >"$CLUSTER_DIR/resolv.conf"
-  cat >"$CLUSTER_DIR/kubelet.yaml" <<EOF
+  printf 'nameserver %s\n' "$DNS_SERVICE_IP" | put "$CLUSTER_DIR/resolv.conf"
+  put "$CLUSTER_DIR/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # This machine has cgroup v1 and no systemd; no CAP_SYS_RESOURCE for a negative oom_score_adj.
@@ -319,12 +327,13 @@ evictionHard:
   imagefs.available: 1%
   nodefs.inodesFree: 1%
 EOF
-  cat >"$CLUSTER_DIR/kube-proxy.yaml" <<EOF
+  put "$CLUSTER_DIR/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
 clusterCIDR: $POD_CIDR
 bindAddress: $NODE_IP
+nodePortAddresses: [primary]
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
 hostnameOverride: $NODE_NAME
