@@ -89,6 +89,18 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       await c().helm(['get', 'values', RELEASE, '-n', RELEASE_NS, '-o', 'json']),
     ) as Record<string, unknown>;
     expect(Object.keys(values), 'only image overrides').toEqual(['image']);
+    // The node dials the issuer by its Service name, resolved by the cluster DNS.
+    const env = await c().kubectl([
+      'get',
+      'daemonset',
+      '-n',
+      RELEASE_NS,
+      '-l',
+      'app.kubernetes.io/component=node',
+      '-o',
+      'jsonpath={.items[0].spec.template.spec.containers[0].env[?(@.name=="CERT_SERVICE_ADDR")].value}',
+    ]);
+    expect(env).toBe(`${RELEASE}-issuer.${RELEASE_NS}.svc:50051`);
     const csinode = await waitFor('CSINode lists the driver', async () => {
       const n = await c().getJson<{ spec: { drivers: { name: string }[] | null } }>(['csinode', NODE_NAME]);
       return n.spec.drivers?.some((d) => d.name === DRIVER_NAME) ? n : undefined;
@@ -164,23 +176,23 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       // cert-b dials cert-a with its own certificate and checks cert-a's name; cert-a's server
       // requires a client certificate from the same CA and answers the line reversed.
       const client = (withCert: boolean) =>
-        c().exec(
-          NS,
-          'cert-b',
-          [
-            'sh',
-            '-c',
-            `printf 'hello-mtls\\n' | timeout 20 openssl s_client -quiet -connect ${a.status.podIP}:8443 ` +
-              `-CAfile /certs/ca.crt -verify_return_error -verify_hostname cert-a ` +
-              (withCert ? '-cert /certs/tls.crt -key /certs/tls.key' : ''),
-          ],
-          {},
-        );
+        c().exec(NS, 'cert-b', [
+          'sh',
+          '-c',
+          // The line, then 2 s to read the answer before stdin closes the connection.
+          `(printf 'hello-mtls\\n'; sleep 2) | timeout 20 openssl s_client -brief -connect ${a.status.podIP}:8443 ` +
+            `-CAfile /certs/ca.crt -verify_return_error -verify_hostname cert-a ` +
+            (withCert ? '-cert /certs/tls.crt -key /certs/tls.key' : ''),
+        ]);
       const ok = await client(true);
-      expect(ok.stdout, ok.stderr).toContain('sltm-olleh');
-      expect(ok.stderr).toMatch(/verify return:1/);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain('sltm-olleh');
+      expect(ok.stderr).toMatch(/Verification: OK/);
+      expect(ok.stderr).toMatch(/Verified peername: cert-a/);
       const refused = await client(false);
+      expect(refused.code).not.toBe(0);
       expect(refused.stdout).not.toContain('sltm-olleh');
+      expect(refused.stderr).toMatch(/certificate required/);
     });
 
     it('pod deletion unpublishes: no mount, no volume directory, no state left', async () => {
@@ -204,6 +216,84 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       expect(existsSync(join(CERT_BASE, 'mounts', volumeId))).toBe(false);
       expect(existsSync(join(CERT_BASE, 'state', `${volumeId}.json`))).toBe(false);
     });
+  });
+
+  it('caller authentication (the chart’s default): a pod asking for a name that is not its own never starts, a Warning Event says why', async () => {
+    await c().apply(
+      certPod('cert-liar', NS, { attributes: { 'csi.k8s.cert-driver/dns-names': 'someone-else' } }),
+    );
+    const warning = await waitFor(
+      'a FailedMount Event on cert-liar',
+      async () => (await c().events(NS, 'cert-liar')).find((e) => e.startsWith('Warning FailedMount')),
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
+    expect(warning).toMatch(/PermissionDenied/);
+    expect(warning).toMatch(/dns SAN "someone-else" is not allowed for pod cluster-e2e\/cert-liar/);
+    const pod = await c().getJson<PodJson>(['pod', '-n', NS, 'cert-liar']);
+    expect(pod.status.phase).toBe('Pending');
+    expect(pod.status.containerStatuses?.[0]?.state).not.toHaveProperty('running');
+    await c().kubectl(['delete', 'pod', '-n', NS, 'cert-liar', '--wait=false']);
+  });
+
+  it('a short-lived certificate renews while the container runs: a new serial, the key still matches', async () => {
+    await c().apply(
+      certPod('cert-short', NS, {
+        attributes: { 'csi.k8s.cert-driver/duration': '1m', 'csi.k8s.cert-driver/renew-before': '50s' },
+      }),
+    );
+    await c().waitPodReady(NS, 'cert-short');
+    const serial = async () => {
+      const r = await c().exec(NS, 'cert-short', [
+        'openssl',
+        'x509',
+        '-noout',
+        '-serial',
+        '-in',
+        '/certs/tls.crt',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    const first = await serial();
+    expect(first).toMatch(/^serial=[0-9A-F]+$/);
+    const renewed = await waitFor(
+      'a renewed certificate in the container',
+      async () => {
+        const now = await serial();
+        return now !== first ? now : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2000 },
+    );
+    expect(renewed).not.toBe(first);
+    // The key read next to the renewed certificate belongs to it (files swapped together).
+    const pair = await c().exec(NS, 'cert-short', [
+      'sh',
+      '-c',
+      'cd /certs/..data && openssl x509 -noout -pubkey -in tls.crt && openssl pkey -pubout -in tls.key',
+    ]);
+    expect(pair.code, pair.stderr).toBe(0);
+    const keys = pair.stdout.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBe(keys[1]);
+    await c().kubectl(['delete', 'pod', '-n', NS, 'cert-short', '--wait=false']);
+  });
+
+  it('fsGroup: a non-root container reads tls.key through the pod’s fsGroup', async () => {
+    const manifest = JSON.parse(certPod('cert-nonroot', NS)) as { spec: Record<string, unknown> };
+    manifest.spec.securityContext = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000, runAsNonRoot: true };
+    await c().apply(JSON.stringify(manifest));
+    await c().waitPodReady(NS, 'cert-nonroot');
+    const r = await c().exec(NS, 'cert-nonroot', [
+      'sh',
+      '-c',
+      'id -u && stat -c "%a %g" /certs/..data/tls.key && openssl pkey -in /certs/tls.key -pubout',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const [uid, modeAndGroup] = r.stdout.split('\n');
+    expect(uid).toBe('1000');
+    expect(modeAndGroup).toBe('440 2000');
+    expect(r.stdout).toMatch(/BEGIN PUBLIC KEY/);
+    await c().kubectl(['delete', 'pod', '-n', NS, 'cert-nonroot', '--wait=false']);
   });
 
   it('helm uninstall after the pods are gone leaves no volume mount behind', async () => {
