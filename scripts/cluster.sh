@@ -471,18 +471,27 @@ install_product() {
 # ---------------------------------------------------------------------------------------------
 # Teardown: each step works from any half-up state and is a no-op when done.
 
-stop_component() {
-  local name="$1" pid i
-  if pid="$(pid_of "$name")"; then
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 40); do
-      kill -0 "$pid" 2>/dev/null || break
-      [ "$i" -eq 40 ] && kill -KILL -- "-$pid" 2>/dev/null
-      sleep 0.25
-    done
-    log "stopped $name (pid $pid)"
-  fi
-  rm -f "$PIDS/$name.pid"
+# stop NAME...: SIGTERM to each running component's process group, then SIGKILL to those still
+# running after 10 s; their pid files are removed.
+stop() {
+  local name pid pids=() i alive
+  for name in "$@"; do
+    if pid="$(pid_of "$name")"; then
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+      log "stopping $name (pid $pid)"
+    fi
+  done
+  for i in $(seq 1 40); do
+    alive=()
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+    [ ${#alive[@]} -eq 0 ] && break
+    if [ "$i" -eq 40 ]; then
+      for pid in "${alive[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
+    fi
+    sleep 0.25
+  done
+  for name in "$@"; do rm -f "$PIDS/$name.pid"; done
 }
 
 # The pods' processes (every pid in a kubepods cgroup) and containerd's shims for this cluster.
@@ -576,14 +585,14 @@ cmd_up() {
 cmd_down() {
   [ "$(id -u)" -eq 0 ] || die 'needs root'
   if pid_of kube-apiserver >/dev/null && [ -f "$KUBECONFIG_ADMIN" ]; then
-    timeout 120 "$BIN/helm" --kubeconfig "$KUBECONFIG_ADMIN" uninstall "$RELEASE" -n "$RELEASE_NS" \
-      --wait --timeout 90s >/dev/null 2>&1 || true
+    # No --wait: the pods' processes, mounts and cgroups are removed below, not by kubelet.
+    timeout 60 "$BIN/helm" --kubeconfig "$KUBECONFIG_ADMIN" uninstall "$RELEASE" -n "$RELEASE_NS" \
+      >/dev/null 2>&1 || true
   fi
-  stop_component kube-proxy
-  stop_component kubelet
+  # kubelet first, so that it restarts no container while the pods are killed.
+  stop kubelet kube-proxy
   kill_pods
-  local i
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[$i]}"; done
+  stop "${COMPONENTS[@]}"
   kill_pods
   remove_cgroups
   unmount_under "$CLUSTER_DIR"

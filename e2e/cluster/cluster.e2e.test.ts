@@ -61,7 +61,7 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       return;
     }
     if (!cluster.owned) {
-      await cluster.kubectlRun(['delete', 'namespace', NS, '--wait=false']);
+      await cluster.kubectlRun(['delete', 'namespace', NS, '--timeout=120s']);
     }
     await cluster.stop();
   }, 15 * 60_000);
