@@ -168,6 +168,32 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       expect(at.map((m) => `${m.fsType} ${m.source}`)).toEqual(['tmpfs csi-cert-driver']);
     });
 
+    it('requiresRepublish: kubelet’s periodic republish neither remounts nor reissues', async () => {
+      // cert-a is the only pod with our volume now, so any further NodePublishVolume is its republish.
+      const PUBLISHES = 'csi_cert_driver_csi_requests_total{method="NodePublishVolume",code="OK"}';
+      const ISSUED = 'csi_cert_driver_issuance_duration_seconds_count{outcome="success"}';
+      const target = podVolumePath(pod.metadata.uid);
+      const mountBefore = mountsUnder(target).filter((m) => m.mountPoint === target);
+      const serial = async () =>
+        (await inPod(['openssl', 'x509', '-noout', '-serial', '-in', '/certs/tls.crt'])).trim();
+      const serialBefore = await serial();
+      const before = await c().nodeMetrics();
+      expect(before.get(PUBLISHES), PUBLISHES).toBeGreaterThanOrEqual(1);
+      const after = await waitFor(
+        'a republish by kubelet',
+        async () => {
+          const now = await c().nodeMetrics();
+          return (now.get(PUBLISHES) ?? 0) > before.get(PUBLISHES)! ? now : undefined;
+        },
+        { timeoutMs: 180_000, intervalMs: 5000 },
+      );
+      expect(after.get(ISSUED), 'certificates issued').toBe(before.get(ISSUED));
+      expect(await serial()).toBe(serialBefore);
+      const mountAfter = mountsUnder(target).filter((m) => m.mountPoint === target);
+      expect(mountAfter.map((m) => m.mountId)).toEqual(mountBefore.map((m) => m.mountId));
+      expect(mountAfter).toHaveLength(1);
+    });
+
     it('two pods do mTLS with each other over the pod network, each verifying the other', async () => {
       await c().apply(certPod('cert-b', NS, { command: TLS_SERVER }));
       await c().waitPodReady(NS, 'cert-b');

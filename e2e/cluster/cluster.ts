@@ -100,6 +100,11 @@ export interface Cluster {
   waitPodGone(namespace: string, pod: string, timeoutMs?: number): Promise<void>;
   /** Events whose involvedObject is the named object, as "Type Reason: message" lines. */
   events(namespace: string, name: string): Promise<string[]>;
+  /**
+   * The node driver's Prometheus /metrics, fetched from inside the cluster's network namespace
+   * (the pod network is not routed to the host): sample name with labels → value.
+   */
+  nodeMetrics(): Promise<Map<string, number>>;
   /** The last lines of a component's log (logs/NAME.log). */
   componentLog(name: string, lines?: number): Promise<string>;
   /** `scripts/cluster.sh down` when this harness brought the cluster up; else nothing. */
@@ -212,6 +217,33 @@ function harness(owned: boolean): Cluster {
         },
         { timeoutMs, intervalMs: 500 },
       );
+    },
+    nodeMetrics: async () => {
+      const ip = await kubectl([
+        'get',
+        'pods',
+        '-n',
+        RELEASE_NS,
+        '-l',
+        'app.kubernetes.io/component=node',
+        '-o',
+        'jsonpath={.items[0].status.podIP}',
+      ]);
+      const text = await runOk('nsenter', [
+        `--net=/run/netns/${NETNS}`,
+        '--',
+        'curl',
+        '-fsS',
+        '--max-time',
+        '10',
+        `http://${ip}:9090/metrics`,
+      ]);
+      const samples = new Map<string, number>();
+      for (const line of text.split('\n')) {
+        const m = /^(\S+) (\S+)$/.exec(line);
+        if (m && !line.startsWith('#')) samples.set(m[1]!, Number(m[2]));
+      }
+      return samples;
     },
     componentLog: async (name, lines = 40) =>
       (await run('tail', ['-n', String(lines), join(CLUSTER_DIR, 'logs', `${name}.log`)])).stdout,
