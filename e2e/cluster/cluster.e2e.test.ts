@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../support/host.js';
+import { opensslOk } from '../support/openssl.js';
 import { waitFor } from '../support/wait.js';
 import {
   CERT_BASE,
@@ -320,6 +321,55 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
     expect(modeAndGroup).toBe('440 2000');
     expect(r.stdout).toMatch(/BEGIN PUBLIC KEY/);
     await c().kubectl(['delete', 'pod', '-n', NS, 'cert-nonroot', '--wait=false']);
+  });
+
+  it('kubelet killed and restarted: a running volume keeps renewing meanwhile, the pod keeps running, new pods start', async () => {
+    await c().apply(
+      certPod('cert-kubelet', NS, {
+        attributes: { 'csi.k8s.cert-driver/duration': '1m', 'csi.k8s.cert-driver/renew-before': '50s' },
+      }),
+    );
+    const pod = await c().waitPodReady(NS, 'cert-kubelet');
+    // Read on the node: kubectl exec needs the kubelet that is about to be killed.
+    const crt = join(podVolumePath(pod.metadata.uid), 'tls.crt');
+    const serialOnNode = async () => (await opensslOk(['x509', '-noout', '-serial', '-in', crt])).trim();
+    const pid = Number(readFileSync(join(CLUSTER_DIR, 'pids', 'kubelet.pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    const first = await serialOnNode();
+    const renewed = await waitFor(
+      'a renewal while kubelet is down',
+      async () => {
+        const now = await serialOnNode();
+        return now !== first ? now : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    expect(renewed).not.toBe(first);
+    const up = await clusterScript('up', [], 10 * 60_000);
+    expect(up.code, up.stderr.slice(-3000)).toBe(0);
+    const after = await c().waitPodReady(NS, 'cert-kubelet');
+    expect(after.metadata.uid).toBe(pod.metadata.uid);
+    const restarts = await c().kubectl([
+      'get',
+      'pod',
+      '-n',
+      NS,
+      'cert-kubelet',
+      '-o',
+      'jsonpath={.status.containerStatuses[0].restartCount}',
+    ]);
+    expect(restarts).toBe('0');
+    const verify = await c().exec(NS, 'cert-kubelet', [
+      'openssl',
+      'verify',
+      '-CAfile',
+      '/certs/ca.crt',
+      '/certs/tls.crt',
+    ]);
+    expect(verify.code, verify.stderr).toBe(0);
+    await c().apply(certPod('cert-after-kubelet', NS));
+    await c().waitPodReady(NS, 'cert-after-kubelet');
+    await c().kubectl(['delete', 'pod', '-n', NS, 'cert-kubelet', 'cert-after-kubelet', '--wait=false']);
   });
 
   it('helm uninstall after the pods are gone leaves no volume mount behind', async () => {
