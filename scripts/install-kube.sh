@@ -58,7 +58,8 @@ apt_install() {
 install_etcd() {
   apt_install etcd-server
   mkdir -p "$BIN"
-  ln -sf "$(command -v etcd || echo /usr/bin/etcd)" "$BIN/etcd"
+  # Debian's path, not `command -v etcd`: with $BIN on PATH that finds the link itself and makes a loop.
+  ln -sfn /usr/bin/etcd "$BIN/etcd"
   log "etcd $("$BIN/etcd" --version | head -1)"
 }
 
