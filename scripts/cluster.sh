@@ -471,10 +471,11 @@ install_product() {
 # ---------------------------------------------------------------------------------------------
 # Teardown: each step works from any half-up state and is a no-op when done.
 
-# stop NAME...: SIGTERM to each running component's process group, then SIGKILL to those still
-# running after 10 s; their pid files are removed.
+# stop GRACE NAME...: SIGTERM to each running component's process group, then SIGKILL to those
+# still running after GRACE seconds; their pid files are removed.
 stop() {
-  local name pid pids=() i alive
+  local grace="$1" name pid pids=() i alive
+  shift
   for name in "$@"; do
     if pid="$(pid_of "$name")"; then
       kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
@@ -482,11 +483,11 @@ stop() {
       log "stopping $name (pid $pid)"
     fi
   done
-  for i in $(seq 1 40); do
+  for i in $(seq 1 $((grace * 4))); do
     alive=()
     for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
     [ ${#alive[@]} -eq 0 ] && break
-    if [ "$i" -eq 40 ]; then
+    if [ "$i" -eq $((grace * 4)) ]; then
       for pid in "${alive[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
     fi
     sleep 0.25
@@ -511,13 +512,14 @@ kill_pods() {
 }
 
 # containerd-shim-runc-v2 processes started by this cluster's containerd (its socket on their
-# command line), found by pid.
+# command line), found by pid. comm filters out the grep itself, whose arguments hold the socket too.
 shim_pids() {
   local f pid
-  for f in /proc/[0-9]*/cmdline; do
+  for f in $(grep -las -- "$CONTAINERD_SOCK" /proc/[0-9]*/cmdline); do
     pid="${f#/proc/}" && pid="${pid%/cmdline}"
-    if tr '\0' ' ' 2>/dev/null <"$f" | grep -q "containerd-shim.*$CONTAINERD_SOCK"; then echo "$pid"; fi
+    case "$(cat "/proc/$pid/comm" 2>/dev/null)" in containerd-shim*) echo "$pid" ;; esac
   done
+  return 0
 }
 
 remove_cgroups() {
@@ -590,9 +592,10 @@ cmd_down() {
       >/dev/null 2>&1 || true
   fi
   # kubelet first, so that it restarts no container while the pods are killed.
-  stop kubelet kube-proxy
+  stop 10 kubelet kube-proxy
   kill_pods
-  stop "${COMPONENTS[@]}"
+  # The control plane's data is removed below: no need to wait for graceful shutdowns.
+  stop 3 "${COMPONENTS[@]}"
   kill_pods
   remove_cgroups
   unmount_under "$CLUSTER_DIR"
