@@ -515,11 +515,10 @@ kill_pods() {
 # command line), found by pid. comm filters out the grep itself, whose arguments hold the socket too.
 shim_pids() {
   local f pid
-  for f in $(grep -las -- "$CONTAINERD_SOCK" /proc/[0-9]*/cmdline); do
+  grep -las -- "$CONTAINERD_SOCK" /proc/[0-9]*/cmdline | while IFS= read -r f; do
     pid="${f#/proc/}" && pid="${pid%/cmdline}"
     case "$(cat "/proc/$pid/comm" 2>/dev/null)" in containerd-shim*) echo "$pid" ;; esac
-  done
-  return 0
+  done || true
 }
 
 remove_cgroups() {
