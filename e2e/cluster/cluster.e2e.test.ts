@@ -32,6 +32,18 @@ import {
 } from './cluster.js';
 
 const unavailable = clusterUnavailable();
+
+/** SIGKILLs every process of one container (its cgroup under kubepods); returns how many. */
+function killCgroup(podUid: string, containerId: string): number {
+  const pids = new Set<number>();
+  for (const qos of ['', 'burstable/', 'besteffort/']) {
+    const procs = `/sys/fs/cgroup/pids/kubepods/${qos}pod${podUid}/${containerId}/cgroup.procs`;
+    if (!existsSync(procs)) continue;
+    for (const line of readFileSync(procs, 'utf8').split('\n')) if (line) pids.add(Number(line));
+  }
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  return pids.size;
+}
 const NS = 'cluster-e2e';
 /** Every workload pod serves TLS on 8443 with its volume, requiring and verifying a client certificate. */
 const TLS_SERVER = [
@@ -370,6 +382,62 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
     await c().apply(certPod('cert-after-kubelet', NS));
     await c().waitPodReady(NS, 'cert-after-kubelet');
     await c().kubectl(['delete', 'pod', '-n', NS, 'cert-kubelet', 'cert-after-kubelet', '--wait=false']);
+  });
+
+  it('the driver SIGKILLed during a burst of 20 pod starts: all end Running with valid certificates, no stray mounts', async () => {
+    await c().kubectl(['delete', 'pods', '-n', NS, '--all', '--wait=true', '--timeout=120s']);
+    expect(mountsUnder(join(CERT_BASE, 'mounts')), 'no volume before the burst').toEqual([]);
+    const names = Array.from({ length: 20 }, (_, i) => `cert-burst-${i}`);
+    await c().apply(
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: names.map((n) => JSON.parse(certPod(n, NS))) }),
+    );
+    // Kill the driver's processes (its container's cgroup) once the first volumes are published.
+    await waitFor(
+      'the first volumes of the burst',
+      () => (mountsUnder(join(CERT_BASE, 'mounts')).length >= 2 ? true : undefined),
+      { timeoutMs: 120_000, intervalMs: 100 },
+    );
+    const node = await c().getJson<{
+      items: (PodJson & { status: { containerStatuses: { containerID: string; restartCount: number }[] } })[];
+    }>(['pods', '-n', RELEASE_NS, '-l', 'app.kubernetes.io/component=node']);
+    const driver = node.items[0]!;
+    const containerId = driver.status.containerStatuses[0]!.containerID.replace(/^containerd:\/\//, '');
+    const killed = killCgroup(driver.metadata.uid, containerId);
+    expect(killed, 'driver processes killed').toBeGreaterThan(0);
+    for (const n of names) await c().waitPodReady(NS, n, 300_000);
+    const restarted = await c().getJson<{ status: { containerStatuses: { restartCount: number }[] } }>([
+      'pod',
+      '-n',
+      RELEASE_NS,
+      driver.metadata.name,
+    ]);
+    expect(
+      restarted.status.containerStatuses[0]!.restartCount,
+      'the driver container restarted',
+    ).toBeGreaterThan(driver.status.containerStatuses[0]!.restartCount);
+    const targets = new Set<string>();
+    for (const n of names) {
+      const p = await c().getJson<PodJson>(['pod', '-n', NS, n]);
+      const target = podVolumePath(p.metadata.uid);
+      const at = mountsUnder(target).filter((m) => m.mountPoint === target);
+      expect(at, `one mount at ${n}'s target`).toHaveLength(1);
+      targets.add(`${at[0]!.major}:${at[0]!.minor}`);
+      const r = await c().exec(NS, n, [
+        'sh',
+        '-c',
+        'openssl verify -CAfile /certs/ca.crt /certs/tls.crt && openssl x509 -noout -pubkey -in /certs/tls.crt && openssl pkey -pubout -in /certs/tls.key',
+      ]);
+      expect(r.code, `${n}: ${r.stderr}`).toBe(0);
+      const keys = r.stdout.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+      expect(keys, n).toHaveLength(2);
+      expect(keys[0], `${n}: key matches certificate`).toBe(keys[1]);
+    }
+    expect(targets.size, 'every pod has its own volume').toBe(20);
+    // Exactly one data tmpfs per pod, each the one bound at a pod's target: none left over.
+    const data = mountsUnder(join(CERT_BASE, 'mounts'));
+    expect(data.map((m) => `${m.major}:${m.minor}`).sort()).toEqual([...targets].sort());
+    await c().kubectl(['delete', 'pods', '-n', NS, '--all', '--wait=true', '--timeout=180s']);
+    expect(mountsUnder(join(CERT_BASE, 'mounts'))).toEqual([]);
   });
 
   it('helm uninstall after the pods are gone leaves no volume mount behind', async () => {
