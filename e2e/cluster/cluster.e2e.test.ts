@@ -441,84 +441,79 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
     expect(mountsUnder(join(CERT_BASE, 'mounts'))).toEqual([]);
   });
 
-  // KNOWN BUG (fails today, so `it.fails`; drop `.fails` with the fix): the driver's read-only
-  // remount of a target bind happens in its own mount namespace and does not propagate, so a new
-  // node pod (rollout, or any container restart) sees every target bind read-write, judges the
-  // volume incomplete (isPublished wants a read-only bind), tears it down and waits for kubelet's
-  // republish. The running container keeps the old, now detached tmpfs and never sees a renewal.
-  it.fails(
-    'helm upgrade rolls the DaemonSet while pods run: their certificates keep renewing, new pods start',
-    async () => {
-      await c().apply(
-        certPod('cert-rolling', NS, {
-          attributes: { 'csi.k8s.cert-driver/duration': '1m', 'csi.k8s.cert-driver/renew-before': '50s' },
-        }),
-      );
-      await c().waitPodReady(NS, 'cert-rolling');
-      const nodePod = async () =>
-        (
-          await c().getJson<{ items: PodJson[] }>([
-            'pods',
-            '-n',
-            RELEASE_NS,
-            '-l',
-            'app.kubernetes.io/component=node',
-          ])
-        ).items.map((p) => p.metadata.uid);
-      const [before] = await nodePod();
-      // A changed pod annotation rolls the DaemonSet (a new node pod replaces the old one).
-      await c().helm([
-        'upgrade',
-        RELEASE,
-        join(REPO_ROOT, 'charts', 'csi-cert-driver'),
-        '-n',
-        RELEASE_NS,
-        '--reuse-values',
-        '--set',
-        'node.podAnnotations.rollout=e2e',
-        '--wait',
-        '--timeout',
-        '300s',
-      ]);
-      const after = await nodePod();
-      expect(after).toHaveLength(1);
-      expect(after[0]).not.toBe(before);
-      // What the container sees: kubelet bound the volume into it when it started, so only renewals
-      // into that same tmpfs reach it.
-      const serialInPod = async () => {
-        const r = await c().exec(NS, 'cert-rolling', [
-          'openssl',
-          'x509',
-          '-noout',
-          '-serial',
-          '-in',
-          '/certs/tls.crt',
-        ]);
-        expect(r.code, r.stderr).toBe(0);
-        return r.stdout.trim();
-      };
-      const first = await serialInPod();
-      await waitFor(
-        'a renewal the container sees',
-        async () => ((await serialInPod()) !== first ? true : undefined),
-        {
-          timeoutMs: 60_000,
-          intervalMs: 2000,
-        },
-      );
-      const verify = await c().exec(NS, 'cert-rolling', [
+  // The driver's read-only remount of a target bind lives in its own mount namespace: a new node pod
+  // sees the host's copy read-write and must still take the volume as published (ADR 3), or the
+  // running container, bound to the old tmpfs, would never see a renewal again.
+  it('helm upgrade rolls the DaemonSet while pods run: their certificates keep renewing, new pods start', async () => {
+    await c().apply(
+      certPod('cert-rolling', NS, {
+        attributes: { 'csi.k8s.cert-driver/duration': '1m', 'csi.k8s.cert-driver/renew-before': '50s' },
+      }),
+    );
+    await c().waitPodReady(NS, 'cert-rolling');
+    const nodePod = async () =>
+      (
+        await c().getJson<{ items: PodJson[] }>([
+          'pods',
+          '-n',
+          RELEASE_NS,
+          '-l',
+          'app.kubernetes.io/component=node',
+        ])
+      ).items.map((p) => p.metadata.uid);
+    const [before] = await nodePod();
+    // A changed pod annotation rolls the DaemonSet (a new node pod replaces the old one).
+    await c().helm([
+      'upgrade',
+      RELEASE,
+      join(REPO_ROOT, 'charts', 'csi-cert-driver'),
+      '-n',
+      RELEASE_NS,
+      '--reuse-values',
+      '--set',
+      'node.podAnnotations.rollout=e2e',
+      '--wait',
+      '--timeout',
+      '300s',
+    ]);
+    const after = await nodePod();
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(before);
+    // What the container sees: kubelet bound the volume into it when it started, so only renewals
+    // into that same tmpfs reach it.
+    const serialInPod = async () => {
+      const r = await c().exec(NS, 'cert-rolling', [
         'openssl',
-        'verify',
-        '-CAfile',
-        '/certs/ca.crt',
+        'x509',
+        '-noout',
+        '-serial',
+        '-in',
         '/certs/tls.crt',
       ]);
-      expect(verify.code, verify.stderr).toBe(0);
-      await c().apply(certPod('cert-after-rollout', NS));
-      await c().waitPodReady(NS, 'cert-after-rollout');
-      await c().kubectl(['delete', 'pod', '-n', NS, 'cert-rolling', 'cert-after-rollout', '--wait=false']);
-    },
-  );
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    const first = await serialInPod();
+    await waitFor(
+      'a renewal the container sees',
+      async () => ((await serialInPod()) !== first ? true : undefined),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 2000,
+      },
+    );
+    const verify = await c().exec(NS, 'cert-rolling', [
+      'openssl',
+      'verify',
+      '-CAfile',
+      '/certs/ca.crt',
+      '/certs/tls.crt',
+    ]);
+    expect(verify.code, verify.stderr).toBe(0);
+    await c().apply(certPod('cert-after-rollout', NS));
+    await c().waitPodReady(NS, 'cert-after-rollout');
+    await c().kubectl(['delete', 'pod', '-n', NS, 'cert-rolling', 'cert-after-rollout', '--wait=false']);
+  });
 
   it('helm uninstall after the pods are gone leaves no volume mount behind', async () => {
     await c().kubectl(['delete', 'pods', '-n', NS, '--all', '--wait=true', '--timeout=120s']);

@@ -21,7 +21,7 @@ import type { LinuxPlatformOptions, PlatformLogger } from './options.js';
 import {
   inspectMounts,
   isOurs,
-  isReadOnlyBindOf,
+  isBindOf,
   mountVolume,
   unmountKnownVolume,
   unmountVolume,
@@ -146,11 +146,14 @@ export class LinuxPlatform implements PlatformPort {
     }
   }
 
-  /** True when our tmpfs is at the data dir, a read-only bind of it at `targetPath`, and `..data` exists. */
+  /**
+   * True when our tmpfs is at the data dir, a bind of it at `targetPath` (read-only where this process
+   * made it; read-write as seen from a new mount namespace, e.g. after a rollout) and `..data` exists.
+   */
   async isPublished(loc: VolumeLocation): Promise<boolean> {
     const paths = await this.paths(loc);
     const { data, target } = inspectMounts(paths);
-    if (data === undefined || !isOurs(data) || !isReadOnlyBindOf(target, data)) return false;
+    if (data === undefined || !isOurs(data) || !isBindOf(target, data)) return false;
     this.remember(loc.volumeId, paths.dataDir);
     return statSync(path.join(paths.dataDir, DATA_LINK), { throwIfNoEntry: false })?.isDirectory() === true;
   }

@@ -44,14 +44,15 @@ export function inspectMounts(paths: VolumePaths): VolumeMounts {
   return { data: findMount(mounts, paths.dataDir), target: findMount(mounts, paths.targetPath) };
 }
 
-/** True when `target` is a read-only bind of the volume's own tmpfs `data`. */
-export function isReadOnlyBindOf(target: MountInfo | undefined, data: MountInfo | undefined): boolean {
-  return (
-    target !== undefined &&
-    data !== undefined &&
-    sameFilesystem(target, data) &&
-    target.mountOptions.includes('ro')
-  );
+/**
+ * True when `target` is a bind of the volume's own tmpfs `data`, read-only or not. The bind is made
+ * read-only, but that remount lives in the mount namespace that made it: a driver restarted in a new
+ * container (a DaemonSet rollout) sees the host's copy of every bind read-write. The pod's view is
+ * read-only either way (kubelet mounts a CSI volume into the container read-only), so the flag is no
+ * test of whether the volume is ours and published (ADR 3).
+ */
+export function isBindOf(target: MountInfo | undefined, data: MountInfo | undefined): boolean {
+  return target !== undefined && data !== undefined && sameFilesystem(target, data);
 }
 
 /**
@@ -78,13 +79,12 @@ export async function mountVolume(ctx: MountContext, paths: VolumePaths, tmpfs: 
       if (target !== undefined && (data === undefined || !sameFilesystem(target, data))) {
         throw foreignMount(paths, paths.targetPath, target);
       }
-      if (isReadOnlyBindOf(target, data)) return;
+      if (isBindOf(target, data)) return;
     }
     if (mounts.data === undefined) {
       await ctx.mounter.mountTmpfs(paths.dataDir, tmpfs);
       undo.push({ what: 'unmount tmpfs', step: () => unmountAll(ctx, paths, paths.dataDir) });
     }
-    if (mounts.target !== undefined) await unmountAll(ctx, paths, paths.targetPath); // a writable leftover bind
     undo.push({ what: 'unmount bind', step: () => unmountAll(ctx, paths, paths.targetPath) });
     await ctx.mounter.bindReadOnly(paths.dataDir, paths.targetPath);
   } catch (err) {
