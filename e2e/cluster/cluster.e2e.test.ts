@@ -268,7 +268,7 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       { timeoutMs: 120_000, intervalMs: 1000 },
     );
     expect(warning).toMatch(/PermissionDenied/);
-    expect(warning).toMatch(/dns SAN "someone-else" is not allowed for pod cluster-e2e\/cert-liar/);
+    expect(warning).toMatch(/dns SAN 'someone-else' is not allowed for pod cluster-e2e\/cert-liar/);
     const pod = await c().getJson<PodJson>(['pod', '-n', NS, 'cert-liar']);
     expect(pod.status.phase).toBe('Pending');
     expect(pod.status.containerStatuses?.[0]?.state).not.toHaveProperty('running');
