@@ -82,6 +82,14 @@ export class VolumeManager {
           return done;
         }
       }
+      // Where a fresh publish may mount, asked before anything is written: a refused target leaves
+      // no state, no directory and no mount behind.
+      const refused = this.d.platform.checkPublishTarget({
+        volumeId: req.volumeId,
+        targetPath: req.targetPath,
+        podUid: pod.uid,
+      });
+      if (refused) throw new InvalidArgumentError('target_path', refused);
       const now = new Date().toISOString();
       let state: VolumeState = {
         version: 1,
@@ -106,6 +114,7 @@ export class VolumeManager {
       const issuing = this.lifecycle.issue({ volumeId: req.volumeId, spec, pod, tokens });
       issuing.catch(() => undefined);
       const marked = state;
+      let created = false;
       const mounted = nextTurn()
         .then(() => this.d.store.put(marked, { durable: false }))
         .then(() =>
@@ -115,7 +124,10 @@ export class VolumeManager {
             sizeBytes: this.d.volumeSizeBytes,
             fsGroup: spec.fsGroup,
           }),
-        );
+        )
+        .then(() => {
+          created = true;
+        });
       mounted.catch(() => undefined);
       try {
         const issued = await issuing;
@@ -127,7 +139,10 @@ export class VolumeManager {
         log.warn({ err: errorSummary(e) }, 'publish failed; rolling back');
         // Roll back only once the mount is done (install has settled its own writes).
         await Promise.allSettled([mounted]);
-        await this.rollback(req.volumeId, req.targetPath, log);
+        // Undo only what this call did: a createVolume that failed has undone its own steps, so
+        // then only the marker goes; the mount is removed only when this call made it.
+        if (created) await this.rollback(req.volumeId, req.targetPath, log);
+        else await this.dropMarker(req.volumeId, log);
         this.d.onFailure?.({ operation: 'publish', volumeId: req.volumeId, pod, error: e });
         throw e;
       }
@@ -169,25 +184,42 @@ export class VolumeManager {
     return undefined;
   }
 
+  /**
+   * Unpublishes a volume at the target path its state binds it to. A (volume_id, target_path) pair
+   * that is not ours (no state for the id, or a state at another path) touches nothing and succeeds,
+   * as the CSI spec asks for a volume that is not published there: what sits at that path belongs to
+   * another volume or to nobody the driver knows.
+   */
   async unpublish(req: UnpublishRequest): Promise<void> {
     const reason = this.d.platform.checkTargetPath(req.targetPath);
     if (reason) throw new InvalidArgumentError('target_path', reason);
     await this.lifecycle.withLock(req.volumeId, async () => {
       const state = await this.d.store.get(req.volumeId);
-      await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: req.targetPath });
-      if (state && state.targetPath !== req.targetPath) {
-        await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: state.targetPath });
+      if (!state || state.targetPath !== req.targetPath) {
+        this.d.logger.info(
+          { volumeId: req.volumeId, targetPath: req.targetPath, publishedAt: state?.targetPath },
+          'unpublish of a volume not published at this path; nothing to do',
+        );
+        return;
       }
+      await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: state.targetPath });
       await this.d.store.delete(req.volumeId);
       this.lifecycle.forget(req.volumeId);
-      if (state) {
-        this.d.logger.info(
-          { volumeId: req.volumeId, pod: `${state.pod.namespace}/${state.pod.name}` },
-          'volume unpublished',
-        );
-        this.d.onChange?.(req.volumeId, undefined);
-      }
+      this.d.logger.info(
+        { volumeId: req.volumeId, pod: `${state.pod.namespace}/${state.pod.name}` },
+        'volume unpublished',
+      );
+      this.d.onChange?.(req.volumeId, undefined);
     });
+  }
+
+  /** Removes the "publishing" marker of a publish that mounted nothing. Never throws. */
+  private async dropMarker(volumeId: string, log: Logger): Promise<void> {
+    try {
+      await this.d.store.delete(volumeId);
+    } catch (e) {
+      log.error({ err: errorSummary(e) }, 'could not remove the state of a failed publish');
+    }
   }
 
   /** Removes whatever a publish left behind. Never throws: a failure is logged and the state kept for the next try. */
