@@ -166,6 +166,10 @@ export async function startNodeRole(
     volumeSizeBytes: cfg.volumeSizeBytes,
     certManager: cfg.certManager !== undefined,
     spiffe: cfg.spiffe,
+    keptTokenAudiences: [
+      cfg.issuerTokenAudience ?? DRIVER_NAME,
+      ...(cfg.certManager?.identity === 'pod' ? [cfg.certManager.tokenAudience] : []),
+    ],
     onChange,
     onFailure: (f) => status.reporter.operationFailed(f),
   });

@@ -8,6 +8,7 @@ import type { VolumeState } from './volume-state.js';
 import type { VolumeFailure } from './status-reporter.port.js';
 import type { KeySource } from './volume-certificates.js';
 import { VolumeLifecycle } from './volume-lifecycle.js';
+import { sameKeptTokens } from './kept-tokens.js';
 import {
   persistentAttributes,
   sameAttributes,
@@ -34,6 +35,8 @@ export interface VolumeManagerDeps {
   onFailure?: (failure: VolumeFailure) => void;
   /** How long a CSI request waits for background work on its volume (VolumeLocks). */
   backgroundWaitMs?: number | undefined;
+  /** Audiences whose tokens a volume keeps in its state (VolumeLifecycleDeps, ADR 22). */
+  keptTokenAudiences?: readonly string[] | undefined;
 }
 
 /**
@@ -79,7 +82,7 @@ export class VolumeManager {
         const done = await this.republish(existing, req, attributes, log);
         if (done) {
           this.lifecycle.rememberTokens(req.volumeId, tokens);
-          return done;
+          return this.keepTokens(done, tokens);
         }
       }
       // Where a fresh publish may mount, asked before anything is written: a refused target leaves
@@ -103,6 +106,7 @@ export class VolumeManager {
         createdAt: now,
         failures: 0,
         history: [],
+        tokens: this.lifecycle.tokensToKeep(tokens),
       };
       // The key, the CSR and the issuer round trip start first; while the issuer signs, the
       // "publishing" marker is written, then the volume is mounted. They wait for the next turn of
@@ -211,6 +215,21 @@ export class VolumeManager {
       );
       this.d.onChange?.(req.volumeId, undefined);
     });
+  }
+
+  /**
+   * Keeps a republish's fresh tokens in the state (not durable: the state tmpfs only has to survive
+   * a restart of the driver, ADR 12); kubelet's cached tokens, unchanged, cost no write.
+   */
+  private async keepTokens(
+    state: VolumeState,
+    tokens: Readonly<Record<string, string>> | undefined,
+  ): Promise<VolumeState> {
+    const kept = this.lifecycle.tokensToKeep(tokens);
+    if (kept === undefined || sameKeptTokens(kept, state.tokens)) return state;
+    const next = { ...state, tokens: kept };
+    await this.d.store.put(next, { durable: false });
+    return next;
   }
 
   /** Removes the "publishing" marker of a publish that mounted nothing. Never throws. */
