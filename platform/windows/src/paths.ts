@@ -155,7 +155,9 @@ export function checkPublishTarget(
 }
 
 /** The part of `p` below `dir` ('' for `dir` itself), or undefined when `p` is not inside it. */
-function insideWindows(p: string, dir: string): string | undefined {
+function insideWindows(long: string, longDir: string): string | undefined {
+  const p = long.startsWith(LONG_PREFIX) ? long.slice(LONG_PREFIX.length) : long;
+  const dir = longDir.startsWith(LONG_PREFIX) ? longDir.slice(LONG_PREFIX.length) : longDir;
   const base = dir.replace(/\\+$/, '');
   if (sameWindowsName(p, base)) return '';
   if (p.length > base.length + 1 && p[base.length] === '\\' && sameWindowsName(p.slice(0, base.length), base))

@@ -119,6 +119,7 @@ describe('checkPublishTarget', () => {
   it('accepts kubelet-shaped targets, in any case NTFS treats as equal', () => {
     expect(checkPublishTarget(target, uid, o)).toBeUndefined();
     expect(checkPublishTarget(target.toUpperCase(), uid, o)).toBeUndefined();
+    expect(checkPublishTarget(`\\\\?\\${target}`, uid, o)).toBeUndefined();
   });
 
   it.each([
