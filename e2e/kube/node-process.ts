@@ -5,7 +5,7 @@
  * ready; when the node exits or never gets ready, it is killed and the error carries its log tail.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DriverProcess } from '../support/driver-process.js';
 import { waitForNodeReady } from '../support/node-ready.js';
 import { CsiClient } from '../support/product.js';
@@ -41,6 +41,8 @@ export async function startKubeNode(o: KubeNodeOptions): Promise<{ proc: DriverP
       NODE_ID: o.nodeId,
       CERT_SERVICE_ADDR: o.issuerAddr,
       CERT_BASE_PATH: o.baseDir,
+      // The suites put kubelet-shaped target paths under <tmp>/kubelet, next to the base directory.
+      KUBELET_ROOT_DIR: join(dirname(o.baseDir), 'kubelet'),
       ISSUER_TIMEOUT: '20s',
       API_LISTEN_ADDR: 'off',
       ...o.settings,

@@ -259,6 +259,7 @@ export class Harness {
         NODE_ID: this.nodeId,
         CERT_SERVICE_ADDR: this.nodeIssuerAddr || this.issuerAddr,
         CERT_BASE_PATH: this.basePath,
+        KUBELET_ROOT_DIR: this.kubeletDir,
         CLUSTER_DOMAIN: this.clusterDomain,
         VOLUME_SIZE: this.volumeSize,
         ISSUER_TIMEOUT: this.options.issuerTimeout ?? '5s',

@@ -131,7 +131,8 @@ export const GOOD: GoodCase[] = [
       },
     },
   },
-  { name: "target on Wine's Z: drive", drive: 'Z', attributes: {}, want: {} },
+  // No case on Wine's Z: drive: targets must lie below KUBELET_ROOT_DIR, which is on C: as on a
+  // Windows node (docs/security.md, "What a volume's operations touch").
   {
     name: 'target longer than MAX_PATH with the \\\\?\\ prefix',
     drive: 'long',

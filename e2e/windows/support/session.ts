@@ -94,6 +94,7 @@ export class WineSession {
         NODE_ID,
         CERT_SERVICE_ADDR: this.issuerAddr,
         CERT_BASE_PATH: this.layout.certBasePath,
+        KUBELET_ROOT_DIR: this.layout.kubeletRoot('C'),
         CLUSTER_DOMAIN,
         VOLUME_SIZE: '1Mi',
         ISSUER_TIMEOUT: '10s',

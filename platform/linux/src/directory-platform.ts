@@ -2,6 +2,8 @@ import { lstat, mkdir, readlink, rm, rmdir, symlink, unlink } from 'node:fs/prom
 import path from 'node:path';
 import { prepareUnixEndpoint } from './endpoint.js';
 import { checkFileName, checkTargetPath, checkVolumeId } from './paths.js';
+import { checkPublishTarget } from './target-rules.js';
+import type { TargetRulesOptions } from './target-rules.js';
 import { DATA_LINK, readCurrentFile, writeFileSet } from './atomic-writer.js';
 import { PlatformError } from '@csi-cert-driver/platform-contract';
 import type { CreateVolumeRequest, VolumeFile, VolumeLocation } from '@csi-cert-driver/platform-contract';
@@ -20,7 +22,13 @@ export class DirectoryPlatform implements PlatformPort {
   /** fsGroup of each volume created by this process. */
   private readonly groups = new Map<string, number>();
 
-  constructor(private readonly options: { dataRoot: string; logger?: PlatformLogger | undefined }) {}
+  constructor(
+    private readonly options: {
+      dataRoot: string;
+      logger?: PlatformLogger | undefined;
+      targets?: TargetRulesOptions | undefined;
+    },
+  ) {}
 
   prepareEndpoint(endpoint: string): Promise<string> {
     return prepareUnixEndpoint(endpoint, this.options.logger);
@@ -28,6 +36,11 @@ export class DirectoryPlatform implements PlatformPort {
 
   checkTargetPath(targetPath: string): string | undefined {
     return checkTargetPath(targetPath);
+  }
+
+  /** The Linux adapter's target rules (target-rules.ts). */
+  checkPublishTarget(t: { volumeId: string; targetPath: string; podUid: string }): string | undefined {
+    return checkPublishTarget(t.targetPath, t.podUid, this.options.targets ?? {});
   }
 
   checkFileName(name: string): string | undefined {

@@ -23,5 +23,7 @@ export {
 } from './mountinfo.js';
 export type { MountInfo } from './mountinfo.js';
 export { checkFileName, checkTargetPath, checkVolumeId, parseUnixEndpoint } from './paths.js';
+export { checkPublishTarget } from './target-rules.js';
+export type { TargetRulesOptions } from './target-rules.js';
 export { DATA_LINK } from './atomic-writer.js';
 export { DirectoryPlatform } from './directory-platform.js';

@@ -16,6 +16,8 @@ import { wrapInternal } from './errors.js';
 import { ExecMounter } from './mounter.js';
 import type { Mounter } from './mounter.js';
 import { canonicalPath, checkFileName, checkTargetPath, checkVolumeId } from './paths.js';
+import { checkPublishTarget } from './target-rules.js';
+import type { TargetRulesOptions } from './target-rules.js';
 import { VOLUME_DIR_MODE, gidFor } from './options.js';
 import type { LinuxPlatformOptions, PlatformLogger } from './options.js';
 import {
@@ -35,6 +37,7 @@ export class LinuxPlatform implements PlatformPort {
   readonly dataRoot: string;
   readonly mounter: Mounter;
   private readonly logger: PlatformLogger | undefined;
+  private readonly targetRules: TargetRulesOptions;
   /** See `ThreadScheduler`: SCHED_IDLE on and off for a thread of this process; absent without koffi. */
   readonly setThreadBackground: ((tid: number, background: boolean) => void) | undefined;
   /** See `HeapTrimmer`: gives the C heap's free pages back to the kernel; absent without koffi/glibc. */
@@ -54,6 +57,7 @@ export class LinuxPlatform implements PlatformPort {
     if (reason !== undefined) throw new PlatformError('invalid-argument', `data root ${reason}`);
     this.dataRoot = options.dataRoot;
     this.logger = options.logger;
+    this.targetRules = options.targets ?? {};
     this.mounter = options.mounter ?? new ExecMounter();
     this.setThreadBackground = options.threadScheduler;
     this.releaseFreeMemory = options.heapTrimmer;
@@ -66,6 +70,14 @@ export class LinuxPlatform implements PlatformPort {
 
   checkTargetPath(targetPath: string): string | undefined {
     return checkTargetPath(targetPath);
+  }
+
+  /** See `checkPublishTarget` (target-rules.ts), with the root and reserved directories of `options.targets`. */
+  checkPublishTarget(t: { volumeId: string; targetPath: string; podUid: string }): string | undefined {
+    const badId = checkVolumeId(t.volumeId);
+    if (badId !== undefined) return `cannot be checked for volume id ${badId}`;
+    const own = path.join(this.dataRoot, t.volumeId);
+    return checkPublishTarget(t.targetPath, t.podUid, this.targetRules, own);
   }
 
   checkFileName(name: string): string | undefined {

@@ -2,6 +2,7 @@
 import type { Mounter } from './mounter.js';
 import type { HeapTrimmer } from './heap-trimmer.js';
 import type { ThreadScheduler } from './thread-scheduler.js';
+import type { TargetRulesOptions } from './target-rules.js';
 
 /** The slice of a pino-style logger the adapter uses. Never handed file contents. */
 export interface PlatformLogger {
@@ -13,6 +14,8 @@ export interface LinuxPlatformOptions {
   /** `${CERT_BASE_PATH}/mounts`; each volume's tmpfs is mounted at `${dataRoot}/<volumeId>`. */
   dataRoot: string;
   logger?: PlatformLogger | undefined;
+  /** Where publishes may mount (KUBELET_ROOT_DIR, CERT_BASE_PATH); see target-rules.ts. */
+  targets?: TargetRulesOptions | undefined;
   /** How mounts are made; defaults to `ExecMounter` (util-linux `mount`/`umount`). */
   mounter?: Mounter | undefined;
   /** SCHED_IDLE for background threads (`loadThreadScheduler`); without it none are offered. */

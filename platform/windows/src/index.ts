@@ -1,6 +1,7 @@
 export { WindowsPlatform, type WindowsPlatformOptions } from './windows-platform.js';
 export {
   checkFileName,
+  checkPublishTarget,
   checkSegment,
   checkTargetPath,
   MANIFEST_NAME,

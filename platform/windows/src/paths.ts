@@ -114,3 +114,53 @@ function printable(s: string): string {
   // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
+
+/**
+ * Why a publish for the pod `podUid` must not use `targetPath`: the syntax of `checkTargetPath`, and
+ * with a `kubeletRoot` (KUBELET_ROOT_DIR, e.g. `C:\var\lib\kubelet`) kubelet's shape below it,
+ * `pods\<pod uid>\volumes\kubernetes.io~csi\<name>\mount`, in that pod's directory; never inside a
+ * `reserved` directory (CERT_BASE_PATH). Names compare as NTFS does. The rest of the Linux rules
+ * (a non-empty or foreign directory) is `createVolume`'s manifest check; reparse points are not
+ * inspected (docs/windows.md).
+ */
+export function checkPublishTarget(
+  targetPath: string,
+  podUid: string,
+  o: { kubeletRoot?: string | undefined; reserved?: readonly string[] | undefined },
+): string | undefined {
+  const syntax = checkTargetPath(targetPath);
+  if (syntax !== undefined) return syntax;
+  const target = normalizeTargetPath(targetPath);
+  for (const r of o.reserved ?? [])
+    if (insideWindows(target, normalizeTargetPath(r)) !== undefined)
+      return `must not be inside ${r}, which holds the driver's own volumes and state`;
+  if (o.kubeletRoot === undefined) return undefined;
+  const rel = insideWindows(target, normalizeTargetPath(o.kubeletRoot));
+  if (rel === undefined)
+    return `must be below the kubelet root directory ${o.kubeletRoot} (KUBELET_ROOT_DIR), got '${targetPath}'`;
+  const [pods, uid, volumes, plugin, name, mount, ...extra] = rel.split('\\');
+  const is = (a: string | undefined, b: string): boolean => a !== undefined && sameWindowsName(a, b);
+  if (
+    !is(pods, 'pods') ||
+    !is(volumes, 'volumes') ||
+    !is(plugin, 'kubernetes.io~csi') ||
+    !name ||
+    !is(mount, 'mount') ||
+    extra.length > 0
+  )
+    return `must have kubelet's shape ${o.kubeletRoot}\\pods\\<pod uid>\\volumes\\kubernetes.io~csi\\<volume name>\\mount, got '${targetPath}'`;
+  if (!is(uid, podUid))
+    return `must be in the directory of the volume's pod (uid "${podUid}"), got '${targetPath}'`;
+  return undefined;
+}
+
+/** The part of `p` below `dir` ('' for `dir` itself), or undefined when `p` is not inside it. */
+function insideWindows(long: string, longDir: string): string | undefined {
+  const p = long.startsWith(LONG_PREFIX) ? long.slice(LONG_PREFIX.length) : long;
+  const dir = longDir.startsWith(LONG_PREFIX) ? longDir.slice(LONG_PREFIX.length) : longDir;
+  const base = dir.replace(/\\+$/, '');
+  if (sameWindowsName(p, base)) return '';
+  if (p.length > base.length + 1 && p[base.length] === '\\' && sameWindowsName(p.slice(0, base.length), base))
+    return p.slice(base.length + 1);
+  return undefined;
+}

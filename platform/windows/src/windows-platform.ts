@@ -8,7 +8,7 @@ import type { PlatformPort } from '@csi-cert-driver/platform-contract';
 import { fromFsError } from './fs-errors.js';
 import { holdsCompleteSet, readManifest, removeFileSet, replaceFileSet, writeManifest } from './file-set.js';
 import { ancestorsUpTo, holdsOnlyOurs, removeEmptyDir } from './fs-util.js';
-import { checkFileName, checkTargetPath, sameWindowsName } from './paths.js';
+import { checkFileName, checkPublishTarget, checkTargetPath, sameWindowsName } from './paths.js';
 import { VolumeRegistry, type VolumeRecord } from './volume-registry.js';
 
 export interface WindowsPlatformOptions {
@@ -22,6 +22,8 @@ export interface WindowsPlatformOptions {
   onWarning?: ((message: string) => void) | undefined;
   /** Runs icacls; a seam for tests. */
   runCommand?: RunCommand;
+  /** Where publishes may go (KUBELET_ROOT_DIR, CERT_BASE_PATH); see `checkPublishTarget` in paths.ts. */
+  targets?: { kubeletRoot?: string | undefined; reserved?: readonly string[] | undefined } | undefined;
 }
 
 /**
@@ -34,9 +36,11 @@ export class WindowsPlatform implements PlatformPort {
   readonly name = 'windows';
   private readonly volumes: VolumeRegistry;
   private readonly acl: FileAcl;
+  private readonly targets: NonNullable<WindowsPlatformOptions['targets']>;
 
   constructor(options: WindowsPlatformOptions) {
     this.volumes = new VolumeRegistry(options.dataRoot);
+    this.targets = options.targets ?? {};
     const logger = options.logger;
     const onWarning =
       options.onWarning ?? (logger ? (msg: string) => logger.warn({ platform: 'windows' }, msg) : undefined);
@@ -59,6 +63,10 @@ export class WindowsPlatform implements PlatformPort {
 
   checkTargetPath(targetPath: string): string | undefined {
     return checkTargetPath(targetPath);
+  }
+
+  checkPublishTarget(t: { volumeId: string; targetPath: string; podUid: string }): string | undefined {
+    return checkPublishTarget(t.targetPath, t.podUid, this.targets);
   }
 
   checkFileName(name: string): string | undefined {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkFileName, checkTargetPath, normalizeTargetPath, sameWindowsName } from '../src/index.js';
+import {
+  checkFileName,
+  checkPublishTarget,
+  checkTargetPath,
+  normalizeTargetPath,
+  sameWindowsName,
+} from '../src/index.js';
 
 const kubeletPath = 'c:\\var\\lib\\kubelet\\pods\\3f1c\\volumes\\kubernetes.io~csi\\tls\\mount';
 const longOk = `\\\\?\\C:\\${'a'.repeat(200)}\\${'b'.repeat(200)}`;
@@ -102,5 +108,36 @@ describe('normalizeTargetPath', () => {
     { path: '\\\\?\\C:\\var\\x\\', want: '\\\\?\\C:\\var\\x' },
   ])('$path -> $want', ({ path, want }) => {
     expect(normalizeTargetPath(path)).toBe(want);
+  });
+});
+
+describe('checkPublishTarget', () => {
+  const uid = '1f0c2d6e-0000-4000-8000-000000000001';
+  const o = { kubeletRoot: 'C:\\var\\lib\\kubelet', reserved: ['C:\\csi-certs'] };
+  const target = `C:\\var\\lib\\kubelet\\pods\\${uid}\\volumes\\kubernetes.io~csi\\tls\\mount`;
+
+  it('accepts kubelet-shaped targets, in any case NTFS treats as equal', () => {
+    expect(checkPublishTarget(target, uid, o)).toBeUndefined();
+    expect(checkPublishTarget(target.toUpperCase(), uid, o)).toBeUndefined();
+    expect(checkPublishTarget(`\\\\?\\${target}`, uid, o)).toBeUndefined();
+  });
+
+  it.each([
+    { name: 'outside the root', path: 'C:\\Windows\\System32', want: /below the kubelet root/ },
+    {
+      name: 'a sibling with the root as prefix',
+      path: 'C:\\var\\lib\\kubelet2\\x',
+      want: /below the kubelet root/,
+    },
+    {
+      name: 'not kubelet shaped',
+      path: `C:\\var\\lib\\kubelet\\pods\\${uid}\\mount`,
+      want: /kubelet's shape/,
+    },
+    { name: "another pod's directory", path: target.replace(uid, 'other'), want: /volume's pod/ },
+    { name: 'inside CERT_BASE_PATH', path: 'C:\\csi-certs\\mounts\\x', want: /must not be inside/ },
+    { name: 'bad syntax', path: 'relative\\x', want: /absolute/ },
+  ])('refuses $name', ({ path, want }) => {
+    expect(checkPublishTarget(path, uid, o)).toMatch(want);
   });
 });

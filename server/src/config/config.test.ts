@@ -11,6 +11,7 @@ describe('node config', () => {
       csiEndpoint: 'unix:///csi/csi.sock',
       certServiceAddr: 'cert-service:50051',
       certBasePath: '/var/lib/csi-certs',
+      kubeletRootDir: '/var/lib/kubelet',
       clusterDomain: 'cluster.local',
       logLevel: 'info',
       volumeSizeBytes: 1024 * 1024,

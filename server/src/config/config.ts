@@ -41,6 +41,12 @@ export interface NodeConfig extends CommonConfig, RegistrationSettings {
   /** gRPC target of the issuer. */
   certServiceAddr: string;
   certBasePath: string;
+  /**
+   * KUBELET_ROOT_DIR: kubelet's --root-dir on this node. Every publish's target path must lie below
+   * it in kubelet's shape (`pods/<pod uid>/volumes/kubernetes.io~csi/<name>/mount`); undefined means
+   * the default, /var/lib/kubelet.
+   */
+  kubeletRootDir?: string | undefined;
   clusterDomain: string;
   /** tmpfs size per volume. */
   volumeSizeBytes: number;
@@ -152,6 +158,9 @@ const METRICS_TABLE = {
   METRICS_LISTEN_ADDR: { default: 'off', parse: addressOrOff },
 } as const satisfies SettingsTable;
 
+/** kubelet's default --root-dir. */
+export const DEFAULT_KUBELET_ROOT_DIR = '/var/lib/kubelet';
+
 /** Every setting of the node role: its default, its parser and how `--help` shows it. */
 const NODE_TABLE = {
   ...COMMON_TABLE,
@@ -159,6 +168,7 @@ const NODE_TABLE = {
   NODE_ID: { help: '(hostname)' },
   CERT_SERVICE_ADDR: { default: 'http://cert-service:50051', parse: p.grpcTarget },
   CERT_BASE_PATH: { default: '/var/lib/csi-certs', parse: p.absolutePath },
+  KUBELET_ROOT_DIR: { default: DEFAULT_KUBELET_ROOT_DIR, parse: p.absolutePath },
   CLUSTER_DOMAIN: { default: DEFAULT_CLUSTER_DOMAIN, parse: p.domain },
   VOLUME_SIZE: { default: '1Mi', parse: p.byteSize },
   ISSUER_TIMEOUT: { default: '10s', parse: millis },
@@ -297,6 +307,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConf
     certServiceAddr,
     ...nodeIssuerTls(s, env, certServiceAddr),
     certBasePath: read(s, NODE_TABLE, 'CERT_BASE_PATH'),
+    kubeletRootDir: read(s, NODE_TABLE, 'KUBELET_ROOT_DIR'),
     clusterDomain: read(s, NODE_TABLE, 'CLUSTER_DOMAIN'),
     volumeSizeBytes: read(s, NODE_TABLE, 'VOLUME_SIZE'),
     issuerTimeoutMs: read(s, NODE_TABLE, 'ISSUER_TIMEOUT'),

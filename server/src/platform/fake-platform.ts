@@ -27,6 +27,16 @@ export class FakePlatform implements PlatformPort {
     return undefined;
   }
 
+  /** Syntax only, plus "not an existing volume's target": the fake has no file system to look at. */
+  checkPublishTarget(t: { volumeId: string; targetPath: string; podUid: string }): string | undefined {
+    const syntax = this.checkTargetPath(t.targetPath);
+    if (syntax !== undefined) return syntax;
+    for (const [id, v] of this.volumes)
+      if (v.targetPath === t.targetPath && id !== t.volumeId)
+        return `must not be an existing non-empty directory (volume ${id} is there)`;
+    return undefined;
+  }
+
   checkFileName(name: string): string | undefined {
     return name.includes('/') ? 'must not contain "/"' : undefined;
   }

@@ -14,6 +14,8 @@ export interface PlatformChoice {
   os: NodeJS.Platform;
   /** Where per-volume storage lives (`${CERT_BASE_PATH}/mounts`). */
   dataRoot: string;
+  /** KUBELET_ROOT_DIR and CERT_BASE_PATH: where publishes may and may not mount (`PathRules.checkPublishTarget`). */
+  targets: { kubeletRoot: string; reserved: string[] };
   logger: Logger;
   /** False only for the demo run by a non-root user: plain directories instead of tmpfs mounts. */
   privileged?: boolean;
@@ -30,16 +32,18 @@ export interface PlatformChoice {
 export function selectPlatform(c: PlatformChoice): PlatformPort {
   switch (c.os) {
     case 'linux':
-      if (c.privileged === false) return new DirectoryPlatform({ dataRoot: c.dataRoot, logger: c.logger });
+      if (c.privileged === false)
+        return new DirectoryPlatform({ dataRoot: c.dataRoot, logger: c.logger, targets: c.targets });
       return new LinuxPlatform({
         dataRoot: c.dataRoot,
         logger: c.logger,
+        targets: c.targets,
         mounter: loadFfiMounter() ?? new ExecMounter(),
         threadScheduler: loadThreadScheduler(),
         heapTrimmer: loadHeapTrimmer(),
       });
     case 'win32':
-      return new WindowsPlatform({ dataRoot: c.dataRoot, logger: c.logger });
+      return new WindowsPlatform({ dataRoot: c.dataRoot, logger: c.logger, targets: c.targets });
     default:
       throw new Error(`csi-cert-driver's node role runs on linux and win32, not ${c.os}`);
   }

@@ -66,7 +66,13 @@ export class RenewalService {
         let next: VolumeState;
         try {
           const key = state.spec.reusePrivateKey ? await this.currentKey(state) : undefined;
-          const issued = await this.d.volumes.issue({ volumeId, spec: state.spec, pod: state.pod, key });
+          const issued = await this.d.volumes.issue({
+            volumeId,
+            spec: state.spec,
+            pod: state.pod,
+            key,
+            kept: state.tokens,
+          });
           next = await this.d.volumes.install(state, issued, 'renew');
           log.info(
             { serial: issued.signed.serialHex, notAfter: next.certificate?.notAfter },

@@ -58,6 +58,7 @@ export async function startDemoRole(cfg: DemoConfig, logger: Logger): Promise<De
       nodeId: 'demo-node',
       certServiceAddr: issuerSock,
       certBasePath: join(dir, 'node'),
+      kubeletRootDir: join(dir, 'kubelet'),
       clusterDomain: cfg.clusterDomain,
       volumeSizeBytes: 1024 * 1024,
       issuerTimeoutMs: 10_000,

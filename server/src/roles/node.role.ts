@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { INestMicroservice } from '@nestjs/common';
-import { DRIVER_NAME, type NodeConfig } from '../config/config.js';
+import { DEFAULT_KUBELET_ROOT_DIR, DRIVER_NAME, type NodeConfig } from '../config/config.js';
 import type { Logger } from '../common/logger.js';
 import { selectPlatform } from '../platform/select-platform.js';
 import type { PlatformPort } from '@csi-cert-driver/platform-contract';
@@ -82,6 +82,7 @@ export async function startNodeRole(
     selectPlatform({
       os: process.platform,
       dataRoot: join(cfg.certBasePath, 'mounts'),
+      targets: { kubeletRoot: cfg.kubeletRootDir ?? DEFAULT_KUBELET_ROOT_DIR, reserved: [cfg.certBasePath] },
       logger,
       privileged: o.privileged,
     });
@@ -165,6 +166,10 @@ export async function startNodeRole(
     volumeSizeBytes: cfg.volumeSizeBytes,
     certManager: cfg.certManager !== undefined,
     spiffe: cfg.spiffe,
+    keptTokenAudiences: [
+      cfg.issuerTokenAudience ?? DRIVER_NAME,
+      ...(cfg.certManager?.identity === 'pod' ? [cfg.certManager.tokenAudience] : []),
+    ],
     onChange,
     onFailure: (f) => status.reporter.operationFailed(f),
   });

@@ -7,7 +7,7 @@ export interface PublishRequest {
   volumeMountGroup: string;
   /**
    * kubelet's service-account tokens by audience (from the request's `secrets` or its volume
-   * context, see `tokensFrom`); undefined when there are none. Secret: kept in memory only.
+   * context, see `tokensFrom`); undefined when there are none. Secret: in memory, and the kept audiences in the state (ADR 22).
    */
   tokens?: Record<string, string> | undefined;
 }
@@ -35,7 +35,7 @@ export function sameAttributes(a: Record<string, string>, b: Record<string, stri
  * Every token of kubelet's `serviceAccount.tokens` map by audience, or undefined when there is none
  * or the map is malformed. kubelet puts the map in the request's `secrets` when the CSIDriver has
  * `serviceAccountTokenInSecrets: true` (Kubernetes 1.35+), otherwise in the volume context; a map in
- * `secrets` wins when both hold one. Secret: kept in memory only.
+ * `secrets` wins when both hold one. Secret: in memory, and the kept audiences in the state (ADR 22).
  */
 export function tokensFrom(
   secrets: Record<string, string> | undefined,

@@ -2,6 +2,7 @@ import type { VolumeFile, VolumeStore } from '@csi-cert-driver/platform-contract
 import type { CertificateSpec, PodInfo } from '../attributes/certificate-spec.js';
 import type { Issuer, SignedCertificate } from '../issuer-client/issuer.port.js';
 import type { KeyPair } from '../pki/index.js';
+import { tokensToKeep, usableKeptTokens, type KeptTokens } from './kept-tokens.js';
 import { renewalTime } from './renewal-policy.js';
 import type { StateStore } from './state-store.port.js';
 import { issueVolumeCertificate, type IssuedVolume, type KeySource } from './volume-certificates.js';
@@ -16,6 +17,11 @@ export interface VolumeLifecycleDeps {
   nodeId: string;
   /** How long a CSI request waits for background work on its volume (VolumeLocks). */
   backgroundWaitMs?: number | undefined;
+  /**
+   * Audiences whose tokens a volume keeps in its state for renewals after a restart (ADR 22): the
+   * node's ISSUER_TOKEN_AUDIENCE, and CERT_MANAGER_TOKEN_AUDIENCE in cert-manager `pod` mode.
+   */
+  keptTokenAudiences?: readonly string[] | undefined;
 }
 
 export interface IssueRequest {
@@ -29,13 +35,15 @@ export interface IssueRequest {
   tokens?: Readonly<Record<string, string>> | undefined;
   /** Reuse this key (reuse-private-key) instead of taking a fresh one. */
   key?: KeyPair | undefined;
+  /** The tokens kept in the volume's state: used, unexpired, when neither of the above has any. */
+  kept?: KeptTokens | undefined;
 }
 
 /**
  * The one writer of a volume's files and certificate state. Publish (`VolumeManager`), renewal
  * (`RenewalService`) and the trust-bundle rewrite (`BundleDistributor`) all go through it: it holds
- * the per-volume lock, the service-account tokens kubelet sent (in memory only, never persisted or
- * logged), and the single path from a signed certificate to the volume's state and files
+ * the per-volume lock, the service-account tokens kubelet sent (in memory, and those of the kept
+ * audiences in the volume's state with their expiry, ADR 22; never logged), and the single path from a signed certificate to the volume's state and files
  * (`install`). Creating and removing the volume's storage stays with `VolumeManager`.
  */
 export class VolumeLifecycle {
@@ -66,16 +74,38 @@ export class VolumeLifecycle {
     this.tokenSets.delete(volumeId);
   }
 
-  /** Key → CSR → issuer → the volume's rendered file set (nothing is written yet). */
-  issue(req: IssueRequest): Promise<IssuedVolume> {
-    return issueVolumeCertificate(this.d.issuer, this.d.keys, {
-      spec: req.spec,
-      pod: req.pod,
-      nodeId: this.d.nodeId,
-      volumeId: req.volumeId,
-      tokens: req.tokens ?? this.tokenSets.get(req.volumeId),
-      key: req.key,
-    });
+  /** The tokens of `tokens` a volume keeps in its state (the kept audiences), with their expiry. */
+  tokensToKeep(tokens: Readonly<Record<string, string>> | undefined): KeptTokens | undefined {
+    return tokensToKeep(tokens, this.d.keptTokenAudiences ?? []);
+  }
+
+  /**
+   * Key → CSR → issuer → the volume's rendered file set (nothing is written yet). Tokens: the
+   * request's, else the ones remembered since the last publish, else the unexpired ones kept in the
+   * state (after a restart). An expired kept token is not sent; when the issuer then refuses, the
+   * error says that the renewal waits for kubelet's next republish.
+   */
+  async issue(req: IssueRequest): Promise<IssuedVolume> {
+    let tokens = req.tokens ?? this.tokenSets.get(req.volumeId);
+    let expired: { audience: string; expiresAt: string }[] = [];
+    if (tokens === undefined && req.kept !== undefined)
+      ({ tokens, expired } = usableKeptTokens(req.kept, Date.now()));
+    try {
+      return await issueVolumeCertificate(this.d.issuer, this.d.keys, {
+        spec: req.spec,
+        pod: req.pod,
+        nodeId: this.d.nodeId,
+        volumeId: req.volumeId,
+        tokens,
+        key: req.key,
+      });
+    } catch (e) {
+      if (expired.length > 0 && e instanceof Error) {
+        const which = expired.map((x) => `"${x.audience}" expired at ${x.expiresAt}`).join(', ');
+        e.message += ` (the token kept for audience ${which}; renewal waits for kubelet's next republish)`;
+      }
+      throw e;
+    }
   }
 
   /**

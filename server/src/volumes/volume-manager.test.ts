@@ -8,7 +8,7 @@ import { UnavailableError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import type { Issuer, SignRequest, SignedCertificate } from '../issuer-client/issuer.port.js';
 import { FakePlatform } from '../platform/fake-platform.js';
-import type { CreateVolumeRequest, VolumeFile } from '@csi-cert-driver/platform-contract';
+import type { CreateVolumeRequest, VolumeFile, VolumeLocation } from '@csi-cert-driver/platform-contract';
 import { generateKey, type KeyPair } from '../pki/keys.js';
 import { FileStateStore } from './file-state-store.js';
 import type { PutOptions } from './state-store.port.js';
@@ -19,8 +19,13 @@ import type { VolumeState } from './volume-state.js';
 type Step = 'sign' | 'put publishing' | 'put published' | 'createVolume' | 'writeFiles';
 
 class RecordingPlatform extends FakePlatform {
+  readonly removed: string[] = [];
   constructor(private readonly steps: Step[]) {
     super();
+  }
+  override removeVolume(loc: VolumeLocation): Promise<void> {
+    this.removed.push(`${loc.volumeId} ${loc.targetPath}`);
+    return super.removeVolume(loc);
   }
   override createVolume(req: CreateVolumeRequest): Promise<void> {
     this.steps.push('createVolume');
@@ -150,5 +155,38 @@ describe('VolumeManager.publish', () => {
     await expect(manager.publish(numberedPublishRequest(2))).rejects.toThrow(want);
     expect(platform.volumes.has('vol-2')).toBe(false);
     expect(await readdir(join(dir, 'state'))).toEqual([]);
+  });
+
+  it('a failed mount is undone by the adapter alone: the rollback removes no volume, only the marker', async () => {
+    platform.failNext = { op: 'createVolume', error: new Error('mount: EROFS (test)') };
+    await expect(manager.publish(numberedPublishRequest(3))).rejects.toThrow(/EROFS/);
+    expect(platform.removed).toEqual([]);
+    expect(await readdir(join(dir, 'state'))).toEqual([]);
+  });
+
+  it('a refused target path is INVALID_ARGUMENT before any step, and leaves no state', async () => {
+    await manager.publish(numberedPublishRequest(1));
+    steps.length = 0;
+    const other = { ...numberedPublishRequest(4), targetPath: numberedPublishRequest(1).targetPath };
+    await expect(manager.publish(other)).rejects.toThrow(/target_path: .*non-empty/);
+    expect(steps).toEqual([]);
+    expect(await readdir(join(dir, 'state'))).toEqual(['vol-1.json']);
+  });
+
+  it.each([
+    {
+      name: "another volume's id at its target path",
+      req: () => ({ ...numberedPublishRequest(5), targetPath: numberedPublishRequest(1).targetPath }),
+    },
+    {
+      name: 'its id at a path it is not published to',
+      req: () => ({ ...numberedPublishRequest(1), targetPath: numberedPublishRequest(6).targetPath }),
+    },
+  ])('an unpublish of $name answers OK and touches nothing', async ({ req }) => {
+    await manager.publish(numberedPublishRequest(1));
+    await manager.unpublish(req());
+    expect(platform.removed).toEqual([]);
+    expect(platform.volumes.get('vol-1')?.files.size).toBe(3);
+    expect(await readdir(join(dir, 'state'))).toEqual(['vol-1.json']);
   });
 });

@@ -8,6 +8,7 @@ import type { VolumeState } from './volume-state.js';
 import type { VolumeFailure } from './status-reporter.port.js';
 import type { KeySource } from './volume-certificates.js';
 import { VolumeLifecycle } from './volume-lifecycle.js';
+import { sameKeptTokens } from './kept-tokens.js';
 import {
   persistentAttributes,
   sameAttributes,
@@ -34,6 +35,8 @@ export interface VolumeManagerDeps {
   onFailure?: (failure: VolumeFailure) => void;
   /** How long a CSI request waits for background work on its volume (VolumeLocks). */
   backgroundWaitMs?: number | undefined;
+  /** Audiences whose tokens a volume keeps in its state (VolumeLifecycleDeps, ADR 22). */
+  keptTokenAudiences?: readonly string[] | undefined;
 }
 
 /**
@@ -79,9 +82,17 @@ export class VolumeManager {
         const done = await this.republish(existing, req, attributes, log);
         if (done) {
           this.lifecycle.rememberTokens(req.volumeId, tokens);
-          return done;
+          return this.keepTokens(done, tokens);
         }
       }
+      // Where a fresh publish may mount, asked before anything is written: a refused target leaves
+      // no state, no directory and no mount behind.
+      const refused = this.d.platform.checkPublishTarget({
+        volumeId: req.volumeId,
+        targetPath: req.targetPath,
+        podUid: pod.uid,
+      });
+      if (refused) throw new InvalidArgumentError('target_path', refused);
       const now = new Date().toISOString();
       let state: VolumeState = {
         version: 1,
@@ -95,6 +106,7 @@ export class VolumeManager {
         createdAt: now,
         failures: 0,
         history: [],
+        tokens: this.lifecycle.tokensToKeep(tokens),
       };
       // The key, the CSR and the issuer round trip start first; while the issuer signs, the
       // "publishing" marker is written, then the volume is mounted. They wait for the next turn of
@@ -106,6 +118,7 @@ export class VolumeManager {
       const issuing = this.lifecycle.issue({ volumeId: req.volumeId, spec, pod, tokens });
       issuing.catch(() => undefined);
       const marked = state;
+      let created = false;
       const mounted = nextTurn()
         .then(() => this.d.store.put(marked, { durable: false }))
         .then(() =>
@@ -115,7 +128,10 @@ export class VolumeManager {
             sizeBytes: this.d.volumeSizeBytes,
             fsGroup: spec.fsGroup,
           }),
-        );
+        )
+        .then(() => {
+          created = true;
+        });
       mounted.catch(() => undefined);
       try {
         const issued = await issuing;
@@ -127,7 +143,10 @@ export class VolumeManager {
         log.warn({ err: errorSummary(e) }, 'publish failed; rolling back');
         // Roll back only once the mount is done (install has settled its own writes).
         await Promise.allSettled([mounted]);
-        await this.rollback(req.volumeId, req.targetPath, log);
+        // Undo only what this call did: a createVolume that failed has undone its own steps, so
+        // then only the marker goes; the mount is removed only when this call made it.
+        if (created) await this.rollback(req.volumeId, req.targetPath, log);
+        else await this.dropMarker(req.volumeId, log);
         this.d.onFailure?.({ operation: 'publish', volumeId: req.volumeId, pod, error: e });
         throw e;
       }
@@ -169,25 +188,57 @@ export class VolumeManager {
     return undefined;
   }
 
+  /**
+   * Unpublishes a volume at the target path its state binds it to. A (volume_id, target_path) pair
+   * that is not ours (no state for the id, or a state at another path) touches nothing and succeeds,
+   * as the CSI spec asks for a volume that is not published there: what sits at that path belongs to
+   * another volume or to nobody the driver knows.
+   */
   async unpublish(req: UnpublishRequest): Promise<void> {
     const reason = this.d.platform.checkTargetPath(req.targetPath);
     if (reason) throw new InvalidArgumentError('target_path', reason);
     await this.lifecycle.withLock(req.volumeId, async () => {
       const state = await this.d.store.get(req.volumeId);
-      await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: req.targetPath });
-      if (state && state.targetPath !== req.targetPath) {
-        await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: state.targetPath });
+      if (!state || state.targetPath !== req.targetPath) {
+        this.d.logger.info(
+          { volumeId: req.volumeId, targetPath: req.targetPath, publishedAt: state?.targetPath },
+          'unpublish of a volume not published at this path; nothing to do',
+        );
+        return;
       }
+      await this.d.platform.removeVolume({ volumeId: req.volumeId, targetPath: state.targetPath });
       await this.d.store.delete(req.volumeId);
       this.lifecycle.forget(req.volumeId);
-      if (state) {
-        this.d.logger.info(
-          { volumeId: req.volumeId, pod: `${state.pod.namespace}/${state.pod.name}` },
-          'volume unpublished',
-        );
-        this.d.onChange?.(req.volumeId, undefined);
-      }
+      this.d.logger.info(
+        { volumeId: req.volumeId, pod: `${state.pod.namespace}/${state.pod.name}` },
+        'volume unpublished',
+      );
+      this.d.onChange?.(req.volumeId, undefined);
     });
+  }
+
+  /**
+   * Keeps a republish's fresh tokens in the state (not durable: the state tmpfs only has to survive
+   * a restart of the driver, ADR 12); kubelet's cached tokens, unchanged, cost no write.
+   */
+  private async keepTokens(
+    state: VolumeState,
+    tokens: Readonly<Record<string, string>> | undefined,
+  ): Promise<VolumeState> {
+    const kept = this.lifecycle.tokensToKeep(tokens);
+    if (kept === undefined || sameKeptTokens(kept, state.tokens)) return state;
+    const next = { ...state, tokens: kept };
+    await this.d.store.put(next, { durable: false });
+    return next;
+  }
+
+  /** Removes the "publishing" marker of a publish that mounted nothing. Never throws. */
+  private async dropMarker(volumeId: string, log: Logger): Promise<void> {
+    try {
+      await this.d.store.delete(volumeId);
+    } catch (e) {
+      log.error({ err: errorSummary(e) }, 'could not remove the state of a failed publish');
+    }
   }
 
   /** Removes whatever a publish left behind. Never throws: a failure is logged and the state kept for the next try. */

@@ -1,4 +1,5 @@
 import type { CertificateSpec, PodInfo } from '../attributes/certificate-spec.js';
+import type { KeptTokens } from './kept-tokens.js';
 
 export type VolumePhase = 'publishing' | 'published';
 
@@ -20,7 +21,8 @@ export interface CertificateMeta {
 
 /**
  * Everything the node persists about one volume, enough to recover it after a restart. Written
- * atomically by the StateStore. Holds no private key and no token.
+ * atomically by the StateStore (0600). Holds no private key; the only secrets are `tokens` and a
+ * PKCS#12 password in `spec`, which the logger redacts and the API never shows.
  */
 export interface VolumeState {
   version: 1;
@@ -39,6 +41,13 @@ export interface VolumeState {
   failures: number;
   lastError?: string | undefined;
   history: HistoryEvent[];
+  /**
+   * The pod's tokens for the audiences the node sends to (the issuer's; the API server's in
+   * cert-manager `pod` mode), from the latest publish or republish, with their expiry: renewals after
+   * a node restart use them (ADR 22). Secret: never logged (the logger redacts `tokens`), never in
+   * the API; removed with the state.
+   */
+  tokens?: KeptTokens | undefined;
 }
 
 export const HISTORY_LIMIT = 50;
