@@ -93,6 +93,28 @@ describe('checkPublishTarget', () => {
     );
   });
 
+  // The chart's DaemonSet mounts the host's pods directory into the driver's container.
+  it.skipIf(!isRoot)('accepts a kubelet root whose pods directory is a mount point of its own', () => {
+    const other = mkdtempSync(join(tmpdir(), 'ccd-target-pods-'));
+    const podsRoot = join(other, 'kubelet');
+    mkdirSync(join(podsRoot, 'pods'), { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', join(podsRoot, 'pods')]);
+    try {
+      const dir = join(podsRoot, 'pods', UID, 'volumes', 'kubernetes.io~csi', 'tls');
+      mkdirSync(dir, { recursive: true });
+      expect(checkPublishTarget(join(dir, 'mount'), UID, { kubeletRoot: podsRoot })).toBeUndefined();
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', join(podsRoot, 'pods', UID)]);
+      mkdirSync(dir, { recursive: true });
+      expect(checkPublishTarget(join(dir, 'mount'), UID, { kubeletRoot: podsRoot })).toMatch(
+        /inside another mount: .* is a mount point/,
+      );
+      execFileSync('umount', ['-l', join(podsRoot, 'pods', UID)]);
+    } finally {
+      execFileSync('umount', ['-l', join(podsRoot, 'pods')]);
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('without a kubelet root still refuses symlinks anywhere and non-empty directories', () => {
     expect(checkPublishTarget('/proc/self', UID, {})).toMatch(/symbolic link/);
     expect(checkPublishTarget(join(podDir(UID, 'full'), 'mount'), UID, {})).toMatch(/non-empty/);
