@@ -24,9 +24,9 @@ const SHAPE = 'pods/<pod uid>/volumes/kubernetes.io~csi/<volume name>/mount';
 /**
  * Why a publish must not mount at `targetPath` for the pod `podUid`: the syntax of `checkTargetPath`;
  * below the kubelet root in kubelet's shape, in that pod's directory; no symbolic link below the root
- * (the root itself may be one, as the node's administrator chose); no mount point between `pods/` (which
- * may be one: the chart's DaemonSet mounts it) and the target (so never inside another volume's mount); the target itself missing or an empty
- * directory; never inside a reserved directory. Reads the file system (lstat of each component, a
+ * (the root itself may be one, as the node's administrator chose); no mount point between `pods/`
+ * (which may be one: the chart's DaemonSet mounts it) and the target, so never inside another
+ * volume's mount; the target itself missing or an empty directory; never inside a reserved directory. Reads the file system (lstat of each component, a
  * readdir of an existing target): microseconds on cached entries. A non-empty target is accepted only
  * when it shows the tmpfs mounted at `ownDataDir`, the publishing volume's own data directory.
  */
