@@ -23,22 +23,20 @@ import {
   CM_GROUP,
   CM_PLURAL,
   CM_VERSION,
-  installCertManagerFixtures,
   listCertificateRequests,
   type CertificateRequestObject,
 } from './cert-manager-fixtures.js';
 import { SERVICE_ACCOUNT_ISSUER, type ControlPlane } from './control-plane.js';
-import { CLOCK_SKEW_MS, FakeCertManagerSigner, type Decision } from './fake-cert-manager-signer.js';
+import { CLOCK_SKEW_MS, type Decision, type FakeCertManagerSigner } from './fake-cert-manager-signer.js';
 import type { IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
 import { APPS, NS, TOKENS_KEY } from './names.js';
 import {
   caSecret,
-  grantCertificateRequester,
   startClusterIssuer,
+  startFakeCertManager,
   startKubeSuite,
   stopKubeSuite,
-  writeCa,
 } from './harness.js';
 
 const SUITE = 'kube-cert-manager';
@@ -74,27 +72,21 @@ function decide(cr: CertificateRequestObject): Decision {
 }
 
 beforeAll(async () => {
-  ({ tmp, cp, cluster } = await startKubeSuite({
+  const suite = await startKubeSuite({
     suite: SUITE,
     tmpPrefix: 'kube-cm',
     nodes: [NODE, 'node-b'],
     // The built-in issuer runs on the same node, verifying pod tokens for its own audience (TokenReview).
     rbac: ['node.yaml', 'issuer.yaml'],
-  }));
-  await installCertManagerFixtures(cluster);
-  for (const sa of ['web', 'norbac']) await cluster.serviceAccount(APPS, sa);
-  // Only `web` may request certificates in apps (deploy/rbac/node.yaml's requester role).
-  await grantCertificateRequester(cp, 'web');
-
-  const ca = await writeCa(tmp, 'ca', 'fake cert-manager CA');
-  caFile = ca.certFile;
-  signer = await new FakeCertManagerSigner({
-    cluster,
+  });
+  ({ tmp, cp, cluster } = suite);
+  // Only `web` may request certificates in apps (deploy/rbac/node.yaml's requester role); `norbac` may not.
+  ({ signer, caFile } = await startFakeCertManager(suite, {
+    caName: 'fake cert-manager CA',
     issuerRef: ISSUER_REF,
-    caCertPem: ca.crt,
-    caKeyPem: ca.key,
     decide,
-  }).start();
+  }));
+  await cluster.serviceAccount(APPS, 'norbac');
 
   await caSecret(cluster, tmp, 'builtin-ca', 'built-in issuer CA');
   builtIn = await startClusterIssuer({ cp, cluster, suite: SUITE, cwd: tmp });

@@ -10,8 +10,10 @@ import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { unmountAllUnder } from '../support/host.js';
 import { makeCa } from '../support/openssl.js';
 import { REPO_ROOT } from '../support/repo.js';
+import { installCertManagerFixtures } from './cert-manager-fixtures.js';
 import { TestCluster } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { FakeCertManagerSigner, type FakeSignerOptions } from './fake-cert-manager-signer.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
 import { APPS, NS } from './names.js';
 
@@ -138,4 +140,27 @@ export async function startClusterIssuer(o: {
       ...o.settings,
     },
   });
+}
+
+/**
+ * cert-manager's side of a suite: its CRDs, the `web` service account of `APPS` allowed to create
+ * CertificateRequests, and the fake signer started with a fresh CA (`ca.crt`, `ca.key` in the suite's
+ * folder, subject `caName`); returns the signer and the CA certificate's path.
+ */
+export async function startFakeCertManager(
+  s: KubeSuite,
+  o: Omit<FakeSignerOptions, 'cluster' | 'caCertPem' | 'caKeyPem'> & { caName: string },
+): Promise<{ signer: FakeCertManagerSigner; caFile: string }> {
+  await installCertManagerFixtures(s.cluster);
+  await s.cluster.serviceAccount(APPS, 'web');
+  await grantCertificateRequester(s.cp, 'web');
+  const { caName, ...signerOptions } = o;
+  const ca = await writeCa(s.tmp, 'ca', caName);
+  const signer = await new FakeCertManagerSigner({
+    ...signerOptions,
+    cluster: s.cluster,
+    caCertPem: ca.crt,
+    caKeyPem: ca.key,
+  }).start();
+  return { signer, caFile: ca.certFile };
 }

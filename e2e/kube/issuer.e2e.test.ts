@@ -88,19 +88,9 @@ beforeAll(async () => {
   const ca1 = await ca('ca1');
   await cluster.tlsSecret(NS, CA_SECRET, { crt: ca1.crt, key: ca1.key });
   for (const sa of ['web', 'db']) await cluster.serviceAccount(APPS, sa);
-  pods.web1 = await cluster.pod({
-    namespace: APPS,
-    name: 'web-1',
-    serviceAccount: 'web',
-    nodeName: 'node-a',
-  });
-  pods.web2 = await cluster.pod({
-    namespace: APPS,
-    name: 'web-2',
-    serviceAccount: 'web',
-    nodeName: 'node-b',
-  });
-  pods.db1 = await cluster.pod({ namespace: APPS, name: 'db-1', serviceAccount: 'db', nodeName: 'node-a' });
+  pods.web1 = await cluster.pod({ name: 'web-1', nodeName: 'node-a' });
+  pods.web2 = await cluster.pod({ name: 'web-2', nodeName: 'node-b' });
+  pods.db1 = await cluster.pod({ name: 'db-1', serviceAccount: 'db', nodeName: 'node-a' });
   pods.web1 = await cluster.podIPs(pods.web1, [POD_IP]);
   for (const [key, pod] of Object.entries(pods))
     tokens[key] = await cluster.podToken({ pod, audience: AUDIENCE });
@@ -251,12 +241,7 @@ describe('SignCertificate with ISSUER_AUTH=kubernetes', () => {
   });
 
   it('denies a pod that was deleted, even with its still unexpired token', async () => {
-    const gone = await cluster.pod({
-      namespace: APPS,
-      name: 'gone-1',
-      serviceAccount: 'web',
-      nodeName: 'node-a',
-    });
+    const gone = await cluster.pod({ name: 'gone-1', nodeName: 'node-a' });
     const token = await cluster.podToken({ pod: gone, audience: AUDIENCE });
     expect(await statusOf(sign({ pod: gone, token, csr: own('gone-1') }))).toBe('OK');
     await cluster.core.deleteNamespacedPod({ namespace: APPS, name: 'gone-1', gracePeriodSeconds: 0 });

@@ -41,18 +41,8 @@ beforeAll(async () => {
   }));
   caFile = await caSecret(cluster, tmp);
   await cluster.serviceAccount(APPS, 'web');
-  pods.here = await cluster.pod({
-    namespace: APPS,
-    name: 'web-1',
-    serviceAccount: 'web',
-    nodeName: 'node-a',
-  });
-  pods.elsewhere = await cluster.pod({
-    namespace: APPS,
-    name: 'web-2',
-    serviceAccount: 'web',
-    nodeName: 'node-b',
-  });
+  pods.here = await cluster.pod({ name: 'web-1', nodeName: 'node-a' });
+  pods.elsewhere = await cluster.pod({ name: 'web-2', nodeName: 'node-b' });
 
   issuer = await startClusterIssuer({ cp, cluster, suite: SUITE, cwd: tmp });
 

@@ -16,13 +16,12 @@ import type { CsiClient } from '../support/product.js';
 import { kubeletPublishRequest } from '../support/product.js';
 import { waitFor } from '../support/wait.js';
 import { startApprover, type ApproverProcess } from './approver-process.js';
-import { installCertManagerFixtures } from './cert-manager-fixtures.js';
 import type { TestCluster } from './cluster.js';
 import { SERVICE_ACCOUNT_ISSUER, type ControlPlane } from './control-plane.js';
-import { FakeCertManagerSigner } from './fake-cert-manager-signer.js';
+import type { FakeCertManagerSigner } from './fake-cert-manager-signer.js';
 import { startKubeNode } from './node-process.js';
 import { APPS, NS, TOKENS_KEY } from './names.js';
-import { grantCertificateRequester, startKubeSuite, stopKubeSuite, writeCa } from './harness.js';
+import { startFakeCertManager, startKubeSuite, stopKubeSuite } from './harness.js';
 
 const SUITE = 'kube-spiffe-cert-manager';
 const NODE = 'node-a';
@@ -58,25 +57,18 @@ async function startSpiffeApprover(podName: string, allowedKeys: string): Promis
 }
 
 beforeAll(async () => {
-  ({ tmp, cp, cluster } = await startKubeSuite({
+  const suite = await startKubeSuite({
     suite: SUITE,
     tmpPrefix: 'kube-spiffe-cm',
     nodes: [NODE],
     rbac: ['node.yaml', 'approver.yaml'],
-  }));
-  await installCertManagerFixtures(cluster);
-  await cluster.serviceAccount(APPS, 'web');
-  await grantCertificateRequester(cp, 'web');
-
-  const ca = await writeCa(tmp, 'ca', 'SPIFFE test CA');
-  caFile = ca.certFile;
-  signer = await new FakeCertManagerSigner({
-    cluster,
+  });
+  ({ tmp, cp, cluster } = suite);
+  ({ signer, caFile } = await startFakeCertManager(suite, {
+    caName: 'SPIFFE test CA',
     issuerRef: ISSUER_REF,
-    caCertPem: ca.crt,
-    caKeyPem: ca.key,
     autoApprove: false,
-  }).start();
+  }));
 
   approver = await startSpiffeApprover('approver', 'ECDSA-256');
 
@@ -113,7 +105,7 @@ afterAll(() =>
 
 /** Publishes a SPIFFE volume for a new pod `name` (service account web) with the pod's API token. */
 async function publish(name: string): Promise<{ targetPath: string; call: Promise<unknown> }> {
-  const pod = await cluster.pod({ namespace: APPS, name, serviceAccount: 'web', nodeName: NODE });
+  const pod = await cluster.pod({ name, nodeName: NODE });
   const uid = pod.metadata!.uid!;
   const expirationTimestamp = new Date(Date.now() + 600_000).toISOString();
   const apiToken = await cluster.podToken({ pod, audience: SERVICE_ACCOUNT_ISSUER });

@@ -51,7 +51,7 @@ beforeAll(async () => {
   }));
   caFile = await caSecret(cluster, tmp);
   await cluster.serviceAccount(APPS, 'web');
-  pod = await cluster.pod({ namespace: APPS, name: 'web-1', serviceAccount: 'web', nodeName: 'node-a' });
+  pod = await cluster.pod({ name: 'web-1', nodeName: 'node-a' });
 
   issuer = await startClusterIssuer({
     cp,

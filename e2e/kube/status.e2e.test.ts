@@ -135,7 +135,7 @@ afterAll(() =>
 );
 
 async function newPod(name: string, nodeName = 'node-a'): Promise<V1Pod> {
-  return cluster.pod({ namespace: APPS, name, serviceAccount: 'web', nodeName });
+  return cluster.pod({ name, nodeName });
 }
 
 /** Publishes a `tls` volume for `pod` as kubelet would; resolves to the volume or rejects with the gRPC error. */
