@@ -1,11 +1,32 @@
 /** Binding a plain `node:http` server (health, metrics) to a `host:port` setting. */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** Splits `host:port` / `[v6]:port`. */
 export function splitHostPort(addr: string): { host: string; port: number } {
   const i = addr.lastIndexOf(':');
   return { host: addr.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(addr.slice(i + 1)) };
+}
+
+/**
+ * Answers a request that is not a GET or HEAD of `path`: 405 (`Allow: GET, HEAD`) for another
+ * method, 404 with the one-line text `notFound` for another path. Returns true when it answered.
+ */
+export function refuseUnlessGet(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  notFound: string,
+): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+    return true;
+  }
+  if ((req.url ?? '/').split('?')[0] !== path) {
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`${notFound}\n`);
+    return true;
+  }
+  return false;
 }
 
 export interface HttpListener {

@@ -5,7 +5,7 @@
  * the socket stopped answering or its file was removed. It says nothing else: no volumes, keys or tokens.
  */
 import { createServer, type Server } from 'node:http';
-import { listenHttp } from '../common/http-listen.js';
+import { listenHttp, refuseUnlessGet } from '../common/http-listen.js';
 import type { Logger } from '../common/logger.js';
 import { CsiClient } from '../demo/csi-client.js';
 
@@ -55,15 +55,7 @@ export async function startHealthServer(o: HealthServerOptions): Promise<HealthS
   const check = (): Promise<CsiProbeResult> =>
     (inFlight ??= probeCsi(o.csiUrl, o.probeTimeoutMs ?? 3000).finally(() => (inFlight = undefined)));
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path !== '/healthz') {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; health is at /healthz\n');
-      return;
-    }
+    if (refuseUnlessGet(req, res, '/healthz', 'not found; health is at /healthz')) return;
     void check().then((r) => {
       if (r.ready !== lastReady) {
         if (r.ready) o.logger.info({ detail: r.detail }, 'health: ready');
