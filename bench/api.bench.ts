@@ -23,13 +23,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../e2e/dashboard/browser.js';
 import { createLogger } from '../server/src/common/logger.js';
 import { FakePlatform } from '../server/src/platform/fake-platform.js';
 import { generateKey } from '../server/src/pki/index.js';
 import { startNodeRole, type NodeRole } from '../server/src/roles/node.role.js';
 import { InProcessIssuer } from '../server/test/support/in-process-issuer.js';
-import { fmtMs, pool, summarize, table, type Summary } from './lib/stats.js';
+import { inProcessNodeConfig } from '../server/test/support/in-process-node.js';
+import { fmtMs, pool, summarize, table, type Summary, percentileCells } from './lib/stats.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -49,7 +51,6 @@ const TARGET = { apiP50Ms: 50, ttiMs: 1500 };
 const FAILED = Math.min(100, Math.floor(VOLUMES / 50));
 const NAMESPACES = 20;
 const repoRoot = path.resolve(import.meta.dirname, '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 const DURATIONS = ['1h', '6h', '24h', '72h', '168h'];
@@ -263,18 +264,13 @@ async function main(): Promise<void> {
   const issuer = await InProcessIssuer.create();
   const key = await generateKey({ algorithm: 'ECDSA', size: 256 });
   const node = await startNodeRole(
-    {
+    inProcessNodeConfig(dir, {
       logLevel: 'error',
-      csiEndpoint: `unix://${path.join(dir, 'csi.sock')}`,
       nodeId: 'bench-node',
-      certServiceAddr: 'in-process',
-      certBasePath: dir,
-      clusterDomain: 'cluster.local',
-      volumeSizeBytes: 1 << 20,
       issuerTimeoutMs: 10_000,
       apiListenAddr: '127.0.0.1:0',
       apiCorsOrigins: [],
-    },
+    }),
     createLogger({ level: 'error', role: 'node', destination: new PassThrough().resume() }),
     { platform: new FakePlatform(), issuer, keys: { get: async () => key } },
   );
@@ -287,18 +283,7 @@ async function main(): Promise<void> {
       ? { rows: [], concurrent: { rps: NaN, latency: summarize([]) } }
       : (log('API latency'), await measureApi(url, ids));
     log('dashboard in Chromium');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const version = browser.version();
     const runs = await measureDashboard(browser, url);
     report(api, runs, version);
@@ -314,6 +299,13 @@ async function main(): Promise<void> {
 function report(api: Awaited<ReturnType<typeof measureApi>>, runs: TtiRun[], chromiumVersion: string): void {
   const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
   const s = (k: keyof TtiRun) => summarize(runs.map((r) => r[k]));
+  /** A row's label, median, min and max. */
+  const spread = (label: string, v: Summary, fmt: (n: number) => string) => [
+    label,
+    fmt(v.p50),
+    fmt(v.min),
+    fmt(v.max),
+  ];
   const tti = s('ttiMs');
   const worstP50 = Math.max(...api.rows.map((r) => r.latency.p50));
   const cpu = os.cpus()[0]?.model ?? 'unknown';
@@ -329,10 +321,7 @@ function report(api: Awaited<ReturnType<typeof measureApi>>, runs: TtiRun[], chr
         `\`GET ${r.path.length > 48 ? `${r.path.slice(0, 45)}…` : r.path}\` ${r.name}`,
         String(r.bytes),
         String(r.latency.n),
-        fmtMs(r.latency.p50),
-        fmtMs(r.latency.p90),
-        fmtMs(r.latency.p99),
-        fmtMs(r.latency.max),
+        ...percentileCells(r.latency),
         pass(r.latency.p50 <= TARGET.apiP50Ms),
       ]),
     ),
@@ -343,61 +332,23 @@ function report(api: Awaited<ReturnType<typeof measureApi>>, runs: TtiRun[], chr
       ['dashboard (cold context, n runs)', 'median', 'min', 'max', 'target'],
       [
         [
-          'time to interactive, ms',
-          fmtMs(tti.p50),
-          fmtMs(tti.min),
-          fmtMs(tti.max),
+          ...spread('time to interactive, ms', tti, fmtMs),
           `≤ ${TARGET.ttiMs} ms ${pass(tti.p50 <= TARGET.ttiMs)}`,
         ],
+        [...spread('5,000-row answer received (since navigation start), ms', s('listReceivedMs'), fmtMs), ''],
+        [...spread('`dashboard-ready` mark (5,000 rows loaded and rendered), ms', s('readyMs'), fmtMs), ''],
+        [...spread('long tasks during load', s('longTasks'), String), ''],
         [
-          '5,000-row answer received (since navigation start), ms',
-          fmtMs(s('listReceivedMs').p50),
-          fmtMs(s('listReceivedMs').min),
-          fmtMs(s('listReceivedMs').max),
+          ...spread(
+            'long tasks after the ready mark (the 1 s clock, live updates)',
+            s('longTasksAfterReady'),
+            String,
+          ),
           '',
         ],
-        [
-          '`dashboard-ready` mark (5,000 rows loaded and rendered), ms',
-          fmtMs(s('readyMs').p50),
-          fmtMs(s('readyMs').min),
-          fmtMs(s('readyMs').max),
-          '',
-        ],
-        [
-          'long tasks during load',
-          String(s('longTasks').p50),
-          String(s('longTasks').min),
-          String(s('longTasks').max),
-          '',
-        ],
-        [
-          'long tasks after the ready mark (the 1 s clock, live updates)',
-          String(s('longTasksAfterReady').p50),
-          String(s('longTasksAfterReady').min),
-          String(s('longTasksAfterReady').max),
-          '',
-        ],
-        [
-          'rows in the DOM (of 5,000)',
-          String(s('renderedRows').p50),
-          String(s('renderedRows').min),
-          String(s('renderedRows').max),
-          '',
-        ],
-        [
-          'type a search, until the table shows the result, ms',
-          fmtMs(s('filterMs').p50),
-          fmtMs(s('filterMs').min),
-          fmtMs(s('filterMs').max),
-          '',
-        ],
-        [
-          'scroll to the last row, until it is rendered, ms',
-          fmtMs(s('scrollMs').p50),
-          fmtMs(s('scrollMs').min),
-          fmtMs(s('scrollMs').max),
-          '',
-        ],
+        [...spread('rows in the DOM (of 5,000)', s('renderedRows'), String), ''],
+        [...spread('type a search, until the table shows the result, ms', s('filterMs'), fmtMs), ''],
+        [...spread('scroll to the last row, until it is rendered, ms', s('scrollMs'), fmtMs), ''],
       ],
     ),
     '',

@@ -44,7 +44,7 @@ import {
 } from './lib/processes.js';
 import { NodeMetricsReader, type NodeView } from './lib/metrics.js';
 import { freeLoopbackPort } from '../e2e/support/ports.js';
-import { fmtMs, fmtRatio, pool, summarize, table, type Summary } from './lib/stats.js';
+import { fmtMs, fmtRatio, pool, summarize, table, type Summary, percentileCells } from './lib/stats.js';
 import { LABEL, newVolume, type Algorithm } from './lib/volumes.js';
 
 const { values: flags } = parseArgs({
@@ -430,10 +430,7 @@ function report(r: Results): string {
         LABEL[s.algorithm],
         String(s.latency.n),
         fmtMs(s.latency.min),
-        fmtMs(s.latency.p50),
-        fmtMs(s.latency.p90),
-        fmtMs(s.latency.p99),
-        fmtMs(s.latency.max),
+        ...percentileCells(s.latency),
         fmtMs(s.latency.mean),
         fmtMs(s.firstHalfP50),
         fmtMs(s.secondHalfP50),
@@ -450,14 +447,7 @@ function report(r: Results): string {
   out.push(
     table(
       ['NodeUnpublishVolume (sequential)', 'n', 'p50', 'p90', 'p99', 'max'],
-      r.sequential.map((s) => [
-        LABEL[s.algorithm],
-        String(s.unpublish.n),
-        fmtMs(s.unpublish.p50),
-        fmtMs(s.unpublish.p90),
-        fmtMs(s.unpublish.p99),
-        fmtMs(s.unpublish.max),
-      ]),
+      r.sequential.map((s) => [LABEL[s.algorithm], String(s.unpublish.n), ...percentileCells(s.unpublish)]),
     ),
   );
   out.push(
@@ -524,10 +514,7 @@ function report(r: Results): string {
       r.baseline.map((b) => [
         LABEL[b.algorithm],
         String(b.sequential.n),
-        fmtMs(b.sequential.p50),
-        fmtMs(b.sequential.p90),
-        fmtMs(b.sequential.p99),
-        fmtMs(b.sequential.max),
+        ...percentileCells(b.sequential),
         ...b.bursts.map((x) => `${fmtMs(x.wallMs)} ms`),
         noiseCell(b.noise),
       ]),

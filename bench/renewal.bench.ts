@@ -41,7 +41,7 @@ import { driverNodeBinary, fmtLoad, imageEnv, loadNow, machineInfo, wakeCostMs }
 import { parsePrometheus } from './lib/metrics.js';
 import { DriverProcess, startIssuer, waitForProbe } from './lib/processes.js';
 import { freeLoopbackPort } from '../e2e/support/ports.js';
-import { fmtMs, pool, summarize, table, timed, type Summary } from './lib/stats.js';
+import { fmtMs, pool, summarize, table, timed, type Summary, percentileCells } from './lib/stats.js';
 import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
 import type { NodeStats } from './renewal-node.js';
 
@@ -644,14 +644,7 @@ async function main(): Promise<void> {
     out.push(
       table(
         ['key pool', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'pool hit/miss'],
-        runs.map((r) => [
-          r.label,
-          fmtMs(r.latency.p50),
-          fmtMs(r.latency.p90),
-          fmtMs(r.latency.p99),
-          fmtMs(r.latency.max),
-          `${r.hits}/${r.misses}`,
-        ]),
+        runs.map((r) => [r.label, ...percentileCells(r.latency), `${r.hits}/${r.misses}`]),
       ),
       '',
     );

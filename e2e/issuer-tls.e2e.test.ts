@@ -43,6 +43,14 @@ async function publishOnce(h: Harness) {
   return { vol, res, before };
 }
 
+/** Publishes one volume, expects OK and a valid key pair on disk, and unpublishes it. */
+async function expectPublishes(h: Harness): Promise<void> {
+  const { vol, res } = await publishOnce(h);
+  expect(res, `${codeName(res.code)} ${res.details}`).toMatchObject({ code: status.OK });
+  await expectValidPair(h, vol);
+  await h.unpublish(vol);
+}
+
 describe('node ↔ issuer over TLS', () => {
   let pki: Pki;
   let h: Harness;
@@ -70,10 +78,7 @@ describe('node ↔ issuer over TLS', () => {
   });
 
   it('publishes over TLS with the serving certificate verified by name', async () => {
-    const { vol, res } = await publishOnce(h);
-    expect(res, `${codeName(res.code)} ${res.details}`).toMatchObject({ code: status.OK });
-    await expectValidPair(h, vol);
-    await h.unpublish(vol);
+    await expectPublishes(h);
   });
 
   it.each<{ name: string; settings: () => Record<string, string>; detail: RegExp }>([
@@ -169,10 +174,7 @@ describe('node ↔ issuer over mutual TLS', () => {
   });
 
   it('publishes with the node presenting its client certificate', async () => {
-    const { vol, res } = await publishOnce(h);
-    expect(res, `${codeName(res.code)} ${res.details}`).toMatchObject({ code: status.OK });
-    await expectValidPair(h, vol);
-    await h.unpublish(vol);
+    await expectPublishes(h);
   });
 
   it('refuses a node without a client certificate', async () => {

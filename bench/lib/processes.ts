@@ -110,50 +110,56 @@ export type ListenTarget = { path: string } | { host: string; port: number };
 export const describeTarget = (t: ListenTarget): string =>
   'path' in t ? `unix://${t.path}` : `${t.host}:${t.port}`;
 
-/** Resolves once something accepts connections at `target`; throws when `proc` exits first. */
-export async function waitForListening(
+/**
+ * Calls `check` every 50 ms until it answers true; throws `${role}: ${what} after N ms` (and the log
+ * tail when `withLog`) once `timeoutMs` passed, or as soon as `proc` exits.
+ */
+async function pollUntil(
   proc: DriverProcess,
-  target: ListenTarget,
-  timeoutMs = 30_000,
+  o: { what: string; timeoutMs: number; withLog?: boolean },
+  check: () => Promise<boolean>,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + o.timeoutMs;
   for (;;) {
     proc.assertAlive();
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(target);
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await check()) return;
     if (Date.now() > deadline) {
-      throw new Error(
-        `${proc.role}: ${describeTarget(target)} not accepting connections after ${timeoutMs} ms`,
-      );
+      const log = o.withLog ? `\n${proc.logTail()}` : '';
+      throw new Error(`${proc.role}: ${o.what} after ${o.timeoutMs} ms${log}`);
     }
     await sleep(50);
   }
 }
 
-/** Resolves once the node answers Probe with ready=true. */
-export async function waitForProbe(
+/** Resolves once something accepts connections at `target`; throws when `proc` exits first. */
+export function waitForListening(
   proc: DriverProcess,
-  client: CsiClient,
+  target: ListenTarget,
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    proc.assertAlive();
+  return pollUntil(
+    proc,
+    { what: `${describeTarget(target)} not accepting connections`, timeoutMs },
+    () =>
+      new Promise<boolean>((resolve) => {
+        const s = connect(target);
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('error', () => resolve(false));
+      }),
+  );
+}
+
+/** Resolves once the node answers Probe with ready=true. */
+export function waitForProbe(proc: DriverProcess, client: CsiClient, timeoutMs = 30_000): Promise<void> {
+  return pollUntil(proc, { what: 'not ready', timeoutMs, withLog: true }, async () => {
     const res = await client
       .call<{ ready?: { value?: boolean } }>('Identity', 'Probe')
       .catch(() => undefined);
-    if (res?.ready?.value === true) return;
-    if (Date.now() > deadline)
-      throw new Error(`${proc.role}: not ready after ${timeoutMs} ms\n${proc.logTail()}`);
-    await sleep(50);
-  }
+    return res?.ready?.value === true;
+  });
 }
 
 /**

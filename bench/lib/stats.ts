@@ -40,6 +40,11 @@ export function fmtMs(ms: number): string {
   return ms.toFixed(0);
 }
 
+/** The table cells p50, p90, p99 and max of `s`, in milliseconds. */
+export function percentileCells(s: Summary): string[] {
+  return [s.p50, s.p90, s.p99, s.max].map(fmtMs);
+}
+
 export function fmtRatio(r: number): string {
   if (!Number.isFinite(r)) return '—';
   return r < 10 ? `${r.toFixed(2)}×` : `${r.toFixed(1)}×`;

@@ -47,7 +47,8 @@ import {
 } from './value-sets.js';
 import { REPO_ROOT, ensureBuilt } from '../support/repo.js';
 import { DriverProcess } from '../support/driver-process.js';
-import { CsiClient, RegistrationClient } from '../support/product.js';
+import { waitForNodeReady } from '../support/node-ready.js';
+import { RegistrationClient } from '../support/product.js';
 import { waitFor } from '../support/wait.js';
 import { freeLoopbackPort } from '../support/ports.js';
 import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../kube/control-plane.js';
@@ -390,21 +391,7 @@ describe.skipIf(kubeMissing)(
             settings,
           });
           procs.push(node);
-          await waitFor(
-            `the ${set.name} node to answer Probe`,
-            async () => {
-              if (node.exitStatus)
-                throw new Error(`node exited ${JSON.stringify(node.exitStatus)}:\n${node.tail()}`);
-              const probe = new CsiClient(endpoint, 1000);
-              try {
-                const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
-                return res.ready?.value === true ? true : undefined;
-              } finally {
-                probe.close();
-              }
-            },
-            { timeoutMs: 60_000 },
-          );
+          await waitForNodeReady(node, endpoint, 60_000);
           if (statusOn) {
             await gone('the stale CertVolumeStatus', () =>
               custom.getNamespacedCustomObject({ ...cvs, namespace: 'apps', name: stale }),

@@ -348,6 +348,9 @@ describe.skipIf(skip)('images built by scripts/build-images.sh', { timeout: 120_
         stdio: 'ignore',
       });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      /** Runs `script` with the bound-in busybox shell inside the container. */
+      const shellIn = (script: string) =>
+        ok('runc', ['--root', runcRoot, 'exec', b.id, '/busybox', 'sh', '-c', script]);
       try {
         let state = '';
         for (let i = 0; i < 50 && !state.includes('"running"'); i++) {
@@ -358,27 +361,11 @@ describe.skipIf(skip)('images built by scripts/build-images.sh', { timeout: 120_
         await sleep(500);
         expect(child.exitCode).toBeNull();
         // `sleep` outlives its shell, is re-parented to PID 1 and exits: pause must reap it.
-        await ok('runc', [
-          '--root',
-          runcRoot,
-          'exec',
-          b.id,
-          '/busybox',
-          'sh',
-          '-c',
-          '/busybox sleep 0.3 & exit 0',
-        ]);
+        await shellIn('/busybox sleep 0.3 & exit 0');
         await sleep(1000);
-        const zombies = await ok('runc', [
-          '--root',
-          runcRoot,
-          'exec',
-          b.id,
-          '/busybox',
-          'sh',
-          '-c',
+        const zombies = await shellIn(
           'for f in /proc/[0-9]*/stat; do read -r l <"$f"; case "$l" in *") Z "*) echo "$l";; esac; done',
-        ]);
+        );
         expect(zombies.stdout).toBe('');
         child.kill('SIGTERM');
         expect(await Promise.race([exited, sleep(10_000).then(() => 'timeout')])).toBe(0);

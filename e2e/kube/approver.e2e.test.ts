@@ -26,24 +26,18 @@ import {
 } from './approver-process.js';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the rule table is shared with the unit tests
 import {
+  RULE_CASE_CONTEXT,
   RULE_CASES,
   requesterUsername,
   ruleCaseSpec,
   testCsr,
-  type RuleCaseContext,
 } from '../../server/src/approver/testing.js';
 import { NS } from './names.js';
 
 const SUITE = 'kube-approver';
 const LEASE = 'csi-cert-driver-approver';
 const ISSUER = { name: 'spiffe-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' };
-const CTX: RuleCaseContext = {
-  trustDomain: 'example.org',
-  namespace: 'shop',
-  serviceAccount: 'web',
-  otherNamespace: 'bank',
-  otherServiceAccount: 'teller',
-};
+const CTX = RULE_CASE_CONTEXT;
 
 let cp: ControlPlane;
 let cluster: TestCluster;

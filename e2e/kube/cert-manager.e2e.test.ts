@@ -8,33 +8,36 @@
  * codes and pod Events of Denied, Failed and timeouts, renewal through cert-manager, the stale-request
  * cleanup, and that a workload without RBAC for CertificateRequests is refused.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { CustomObjectsApi, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverProcess } from '../support/driver-process.js';
-import { unmountAllUnder } from '../support/host.js';
-import { makeCa, opensslOk, serialOf, validityOf, verifyChain } from '../support/openssl.js';
+import { opensslOk, serialOf, validityOf, verifyChain } from '../support/openssl.js';
 import type { CsiClient } from '../support/product.js';
 import { kubeletPublishRequest } from '../support/product.js';
-import { REPO_ROOT } from '../support/repo.js';
 import { waitFor } from '../support/wait.js';
-import { TestCluster } from './cluster.js';
+import type { TestCluster } from './cluster.js';
 import {
   CM_GROUP,
   CM_PLURAL,
   CM_VERSION,
-  installCertManagerFixtures,
   listCertificateRequests,
   type CertificateRequestObject,
 } from './cert-manager-fixtures.js';
-import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
-import { CLOCK_SKEW_MS, FakeCertManagerSigner, type Decision } from './fake-cert-manager-signer.js';
+import { SERVICE_ACCOUNT_ISSUER, type ControlPlane } from './control-plane.js';
+import { CLOCK_SKEW_MS, type Decision, type FakeCertManagerSigner } from './fake-cert-manager-signer.js';
 import type { IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
 import { APPS, NS, TOKENS_KEY } from './names.js';
-import { caSecret, startClusterIssuer } from './harness.js';
+import {
+  caSecret,
+  startClusterIssuer,
+  startFakeCertManager,
+  startKubeSuite,
+  stopKubeSuite,
+} from './harness.js';
 
 const SUITE = 'kube-cert-manager';
 const NODE = 'node-a';
@@ -69,42 +72,22 @@ function decide(cr: CertificateRequestObject): Decision {
 }
 
 beforeAll(async () => {
-  tmp = mkdtempSync('/tmp/kube-cm-');
-  cp = await startControlPlane({ name: SUITE });
-  cluster = new TestCluster(cp);
-  await cluster.namespace(NS);
-  await cluster.namespace(APPS);
-  await cluster.node(NODE);
-  await cluster.node('node-b');
-  await installCertManagerFixtures(cluster);
-  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'node.yaml'));
-  for (const sa of ['web', 'norbac']) await cluster.serviceAccount(APPS, sa);
-  // Only `web` may request certificates in apps (deploy/rbac/node.yaml's requester role).
-  await cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
-    namespace: APPS,
-    body: {
-      metadata: { name: 'web-certificate-requester' },
-      roleRef: {
-        apiGroup: 'rbac.authorization.k8s.io',
-        kind: 'ClusterRole',
-        name: 'csi-cert-driver-certificate-requester',
-      },
-      subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: APPS }],
-    },
+  const suite = await startKubeSuite({
+    suite: SUITE,
+    tmpPrefix: 'kube-cm',
+    nodes: [NODE, 'node-b'],
+    // The built-in issuer runs on the same node, verifying pod tokens for its own audience (TokenReview).
+    rbac: ['node.yaml', 'issuer.yaml'],
   });
-
-  caFile = join(tmp, 'ca.crt');
-  await makeCa(caFile, join(tmp, 'ca.key'), 'fake cert-manager CA');
-  signer = await new FakeCertManagerSigner({
-    cluster,
+  ({ tmp, cp, cluster } = suite);
+  // Only `web` may request certificates in apps (deploy/rbac/node.yaml's requester role); `norbac` may not.
+  ({ signer, caFile } = await startFakeCertManager(suite, {
+    caName: 'fake cert-manager CA',
     issuerRef: ISSUER_REF,
-    caCertPem: readFileSync(caFile, 'utf8'),
-    caKeyPem: readFileSync(join(tmp, 'ca.key'), 'utf8'),
     decide,
-  }).start();
+  }));
+  await cluster.serviceAccount(APPS, 'norbac');
 
-  // The built-in issuer on the same node, verifying pod tokens for its own audience (TokenReview).
-  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'));
   await caSecret(cluster, tmp, 'builtin-ca', 'built-in issuer CA');
   builtIn = await startClusterIssuer({ cp, cluster, suite: SUITE, cwd: tmp });
 
@@ -141,17 +124,14 @@ async function startNode(nodeId: string, extra: Record<string, string>) {
   return { proc, client };
 }
 
-afterAll(async () => {
-  for (const c of clients) c.close();
-  for (const p of processes) await p.kill('SIGKILL');
-  await signer?.stop();
-  await builtIn?.stop();
-  await cp?.stop();
-  if (tmp) {
-    await unmountAllUnder(tmp);
-    rmSync(tmp, { recursive: true, force: true });
-  }
-});
+afterAll(() =>
+  stopKubeSuite({ cp, tmp }, [
+    () => clients.forEach((c) => c.close()),
+    () => Promise.all(processes.map((p) => p.kill('SIGKILL'))),
+    () => signer?.stop(),
+    () => builtIn?.stop(),
+  ]),
+);
 
 interface Published {
   pod: V1Pod;

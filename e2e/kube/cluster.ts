@@ -12,11 +12,14 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { SERVICE_ACCOUNT_ISSUER, type ControlPlane } from './control-plane.js';
+import { APPS } from './names.js';
 
 export interface PodSpecOptions {
-  namespace: string;
+  /** Default `APPS`. */
+  namespace?: string;
   name: string;
-  serviceAccount: string;
+  /** Default `web`. */
+  serviceAccount?: string;
   nodeName: string;
   hostname?: string;
   subdomain?: string;
@@ -58,11 +61,11 @@ export class TestCluster {
   /** A pod already "scheduled" to `nodeName`; it stays Pending since no kubelet runs. */
   async pod(o: PodSpecOptions): Promise<V1Pod> {
     return this.core.createNamespacedPod({
-      namespace: o.namespace,
+      namespace: o.namespace ?? APPS,
       body: {
         metadata: { name: o.name },
         spec: {
-          serviceAccountName: o.serviceAccount,
+          serviceAccountName: o.serviceAccount ?? 'web',
           nodeName: o.nodeName,
           automountServiceAccountToken: false,
           hostname: o.hostname,

@@ -1,5 +1,5 @@
 /** CSRs for the tests, made by the openssl CLI (a real, independent implementation). */
-import { opensslOk } from '../support/openssl.js';
+import { p256Request } from '../support/openssl.js';
 
 export interface CsrNames {
   commonName?: string;
@@ -15,18 +15,9 @@ export async function makeCsr(names: CsrNames): Promise<string> {
     ...(names.uris ?? []).map((n) => `URI:${n}`),
     ...(names.ips ?? []).map((n) => `IP:${n}`),
   ];
-  return opensslOk([
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    '/dev/null',
-    '-subj',
-    names.commonName ? `/CN=${names.commonName}` : '/O=csi-cert-driver e2e',
-    ...(sans.length > 0 ? ['-addext', `subjectAltName=${sans.join(',')}`] : []),
-  ]);
+  return p256Request({
+    keyFile: '/dev/null',
+    subject: names.commonName ? `/CN=${names.commonName}` : '/O=csi-cert-driver e2e',
+    extensions: sans.length > 0 ? [`subjectAltName=${sans.join(',')}`] : [],
+  });
 }

@@ -1,15 +1,90 @@
 /**
- * Steps every Kubernetes suite takes the same way: the CA Secret the built-in issuer reads, and that
- * issuer started as the chart runs it (ISSUER_AUTH=kubernetes, the CA from the watched Secret, its
- * own service account's RBAC from deploy/rbac/issuer.yaml).
+ * Steps every Kubernetes suite takes the same way: the control plane with the two namespaces and the
+ * nodes, its teardown, the CA Secret the built-in issuer reads, that issuer started as the chart runs
+ * it (ISSUER_AUTH=kubernetes, the CA from the watched Secret, its own service account's RBAC from
+ * deploy/rbac/issuer.yaml), and cert-manager's requester role bound to a workload.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { unmountAllUnder } from '../support/host.js';
 import { makeCa } from '../support/openssl.js';
-import type { TestCluster } from './cluster.js';
-import type { ControlPlane } from './control-plane.js';
+import { REPO_ROOT } from '../support/repo.js';
+import { installCertManagerFixtures } from './cert-manager-fixtures.js';
+import { TestCluster } from './cluster.js';
+import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { FakeCertManagerSigner, type FakeSignerOptions } from './fake-cert-manager-signer.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
-import { NS } from './names.js';
+import { APPS, NS } from './names.js';
+
+/** A suite's control plane, its client and its temporary folder. */
+export interface KubeSuite {
+  tmp: string;
+  cp: ControlPlane;
+  cluster: TestCluster;
+}
+
+/**
+ * Makes a temporary folder `/tmp/<tmpPrefix>-XXXXXX`, starts a control plane for `suite`, creates the
+ * `NS` and `APPS` namespaces (plus `namespaces`), the Node objects `nodes` and applies the RBAC files
+ * `rbac` of deploy/rbac/. A failure stops what was started and removes the folder.
+ */
+export async function startKubeSuite(o: {
+  suite: string;
+  tmpPrefix: string;
+  nodes?: readonly string[];
+  namespaces?: readonly string[];
+  rbac?: readonly string[];
+}): Promise<KubeSuite> {
+  const tmp = mkdtempSync(`/tmp/${o.tmpPrefix}-`);
+  let cp: ControlPlane | undefined;
+  try {
+    cp = await startControlPlane({ name: o.suite });
+    const cluster = new TestCluster(cp);
+    for (const ns of [NS, APPS, ...(o.namespaces ?? [])]) await cluster.namespace(ns);
+    for (const n of o.nodes ?? []) await cluster.node(n);
+    for (const file of o.rbac ?? []) await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', file));
+    return { tmp, cp, cluster };
+  } catch (e) {
+    await stopKubeSuite({ tmp, cp });
+    throw e;
+  }
+}
+
+/**
+ * Runs `steps` in order (each one must cope with what it stops never having started), then stops the
+ * control plane, unmounts whatever is still mounted under the suite's folder and removes it.
+ */
+export async function stopKubeSuite(
+  s: { tmp?: string; cp?: ControlPlane },
+  steps: readonly (() => unknown)[] = [],
+): Promise<void> {
+  for (const step of steps) await step();
+  await s.cp?.stop();
+  if (s.tmp) {
+    await unmountAllUnder(s.tmp);
+    rmSync(s.tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Binds deploy/rbac/node.yaml's `csi-cert-driver-certificate-requester` ClusterRole to the service
+ * account `serviceAccount` of `APPS`: that workload may create CertificateRequests there.
+ */
+export async function grantCertificateRequester(cp: ControlPlane, serviceAccount: string): Promise<void> {
+  await cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+    namespace: APPS,
+    body: {
+      metadata: { name: `${serviceAccount}-certificate-requester` },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'csi-cert-driver-certificate-requester',
+      },
+      subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace: APPS }],
+    },
+  });
+}
 
 /** The Secret the built-in issuer takes its CA from. */
 export const CA_SECRET = 'csi-ca-secret';
@@ -24,11 +99,21 @@ export async function caSecret(
   name = 'ca',
   commonName?: string,
 ): Promise<string> {
-  const crt = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  await makeCa(crt, key, commonName);
-  await cluster.tlsSecret(NS, CA_SECRET, { crt: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8') });
-  return crt;
+  const { certFile, crt, key } = await writeCa(dir, name, commonName);
+  await cluster.tlsSecret(NS, CA_SECRET, { crt, key });
+  return certFile;
+}
+
+/** Makes a CA in `dir` (`<name>.crt`, `<name>.key`); returns the certificate's path and both PEMs. */
+export async function writeCa(
+  dir: string,
+  name: string,
+  commonName?: string,
+): Promise<{ certFile: string; crt: string; key: string }> {
+  const certFile = join(dir, `${name}.crt`);
+  const keyFile = join(dir, `${name}.key`);
+  await makeCa(certFile, keyFile, commonName);
+  return { certFile, crt: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }
 
 /**
@@ -55,4 +140,27 @@ export async function startClusterIssuer(o: {
       ...o.settings,
     },
   });
+}
+
+/**
+ * cert-manager's side of a suite: its CRDs, the `web` service account of `APPS` allowed to create
+ * CertificateRequests, and the fake signer started with a fresh CA (`ca.crt`, `ca.key` in the suite's
+ * folder, subject `caName`); returns the signer and the CA certificate's path.
+ */
+export async function startFakeCertManager(
+  s: KubeSuite,
+  o: Omit<FakeSignerOptions, 'cluster' | 'caCertPem' | 'caKeyPem'> & { caName: string },
+): Promise<{ signer: FakeCertManagerSigner; caFile: string }> {
+  await installCertManagerFixtures(s.cluster);
+  await s.cluster.serviceAccount(APPS, 'web');
+  await grantCertificateRequester(s.cp, 'web');
+  const { caName, ...signerOptions } = o;
+  const ca = await writeCa(s.tmp, 'ca', caName);
+  const signer = await new FakeCertManagerSigner({
+    ...signerOptions,
+    cluster: s.cluster,
+    caCertPem: ca.crt,
+    caKeyPem: ca.key,
+  }).start();
+  return { signer, caFile: ca.certFile };
 }

@@ -5,22 +5,21 @@
  * fails these tests. Requests come from the node's own issuer client with pod-bound tokens made by
  * the TokenRequest API, as kubelet makes them for CSIDriver tokenRequests.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCa, opensslOk, verifyChain } from '../support/openssl.js';
-import { REPO_ROOT } from '../support/repo.js';
+import { opensslOk, verifyChain } from '../support/openssl.js';
 import { waitFor } from '../support/wait.js';
-import { TestCluster } from './cluster.js';
-import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
+import type { TestCluster } from './cluster.js';
+import { SERVICE_ACCOUNT_ISSUER, type ControlPlane } from './control-plane.js';
 import { makeCsr, type CsrNames } from './csr.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
 import { APPS, AUDIENCE, NS } from './names.js';
+import { CA_SECRET, startKubeSuite, stopKubeSuite, writeCa } from './harness.js';
 
 const SUITE = 'kube-issuer';
-const CA_SECRET = 'csi-ca-secret';
 const POD_IP = '10.244.0.11';
 
 let cp: ControlPlane;
@@ -30,12 +29,7 @@ let tmp: string;
 const pods: Record<'web1' | 'web2' | 'db1', V1Pod> = {} as Record<'web1' | 'web2' | 'db1', V1Pod>;
 const tokens: Record<string, string> = {};
 
-async function writeCa(name: string): Promise<{ certFile: string; crt: string; key: string }> {
-  const certFile = join(tmp, `${name}.crt`);
-  const keyFile = join(tmp, `${name}.key`);
-  await makeCa(certFile, keyFile, `csi-cert-driver e2e ${name}`);
-  return { certFile, crt: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
-}
+const ca = (name: string) => writeCa(tmp, name, `csi-cert-driver e2e ${name}`);
 
 interface SignInput {
   pod: V1Pod;
@@ -85,29 +79,18 @@ const own = (pod: string, sa = 'web'): CsrNames => ({
 });
 
 beforeAll(async () => {
-  tmp = mkdtempSync('/tmp/kube-issuer-');
-  cp = await startControlPlane({ name: SUITE });
-  cluster = new TestCluster(cp);
-  await cluster.namespace(NS);
-  await cluster.namespace(APPS);
-  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'));
-  const ca1 = await writeCa('ca1');
+  ({ tmp, cp, cluster } = await startKubeSuite({
+    suite: SUITE,
+    tmpPrefix: 'kube-issuer',
+    nodes: ['node-a', 'node-b'],
+    rbac: ['issuer.yaml'],
+  }));
+  const ca1 = await ca('ca1');
   await cluster.tlsSecret(NS, CA_SECRET, { crt: ca1.crt, key: ca1.key });
-  for (const node of ['node-a', 'node-b']) await cluster.node(node);
   for (const sa of ['web', 'db']) await cluster.serviceAccount(APPS, sa);
-  pods.web1 = await cluster.pod({
-    namespace: APPS,
-    name: 'web-1',
-    serviceAccount: 'web',
-    nodeName: 'node-a',
-  });
-  pods.web2 = await cluster.pod({
-    namespace: APPS,
-    name: 'web-2',
-    serviceAccount: 'web',
-    nodeName: 'node-b',
-  });
-  pods.db1 = await cluster.pod({ namespace: APPS, name: 'db-1', serviceAccount: 'db', nodeName: 'node-a' });
+  pods.web1 = await cluster.pod({ name: 'web-1', nodeName: 'node-a' });
+  pods.web2 = await cluster.pod({ name: 'web-2', nodeName: 'node-b' });
+  pods.db1 = await cluster.pod({ name: 'db-1', serviceAccount: 'db', nodeName: 'node-a' });
   pods.web1 = await cluster.podIPs(pods.web1, [POD_IP]);
   for (const [key, pod] of Object.entries(pods))
     tokens[key] = await cluster.podToken({ pod, audience: AUDIENCE });
@@ -131,11 +114,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await issuer?.stop();
-  await cp?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => stopKubeSuite({ cp, tmp }, [() => issuer?.stop()]));
 
 describe('SignCertificate with ISSUER_AUTH=kubernetes', () => {
   const cases: { name: string; input: () => SignInput; want: string }[] = [
@@ -262,12 +241,7 @@ describe('SignCertificate with ISSUER_AUTH=kubernetes', () => {
   });
 
   it('denies a pod that was deleted, even with its still unexpired token', async () => {
-    const gone = await cluster.pod({
-      namespace: APPS,
-      name: 'gone-1',
-      serviceAccount: 'web',
-      nodeName: 'node-a',
-    });
+    const gone = await cluster.pod({ name: 'gone-1', nodeName: 'node-a' });
     const token = await cluster.podToken({ pod: gone, audience: AUDIENCE });
     expect(await statusOf(sign({ pod: gone, token, csr: own('gone-1') }))).toBe('OK');
     await cluster.core.deleteNamespacedPod({ namespace: APPS, name: 'gone-1', gracePeriodSeconds: 0 });
@@ -311,7 +285,7 @@ describe('CA from a watched Secret', () => {
     writeFileSync(join(tmp, 'first.crt'), first.certificatePem);
     expect((await verifyChain(ca1File, join(tmp, 'first.crt'))).ok).toBe(true);
 
-    const ca2 = await writeCa('ca2');
+    const ca2 = await ca('ca2');
     await cluster.tlsSecret(NS, CA_SECRET, { crt: ca2.crt, key: ca2.key, ca: ca2.crt });
     // Trust first (the bundle gains CA 2 while CA 1 still signs), then CA 2 signs after CA_ROTATION_DELAY.
     await waitFor('CA 2 in the trust bundle', async () =>
@@ -333,7 +307,7 @@ describe('CA from a watched Secret', () => {
     expect(issuer.proc.exitStatus).toBeUndefined();
 
     // A broken rotation (the key of another CA) is refused; the issuer keeps signing with CA 2.
-    await cluster.tlsSecret(NS, CA_SECRET, { crt: ca2.crt, key: (await writeCa('ca3')).key });
+    await cluster.tlsSecret(NS, CA_SECRET, { crt: ca2.crt, key: (await ca('ca3')).key });
     await waitFor('the invalid CA Secret to be logged', () =>
       issuer.proc.logLines().some((l) => l.msg === 'CA Secret changed but is invalid; keeping the CA in use')
         ? true

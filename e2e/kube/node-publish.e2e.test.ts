@@ -5,23 +5,21 @@
  * verifies it with TokenReview against a real kube-apiserver before it signs. A node that publishes
  * for a pod scheduled elsewhere gets the issuer's denial back.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverProcess } from '../support/driver-process.js';
-import { unmountAllUnder } from '../support/host.js';
 import { opensslOk, verifyChain } from '../support/openssl.js';
 import type { CsiClient } from '../support/product.js';
 import { kubeletPublishRequest } from '../support/product.js';
-import { REPO_ROOT } from '../support/repo.js';
-import { TestCluster } from './cluster.js';
-import { startControlPlane, type ControlPlane } from './control-plane.js';
+import type { TestCluster } from './cluster.js';
+import type { ControlPlane } from './control-plane.js';
 import type { IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
-import { APPS, AUDIENCE, NS, TOKENS_KEY } from './names.js';
-import { caSecret, startClusterIssuer } from './harness.js';
+import { APPS, AUDIENCE, TOKENS_KEY } from './names.js';
+import { caSecret, startClusterIssuer, startKubeSuite, stopKubeSuite } from './harness.js';
 
 const SUITE = 'kube-node-publish';
 
@@ -35,27 +33,16 @@ let caFile: string;
 const pods: Record<string, V1Pod> = {};
 
 beforeAll(async () => {
-  tmp = mkdtempSync('/tmp/kube-np-');
-  cp = await startControlPlane({ name: SUITE });
-  cluster = new TestCluster(cp);
-  await cluster.namespace(NS);
-  await cluster.namespace(APPS);
-  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'));
+  ({ tmp, cp, cluster } = await startKubeSuite({
+    suite: SUITE,
+    tmpPrefix: 'kube-np',
+    nodes: ['node-a', 'node-b'],
+    rbac: ['issuer.yaml'],
+  }));
   caFile = await caSecret(cluster, tmp);
-  for (const n of ['node-a', 'node-b']) await cluster.node(n);
   await cluster.serviceAccount(APPS, 'web');
-  pods.here = await cluster.pod({
-    namespace: APPS,
-    name: 'web-1',
-    serviceAccount: 'web',
-    nodeName: 'node-a',
-  });
-  pods.elsewhere = await cluster.pod({
-    namespace: APPS,
-    name: 'web-2',
-    serviceAccount: 'web',
-    nodeName: 'node-b',
-  });
+  pods.here = await cluster.pod({ name: 'web-1', nodeName: 'node-a' });
+  pods.elsewhere = await cluster.pod({ name: 'web-2', nodeName: 'node-b' });
 
   issuer = await startClusterIssuer({ cp, cluster, suite: SUITE, cwd: tmp });
 
@@ -70,16 +57,9 @@ beforeAll(async () => {
   }));
 });
 
-afterAll(async () => {
-  csi?.close();
-  await node?.kill('SIGKILL');
-  await issuer?.stop();
-  await cp?.stop();
-  if (tmp) {
-    await unmountAllUnder(tmp);
-    rmSync(tmp, { recursive: true, force: true });
-  }
-});
+afterAll(() =>
+  stopKubeSuite({ cp, tmp }, [() => csi?.close(), () => node?.kill('SIGKILL'), () => issuer?.stop()]),
+);
 
 /** Publishes a `tls` volume for `pod` as kubelet would, with kubelet's token map for `audience`. */
 async function publish(pod: V1Pod, token: string) {

@@ -6,25 +6,22 @@
  * and the fake signer (which approves nothing itself) signs only what the approver approved. The
  * pod's files hold its SVID.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverProcess } from '../support/driver-process.js';
-import { unmountAllUnder } from '../support/host.js';
-import { certKeyInfo, makeCa, sansOf, usagesOf, verifyChain } from '../support/openssl.js';
+import { certKeyInfo, sansOf, usagesOf, verifyChain } from '../support/openssl.js';
 import type { CsiClient } from '../support/product.js';
 import { kubeletPublishRequest } from '../support/product.js';
-import { REPO_ROOT } from '../support/repo.js';
 import { waitFor } from '../support/wait.js';
 import { startApprover, type ApproverProcess } from './approver-process.js';
-import { installCertManagerFixtures } from './cert-manager-fixtures.js';
-import { TestCluster } from './cluster.js';
-import { SERVICE_ACCOUNT_ISSUER, startControlPlane, type ControlPlane } from './control-plane.js';
-import { FakeCertManagerSigner } from './fake-cert-manager-signer.js';
+import type { TestCluster } from './cluster.js';
+import { SERVICE_ACCOUNT_ISSUER, type ControlPlane } from './control-plane.js';
+import type { FakeCertManagerSigner } from './fake-cert-manager-signer.js';
 import { startKubeNode } from './node-process.js';
 import { APPS, NS, TOKENS_KEY } from './names.js';
+import { startFakeCertManager, startKubeSuite, stopKubeSuite } from './harness.js';
 
 const SUITE = 'kube-spiffe-cert-manager';
 const NODE = 'node-a';
@@ -41,54 +38,39 @@ let csi: CsiClient | undefined;
 let tmp: string;
 let caFile: string;
 
-beforeAll(async () => {
-  tmp = mkdtempSync('/tmp/kube-spiffe-cm-');
-  cp = await startControlPlane({ name: SUITE });
-  cluster = new TestCluster(cp);
-  await cluster.namespace(NS);
-  await cluster.namespace(APPS);
-  await cluster.node(NODE);
-  await installCertManagerFixtures(cluster);
-  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'node.yaml'));
-  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'approver.yaml'));
-  await cluster.serviceAccount(APPS, 'web');
-  await cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
-    namespace: APPS,
-    body: {
-      metadata: { name: 'web-certificate-requester' },
-      roleRef: {
-        apiGroup: 'rbac.authorization.k8s.io',
-        kind: 'ClusterRole',
-        name: 'csi-cert-driver-certificate-requester',
-      },
-      subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: APPS }],
-    },
-  });
-
-  caFile = join(tmp, 'ca.crt');
-  await makeCa(caFile, join(tmp, 'ca.key'), 'SPIFFE test CA');
-  signer = await new FakeCertManagerSigner({
-    cluster,
-    issuerRef: ISSUER_REF,
-    caCertPem: readFileSync(caFile, 'utf8'),
-    caKeyPem: readFileSync(join(tmp, 'ca.key'), 'utf8'),
-    autoApprove: false,
-  }).start();
-
+/** The real approver as the csi-cert-driver-approver service account, approving SVIDs of `TD` with `allowedKeys`. */
+async function startSpiffeApprover(podName: string, allowedKeys: string): Promise<ApproverProcess> {
   const approverToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-approver');
-  approver = await startApprover({
+  return startApprover({
     suite: SUITE,
-    podName: 'approver',
+    podName,
     cwd: tmp,
     settings: {
-      KUBECONFIG: cp.kubeconfigFor('approver', approverToken).path,
+      KUBECONFIG: cp.kubeconfigFor(podName, approverToken).path,
       ISSUER_NAME: ISSUER_REF.name,
       TRUST_DOMAIN: TD,
       CERTIFICATE_DURATION: '1h',
-      ALLOWED_KEYS: 'ECDSA-256',
+      ALLOWED_KEYS: allowedKeys,
       LEADER_ELECTION_NAMESPACE: NS,
     },
   });
+}
+
+beforeAll(async () => {
+  const suite = await startKubeSuite({
+    suite: SUITE,
+    tmpPrefix: 'kube-spiffe-cm',
+    nodes: [NODE],
+    rbac: ['node.yaml', 'approver.yaml'],
+  });
+  ({ tmp, cp, cluster } = suite);
+  ({ signer, caFile } = await startFakeCertManager(suite, {
+    caName: 'SPIFFE test CA',
+    issuerRef: ISSUER_REF,
+    autoApprove: false,
+  }));
+
+  approver = await startSpiffeApprover('approver', 'ECDSA-256');
 
   const nodeToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-node');
   ({ proc: node, csi } = await startKubeNode({
@@ -112,21 +94,18 @@ beforeAll(async () => {
   }));
 }, 180_000);
 
-afterAll(async () => {
-  csi?.close();
-  await node?.kill('SIGKILL');
-  await approver?.proc.kill('SIGKILL');
-  await signer?.stop();
-  await cp?.stop();
-  if (tmp) {
-    await unmountAllUnder(tmp);
-    rmSync(tmp, { recursive: true, force: true });
-  }
-});
+afterAll(() =>
+  stopKubeSuite({ cp, tmp }, [
+    () => csi?.close(),
+    () => node?.kill('SIGKILL'),
+    () => approver?.proc.kill('SIGKILL'),
+    () => signer?.stop(),
+  ]),
+);
 
 /** Publishes a SPIFFE volume for a new pod `name` (service account web) with the pod's API token. */
 async function publish(name: string): Promise<{ targetPath: string; call: Promise<unknown> }> {
-  const pod = await cluster.pod({ namespace: APPS, name, serviceAccount: 'web', nodeName: NODE });
+  const pod = await cluster.pod({ name, nodeName: NODE });
   const uid = pod.metadata!.uid!;
   const expirationTimestamp = new Date(Date.now() + 600_000).toISOString();
   const apiToken = await cluster.podToken({ pod, audience: SERVICE_ACCOUNT_ISSUER });
@@ -173,20 +152,7 @@ describe('SPIFFE mode through cert-manager and the approver', () => {
   it("fails the publish with the approver's denial when the policy does not allow the node's key", async () => {
     // Hand the Lease to an approver that only allows P-384 (SIGTERM releases it at once).
     await approver!.stop('SIGTERM');
-    const approverToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-approver');
-    approver = await startApprover({
-      suite: SUITE,
-      podName: 'approver-p384',
-      cwd: tmp,
-      settings: {
-        KUBECONFIG: cp.kubeconfigFor('approver-p384', approverToken).path,
-        ISSUER_NAME: ISSUER_REF.name,
-        TRUST_DOMAIN: TD,
-        CERTIFICATE_DURATION: '1h',
-        ALLOWED_KEYS: 'ECDSA-384',
-        LEADER_ELECTION_NAMESPACE: NS,
-      },
-    });
+    approver = await startSpiffeApprover('approver-p384', 'ECDSA-384');
     const proc = approver.proc;
     await waitFor('approver-p384 to lead', () =>
       proc.logLines().some((l) => l.msg === 'became the leader') ? true : undefined,

@@ -6,13 +6,12 @@
  * the fixed usages and the configured duration. Identity attributes are refused with
  * INVALID_ARGUMENT naming the attribute.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverProcess } from '../support/driver-process.js';
-import { unmountAllUnder } from '../support/host.js';
 import {
   certKeyInfo,
   privateKeyInfo,
@@ -24,13 +23,12 @@ import {
 } from '../support/openssl.js';
 import type { CsiClient } from '../support/product.js';
 import { kubeletPublishRequest } from '../support/product.js';
-import { REPO_ROOT } from '../support/repo.js';
-import { TestCluster } from './cluster.js';
-import { startControlPlane, type ControlPlane } from './control-plane.js';
+import type { TestCluster } from './cluster.js';
+import type { ControlPlane } from './control-plane.js';
 import type { IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
-import { APPS, AUDIENCE, NS, TOKENS_KEY } from './names.js';
-import { caSecret, startClusterIssuer } from './harness.js';
+import { APPS, AUDIENCE, TOKENS_KEY } from './names.js';
+import { caSecret, startClusterIssuer, startKubeSuite, stopKubeSuite } from './harness.js';
 
 const SUITE = 'kube-spiffe-node';
 const TD = 'example.org';
@@ -45,16 +43,15 @@ let caFile: string;
 let pod: V1Pod;
 
 beforeAll(async () => {
-  tmp = mkdtempSync('/tmp/kube-spiffe-');
-  cp = await startControlPlane({ name: SUITE });
-  cluster = new TestCluster(cp);
-  await cluster.namespace(NS);
-  await cluster.namespace(APPS);
-  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'));
+  ({ tmp, cp, cluster } = await startKubeSuite({
+    suite: SUITE,
+    tmpPrefix: 'kube-spiffe',
+    nodes: ['node-a'],
+    rbac: ['issuer.yaml'],
+  }));
   caFile = await caSecret(cluster, tmp);
-  await cluster.node('node-a');
   await cluster.serviceAccount(APPS, 'web');
-  pod = await cluster.pod({ namespace: APPS, name: 'web-1', serviceAccount: 'web', nodeName: 'node-a' });
+  pod = await cluster.pod({ name: 'web-1', nodeName: 'node-a' });
 
   issuer = await startClusterIssuer({
     cp,
@@ -78,16 +75,9 @@ beforeAll(async () => {
   }));
 }, 180_000);
 
-afterAll(async () => {
-  csi?.close();
-  await node?.kill('SIGKILL');
-  await issuer?.stop();
-  await cp?.stop();
-  if (tmp) {
-    await unmountAllUnder(tmp);
-    rmSync(tmp, { recursive: true, force: true });
-  }
-});
+afterAll(() =>
+  stopKubeSuite({ cp, tmp }, [() => csi?.close(), () => node?.kill('SIGKILL'), () => issuer?.stop()]),
+);
 
 /** Publishes a volume for the pod as kubelet would, with `attributes` and a fresh pod-bound token. */
 async function publish(attributes: Record<string, string> = {}) {

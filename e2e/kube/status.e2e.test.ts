@@ -7,7 +7,7 @@
  * Event for a denied issuance, the RBAC role with a verb removed, and the API writes of 110
  * renewing volumes against the token bucket.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -23,19 +23,18 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverProcess } from '../support/driver-process.js';
-import { unmountAllUnder } from '../support/host.js';
 import { normaliseSerial, serialOf, validityOf } from '../support/openssl.js';
 import type { CsiClient } from '../support/product.js';
 import { kubeletPublishRequest } from '../support/product.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { TestCluster } from './cluster.js';
-import { KUBE_BIN, startControlPlane, type ControlPlane } from './control-plane.js';
+import type { TestCluster } from './cluster.js';
+import { KUBE_BIN, type ControlPlane } from './control-plane.js';
 import type { IssuerProcess } from './issuer-process.js';
 import { freeLoopbackPort } from '../support/ports.js';
 import { startKubeNode } from './node-process.js';
 import { APPS, AUDIENCE, NS, TOKENS_KEY } from './names.js';
-import { caSecret, startClusterIssuer } from './harness.js';
+import { caSecret, startClusterIssuer, startKubeSuite, stopKubeSuite } from './harness.js';
 
 const SUITE = 'kube-status';
 const GROUP = 'csi-cert-driver.io';
@@ -110,22 +109,20 @@ async function stopNode(): Promise<void> {
 }
 
 beforeAll(async () => {
-  tmp = mkdtempSync('/tmp/kube-st-');
+  ({ tmp, cp, cluster } = await startKubeSuite({
+    suite: SUITE,
+    tmpPrefix: 'kube-st',
+    nodes: ['node-a', 'node-b'],
+    rbac: ['issuer.yaml', 'node-status.yaml'],
+  }));
   endpoint = join(tmp, 'csi.sock');
   metricsAddr = `127.0.0.1:${await freeLoopbackPort()}`;
-  cp = await startControlPlane({ name: SUITE });
-  cluster = new TestCluster(cp);
   custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
-  await cluster.namespace(NS);
-  await cluster.namespace(APPS);
   await cluster.apply(join(REPO_ROOT, 'deploy', 'crds', `${PLURAL}.${GROUP}.yaml`));
-  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'issuer.yaml'));
-  await cluster.apply(join(REPO_ROOT, 'deploy', 'rbac', 'node-status.yaml'));
   await waitFor('the CRD to be served', () =>
     custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: APPS, plural: PLURAL }),
   );
   await caSecret(cluster, tmp);
-  for (const n of ['node-a', 'node-b']) await cluster.node(n);
   await cluster.serviceAccount(APPS, 'web');
   issuer = await startClusterIssuer({ cp, cluster, suite: SUITE, cwd: tmp });
   const nodeToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-node');
@@ -133,19 +130,12 @@ beforeAll(async () => {
   await startNode();
 }, 180_000);
 
-afterAll(async () => {
-  csi?.close();
-  await node?.kill('SIGKILL');
-  await issuer?.stop();
-  await cp?.stop();
-  if (tmp) {
-    await unmountAllUnder(tmp);
-    rmSync(tmp, { recursive: true, force: true });
-  }
-});
+afterAll(() =>
+  stopKubeSuite({ cp, tmp }, [() => csi?.close(), () => node?.kill('SIGKILL'), () => issuer?.stop()]),
+);
 
 async function newPod(name: string, nodeName = 'node-a'): Promise<V1Pod> {
-  return cluster.pod({ namespace: APPS, name, serviceAccount: 'web', nodeName });
+  return cluster.pod({ name, nodeName });
 }
 
 /** Publishes a `tls` volume for `pod` as kubelet would; resolves to the volume or rejects with the gRPC error. */

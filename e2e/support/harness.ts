@@ -211,19 +211,13 @@ export class Harness {
   }
 
   async startIssuer(): Promise<void> {
-    this.issuerStarts++;
-    const proc = new DriverProcess({
-      role: 'issuer',
-      cwd: this.cwd,
-      logFile: join(this.logDir, `issuer-${this.issuerStarts}.log`),
-      settings: {
-        LOG_LEVEL: 'info',
-        LISTEN_ADDR: this.issuerAddr,
-        CA_CERT_FILE: this.caCert,
-        CA_KEY_FILE: this.caKey,
-        ISSUER_AUTH: 'none',
-        ...this.options.issuerSettings,
-      },
+    const proc = this.spawn('issuer', ++this.issuerStarts, {
+      LOG_LEVEL: 'info',
+      LISTEN_ADDR: this.issuerAddr,
+      CA_CERT_FILE: this.caCert,
+      CA_KEY_FILE: this.caKey,
+      ISSUER_AUTH: 'none',
+      ...this.options.issuerSettings,
     });
     this.issuer = proc;
     const caPem = readFileSync(this.caCert, 'utf8').trim();
@@ -248,30 +242,34 @@ export class Harness {
 
   /** Starts the node on the same CERT_BASE_PATH and socket; resolves when Probe says ready. */
   async startNode(): Promise<void> {
-    this.nodeStarts++;
-    const proc = new DriverProcess({
-      role: 'node',
-      cwd: this.cwd,
-      logFile: join(this.logDir, `node-${this.nodeStarts}.log`),
-      settings: {
-        LOG_LEVEL: 'debug',
-        CSI_ENDPOINT: this.csiEndpoint,
-        NODE_ID: this.nodeId,
-        CERT_SERVICE_ADDR: this.nodeIssuerAddr || this.issuerAddr,
-        CERT_BASE_PATH: this.basePath,
-        KUBELET_ROOT_DIR: this.kubeletDir,
-        CLUSTER_DOMAIN: this.clusterDomain,
-        VOLUME_SIZE: this.volumeSize,
-        ISSUER_TIMEOUT: this.options.issuerTimeout ?? '5s',
-        // The REST API is not under test here; off, so a busy port 8080 on the machine cannot break the node.
-        API_LISTEN_ADDR: 'off',
-        ...this.options.nodeSettings,
-      },
+    const proc = this.spawn('node', ++this.nodeStarts, {
+      LOG_LEVEL: 'debug',
+      CSI_ENDPOINT: this.csiEndpoint,
+      NODE_ID: this.nodeId,
+      CERT_SERVICE_ADDR: this.nodeIssuerAddr || this.issuerAddr,
+      CERT_BASE_PATH: this.basePath,
+      KUBELET_ROOT_DIR: this.kubeletDir,
+      CLUSTER_DOMAIN: this.clusterDomain,
+      VOLUME_SIZE: this.volumeSize,
+      ISSUER_TIMEOUT: this.options.issuerTimeout ?? '5s',
+      // The REST API is not under test here; off, so a busy port 8080 on the machine cannot break the node.
+      API_LISTEN_ADDR: 'off',
+      ...this.options.nodeSettings,
     });
     this.node = proc;
     await waitForNodeReady(proc, this.csiEndpoint);
     this.csi?.close();
     this.csi = new CsiClient(this.csiEndpoint, 60_000);
+  }
+
+  /** Starts `role` with `settings`, its log in `<role>-<start>.log` of the suite's log folder. */
+  private spawn(role: 'issuer' | 'node', start: number, settings: Record<string, string>): DriverProcess {
+    return new DriverProcess({
+      role,
+      cwd: this.cwd,
+      logFile: join(this.logDir, `${role}-${start}.log`),
+      settings,
+    });
   }
 
   /** SIGKILLs the node (by default) and waits until it is gone. */

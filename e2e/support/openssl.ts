@@ -35,33 +35,78 @@ export async function opensslOk(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** Writes a self-signed ECDSA P-256 CA (10 years, CA:TRUE, keyCertSign) to `certFile`/`keyFile`. */
-export async function makeCa(
-  certFile: string,
-  keyFile: string,
-  commonName = 'csi-cert-driver e2e CA',
-): Promise<void> {
-  await opensslOk([
+/**
+ * `openssl req` with a fresh unencrypted ECDSA P-256 key written to `keyFile` (`/dev/null` to drop
+ * it), subject `subject` and `-addext` for each of `extensions`: a CSR, or with `x509` a self-signed
+ * certificate, written to `out` or, without it, returned as PEM.
+ */
+export function p256Request(o: {
+  keyFile: string;
+  subject: string;
+  extensions?: readonly string[];
+  x509?: { days: number };
+  out?: string;
+}): Promise<string> {
+  return opensslOk([
     'req',
-    '-x509',
+    ...(o.x509 ? ['-x509', '-days', String(o.x509.days)] : ['-new']),
     '-newkey',
     'ec',
     '-pkeyopt',
     'ec_paramgen_curve:P-256',
     '-nodes',
     '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-    '-days',
-    '3650',
+    o.keyFile,
     '-subj',
-    `/CN=${commonName}`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
+    o.subject,
+    ...(o.extensions ?? []).flatMap((ext) => ['-addext', ext]),
+    ...(o.out ? ['-out', o.out] : []),
   ]);
+}
+
+/**
+ * `openssl x509 -req`: signs the CSR file `csr` with the CA at `ca`, copying every extension of the
+ * request, for `days` days; `extra` goes before `-out` (a fixed serial, a forced public key).
+ */
+export async function signCsrFile(o: {
+  csr: string;
+  ca: { cert: string; key: string };
+  days: number;
+  out: string;
+  extra?: readonly string[];
+}): Promise<void> {
+  await opensslOk([
+    'x509',
+    '-req',
+    '-in',
+    o.csr,
+    '-CA',
+    o.ca.cert,
+    '-CAkey',
+    o.ca.key,
+    '-days',
+    String(o.days),
+    '-copy_extensions',
+    'copyall',
+    ...(o.extra ?? []),
+    '-out',
+    o.out,
+  ]);
+}
+
+/** Writes a self-signed ECDSA P-256 CA (10 years, CA:TRUE, keyCertSign) to `certFile`/`keyFile`. */
+export async function makeCa(
+  certFile: string,
+  keyFile: string,
+  commonName = 'csi-cert-driver e2e CA',
+): Promise<void> {
+  await p256Request({
+    keyFile,
+    subject: `/CN=${commonName}`,
+    extensions: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'],
+    x509: { days: 3650 },
+    out: certFile,
+  });
 }
 
 /**

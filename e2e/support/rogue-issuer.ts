@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { makeCa, opensslOk } from './openssl.js';
+import { makeCa, opensslOk, signCsrFile } from './openssl.js';
 import { REPO_ROOT } from './repo.js';
 
 export type RogueMode = 'relay' | 'other-ca' | 'other-key';
@@ -148,26 +148,18 @@ export class RogueIssuer {
       mode === 'other-ca'
         ? [join(this.dir, 'rogue.crt'), join(this.dir, 'rogue.key')]
         : [this.realCa.cert, this.realCa.key];
-    const days = String(Math.max(1, Math.floor(Number(req.duration_seconds) / 86400)));
-    await opensslOk([
-      'x509',
-      '-req',
-      '-in',
+    const days = Math.max(1, Math.floor(Number(req.duration_seconds) / 86400));
+    await signCsrFile({
       csr,
-      '-CA',
-      caCert,
-      '-CAkey',
-      caKey,
-      '-set_serial',
-      '0x7e57',
-      '-days',
+      ca: { cert: caCert, key: caKey },
       days,
-      '-copy_extensions',
-      'copyall',
-      ...(mode === 'other-key' ? ['-force_pubkey', join(this.dir, 'other.pub')] : []),
-      '-out',
       out,
-    ]);
+      extra: [
+        '-set_serial',
+        '0x7e57',
+        ...(mode === 'other-key' ? ['-force_pubkey', join(this.dir, 'other.pub')] : []),
+      ],
+    });
     const certificate = readFileSync(out, 'utf8');
     const realBundle = readFileSync(this.realCa.cert, 'utf8');
     const now = Date.now();

@@ -1,6 +1,6 @@
 /** Test PKI for the node ↔ issuer channel, made with the openssl CLI: a CA and leaves it signs. */
 import { join } from 'node:path';
-import { makeCa, opensslOk } from './openssl.js';
+import { makeCa, p256Request, signCsrFile } from './openssl.js';
 
 export interface LeafFiles {
   cert: string;
@@ -18,43 +18,17 @@ export async function makeLeaf(
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const cert = join(dir, `${name}.crt`);
-  await opensslOk([
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    key,
-    '-subj',
-    `/CN=${dnsName}`,
-    '-addext',
-    `subjectAltName=DNS:${dnsName}`,
-    '-addext',
-    'keyUsage=critical,digitalSignature',
-    '-addext',
-    `extendedKeyUsage=${usage}`,
-    '-out',
-    csr,
-  ]);
-  await opensslOk([
-    'x509',
-    '-req',
-    '-in',
-    csr,
-    '-CA',
-    ca.cert,
-    '-CAkey',
-    ca.key,
-    '-days',
-    '1',
-    '-copy_extensions',
-    'copyall',
-    '-out',
-    cert,
-  ]);
+  await p256Request({
+    keyFile: key,
+    subject: `/CN=${dnsName}`,
+    extensions: [
+      `subjectAltName=DNS:${dnsName}`,
+      'keyUsage=critical,digitalSignature',
+      `extendedKeyUsage=${usage}`,
+    ],
+    out: csr,
+  });
+  await signCsrFile({ csr, ca, days: 1, out: cert });
   return { cert, key };
 }
 

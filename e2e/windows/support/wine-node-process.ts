@@ -5,68 +5,30 @@
  * output written to pipes). The process leads its own process group so a kill reaches everything
  * it started; every one still running is SIGKILLed when the test process exits.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { LoggedProcess, type Exit, type LogLine } from '../../support/logged-process.js';
 import { DIST } from '../../support/repo.js';
 import { sleep } from '../../support/wait.js';
 import { NODE_EXE, WINE, onZ, wineEnv } from './wine.js';
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type { Exit, LogLine } from '../../support/logged-process.js';
 
-/** A parsed JSON log line (pino). */
-export interface LogLine {
-  level: string | number;
-  msg: string;
-  [field: string]: unknown;
-}
-
-const running = new Set<WineNodeProcess>();
-process.once('exit', () => {
-  for (const p of running) p.killNow();
-});
-
-export class WineNodeProcess {
-  readonly exited: Promise<Exit>;
-  private readonly child: ChildProcess;
-  private exit: Exit | undefined;
-
+export class WineNodeProcess extends LoggedProcess {
   constructor(
     readonly settings: Record<string, string>,
-    readonly logFile: string,
+    logFile: string,
     cwd: string,
   ) {
-    if (!WINE) throw new Error('Wine is not installed');
-    const fd = openSync(logFile, 'a');
-    try {
-      this.child = spawn(WINE, [NODE_EXE, onZ(DIST), 'node'], {
+    super(logFile, 'node.exe', (fd) => {
+      if (!WINE) throw new Error('Wine is not installed');
+      return spawn(WINE, [NODE_EXE, onZ(DIST), 'node'], {
         cwd,
         env: wineEnv(settings),
         stdio: ['ignore', fd, fd],
         detached: true,
       });
-    } finally {
-      closeSync(fd);
-    }
-    running.add(this);
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        running.delete(this);
-        this.exit = { code, signal };
-        resolve(this.exit);
-      });
     });
-  }
-
-  get pid(): number {
-    if (this.child.pid === undefined) throw new Error('node.exe did not start');
-    return this.child.pid;
-  }
-
-  get exitStatus(): Exit | undefined {
-    return this.exit;
   }
 
   /** Resolves once the log says the node serves CSI; throws with the log when it exits or times out. */
@@ -75,8 +37,8 @@ export class WineNodeProcess {
     for (;;) {
       const line = this.logLines().find((l) => l.msg === 'node driver serving CSI');
       if (line) return line;
-      const why = this.exit
-        ? `node.exe exited ${JSON.stringify(this.exit)} before serving`
+      const why = this.exitStatus
+        ? `node.exe exited ${JSON.stringify(this.exitStatus)} before serving`
         : Date.now() > deadline
           ? `node.exe did not serve CSI within ${timeoutMs} ms`
           : undefined;
@@ -90,13 +52,13 @@ export class WineNodeProcess {
    * node.exe is gone. Wine's shared wineserver is not ours and is left alone.
    */
   async kill(): Promise<Exit> {
-    if (this.exit) return this.exit;
+    if (this.exitStatus) return this.exitStatus;
     this.killNow();
     return this.exited;
   }
 
   killNow(): void {
-    if (this.exit || this.child.pid === undefined) return;
+    if (this.exitStatus || this.child.pid === undefined) return;
     const victims = [this.child.pid, ...descendantsOf(this.child.pid)];
     try {
       process.kill(-this.child.pid, 'SIGKILL');
@@ -112,26 +74,8 @@ export class WineNodeProcess {
     }
   }
 
-  logText(): string {
-    return readFileSync(this.logFile, 'utf8');
-  }
-
-  /** The JSON lines of the log; text lines (Node warnings on stderr) are skipped. */
-  logLines(): LogLine[] {
-    const out: LogLine[] = [];
-    for (const line of this.logText().split(/\r?\n/)) {
-      if (!line.startsWith('{')) continue;
-      try {
-        out.push(JSON.parse(line) as LogLine);
-      } catch {
-        // a line cut short by SIGKILL
-      }
-    }
-    return out;
-  }
-
-  tail(n = 30): string {
-    return this.logText().trimEnd().split(/\r?\n/).slice(-n).join('\n');
+  override tail(n = 30): string {
+    return super.tail(n);
   }
 }
 

@@ -29,18 +29,25 @@ const cr = (name: string, rv: string): CertificateRequest => ({
 });
 const flush = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+/** An informer over a scripted API that lists `a` at version 5, started and given time to list and watch. */
+async function startedInformer() {
+  const api = new ScriptedApi();
+  api.items = [cr('a', '5')];
+  const changed: string[] = [];
+  const informer = new CrInformer({
+    api,
+    logger: pino({ level: 'silent' }),
+    onChange: (k) => changed.push(k),
+    retryDelayMs: 1,
+  });
+  informer.start();
+  await flush();
+  return { api, changed, informer };
+}
+
 describe('CrInformer', () => {
   it('lists, watches from the list version, and follows adds, changes and deletes', async () => {
-    const api = new ScriptedApi();
-    api.items = [cr('a', '5')];
-    const changed: string[] = [];
-    const informer = new CrInformer({
-      api,
-      logger: pino({ level: 'silent' }),
-      onChange: (k) => changed.push(k),
-    });
-    informer.start();
-    await flush();
+    const { api, changed, informer } = await startedInformer();
     expect(informer.synced).toBe(true);
     expect(api.watches[0]?.rv).toBe('10');
     api.watches[0]!.onEvent('ADDED', cr('b', '11'));
@@ -56,17 +63,7 @@ describe('CrInformer', () => {
   });
 
   it('lists again after 410 Gone and reports every object of the new list', async () => {
-    const api = new ScriptedApi();
-    api.items = [cr('a', '5')];
-    const changed: string[] = [];
-    const informer = new CrInformer({
-      api,
-      logger: pino({ level: 'silent' }),
-      onChange: (k) => changed.push(k),
-      retryDelayMs: 1,
-    });
-    informer.start();
-    await flush();
+    const { api, changed, informer } = await startedInformer();
     api.items = [cr('c', '30')]; // a was deleted and c created while nobody watched
     api.watches[0]!.onEvent('ERROR', { code: 410 });
     api.watches[0]!.onDone(null);

@@ -4,7 +4,7 @@
  * Anything else is 404; methods other than GET/HEAD 405.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from '../common/http-listen.js';
 import type { Logger } from '../common/logger.js';
 
 export interface HealthServerOptions {
@@ -39,20 +39,7 @@ export async function startHealthServer(o: HealthServerOptions): Promise<HealthS
       );
     } else text(404, 'not found; try /healthz, /readyz or /metrics\n');
   });
-  const i = o.listenAddr.lastIndexOf(':');
-  const host = o.listenAddr.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(o.listenAddr.slice(i + 1)), host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
-  o.logger.info({ url }, 'health and metrics serving');
-  return {
-    url,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const listener = await listenHttp(server, o.listenAddr);
+  o.logger.info({ url: listener.url }, 'health and metrics serving');
+  return listener;
 }

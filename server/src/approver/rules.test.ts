@@ -3,12 +3,12 @@ import type { CertificateRequest } from './certificate-request.js';
 import { parseKeyPolicy, type KeyPolicy } from './key-policy.js';
 import { RULES, decide, type ApproverPolicy } from './rules.js';
 import {
+  RULE_CASE_CONTEXT,
   RULE_CASES,
   requesterUsername,
   ruleCaseSpec,
   testCr,
   testCsr,
-  type RuleCaseContext,
 } from './testing.js';
 
 const keys = parseKeyPolicy('ECDSA-256,ECDSA-384') as KeyPolicy;
@@ -18,13 +18,7 @@ const POLICY: ApproverPolicy = {
   durationSeconds: 3600,
   keys,
 };
-const CTX: RuleCaseContext = {
-  trustDomain: 'example.org',
-  namespace: 'shop',
-  serviceAccount: 'web',
-  otherNamespace: 'bank',
-  otherServiceAccount: 'teller',
-};
+const CTX = RULE_CASE_CONTEXT;
 
 async function crOf(i: number): Promise<CertificateRequest> {
   const rc = RULE_CASES[i]!;

@@ -116,6 +116,15 @@ export interface RuleCaseContext {
   otherServiceAccount: string;
 }
 
+/** The context both the unit table and the end-to-end suite run the rule cases in. */
+export const RULE_CASE_CONTEXT: RuleCaseContext = {
+  trustDomain: 'example.org',
+  namespace: 'shop',
+  serviceAccount: 'web',
+  otherNamespace: 'bank',
+  otherServiceAccount: 'teller',
+};
+
 export interface RuleCase {
   name: string;
   /** The rule that must deny it, or `approve`. */

@@ -56,6 +56,13 @@ export abstract class DomainError extends Error {
   }
 }
 
+/** The base of a DomainError class whose every instance carries `code`. */
+function coded<C extends Code>(code: C) {
+  return class extends DomainError {
+    readonly code = code;
+  };
+}
+
 /** A request field is missing or malformed. `field` names it (an attribute key, a CSI field). */
 export class InvalidArgumentError extends DomainError {
   readonly code = Code.INVALID_ARGUMENT;
@@ -67,21 +74,13 @@ export class InvalidArgumentError extends DomainError {
   }
 }
 
-export class AlreadyExistsError extends DomainError {
-  readonly code = Code.ALREADY_EXISTS;
-}
+export class AlreadyExistsError extends coded(Code.ALREADY_EXISTS) {}
 
-export class PermissionDeniedError extends DomainError {
-  readonly code = Code.PERMISSION_DENIED;
-}
+export class PermissionDeniedError extends coded(Code.PERMISSION_DENIED) {}
 
-export class UnauthenticatedError extends DomainError {
-  readonly code = Code.UNAUTHENTICATED;
-}
+export class UnauthenticatedError extends coded(Code.UNAUTHENTICATED) {}
 
-export class FailedPreconditionError extends DomainError {
-  readonly code = Code.FAILED_PRECONDITION;
-}
+export class FailedPreconditionError extends coded(Code.FAILED_PRECONDITION) {}
 
 /**
  * A setting (`CA_CERT_FILE`, `--cluster-domain`, ...) has an unusable value. The message names the
@@ -99,18 +98,12 @@ export class ConfigError extends FailedPreconditionError {
 }
 
 /** A dependency (the issuer, the API server) cannot be reached now; the caller should retry. */
-export class UnavailableError extends DomainError {
-  readonly code = Code.UNAVAILABLE;
-}
+export class UnavailableError extends coded(Code.UNAVAILABLE) {}
 
 /** Another operation on the same volume is in progress; kubelet retries. */
-export class AbortedError extends DomainError {
-  readonly code = Code.ABORTED;
-}
+export class AbortedError extends coded(Code.ABORTED) {}
 
-export class InternalError extends DomainError {
-  readonly code = Code.INTERNAL;
-}
+export class InternalError extends coded(Code.INTERNAL) {}
 
 export function isDomainError(e: unknown): e is DomainError {
   return e instanceof DomainError;

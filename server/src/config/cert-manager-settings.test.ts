@@ -44,6 +44,9 @@ describe('cert-manager settings of the node', () => {
     expect(cfg.kubeconfig).toBe(KUBECONFIG);
   });
 
+  /** `env` with cert-manager mode switched on. */
+  const enabled = (env: Record<string, string>) => ({ CERT_MANAGER_ENABLED: 'true', ...env });
+
   it.each([
     { name: 'a bad switch', env: { CERT_MANAGER_ENABLED: 'yes' }, setting: 'CERT_MANAGER_ENABLED' },
     {
@@ -51,43 +54,38 @@ describe('cert-manager settings of the node', () => {
       env: { CERT_MANAGER_TIMEOUT: '5s' },
       setting: 'CERT_MANAGER_TIMEOUT',
     },
-    {
-      name: 'a zero timeout',
-      env: { CERT_MANAGER_ENABLED: 'true', CERT_MANAGER_TIMEOUT: '0s' },
-      setting: 'CERT_MANAGER_TIMEOUT',
-    },
+    { name: 'a zero timeout', env: enabled({ CERT_MANAGER_TIMEOUT: '0s' }), setting: 'CERT_MANAGER_TIMEOUT' },
     {
       name: "a timeout past kubelet's",
-      env: { CERT_MANAGER_ENABLED: 'true', CERT_MANAGER_TIMEOUT: '2m' },
+      env: enabled({ CERT_MANAGER_TIMEOUT: '2m' }),
       setting: 'CERT_MANAGER_TIMEOUT',
     },
     {
       name: 'an unknown identity',
-      env: { CERT_MANAGER_ENABLED: 'true', CERT_MANAGER_IDENTITY: 'node' },
+      env: enabled({ CERT_MANAGER_IDENTITY: 'node' }),
       setting: 'CERT_MANAGER_IDENTITY',
     },
     {
       name: 'a zero interval',
-      env: { CERT_MANAGER_ENABLED: 'true', CERT_MANAGER_CLEANUP_INTERVAL: '0s' },
+      env: enabled({ CERT_MANAGER_CLEANUP_INTERVAL: '0s' }),
       setting: 'CERT_MANAGER_CLEANUP_INTERVAL',
     },
     {
       name: 'a missing kubeconfig',
-      env: { CERT_MANAGER_ENABLED: 'true', KUBECONFIG: join(dir, 'absent') },
+      env: enabled({ KUBECONFIG: join(dir, 'absent') }),
       setting: 'KUBECONFIG',
     },
     {
       name: 'a control character in the audience',
-      env: { CERT_MANAGER_ENABLED: 'true', CERT_MANAGER_TOKEN_AUDIENCE: 'a\tb' },
+      env: enabled({ CERT_MANAGER_TOKEN_AUDIENCE: 'a\tb' }),
       setting: 'CERT_MANAGER_TOKEN_AUDIENCE',
     },
     {
       name: "the issuer's audience as the API-token audience",
-      env: {
-        CERT_MANAGER_ENABLED: 'true',
+      env: enabled({
         ISSUER_TOKEN_AUDIENCE: 'issuer.example',
         CERT_MANAGER_TOKEN_AUDIENCE: 'issuer.example',
-      },
+      }),
       setting: 'CERT_MANAGER_TOKEN_AUDIENCE',
     },
   ])('rejects $name naming $setting', ({ env, setting }) => {

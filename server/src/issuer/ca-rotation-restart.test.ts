@@ -84,16 +84,21 @@ function start(initial: CertificateAuthority, store: RotationStore, restored?: R
   return { r, log };
 }
 
+/** Starts on CA A, proposes B, lets 30 s pass, then stops and waits for the save. */
+async function rotateAToBAndStop(store: MemoryStore): Promise<void> {
+  const first = start(caA, store).r;
+  first.propose(caB);
+  vi.advanceTimersByTime(30_000);
+  first.stop();
+  await first.flush();
+}
+
 describe('CaRotation across a restart', () => {
   it('keeps publishing the retired CA until its last leaf expired, then drops it and saves that', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const store = new MemoryStore();
-    const first = start(caA, store).r;
-    first.propose(caB);
-    vi.advanceTimersByTime(30_000);
+    await rotateAToBAndStop(store);
     const retiredUntil = Date.now() + MAX_LEAF_S * 1000 + CLOCK_SKEW_MS;
-    first.stop();
-    await first.flush();
     expect(store.saved.at(-1)).toMatchObject({
       active: { certificate: caB.certificate.toString('pem') },
       retired: [{ until: new Date(retiredUntil).toISOString() }],
@@ -151,11 +156,7 @@ describe('CaRotation across a restart', () => {
   it('restores nothing that has expired, and nothing when the same CA comes back', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const store = new MemoryStore();
-    const first = start(caA, store).r;
-    first.propose(caB);
-    vi.advanceTimersByTime(30_000);
-    first.stop();
-    await first.flush();
+    await rotateAToBAndStop(store);
     vi.advanceTimersByTime(2 * HOUR);
     const later = start(caB, store, await store.load()).r;
     expect(subjects(later.bundlePem())).toEqual(['B']);

@@ -55,28 +55,16 @@ async function inspect(
   });
 }
 
+const EC = (size: 256 | 384 | 521): KeyShape => ({ algorithm: 'ECDSA', size });
+const RSA_2048: KeyShape = { algorithm: 'RSA', size: 2048 };
+const ED25519: KeyShape = { algorithm: 'Ed25519', size: 0 };
+
 const combos: { ca: KeyShape; leaf: KeyShape; sigAlg: string }[] = [
-  {
-    ca: { algorithm: 'ECDSA', size: 256 },
-    leaf: { algorithm: 'ECDSA', size: 256 },
-    sigAlg: 'ecdsa-with-SHA256',
-  },
-  {
-    ca: { algorithm: 'ECDSA', size: 384 },
-    leaf: { algorithm: 'RSA', size: 2048 },
-    sigAlg: 'ecdsa-with-SHA384',
-  },
-  {
-    ca: { algorithm: 'ECDSA', size: 521 },
-    leaf: { algorithm: 'Ed25519', size: 0 },
-    sigAlg: 'ecdsa-with-SHA512',
-  },
-  {
-    ca: { algorithm: 'RSA', size: 2048 },
-    leaf: { algorithm: 'ECDSA', size: 384 },
-    sigAlg: 'sha256WithRSAEncryption',
-  },
-  { ca: { algorithm: 'Ed25519', size: 0 }, leaf: { algorithm: 'ECDSA', size: 521 }, sigAlg: 'ED25519' },
+  { ca: EC(256), leaf: EC(256), sigAlg: 'ecdsa-with-SHA256' },
+  { ca: EC(384), leaf: RSA_2048, sigAlg: 'ecdsa-with-SHA384' },
+  { ca: EC(521), leaf: ED25519, sigAlg: 'ecdsa-with-SHA512' },
+  { ca: RSA_2048, leaf: EC(384), sigAlg: 'sha256WithRSAEncryption' },
+  { ca: ED25519, leaf: EC(521), sigAlg: 'ED25519' },
 ];
 
 describe('signCsr', () => {

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, PermissionDeniedError, type DomainError } from '../common/errors.js';
 import { buildCsr } from '../pki/csr.js';
-import { openssl, testSpec } from '../pki/testing/openssl.js';
+import { opensslCsr, testSpec } from '../pki/testing/openssl.js';
 import { PolicyError } from './errors.js';
 import {
   checkRequest,
@@ -11,23 +11,6 @@ import {
   type SigningPolicy,
 } from './signing-policy.js';
 import { makeCsr, signRequest } from './testing/ca-fixtures.js';
-
-async function opensslCsr(keyArgs: string[], san: string): Promise<string> {
-  const r = await openssl(
-    'req',
-    '-new',
-    ...keyArgs,
-    '-nodes',
-    '-keyout',
-    '/dev/null',
-    '-subj',
-    '/CN=x',
-    '-addext',
-    san,
-  );
-  if (r.code !== 0) throw new Error(r.stderr);
-  return r.stdout;
-}
 
 async function rsa1024Csr(): Promise<string> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });

@@ -5,7 +5,7 @@
  * the socket stopped answering or its file was removed. It says nothing else: no volumes, keys or tokens.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp, refuseUnlessGet } from '../common/http-listen.js';
 import type { Logger } from '../common/logger.js';
 import { CsiClient } from '../demo/csi-client.js';
 
@@ -55,15 +55,7 @@ export async function startHealthServer(o: HealthServerOptions): Promise<HealthS
   const check = (): Promise<CsiProbeResult> =>
     (inFlight ??= probeCsi(o.csiUrl, o.probeTimeoutMs ?? 3000).finally(() => (inFlight = undefined)));
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path !== '/healthz') {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; health is at /healthz\n');
-      return;
-    }
+    if (refuseUnlessGet(req, res, '/healthz', 'not found; health is at /healthz')) return;
     void check().then((r) => {
       if (r.ready !== lastReady) {
         if (r.ready) o.logger.info({ detail: r.detail }, 'health: ready');
@@ -74,27 +66,10 @@ export async function startHealthServer(o: HealthServerOptions): Promise<HealthS
       res.end(req.method === 'HEAD' ? undefined : `${r.detail}\n`);
     });
   });
-  const i = o.listenAddr.lastIndexOf(':');
-  const host = o.listenAddr.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(o.listenAddr.slice(i + 1));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) =>
-      reject(new Error(`HEALTH_LISTEN_ADDR ${o.listenAddr}: cannot listen (${e.message})`)),
-    );
-    server.listen(port, host, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
+  const listener = await listenHttp(server, o.listenAddr, {
+    setting: 'HEALTH_LISTEN_ADDR',
+    dropConnections: true,
   });
-  const addr = server.address() as AddressInfo;
-  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
-  o.logger.info({ url: `${url}/healthz` }, 'health serving');
-  return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  o.logger.info({ url: `${listener.url}/healthz` }, 'health serving');
+  return listener;
 }

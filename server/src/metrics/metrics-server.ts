@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { MISDIRECTED, hostAllowed } from '../common/host-check.js';
-import type { AddressInfo } from 'node:net';
+import { listenHttp, refuseUnlessGet } from '../common/http-listen.js';
 import type { Logger } from '../common/logger.js';
 
 export type Scrape = () => Promise<{ contentType: string; body: string }>;
@@ -28,15 +28,7 @@ export async function startMetricsServer(
       res.writeHead(421, { 'Content-Type': 'application/json' }).end(JSON.stringify(MISDIRECTED));
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path !== '/metrics') {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found; metrics are at /metrics\n');
-      return;
-    }
+    if (refuseUnlessGet(req, res, '/metrics', 'not found; metrics are at /metrics')) return;
     scrape().then(
       ({ contentType, body }) => {
         res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
@@ -48,25 +40,7 @@ export async function startMetricsServer(
       },
     );
   });
-  const i = listenAddr.lastIndexOf(':');
-  const host = listenAddr.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(listenAddr.slice(i + 1));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
-  logger.info({ url: `${url}/metrics` }, 'metrics serving');
-  return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const listener = await listenHttp(server, listenAddr, { dropConnections: true });
+  logger.info({ url: `${listener.url}/metrics` }, 'metrics serving');
+  return listener;
 }

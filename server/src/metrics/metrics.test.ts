@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessIssuer } from '../../test/support/in-process-issuer.js';
+import { inProcessNodeConfig } from '../../test/support/in-process-node.js';
 import { createLogger } from '../common/logger.js';
 import { CsiClient, kubeletPublishRequest } from '../demo/csi-client.js';
 import { GrpcIssuerClient } from '../issuer-client/grpc-issuer.client.js';
@@ -93,20 +94,14 @@ describe('node metrics, scraped from the API server', () => {
     dir = await mkdtemp(join(tmpdir(), 'metrics-'));
     issuer = await InProcessIssuer.create();
     node = await startNodeRole(
-      {
+      inProcessNodeConfig(dir, {
         logLevel: 'silent' as never,
-        csiEndpoint: `unix://${join(dir, 'csi.sock')}`,
         nodeId: 'metrics-node',
-        certServiceAddr: 'in-process',
-        certBasePath: dir,
-        clusterDomain: 'cluster.local',
-        volumeSizeBytes: 1 << 20,
-        issuerTimeoutMs: 5000,
         apiListenAddr: '127.0.0.1:0',
         keyPool: { size: 2, workers: 1, shapes: [{ algorithm: 'ECDSA', size: 256 }] },
         // Looked at by the test (tick), never by the timer.
         memoryTrimIntervalMs: 3_600_000,
-      },
+      }),
       logger,
       { platform, issuer },
     );

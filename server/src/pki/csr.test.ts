@@ -5,7 +5,7 @@ import { buildCsr, parseCsr } from './csr.js';
 import { EXTENSION_OIDS } from './extensions.js';
 import { encodePrivateKey, generateKey } from './keys.js';
 import { decodeGeneralNames } from './names.js';
-import { openssl, opensslOn, testSpec } from './testing/openssl.js';
+import { opensslCsr, opensslOn, testSpec } from './testing/openssl.js';
 import { x509 } from './x509.js';
 
 /** OpenSSL 3.0's `req -verify` exits 0 even on failure; only its message tells. */
@@ -148,19 +148,7 @@ describe('parseCsr', () => {
     { name: 'Ed25519', args: ['-newkey', 'ed25519'] },
   ])('accepts a CSR made by openssl ($name)', async ({ args }) => {
     const san = 'subjectAltName=DNS:x,IP:10.1.2.3';
-    const r = await openssl(
-      'req',
-      '-new',
-      ...args,
-      '-nodes',
-      '-keyout',
-      '/dev/null',
-      '-subj',
-      '/CN=x',
-      '-addext',
-      san,
-    );
-    const pem = r.stdout;
+    const pem = await opensslCsr(args, san);
     const csr = parseCsr(pem);
     expect(csr.signatureValid).toBe(true);
     const ext = csr.extensions.find((e) => e.oid === EXTENSION_OIDS.subjectAltName);

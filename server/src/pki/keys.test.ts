@@ -64,30 +64,18 @@ describe('generateKey + encodePrivateKey', () => {
 
 describe('rejections', () => {
   it.each([
-    {
-      name: 'RSA 1024',
-      spec: { algorithm: 'RSA' as const, size: 1024 },
-      field: 'csi.k8s.cert-driver/key-size',
-    },
-    {
-      name: 'RSA 16384',
-      spec: { algorithm: 'RSA' as const, size: 16384 },
-      field: 'csi.k8s.cert-driver/key-size',
-    },
-    {
-      name: 'ECDSA 224',
-      spec: { algorithm: 'ECDSA' as const, size: 224 },
-      field: 'csi.k8s.cert-driver/key-size',
-    },
+    { name: 'RSA 1024', spec: { algorithm: 'RSA' as const, size: 1024 }, attribute: 'key-size' },
+    { name: 'RSA 16384', spec: { algorithm: 'RSA' as const, size: 16384 }, attribute: 'key-size' },
+    { name: 'ECDSA 224', spec: { algorithm: 'ECDSA' as const, size: 224 }, attribute: 'key-size' },
     {
       name: 'unknown algorithm',
       spec: { algorithm: 'DSA' as KeyAlgorithm, size: 2048 },
-      field: 'csi.k8s.cert-driver/key-algorithm',
+      attribute: 'key-algorithm',
     },
-  ])('generateKey rejects $name', async ({ spec, field }) => {
+  ])('generateKey rejects $name', async ({ spec, attribute }) => {
     const err = await generateKey(spec).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidArgumentError);
-    expect((err as InvalidArgumentError).field).toBe(field);
+    expect((err as InvalidArgumentError).field).toBe(`csi.k8s.cert-driver/${attribute}`);
   });
 
   it('Ed25519 has no PKCS#1 encoding', async () => {

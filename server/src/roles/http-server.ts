@@ -6,6 +6,7 @@ import { API_CONTEXT, API_CONTROLLERS, ApiErrorFilter, type ApiContext } from '.
 import { findDashboardDir, loadAssets, NOT_BUILT_PAGE, type Asset } from '../api/static-assets.js';
 import { NestPinoLogger } from './nest-logger.js';
 import { MISDIRECTED, hostAllowed } from '../common/host-check.js';
+import { splitHostPort } from '../common/http-listen.js';
 
 export interface HttpServerOptions {
   /** `host:port` or `[v6]:port`; port 0 picks a free port. */
@@ -48,11 +49,7 @@ const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/** Splits `host:port` / `[v6]:port`. */
-export function splitHostPort(addr: string): { host: string; port: number } {
-  const i = addr.lastIndexOf(':');
-  return { host: addr.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(addr.slice(i + 1)) };
-}
+export { splitHostPort };
 
 /**
  * Serves the read-only REST API, `/openapi.json`, `/healthz`, `/readyz` and the built dashboard

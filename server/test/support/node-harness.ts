@@ -7,6 +7,7 @@ import { startNodeRole, type NodeRole } from '../../src/roles/node.role.js';
 import { FakePlatform } from '../../src/platform/fake-platform.js';
 import { CsiClient, kubeletPublishRequest, type KubeletPublishInput } from '../../src/demo/csi-client.js';
 import { InProcessIssuer } from './in-process-issuer.js';
+import { inProcessNodeConfig } from './in-process-node.js';
 
 export interface NodeHarness {
   node: NodeRole;
@@ -34,21 +35,9 @@ export async function startNodeHarness(): Promise<NodeHarness> {
   const chunks: string[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c.toString()));
   const logger = createLogger({ level: 'debug', role: 'node', destination: stream });
-  const endpoint = `unix://${join(dir, 'csi.sock')}`;
-  const node = await startNodeRole(
-    {
-      logLevel: 'debug',
-      csiEndpoint: endpoint,
-      nodeId: 'unit-node',
-      certServiceAddr: 'in-process',
-      certBasePath: dir,
-      clusterDomain: 'cluster.local',
-      volumeSizeBytes: 1 << 20,
-      issuerTimeoutMs: 5000,
-    },
-    logger,
-    { platform, issuer },
-  );
+  const cfg = inProcessNodeConfig(dir, { logLevel: 'debug', nodeId: 'unit-node' });
+  const endpoint = cfg.csiEndpoint;
+  const node = await startNodeRole(cfg, logger, { platform, issuer });
   const client = new CsiClient(endpoint, 10_000);
   return {
     node,

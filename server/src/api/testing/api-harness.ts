@@ -7,6 +7,7 @@ import { CsiClient, kubeletPublishRequest, type KubeletPublishInput } from '../.
 import { FakePlatform } from '../../platform/fake-platform.js';
 import { startNodeRole, type NodeRole, type NodeRoleOverrides } from '../../roles/node.role.js';
 import { InProcessIssuer } from '../../../test/support/in-process-issuer.js';
+import { inProcessNodeConfig } from '../../../test/support/in-process-node.js';
 
 export interface HttpResult {
   status: number;
@@ -50,23 +51,18 @@ export async function startApiHarness(
   const platform = new FakePlatform();
   const issuer = await InProcessIssuer.create();
   const logger = createLogger({ level: 'warn', role: 'node', destination: new PassThrough().resume() });
-  const endpoint = `unix://${join(dir, 'csi.sock')}`;
-  const node = await startNodeRole(
-    {
-      logLevel: 'warn',
-      csiEndpoint: endpoint,
-      nodeId: 'api-node',
-      certServiceAddr: 'in-process',
-      certBasePath: dir,
-      clusterDomain: 'cluster.local',
-      volumeSizeBytes: 1 << 20,
-      issuerTimeoutMs: 5000,
-      apiListenAddr: '127.0.0.1:0',
-      apiCorsOrigins: o.corsOrigins ?? [],
-    },
-    logger,
-    { platform, issuer, ...(o.publishFailures ? { publishFailures: o.publishFailures } : {}) },
-  );
+  const cfg = inProcessNodeConfig(dir, {
+    logLevel: 'warn',
+    nodeId: 'api-node',
+    apiListenAddr: '127.0.0.1:0',
+    apiCorsOrigins: o.corsOrigins ?? [],
+  });
+  const endpoint = cfg.csiEndpoint;
+  const node = await startNodeRole(cfg, logger, {
+    platform,
+    issuer,
+    ...(o.publishFailures ? { publishFailures: o.publishFailures } : {}),
+  });
   const client = new CsiClient(endpoint, 10_000);
   const url = node.api!.url;
   const bodies: string[] = [];

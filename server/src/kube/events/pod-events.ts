@@ -33,6 +33,11 @@ export interface KubernetesPodEventRecorderOptions {
   now?: () => Date;
 }
 
+/** The `involvedObject` of an Event about `pod`. */
+export function podObjectReference(pod: PodRef) {
+  return { apiVersion: 'v1', kind: 'Pod', name: pod.name, namespace: pod.namespace, uid: pod.uid };
+}
+
 interface Series {
   name: string;
   event: PodEvent;
@@ -124,13 +129,7 @@ export class KubernetesPodEventRecorder implements PodEventRecorder {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name: s.name, namespace: pod.namespace },
-      involvedObject: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        name: pod.name,
-        namespace: pod.namespace,
-        uid: pod.uid,
-      },
+      involvedObject: podObjectReference(pod),
       reason: s.event.reason,
       message: s.event.message,
       type: s.event.type,

@@ -8,6 +8,7 @@ import type { Logger } from '../../common/logger.js';
 import type { PodRef } from '../../attributes/certificate-spec.js';
 import type { PodWarningReason, PodWarnings } from '../../issuer-client/certificate-requests.port.js';
 import { describeKubeError } from '../client/kube-errors.js';
+import { podObjectReference } from './pod-events.js';
 
 export const EVENT_COMPONENT = 'csi.k8s.cert-driver';
 
@@ -26,13 +27,7 @@ export function kubernetesPodWarnings(o: PodEventsOptions): PodWarnings {
           namespace: pod.namespace,
           body: {
             metadata: { generateName: `${pod.name}.`, namespace: pod.namespace },
-            involvedObject: {
-              apiVersion: 'v1',
-              kind: 'Pod',
-              name: pod.name,
-              namespace: pod.namespace,
-              uid: pod.uid,
-            },
+            involvedObject: podObjectReference(pod),
             type: 'Warning',
             reason,
             message: message.slice(0, 1024),

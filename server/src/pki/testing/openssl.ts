@@ -58,6 +58,27 @@ export async function withFiles<T>(
   });
 }
 
+/**
+ * A PEM CSR made by the openssl CLI: `keyArgs` choose the key (`-newkey …`, thrown away), the subject
+ * is `/CN=x` and `extension` goes in with `-addext`. Throws with openssl's stderr when it fails.
+ */
+export async function opensslCsr(keyArgs: readonly string[], extension: string): Promise<string> {
+  const r = await openssl(
+    'req',
+    '-new',
+    ...keyArgs,
+    '-nodes',
+    '-keyout',
+    '/dev/null',
+    '-subj',
+    '/CN=x',
+    '-addext',
+    extension,
+  );
+  if (r.code !== 0) throw new Error(r.stderr);
+  return r.stdout;
+}
+
 /** Runs openssl on one PEM text written to a temp file; `{}` in args is replaced by its path. */
 export async function opensslOn(pem: string, ...args: string[]): Promise<OpensslResult> {
   return withFiles({ 'in.pem': pem }, (p) =>
