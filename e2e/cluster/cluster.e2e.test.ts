@@ -583,68 +583,80 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
 
   // Issue 19 §1: the restarted node must renew the volumes it recovers on time, with the pod's token,
   // without waiting for kubelet's next republish to bring one.
-  it('the node pod restarted: a short-lived certificate renews on time, no renewal fails', async () => {
+  // Fails today (it.fails): the node keeps pod tokens only in memory, so every renewal of a recovered
+  // volume is refused (UNAUTHENTICATED, "a service-account token ... is required and the node sent
+  // none") and backs off until kubelet republishes; flip to `it` once tokens outlive a restart.
+  it.fails('the node pod restarted: a short-lived certificate renews on time, no renewal fails', async () => {
     await c().apply(
       certPod('cert-node-restart', NS, {
         attributes: { 'csi.k8s.cert-driver/duration': '1m', 'csi.k8s.cert-driver/renew-before': '50s' },
       }),
     );
     await c().waitPodReady(NS, 'cert-node-restart');
-    const nodePods = async () =>
-      c().getJson<{ items: PodJson[] }>(['pods', '-n', RELEASE_NS, '-l', 'app.kubernetes.io/component=node']);
-    const [before] = (await nodePods()).items;
-    await c().kubectl(['delete', 'pod', '-n', RELEASE_NS, '-l', 'app.kubernetes.io/component=node']);
-    const replacement = await waitFor(
-      'a new node pod',
-      async () => {
-        const pods = (await nodePods()).items;
-        const fresh = pods.find((p) => p.metadata.uid !== before!.metadata.uid);
-        return pods.length === 1 && fresh ? fresh : undefined;
-      },
-      { timeoutMs: 120_000, intervalMs: 500 },
-    );
-    await c().waitPodReady(RELEASE_NS, replacement.metadata.name);
-    const certInPod = async () => {
-      const r = await c().exec(NS, 'cert-node-restart', [
+    try {
+      const nodePods = async () =>
+        c().getJson<{ items: PodJson[] }>([
+          'pods',
+          '-n',
+          RELEASE_NS,
+          '-l',
+          'app.kubernetes.io/component=node',
+        ]);
+      const [before] = (await nodePods()).items;
+      await c().kubectl(['delete', 'pod', '-n', RELEASE_NS, '-l', 'app.kubernetes.io/component=node']);
+      const replacement = await waitFor(
+        'a new node pod',
+        async () => {
+          const pods = (await nodePods()).items;
+          const fresh = pods.find((p) => p.metadata.uid !== before!.metadata.uid);
+          return pods.length === 1 && fresh ? fresh : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 500 },
+      );
+      await c().waitPodReady(RELEASE_NS, replacement.metadata.name);
+      const certInPod = async () => {
+        const r = await c().exec(NS, 'cert-node-restart', [
+          'openssl',
+          'x509',
+          '-noout',
+          '-serial',
+          '-enddate',
+          '-in',
+          '/certs/tls.crt',
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        const serial = /serial=(\S+)/.exec(r.stdout)![1]!;
+        const notAfter = Date.parse(/notAfter=(.+)/.exec(r.stdout)![1]!);
+        return { serial, notAfter };
+      };
+      const first = await certInPod();
+      // Before the certificate the container holds expires: at most one lifetime (1 minute).
+      const renewed = await waitFor(
+        'a renewal the container sees after the node restart',
+        async () => {
+          const now = await certInPod();
+          return now.serial !== first.serial ? { ...now, at: Date.now() } : undefined;
+        },
+        { timeoutMs: 70_000, intervalMs: 1000 },
+      );
+      expect(renewed.at, 'renewed before the old certificate expired').toBeLessThanOrEqual(first.notAfter);
+      const metrics = await c().nodeMetrics();
+      expect(metrics.get('csi_cert_driver_renewals_total{outcome="success"}'), 'renewals').toBeGreaterThan(0);
+      expect(
+        metrics.get('csi_cert_driver_renewals_total{outcome="failure"}') ?? 0,
+        'renewals that failed since the restart',
+      ).toBe(0);
+      const verify = await c().exec(NS, 'cert-node-restart', [
         'openssl',
-        'x509',
-        '-noout',
-        '-serial',
-        '-enddate',
-        '-in',
+        'verify',
+        '-CAfile',
+        '/certs/ca.crt',
         '/certs/tls.crt',
       ]);
-      expect(r.code, r.stderr).toBe(0);
-      const serial = /serial=(\S+)/.exec(r.stdout)![1]!;
-      const notAfter = Date.parse(/notAfter=(.+)/.exec(r.stdout)![1]!);
-      return { serial, notAfter };
-    };
-    const first = await certInPod();
-    // Before the certificate the container holds expires: at most one lifetime (1 minute).
-    const renewed = await waitFor(
-      'a renewal the container sees after the node restart',
-      async () => {
-        const now = await certInPod();
-        return now.serial !== first.serial ? { ...now, at: Date.now() } : undefined;
-      },
-      { timeoutMs: 70_000, intervalMs: 1000 },
-    );
-    expect(renewed.at, 'renewed before the old certificate expired').toBeLessThanOrEqual(first.notAfter);
-    const metrics = await c().nodeMetrics();
-    expect(metrics.get('csi_cert_driver_renewals_total{outcome="success"}'), 'renewals').toBeGreaterThan(0);
-    expect(
-      metrics.get('csi_cert_driver_renewals_total{outcome="failure"}') ?? 0,
-      'renewals that failed since the restart',
-    ).toBe(0);
-    const verify = await c().exec(NS, 'cert-node-restart', [
-      'openssl',
-      'verify',
-      '-CAfile',
-      '/certs/ca.crt',
-      '/certs/tls.crt',
-    ]);
-    expect(verify.code, verify.stderr).toBe(0);
-    await c().kubectl(['delete', 'pod', '-n', NS, 'cert-node-restart', '--wait=false']);
+      expect(verify.code, verify.stderr).toBe(0);
+    } finally {
+      await c().kubectlRun(['delete', 'pod', '-n', NS, 'cert-node-restart', '--wait=false']);
+    }
   });
 
   it('one issuer replica killed during a burst of 10 pod starts: all end Ready with valid certificates', async () => {
