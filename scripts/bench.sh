@@ -9,6 +9,8 @@
 #   --quick            small N, a smoke run
 #   --json <file>      also write every number as JSON
 #   --disk-state       state on /tmp (disk) instead of tmpfs, for a driver deployed without node.stateTmpfs
+# `cluster-pod-start` (issue 14, root): pod start with our volume against an emptyDir on the cluster of
+# scripts/cluster.sh, and the node pod's memory; --pods N, --json <file>.
 # Reports are Markdown on stdout, progress on stderr; exit status 0 unless something crashed.
 # Results and how to read them: docs/benchmarks.md.
 set -euo pipefail
@@ -23,6 +25,10 @@ fi
 file="bench/$name.bench.ts"
 if [ ! -f "$file" ]; then
   echo "bench: no $file; available: $(cd bench && ls -- *.bench.ts | sed 's/\.bench\.ts$//' | tr '\n' ' ')" >&2
+  exit 2
+fi
+if [ "$name" = cluster-pod-start ] && [ "$(id -u)" != 0 ]; then
+  echo "bench: cluster-pod-start needs root: it runs (or reuses) the cluster of scripts/cluster.sh" >&2
   exit 2
 fi
 if [ "$name" = publish ]; then
