@@ -583,11 +583,9 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
   });
 
   // Issue 19 §1: the restarted node must renew the volumes it recovers on time, with the pod's token,
-  // without waiting for kubelet's next republish to bring one.
-  // Fails today (it.fails): the node keeps pod tokens only in memory, so every renewal of a recovered
-  // volume is refused (UNAUTHENTICATED, "a service-account token ... is required and the node sent
-  // none") and backs off until kubelet republishes; flip to `it` once tokens outlive a restart.
-  it.fails('the node pod restarted: a short-lived certificate renews on time, no renewal fails', async () => {
+  // without waiting for kubelet's next republish to bring one (the token is kept with the volume's
+  // state, ADR 22).
+  it('the node pod restarted: a short-lived certificate renews on time, no renewal fails', async () => {
     await c().apply(
       certPod('cert-node-restart', NS, {
         attributes: { 'csi.k8s.cert-driver/duration': '1m', 'csi.k8s.cert-driver/renew-before': '50s' },
