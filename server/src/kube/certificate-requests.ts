@@ -24,6 +24,7 @@ import type {
 } from '../issuance/certificate-requests.port.js';
 import type { ClientLibrary } from './kube-client.js';
 import { describeKubeError, kubeStatusCode } from './kube-errors.js';
+import { reuseConnections } from './connection-reuse.js';
 
 const GROUP = 'cert-manager.io';
 const VERSION = 'v1';
@@ -244,5 +245,5 @@ export function kubeConfigWithToken(lib: ClientLibrary, base: KubeConfig, token:
     contexts: [{ name: 'pod', cluster: cluster.name, user: 'pod' }],
     currentContext: 'pod',
   });
-  return kc;
+  return reuseConnections(kc);
 }
