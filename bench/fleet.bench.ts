@@ -182,6 +182,7 @@ async function partNode(dir: string): Promise<void> {
     await sleep(500);
     ({ p: node, t0 } = start());
     results.nodeRestartMs = await msToProbeReady(node, sock, t0);
+    results.nodeRestartCpuMs = node.cpuMs();
     log(`restart with ${VOLUMES} volumes: ready in ${results.nodeRestartMs.toFixed(0)} ms`);
   } finally {
     await node.stop();
@@ -425,7 +426,7 @@ try {
       ),
       row(
         `node: restart with ${VOLUMES} volumes to Probe ready (all recovered, renewals armed)`,
-        `${results.nodeRestartMs!.toFixed(0)} ms`,
+        `${results.nodeRestartMs!.toFixed(0)} ms (${results.nodeRestartCpuMs!.toFixed(0)} ms CPU)`,
         '≤ 1 s',
         results.nodeRestartMs! <= 1000,
       ),
