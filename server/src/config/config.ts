@@ -5,6 +5,7 @@ import type { LogLevel } from './parsers.js';
 import { parseDnsPatterns } from '../issuer/auth/dns-patterns.js';
 import type { KeyShape } from '../pki/keys.js';
 import { APPROVER_DEFAULTS } from './approver-settings.js';
+import { CLUSTER_VIEW_DEFAULTS } from '../cluster-view/settings.js';
 import { SPIFFE_DEFAULTS, SPIFFE_SETTINGS, nodeSpiffeSettings } from './spiffe-settings.js';
 import type { SpiffeMode } from '../attributes/spiffe-mode.js';
 import {
@@ -28,7 +29,7 @@ import {
 
 export type { CertManagerConfig } from './cert-manager-settings.js';
 
-export const ROLES = ['node', 'issuer', 'demo', 'approver'] as const;
+export const ROLES = ['node', 'issuer', 'demo', 'approver', 'cluster-view'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const DRIVER_NAME = 'csi.k8s.cert-driver';
@@ -228,6 +229,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
     API_CORS_ORIGINS: '(none: CORS closed)',
   },
   approver: APPROVER_DEFAULTS,
+  'cluster-view': CLUSTER_VIEW_DEFAULTS,
 };
 
 function get(s: RawSettings, name: string, dflt: string): string {
