@@ -23,6 +23,7 @@ import { FLEET, healthy } from './fixtures.js';
 import { NS, startClusterViewEnv, type ClusterViewEnv, type ClusterViewProcess } from './harness.js';
 
 const run = promisify(execFile);
+const BULK = 520;
 
 function raw(
   url: string,
@@ -55,6 +56,12 @@ describe('cluster API against a real kube-apiserver', () => {
   beforeAll(async () => {
     env = await startClusterViewEnv('cluster-view-api');
     await env.write(FLEET);
+    // More than one page of the view's list (500 a page), in a namespace of their own.
+    await env.write(
+      Array.from({ length: BULK }, (_, i) => healthy('bulk', `bulk-${i}`, 'linux-bulk')),
+      undefined,
+      24,
+    );
     view = await env.startView({ STALE_AFTER: '5m' });
   }, 240_000);
   afterAll(async () => {
@@ -64,7 +71,9 @@ describe('cluster API against a real kube-apiserver', () => {
   it('lists every node with its counts and health; the node that stopped reporting is stale', async () => {
     const nodes = await get<{ items: ClusterNode[] }>('/api/v1/cluster/nodes');
     const by = Object.fromEntries(nodes.items.map((n) => [n.nodeId, n]));
-    expect(Object.keys(by).sort()).toEqual(['linux-a', 'linux-b', 'linux-dead']);
+    expect(Object.keys(by).sort()).toEqual(['linux-a', 'linux-b', 'linux-bulk', 'linux-dead']);
+    // Every object of a list longer than one page.
+    expect(by['linux-bulk']).toMatchObject({ health: 'ok', total: BULK });
     expect(by['linux-dead']).toMatchObject({ health: 'stale', overdue: 1, total: 2 });
     expect(by['linux-dead']!.healthReason).toMatch(/overdue/);
     expect(by['linux-a']).toMatchObject({ health: 'failing', total: 4 });
@@ -73,14 +82,14 @@ describe('cluster API against a real kube-apiserver', () => {
     const o = await get<ClusterOverview>('/api/v1/cluster/overview');
     expect(o).toMatchObject({
       synced: true,
-      total: 8,
-      nodes: { total: 3, stale: 1, failing: 2 },
+      total: 8 + BULK,
+      nodes: { total: 4, stale: 1, failing: 2 },
       staleVolumes: 2,
     });
     // cache-0's renewal is due (and overdue): renewing.
-    expect(o.counts).toEqual({ failed: 2, expiring: 0, renewing: 1, healthy: 5 });
+    expect(o.counts).toEqual({ failed: 2, expiring: 0, renewing: 1, healthy: 5 + BULK });
     expect(o.issuers.map((i) => [i.key, i.volumes])).toEqual([
-      ['BuiltIn', 7],
+      ['BuiltIn', 7 + BULK],
       ['CertManager:ClusterIssuer/bank-ca', 1],
     ]);
     expect(o.ca).toMatchObject({ status: 'ok', rotating: false, source: env.caFile });
@@ -135,7 +144,7 @@ describe('cluster API against a real kube-apiserver', () => {
     expect(between(1, 2.5, 'renewals')).toBe(2);
     expect(between(2, 3.5, 'expiring')).toBe(2);
     expect(between(3.5, 17, 'renewals') + between(3.5, 22, 'expiring')).toBe(0);
-    expect(h.buckets.reduce((s, b) => s + b.expiring, 0)).toBe(7);
+    expect(h.buckets.reduce((s, b) => s + b.expiring, 0)).toBe(7 + BULK);
   });
 
   it('follows the watch: a renewal and a deletion show without a reload, with a server-sent event', async () => {

@@ -28,7 +28,7 @@ export async function startClusterViewRole(
   if (!api) {
     const lib = await loadClientLibrary();
     const kc = loadKubeConfig({ kubeconfigPath: cfg.kubeconfig });
-    api = kubernetesStatusListWatch(lib.KubernetesObjectApi.makeApiClient(kc), new lib.Watch(kc));
+    api = kubernetesStatusListWatch(kc.makeApiClient(lib.CustomObjectsApi), new lib.Watch(kc));
   }
   const store = new ClusterStore();
   const ca = new CaBundleSource(cfg.caBundleFile);

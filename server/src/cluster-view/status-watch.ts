@@ -5,10 +5,10 @@
  * backoff up to 30 s. Needs `list` and `watch` on certvolumestatuses, nothing else. No node is ever
  * asked anything.
  */
-import type { KubernetesObjectApi, Watch } from '@kubernetes/client-node';
+import type { CustomObjectsApi, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../common/logger.js';
 import { describeKubeError } from '../kube/kube-errors.js';
-import { CVS_API_VERSION, CVS_KIND, CVS_GROUP, CVS_PLURAL, CVS_VERSION } from '../kube/status-object.js';
+import { CVS_GROUP, CVS_PLURAL, CVS_VERSION } from '../kube/status-object.js';
 import type { CertVolumeStatusObject } from '../kube/status-object.js';
 import { compactVolume, Interner } from './compact-volume.js';
 import type { ClusterStore } from './cluster-store.js';
@@ -36,25 +36,25 @@ const PATH = `/apis/${CVS_GROUP}/${CVS_VERSION}/${CVS_PLURAL}`;
 const PAGE = 500;
 const MAX_RETRY_MS = 30_000;
 
-export function kubernetesStatusListWatch(objects: KubernetesObjectApi, watch: Watch): StatusListWatch {
+/**
+ * The adapter over client-node. Lists with CustomObjectsApi, which hands back the raw list:
+ * KubernetesObjectApi.list deserializes a custom resource's list as a plain KubernetesObject and
+ * drops `metadata.continue`, so it never gets past the first page.
+ */
+export function kubernetesStatusListWatch(objects: CustomObjectsApi, watch: Watch): StatusListWatch {
   return {
     async list(token) {
-      const page = await objects.list<CertVolumeStatusObject>(
-        CVS_API_VERSION,
-        CVS_KIND,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        PAGE,
-        token,
-      );
+      const page = (await objects.listClusterCustomObject({
+        group: CVS_GROUP,
+        version: CVS_VERSION,
+        plural: CVS_PLURAL,
+        limit: PAGE,
+        _continue: token,
+      })) as { items?: CertVolumeStatusObject[]; metadata?: { resourceVersion?: string; continue?: string } };
       return {
-        items: page.items,
+        items: page.items ?? [],
         resourceVersion: page.metadata?.resourceVersion ?? '',
-        continueToken: page.metadata?._continue || undefined,
+        continueToken: page.metadata?.continue || undefined,
       };
     },
     watch(resourceVersion, onEvent, done) {
