@@ -24,7 +24,7 @@ export interface ClusterHttpOptions {
   store: ClusterStore;
   logger: Logger;
   dashboardDir?: string | undefined;
-  /** Change events are coalesced into one SSE message per this many ms. Default 1000. */
+  /** Change events are coalesced into one SSE message per this many ms; at least CHANGED_REUSE_MS. Default 1000. */
   eventBatchMs?: number;
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compactVolume, Interner } from './compact-volume.js';
 import { ClusterStore, HISTORY_PER_VOLUME } from './cluster-store.js';
 import { parseClusterQuery, QueryError } from './cluster-query.js';
-import { ClusterViews } from './cluster-views.js';
+import { CHANGED_REUSE_MS, ClusterViews } from './cluster-views.js';
 import { fakeStatusObject, type FakeVolume } from './testing.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -218,5 +218,31 @@ describe('history', () => {
       views.failures(q()),
     ]);
     expect(all).not.toMatch(/PRIVATE KEY|eyJhbGci|privateKey/);
+  });
+});
+
+describe('under churn', () => {
+  it('reuses an evaluation for less than a second after a change, then sees it', () => {
+    let now = NOW;
+    const store = new ClusterStore();
+    const f = healthy('a', 'p', 'n');
+    store.replaceAll([compactVolume(fakeStatusObject(f, NOW), intern)!]);
+    const views = new ClusterViews({
+      store,
+      staleGraceMs: 300_000,
+      now: () => now,
+      ca: () => ({ source: 'none', cas: [], rotating: false, status: 'unknown' }),
+    });
+    expect(views.volumes(q()).items[0]!.state).toBe('healthy');
+    store.upsert(compactVolume(fakeStatusObject({ ...f, notAfter: -1 }, NOW), intern)!);
+    now += CHANGED_REUSE_MS - 1;
+    expect(views.volumes(q()).items[0]!.state).toBe('healthy');
+    now += 1;
+    expect(views.volumes(q()).items[0]!.state).toBe('failed');
+  });
+  it('finds text in any field without case', () => {
+    const { views } = setup([{ ...healthy('a', 'p', 'n'), volumeId: 'CSI-ABC', serial: 'beef01' }]);
+    for (const t of ['csi-abc', 'BEEF', 'a/p', 'P']) expect(views.volumes(q(`q=${t}`)).total, t).toBe(1);
+    expect(views.volumes(q('q=zzz')).total).toBe(0);
   });
 });

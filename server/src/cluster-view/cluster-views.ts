@@ -41,6 +41,13 @@ interface Evaluation {
 }
 
 const REEVALUATE_MS = 5_000;
+/**
+ * While objects keep changing, one evaluation serves every request for this long: under churn the
+ * answers lag the watch by at most this much, and a burst of changes costs about one evaluation a
+ * second rather than one per request. Shorter than the change events' batching (1 s,
+ * cluster-http.ts), so a client reloading on an event always gets an evaluation that includes it.
+ */
+export const CHANGED_REUSE_MS = 900;
 const URGENCY: Record<VolumeStateName, number> = { failed: 0, expiring: 1, renewing: 2, healthy: 3 };
 
 export interface ClusterViewsDeps {
@@ -67,7 +74,7 @@ export class ClusterViews {
     const now = this.now();
     const { store, staleGraceMs } = this.deps;
     const e = this.evaluation;
-    if (e && e.version === store.version && now - e.at < REEVALUATE_MS) return e;
+    if (e && now - e.at < (e.version === store.version ? REEVALUATE_MS : CHANGED_REUSE_MS)) return e;
     const rows: Evaluated[] = [];
     const nodes = new Map<string, ClusterNode>();
     for (const v of store.values()) {
@@ -129,10 +136,7 @@ export class ClusterViews {
       const node = e.nodes.get(v.node)!;
       if (health && !health.has(node.health)) return false;
       if (f.stale !== undefined && f.stale !== (node.health === 'stale')) return false;
-      if (f.text) {
-        const hay = `${v.namespace}/${v.pod}\n${v.name}\n${v.volumeId}\n${v.serial ?? ''}`.toLowerCase();
-        if (!hay.includes(f.text)) return false;
-      }
+      if (f.text && !matchesText(v, f.text)) return false;
       return true;
     });
   }
@@ -352,6 +356,17 @@ export class ClusterViews {
       generatedAt: iso(e.at)!,
     };
   }
+}
+
+/**
+ * `text` (lower case) in `namespace/pod`, the object name, the volume id or the serial. Names,
+ * namespaces and serials are lower case by Kubernetes' rules and the node's; nothing is allocated
+ * per row unless the text holds a '/'.
+ */
+function matchesText(v: CompactVolume, text: string): boolean {
+  if (v.pod.includes(text) || v.namespace.includes(text) || v.name.includes(text)) return true;
+  if ((v.volumeIdLower ?? v.volumeId).includes(text) || v.serial?.includes(text)) return true;
+  return text.includes('/') && `${v.namespace}/${v.pod}`.includes(text);
 }
 
 function copyNode(n: ClusterNode): ClusterNode {

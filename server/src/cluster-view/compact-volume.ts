@@ -19,6 +19,8 @@ export interface CompactVolume {
   podUid: string;
   serviceAccount: string | undefined;
   volumeId: string;
+  /** The volume id in lower case when it differs (kubelet's ids are lower case already). */
+  volumeIdLower: string | undefined;
   targetPath: string | undefined;
   issuer: string;
   serial: string | undefined;
@@ -56,6 +58,11 @@ function text(s: unknown, max = MAX_TEXT): string {
   return typeof s === 'string' ? s.slice(0, max) : '';
 }
 
+function lowerIfNeeded(s: string): string | undefined {
+  const l = s.toLowerCase();
+  return l === s ? undefined : l;
+}
+
 /** `BuiltIn` or `CertManager:<kind>/<name>[.<group>]` (group omitted when cert-manager.io). */
 export function issuerKey(i: CertVolumeStatusObject['status']['issuer'] | undefined): string {
   if (!i || i.type !== 'CertManager') return 'BuiltIn';
@@ -81,6 +88,7 @@ export function compactVolume(obj: CertVolumeStatusObject, intern: Interner): Co
     podUid: text(s.pod?.uid, 64),
     serviceAccount: s.pod?.serviceAccount ? intern.get(text(s.pod.serviceAccount)) : undefined,
     volumeId: text(s.volumeId, 256),
+    volumeIdLower: lowerIfNeeded(text(s.volumeId, 256)),
     targetPath: s.targetPath ? text(s.targetPath, 1024) : undefined,
     issuer: intern.get(issuerKey(s.issuer)),
     serial: s.serialNumber ? text(s.serialNumber, 64) : undefined,
