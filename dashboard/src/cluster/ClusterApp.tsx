@@ -33,6 +33,8 @@ const LIVE_TEXT: Record<LiveStatus, [string, string]> = {
 };
 /** States also change with time alone (a renewal comes due): reload this often without a change event. */
 const RESYNC_MS = 30_000;
+/** Nodes in the table, stale and failing first (the server's order); a drill-down reaches any other by URL or filter. */
+const NODES_SHOWN = 100;
 
 type Load = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string };
 
@@ -67,7 +69,7 @@ export function ClusterApp() {
   }, []);
 
   const filters = apiQuery(view);
-  const nodesQuery = apiQuery({ ...view, node: '' }, { limit: '1000' });
+  const nodesQuery = apiQuery({ ...view, node: '' }, { limit: String(NODES_SHOWN) });
   const volumesQuery = apiQuery(view, {
     sort: view.sort,
     limit: String(VOLUME_PAGE),

@@ -99,6 +99,11 @@ export const NodesTable = memo(function NodesTable(p: {
       <h2 id="nodes-title">
         Nodes <span className="muted">({p.total})</span>
       </h2>
+      {p.nodes.length < p.total && (
+        <p className="muted" data-testid="nodes-shown">
+          The first {p.nodes.length}: stopped reporting and failing first.
+        </p>
+      )}
       <div className="cv-scroll">
         <table className="cv-table" data-testid="nodes-table">
           <thead>

@@ -84,6 +84,8 @@ export function parseClusterQuery(q: URLSearchParams): ClusterQuery {
   }
   const text = q.get('q') ?? '';
   if (text.length > MAX_VALUE) throw new QueryError('q: too long');
+  // eslint-disable-next-line no-control-regex -- the search index separates rows with NUL
+  if (/[\u0000-\u001f]/.test(text)) throw new QueryError('q: control characters are not allowed');
   const untilRaw = q.get('until');
   const until = untilRaw === null ? undefined : Date.parse(untilRaw);
   if (until !== undefined && !Number.isFinite(until))

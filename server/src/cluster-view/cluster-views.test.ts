@@ -168,10 +168,17 @@ describe('filters and pages', () => {
       ['CertManager:ClusterIssuer/ca', 1, 0],
     ]);
   });
-  it.each(['bogus=1', 'state=broken', 'limit=0', 'limit=5000', 'sort=size', 'stale=maybe', 'until=soon'])(
-    'refuses %s',
-    (s) => expect(() => q(s)).toThrow(QueryError),
-  );
+  it.each([
+    'bogus=1',
+    'state=broken',
+    'limit=0',
+    'limit=5000',
+    'sort=size',
+    'stale=maybe',
+    'until=soon',
+    'q=a%00b',
+    'q=a%0Ab',
+  ])('refuses %s', (s) => expect(() => q(s)).toThrow(QueryError));
 });
 
 describe('history', () => {
@@ -244,5 +251,22 @@ describe('under churn', () => {
     const { views } = setup([{ ...healthy('a', 'p', 'n'), volumeId: 'CSI-ABC', serial: 'beef01' }]);
     for (const t of ['csi-abc', 'BEEF', 'a/p', 'P']) expect(views.volumes(q(`q=${t}`)).total, t).toBe(1);
     expect(views.volumes(q('q=zzz')).total).toBe(0);
+  });
+  it('finds each row holding the text once, and no match across two rows', () => {
+    const { views } = setup([
+      healthy('shop', 'web-1', 'n'),
+      healthy('shop', 'web-2', 'n'),
+      healthy('bank', 'api', 'n'),
+    ]);
+    expect(
+      views
+        .volumes(q('q=web'))
+        .items.map((v) => v.pod)
+        .sort(),
+    ).toEqual(['web-1', 'web-2']);
+    expect(views.volumes(q('q=shop/web-2')).total).toBe(1);
+    // The end of one row's serial and the start of the next row's namespace never join.
+    expect(views.volumes(q('q=0a1b2c3dshop')).total).toBe(0);
+    expect(views.volumes(q('q=0a1b2c3d')).total).toBe(3);
   });
 });

@@ -26,6 +26,8 @@ import type { ClusterFilter, ClusterQuery } from './cluster-query.js';
 import { isOverdue, volumeState } from './volume-state.js';
 
 export interface Evaluated {
+  /** Position in the evaluation's `rows`. */
+  i: number;
   v: CompactVolume;
   state: VolumeStateName;
   reason: string;
@@ -38,6 +40,10 @@ interface Evaluation {
   rows: Evaluated[];
   nodes: Map<string, ClusterNode>;
   sorted: Map<ClusterSortKey, Evaluated[]>;
+  /** Built on the first text search: every row's searchable text in one string, and where each row starts. */
+  search?: { hay: string; starts: Int32Array };
+  /** The rows matching the last few texts (a search as one types repeats its query for every panel). */
+  hits: Map<string, Uint8Array>;
 }
 
 const REEVALUATE_MS = 5_000;
@@ -80,7 +86,7 @@ export class ClusterViews {
     for (const v of store.values()) {
       const { state, reason } = volumeState(v, now);
       const overdue = isOverdue(v, now, staleGraceMs);
-      rows.push({ v, state, reason, overdue });
+      rows.push({ i: rows.length, v, state, reason, overdue });
       let n = nodes.get(v.node);
       if (!n) {
         n = { nodeId: v.node, total: 0, counts: zero(), health: 'ok', healthReason: '', overdue: 0 };
@@ -105,7 +111,7 @@ export class ClusterViews {
         n.healthReason = `${n.counts.failed} failed volume(s)`;
       }
     }
-    this.evaluation = { version: store.version, at: now, rows, nodes, sorted: new Map() };
+    this.evaluation = { version: store.version, at: now, rows, nodes, sorted: new Map(), hits: new Map() };
     return this.evaluation;
   }
 
@@ -127,6 +133,7 @@ export class ClusterViews {
     const health = f.health.length ? new Set(f.health) : undefined;
     const none = !nodes && !nss && !issuers && !states && !health && !f.text && f.stale === undefined;
     if (none) return rows;
+    const hit = f.text ? this.textHits(e, f.text) : undefined;
     return rows.filter((r) => {
       const v = r.v;
       if (nodes && !nodes.has(v.node)) return false;
@@ -136,9 +143,50 @@ export class ClusterViews {
       const node = e.nodes.get(v.node)!;
       if (health && !health.has(node.health)) return false;
       if (f.stale !== undefined && f.stale !== (node.health === 'stale')) return false;
-      if (f.text && !matchesText(v, f.text)) return false;
+      if (hit && !hit[r.i]) return false;
       return true;
     });
+  }
+
+  /**
+   * Which rows hold `text`: one native scan of a string that joins every row's searchable text
+   * (`namespace/pod`, object name, volume id, serial; lower case), rather than a string test per row.
+   * Rows are separated by NUL, which a query cannot hold, so a match never spans two rows.
+   */
+  private textHits(e: Evaluation, text: string): Uint8Array {
+    const cached = e.hits.get(text);
+    if (cached) return cached;
+    if (!e.search) {
+      const parts: string[] = [];
+      const starts = new Int32Array(e.rows.length);
+      let at = 0;
+      for (const r of e.rows) {
+        const v = r.v;
+        const part = `${v.namespace}/${v.pod}\n${v.name}\n${v.volumeIdLower ?? v.volumeId}\n${v.serial ?? ''}\u0000`;
+        starts[r.i] = at;
+        at += part.length;
+        parts.push(part);
+      }
+      e.search = { hay: parts.join(''), starts };
+    }
+    const { hay, starts } = e.search;
+    const hit = new Uint8Array(e.rows.length);
+    for (let at = hay.indexOf(text); at >= 0;) {
+      // The row holding `at`: the last start ≤ at.
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid]! <= at) lo = mid;
+        else hi = mid - 1;
+      }
+      hit[lo] = 1;
+      const next = hay.indexOf('\u0000', at);
+      at = next < 0 ? -1 : hay.indexOf(text, next + 1);
+    }
+    if (e.hits.size >= 8) e.hits.delete(e.hits.keys().next().value!);
+    e.hits.set(text, hit);
+    return hit;
   }
 
   private wire(e: Evaluation, r: Evaluated): ClusterVolume {
@@ -195,7 +243,13 @@ export class ClusterViews {
     const v = this.deps.store.get(id);
     if (!v) return undefined;
     const { state, reason } = volumeState(v, e.at);
-    const base = this.wire(e, { v, state, reason, overdue: isOverdue(v, e.at, this.deps.staleGraceMs) });
+    const base = this.wire(e, {
+      i: -1,
+      v,
+      state,
+      reason,
+      overdue: isOverdue(v, e.at, this.deps.staleGraceMs),
+    });
     const history = v.last
       ? [
           {
@@ -356,17 +410,6 @@ export class ClusterViews {
       generatedAt: iso(e.at)!,
     };
   }
-}
-
-/**
- * `text` (lower case) in `namespace/pod`, the object name, the volume id or the serial. Names,
- * namespaces and serials are lower case by Kubernetes' rules and the node's; nothing is allocated
- * per row unless the text holds a '/'.
- */
-function matchesText(v: CompactVolume, text: string): boolean {
-  if (v.pod.includes(text) || v.namespace.includes(text) || v.name.includes(text)) return true;
-  if ((v.volumeIdLower ?? v.volumeId).includes(text) || v.serial?.includes(text)) return true;
-  return text.includes('/') && `${v.namespace}/${v.pod}`.includes(text);
 }
 
 function copyNode(n: ClusterNode): ClusterNode {
