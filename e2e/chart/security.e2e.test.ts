@@ -476,6 +476,40 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
     expect(approverEnv.LEADER_ELECTION_NAMESPACE).toBe('csi-cert-driver');
   });
 
+  it('cluster view: the rules of deploy/rbac/cluster-view.yaml, only the CA certificate mounted, a ClusterIP Service on its port', async () => {
+    const tested = testedManifest('cluster-view.yaml');
+    const objs = await render({ status: { objects: true }, clusterView: { enabled: true } });
+    expect(rulesOf(find(objs, 'ClusterRole', '-cluster-view'))).toEqual(
+      rulesOf(named(tested, 'csi-cert-driver-cluster-view')),
+    );
+    const d = find<V1Deployment>(objs, 'Deployment', '-cluster-view');
+    const pod = d.spec!.template.spec!;
+    expect(pod.serviceAccountName).toBe('certs-csi-cert-driver-cluster-view');
+    const ca = pod.volumes!.find((v) => v.name === 'ca')!;
+    expect(ca.secret!.items).toEqual([{ key: 'tls.crt', path: 'tls.crt' }]);
+    const e = env(pod.containers[0]!);
+    expect(e.CA_BUNDLE_FILE).toBe('/etc/csi-cert-driver/ca/tls.crt');
+    expect(e.API_ALLOWED_HOSTS!.split(',')).toContain(
+      'certs-csi-cert-driver-cluster-view.csi-cert-driver.svc',
+    );
+    const svc = find<{ spec: { type: string; ports: { port: number; targetPort: string }[] } }>(
+      objs,
+      'Service',
+      '-cluster-view',
+    );
+    expect([svc.spec.type, svc.spec.ports[0]!.port, svc.spec.ports[0]!.targetPort]).toEqual([
+      'ClusterIP',
+      8080,
+      'http',
+    ]);
+    expect(await render({})).not.toContainEqual(
+      expect.objectContaining({
+        kind: 'Deployment',
+        metadata: expect.objectContaining({ name: 'certs-csi-cert-driver-cluster-view' }),
+      }),
+    );
+  });
+
   it('CRD: the chart installs exactly deploy/crds/certvolumestatuses.csi-cert-driver.io.yaml, kept on uninstall', async () => {
     const file = 'certvolumestatuses.csi-cert-driver.io.yaml';
     const tested = readFileSync(join(REPO_ROOT, 'deploy', 'crds', file), 'utf8');

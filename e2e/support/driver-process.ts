@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { driverCommand } from './repo.js';
 
-export type Role = 'node' | 'issuer' | 'approver';
+export type Role = 'node' | 'issuer' | 'approver' | 'cluster-view';
 
 export interface Exit {
   code: number | null;
