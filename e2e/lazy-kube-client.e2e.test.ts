@@ -1,9 +1,11 @@
 /**
  * The built product loads @kubernetes/client-node only when a Kubernetes feature asks for it
  * (kube-client.ts's import()): a node role without one never resolves the package, which saves it
- * ~60–85 MiB of RSS. A module-resolution hook in the driver process (NODE_OPTIONS=--import) prints a
- * marker whenever the package is resolved; the issuer with ISSUER_AUTH=kubernetes is the positive
- * control that shows the hook sees the load.
+ * ~60–85 MiB of RSS. Likewise @peculiar/x509 (pki/x509.ts, ADR 20) is loaded only when a certificate
+ * is first parsed, never to serve Probe. A module-resolution hook in the driver process
+ * (NODE_OPTIONS=--import) prints a marker whenever a watched package is resolved; the issuer with
+ * ISSUER_AUTH=kubernetes, and the issuer parsing its CA certificate, are the positive controls that
+ * show the hook sees each load.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverCommand, ensureBuilt } from './support/repo.js';
 
 const MARKER = 'RESOLVED @kubernetes/client-node';
+const X509_MARKER = 'RESOLVED @peculiar/x509';
 const dir = mkdtempSync(join(tmpdir(), 'ccd-lazy-kube-'));
 const hook = join(dir, 'hook.mjs');
 
@@ -25,6 +28,7 @@ beforeAll(() => {
 registerHooks({
   resolve(specifier, context, next) {
     if (specifier === '@kubernetes/client-node') process.stderr.write(${JSON.stringify(MARKER + '\n')});
+    if (specifier === '@peculiar/x509') process.stderr.write(${JSON.stringify(X509_MARKER + '\n')});
     return next(specifier, context);
   },
 });
@@ -85,6 +89,7 @@ describe('@kubernetes/client-node in the built product', () => {
     );
     expect(run.output).toContain('node driver serving CSI');
     expect(run.stderr).not.toContain(MARKER);
+    expect(run.stderr).not.toContain(X509_MARKER);
   }, 90_000);
 
   it('is resolved by the issuer as soon as a Kubernetes feature is on (ISSUER_AUTH=kubernetes)', async () => {
@@ -101,5 +106,24 @@ describe('@kubernetes/client-node in the built product', () => {
     );
     expect(run.stderr).toContain(MARKER);
     expect(run.stderr).toMatch(/invalid configuration: KUBECONFIG/);
+  }, 90_000);
+
+  it('resolves @peculiar/x509 once a certificate is parsed (the issuer reading its CA)', async () => {
+    const certFile = join(dir, 'garbage-ca.crt');
+    const keyFile = join(dir, 'garbage-ca.key');
+    writeFileSync(certFile, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+    writeFileSync(keyFile, 'not a key\n');
+    const run = await runRole(
+      'issuer',
+      {
+        LISTEN_ADDR: '127.0.0.1:0',
+        CA_CERT_FILE: certFile,
+        CA_KEY_FILE: keyFile,
+        ISSUER_AUTH: 'none',
+      },
+      undefined,
+    );
+    expect(run.stderr).toContain(X509_MARKER);
+    expect(run.stderr).toMatch(/CA_CERT_FILE: certificate 1 is not valid X\.509/);
   }, 90_000);
 });

@@ -74,8 +74,8 @@ const FEATURE_RIGHTS: Right[] = [
     ns: 'apps',
     want: 'yes',
   })),
-  // Requests are made as the pod; the node only sweeps stale ones.
-  ...['list', 'delete'].map((verb): Right => ({
+  // Requests are made as the pod; the node watches its own and sweeps stale ones.
+  ...['list', 'watch', 'delete'].map((verb): Right => ({
     as: 'node',
     verb,
     what: 'certificaterequests.cert-manager.io',
@@ -133,7 +133,7 @@ const FEATURE_DENIED: Right[] = [
     ns: 'apps',
     want: 'no',
   })),
-  ...['create', 'get', 'watch', 'update'].map((verb): Right => ({
+  ...['create', 'get', 'update'].map((verb): Right => ({
     as: 'node',
     verb,
     what: 'certificaterequests.cert-manager.io',

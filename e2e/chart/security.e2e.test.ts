@@ -476,6 +476,40 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
     expect(approverEnv.LEADER_ELECTION_NAMESPACE).toBe('csi-cert-driver');
   });
 
+  it('cluster view: the rules of deploy/rbac/cluster-view.yaml, only the CA certificate mounted, a ClusterIP Service on its port', async () => {
+    const tested = testedManifest('cluster-view.yaml');
+    const objs = await render({ status: { objects: true }, clusterView: { enabled: true } });
+    expect(rulesOf(find(objs, 'ClusterRole', '-cluster-view'))).toEqual(
+      rulesOf(named(tested, 'csi-cert-driver-cluster-view')),
+    );
+    const d = find<V1Deployment>(objs, 'Deployment', '-cluster-view');
+    const pod = d.spec!.template.spec!;
+    expect(pod.serviceAccountName).toBe('certs-csi-cert-driver-cluster-view');
+    const ca = pod.volumes!.find((v) => v.name === 'ca')!;
+    expect(ca.secret!.items).toEqual([{ key: 'tls.crt', path: 'tls.crt' }]);
+    const e = env(pod.containers[0]!);
+    expect(e.CA_BUNDLE_FILE).toBe('/etc/csi-cert-driver/ca/tls.crt');
+    expect(e.API_ALLOWED_HOSTS!.split(',')).toContain(
+      'certs-csi-cert-driver-cluster-view.csi-cert-driver.svc',
+    );
+    const svc = find<{ spec: { type: string; ports: { port: number; targetPort: string }[] } }>(
+      objs,
+      'Service',
+      '-cluster-view',
+    );
+    expect([svc.spec.type, svc.spec.ports[0]!.port, svc.spec.ports[0]!.targetPort]).toEqual([
+      'ClusterIP',
+      8080,
+      'http',
+    ]);
+    expect(await render({})).not.toContainEqual(
+      expect.objectContaining({
+        kind: 'Deployment',
+        metadata: expect.objectContaining({ name: 'certs-csi-cert-driver-cluster-view' }),
+      }),
+    );
+  });
+
   it('CRD: the chart installs exactly deploy/crds/certvolumestatuses.csi-cert-driver.io.yaml, kept on uninstall', async () => {
     const file = 'certvolumestatuses.csi-cert-driver.io.yaml';
     const tested = readFileSync(join(REPO_ROOT, 'deploy', 'crds', file), 'utf8');
@@ -501,10 +535,10 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
     );
   });
 
-  it('RBAC, cert-manager mode as the pod: the node may list and delete requests and create Events, nothing else', async () => {
+  it('RBAC, cert-manager mode as the pod: the node may list, watch and delete requests and create Events, nothing else', async () => {
     const objs = await render(CERT_MANAGER.values);
     expect(rules(objs, 'ClusterRole', '-node-cert-manager')).toEqual([
-      'cert-manager.io/certificaterequests: list,delete',
+      'cert-manager.io/certificaterequests: list,watch,delete',
       'core/events: create',
     ]);
     expect(rules(objs, 'ClusterRole', '-certificate-requester')).toEqual([
@@ -590,7 +624,9 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
             'bind',
             'impersonate',
           ]) {
-            if (what !== 'cert-manager.io/certificaterequests' || verb !== 'get')
+            // Requests: `get` with requestIdentity driver; `watch` of the node's own (by label),
+            // which reads nothing `list` does not already.
+            if (what !== 'cert-manager.io/certificaterequests' || (verb !== 'get' && verb !== 'watch'))
               expect(rule.verbs, `${role.metadata!.name} ${what}`).not.toContain(verb);
           }
         }

@@ -21,6 +21,8 @@ import {
 import { SETTINGS, loadIssuerConfig, loadNodeConfig } from '../../server/src/config/config.js';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the driver's own settings table and parsers are the oracle
 import { APPROVER_SETTINGS, loadApproverConfig } from '../../server/src/config/approver-settings.js';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the driver's own settings table and parsers are the oracle
+import { loadClusterViewConfig } from '../../server/src/config/cluster-view-settings.js';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the approver's rule cases build the requests
 import { RULE_CASES, ruleCaseSpec } from '../../server/src/approver/testing.js';
 import {
@@ -135,6 +137,16 @@ describe.skipIf(toolsMissing(HELM))('the chart’s settings, parsed by the drive
         const cfg = loadApproverConfig([], env);
         expect(cfg.leaderElection.leaseName).toBe(env.LEADER_ELECTION_LEASE_NAME);
         expect(cfg.healthListenAddr).toBe(env.HEALTH_LISTEN_ADDR);
+      }
+      const clusterView = objs.find(
+        (o) => o.kind === 'Deployment' && o.metadata?.name?.endsWith('-cluster-view'),
+      ) as V1Deployment | undefined;
+      if (clusterView) {
+        const env = envOf(clusterView.spec!.template.spec!.containers[0]!, POD_FIELDS);
+        expect(Object.keys(env).filter((k) => !(k in SETTINGS['cluster-view']))).toEqual([]);
+        const cfg = loadClusterViewConfig([], env);
+        expect(cfg.listenAddr).toBe(env.API_LISTEN_ADDR);
+        expect(cfg.caBundleFile).toBe(env.CA_BUNDLE_FILE);
       }
     },
   );

@@ -30,10 +30,14 @@ export const SPIFFE: ValueSet = {
   },
 };
 
-/** CertVolumeStatus objects and pod Events, with the CRD installed by the chart. */
+/** CertVolumeStatus objects and pod Events, with the CRD installed by the chart, and the cluster view of them. */
 export const STATUS: ValueSet = {
   name: 'status',
-  values: { status: { objects: true, podEvents: true, qps: 2.5, burst: 20 }, crds: { install: true } },
+  values: {
+    status: { objects: true, podEvents: true, qps: 2.5, burst: 20 },
+    crds: { install: true },
+    clusterView: { enabled: true, staleAfter: '10m', allowedHosts: ['certs.example.com'] },
+  },
 };
 
 /**

@@ -10,7 +10,7 @@ import type { Exit } from './logged-process.js';
 
 export type { Exit, LogLine } from './logged-process.js';
 
-export type Role = 'node' | 'issuer' | 'approver';
+export type Role = 'node' | 'issuer' | 'approver' | 'cluster-view';
 
 export interface DriverProcessOptions {
   role: Role;

@@ -10,6 +10,7 @@ import {
   type Role,
 } from './config/config.js';
 import { loadApproverConfig } from './config/approver-settings.js';
+import { loadClusterViewConfig } from './config/cluster-view-settings.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { VERSION } from './common/version.js';
 
@@ -22,6 +23,7 @@ Roles:
   issuer   certificate service (Deployment): signs CSRs with the cluster CA
   demo     everything on one machine: dev CA, issuer, node driver, simulated kubelet
   approver approves or denies cert-manager CertificateRequests by the SPIFFE rules (Deployment)
+  cluster-view  every node's volumes from the status objects: cluster API and dashboard (Deployment)
 
 Every setting is an environment variable or the equal flag (CERT_BASE_PATH = --cert-base-path).
 Run 'csi-cert-driver <role> --help' for a role's settings and defaults.`;
@@ -89,6 +91,14 @@ export async function main(argv: string[]): Promise<number> {
         const { startApproverRole } = await import('./roles/approver.role.js');
         const approver = await startApproverRole(cfg, logger);
         stop = () => approver.close();
+        break;
+      }
+      case 'cluster-view': {
+        const cfg = loadClusterViewConfig(rest, process.env);
+        logger = createLogger({ level: cfg.logLevel, role });
+        const { startClusterViewRole } = await import('./roles/cluster-view.role.js');
+        const view = await startClusterViewRole(cfg, logger);
+        stop = () => view.close();
         break;
       }
     }

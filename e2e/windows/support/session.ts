@@ -35,6 +35,8 @@ export class WineSession {
   issuerAddr = '';
   private bundle = '';
   private nodeStarts = 0;
+  /** Settings added to every node start (e.g. KUBECONFIG and the status features). */
+  private nodeExtra: Record<string, string> = {};
   private readonly results = new Map<string, StepResult>();
 
   private constructor() {
@@ -43,10 +45,11 @@ export class WineSession {
     mkdirSync(this.cwd);
   }
 
-  /** Builds dist when stale, bundles the runner, starts the issuer and the node. */
-  static async start(): Promise<WineSession> {
+  /** Builds dist when stale, bundles the runner, starts the issuer and the node (with `nodeSettings` added). */
+  static async start(o: { nodeSettings?: Record<string, string> } = {}): Promise<WineSession> {
     ensureBuilt();
     const s = new WineSession();
+    s.nodeExtra = o.nodeSettings ?? {};
     try {
       await makeCa(s.caCert, s.caKey, 'csi-cert-driver Windows e2e CA');
       s.issuerAddr = `127.0.0.1:${await freePort()}`;
@@ -99,6 +102,7 @@ export class WineSession {
         VOLUME_SIZE: '1Mi',
         ISSUER_TIMEOUT: '10s',
         API_LISTEN_ADDR: 'off',
+        ...this.nodeExtra,
       },
       join(this.logDir, `node-${this.nodeStarts}.log`),
       this.cwd,

@@ -7,6 +7,7 @@ import { parseDnsPatterns } from '../issuer/auth/dns-patterns.js';
 import type { KeyShape } from '../pki/keys.js';
 import { APPROVER_DEFAULTS } from './approver-settings.js';
 import { SPIFFE_TABLE, nodeSpiffeSettings } from './spiffe-settings.js';
+import { CLUSTER_VIEW_DEFAULTS } from './cluster-view-settings.js';
 import type { SpiffeMode } from '../attributes/spiffe-mode.js';
 import { STATUS_TABLE, nodeStatusSettings, type NodeStatusSettings } from './status-settings.js';
 import { CERT_MANAGER_TABLE, certManagerSettings, type CertManagerConfig } from './cert-manager-settings.js';
@@ -26,7 +27,7 @@ import {
 
 export type { CertManagerConfig } from './cert-manager-settings.js';
 
-export const ROLES = ['node', 'issuer', 'demo', 'approver'] as const;
+export const ROLES = ['node', 'issuer', 'demo', 'approver', 'cluster-view'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const DRIVER_NAME = 'csi.k8s.cert-driver';
@@ -230,6 +231,7 @@ export const SETTINGS: Record<Role, Record<string, string>> = {
   issuer: helpOf(ISSUER_TABLE),
   demo: helpOf(DEMO_TABLE),
   approver: APPROVER_DEFAULTS,
+  'cluster-view': CLUSTER_VIEW_DEFAULTS,
 };
 
 function required(s: RawSettings, name: string, hint: string): string {

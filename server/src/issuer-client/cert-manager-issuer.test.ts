@@ -14,6 +14,7 @@ import {
   labelValue,
   type CertificateRequestClient,
   type CertificateRequestJanitorClient,
+  type CertificateRequestUpdates,
   type CertificateRequestView,
   type NewCertificateRequest,
   type PodWarningReason,
@@ -32,6 +33,8 @@ class FakeRequests implements CertificateRequestClient, CertificateRequestJanito
   tokensUsed: (string | undefined)[] = [];
   answer: (cr: CertificateRequestView & { spec: NewCertificateRequest }) => void = () => undefined;
   failGets = 0;
+  /** Shared with the per-token views `as` makes. */
+  readonly calls = { gets: 0 };
   private n = 0;
 
   constructor(private readonly token?: string) {}
@@ -57,6 +60,7 @@ class FakeRequests implements CertificateRequestClient, CertificateRequestJanito
   }
 
   get(namespace: string, name: string) {
+    this.calls.gets++;
     if (this.failGets > 0) {
       this.failGets--;
       return Promise.reject(new UnavailableError('API server down'));
@@ -77,8 +81,46 @@ class FakeRequests implements CertificateRequestClient, CertificateRequestJanito
   }
 }
 
-async function harness(o: { identity?: 'pod' | 'driver'; timeoutMs?: number } = {}) {
+/** A fake watch over the fake API's objects: `emit` plays an event; `stalled` drops them all. */
+class FakeUpdates implements CertificateRequestUpdates {
+  private readonly waiters = new Map<string, ((changed: boolean) => void)[]>();
+  stalled = false;
+
+  constructor(private readonly fake: FakeRequests) {}
+
+  synced() {
+    return true;
+  }
+
+  get(namespace: string, name: string) {
+    return this.stalled ? undefined : this.fake.objects.get(`${namespace}/${name}`);
+  }
+
+  changed(namespace: string, name: string, ms: number) {
+    return new Promise<boolean>((resolve) => {
+      const key = `${namespace}/${name}`;
+      const timer = setTimeout(() => resolve(false), ms);
+      this.waiters.set(key, [
+        ...(this.waiters.get(key) ?? []),
+        (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+      ]);
+    });
+  }
+
+  emit(key: string) {
+    if (this.stalled) return;
+    const ws = this.waiters.get(key) ?? [];
+    this.waiters.delete(key);
+    for (const w of ws) w(true);
+  }
+}
+
+async function harness(o: { identity?: 'pod' | 'driver'; timeoutMs?: number; watch?: boolean } = {}) {
   const fake = new FakeRequests();
+  const updates = o.watch ? new FakeUpdates(fake) : undefined;
   const events: { reason: PodWarningReason; message: string }[] = [];
   const issuer = new CertManagerIssuer({
     identity: o.identity ?? 'pod',
@@ -90,6 +132,8 @@ async function harness(o: { identity?: 'pod' | 'driver'; timeoutMs?: number } = 
     timeoutMs: o.timeoutMs ?? 2000,
     logger,
     poll: { firstMs: 5, maxMs: 20 },
+    updates,
+    watchRecheckMs: 50,
   });
   const ca = await makeTestCa();
   const authority = await CertificateAuthority.load({ certPem: ca.certPem, keyPem: ca.keyPem });
@@ -117,7 +161,7 @@ async function harness(o: { identity?: 'pod' | 'driver'; timeoutMs?: number } = 
     });
     return { certificate: signed.certificatePem, ca: ca.certPem };
   };
-  return { fake, events, issuer, req, ca, sign };
+  return { fake, events, issuer, req, ca, sign, updates };
 }
 
 const cond = (type: string, status: string, reason?: string, message?: string) => ({
@@ -203,6 +247,43 @@ describe('CertManagerIssuer', () => {
     expect(h.events.map((e) => e.reason)).toEqual([wantEvent]);
     expect(h.events[0]?.message).toContain('apps/web-1-1');
     expect(JSON.stringify(h.events)).not.toContain(h.req.tokens!['']);
+  });
+
+  it('with a synced watch, follows the request through its events: not one GET', async () => {
+    const h = await harness({ watch: true });
+    const pending = h.issuer.sign(h.req);
+    await new Promise((r) => setTimeout(r, 10));
+    const [cr] = [...h.fake.objects.values()];
+    const key = `apps/${cr!.name}`;
+    h.updates!.emit(key); // ADDED
+    await new Promise((r) => setTimeout(r, 10));
+    const signed = await h.sign(cr!);
+    cr!.conditions = [cond('Approved', 'True'), cond('Ready', 'True', 'Issued')];
+    cr!.certificate = signed.certificate;
+    cr!.ca = signed.ca;
+    h.updates!.emit(key); // MODIFIED: Ready
+    const out = await pending;
+    expect(out.certificatePem).toContain('BEGIN CERTIFICATE');
+    expect(h.fake.calls.gets).toBe(0);
+    expect(h.fake.deleted).toEqual([key]);
+  });
+
+  it('with a stalled watch, falls back to GET after the recheck interval', async () => {
+    const h = await harness({ watch: true });
+    h.updates!.stalled = true;
+    const box: { signed?: { certificate: string; ca: string } } = {};
+    h.fake.answer = (cr) => {
+      if (!box.signed) return;
+      cr.conditions = [cond('Ready', 'True', 'Issued')];
+      cr.certificate = box.signed.certificate;
+      cr.ca = box.signed.ca;
+    };
+    const pending = h.issuer.sign(h.req);
+    await new Promise((r) => setTimeout(r, 10));
+    box.signed = await h.sign([...h.fake.objects.values()][0]!);
+    const out = await pending;
+    expect(out.certificatePem).toContain('BEGIN CERTIFICATE');
+    expect(h.fake.calls.gets).toBeGreaterThan(0);
   });
 
   it('deletes a timed-out request but keeps denied ones for the cleanup', async () => {

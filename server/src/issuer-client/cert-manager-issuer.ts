@@ -1,8 +1,9 @@
 /**
  * cert-manager mode: the Issuer port backed by cert-manager. The node creates a cert-manager.io/v1
  * CertificateRequest in the pod's namespace (owned by the pod, labelled with the node and volume),
- * as the pod's service account (its API token from kubelet) or as the driver's own account, polls it
- * until cert-manager answers or CERT_MANAGER_TIMEOUT passes, and returns status.certificate/ca.
+ * as the pod's service account (its API token from kubelet) or as the driver's own account, follows
+ * it through the node's watch of its requests (polling with GET when there is none) until
+ * cert-manager answers or CERT_MANAGER_TIMEOUT passes, and returns status.certificate/ca.
  * Outcomes (see ADR 9): Ready → the certificate, and the request is deleted; Denied →
  * PERMISSION_DENIED; Failed or InvalidRequest → FAILED_PRECONDITION; no answer in time →
  * DEADLINE_EXCEEDED (the request is deleted); API server unreachable → UNAVAILABLE. Denied, failed
@@ -28,6 +29,7 @@ import {
   labelValue,
   type CertificateRequestClient,
   type CertificateRequestJanitorClient,
+  type CertificateRequestUpdates,
   type CertificateRequestView,
   type IssuerRefName,
   type PodWarningReason,
@@ -57,6 +59,13 @@ export interface CertManagerIssuerOptions {
   logger: Logger;
   /** Poll delays: the first, doubled up to `max`. Default 100 ms to 1 s. */
   poll?: { firstMs: number; maxMs: number } | undefined;
+  /**
+   * This node's requests through a watch (ADR 20). While it is synced, a request is read from it
+   * instead of polled: a GET only when no event came for `watchRecheckMs` (default 2 s), so a
+   * stalled watch slows a publish down, never stops it. Absent or not synced: polling as above.
+   */
+  updates?: CertificateRequestUpdates | undefined;
+  watchRecheckMs?: number | undefined;
 }
 
 type Outcome =
@@ -184,12 +193,22 @@ export class CertManagerIssuer implements Issuer {
     deadline: number,
   ): Promise<Outcome> {
     const { firstMs, maxMs } = this.o.poll ?? { firstMs: 100, maxMs: 1000 };
+    const updates = this.o.updates;
+    const recheckMs = this.o.watchRecheckMs ?? 2000;
     let delay = firstMs;
     let last: CertificateRequestView | undefined;
     let lastError: UnavailableError | undefined;
-    for (;;) {
+    // True when the watch brought an event for this request since the last read.
+    let fresh = false;
+    for (let round = 0; ; round++) {
       try {
-        const cr = await client.get(namespace, name);
+        let cached = updates?.synced() ? updates.get(namespace, name) : undefined;
+        if (round === 0 && cached === undefined && updates?.synced()) {
+          fresh = await updates.changed(namespace, name, Math.min(recheckMs, deadline - Date.now()));
+          cached = updates.get(namespace, name);
+        }
+        const cr =
+          cached !== undefined && (round === 0 || fresh) ? cached : await client.get(namespace, name);
         if (!cr) {
           throw new UnavailableError(
             `CertificateRequest ${namespace}/${name} was deleted before cert-manager answered; kubelet will retry`,
@@ -208,8 +227,13 @@ export class CertManagerIssuer implements Issuer {
         if (lastError) throw lastError;
         return { kind: 'timeout', cr: last };
       }
-      await new Promise((r) => setTimeout(r, Math.min(delay, left)));
-      delay = Math.min(delay * 2, maxMs);
+      if (updates?.synced() && !lastError) {
+        fresh = await updates.changed(namespace, name, Math.min(recheckMs, left));
+      } else {
+        fresh = false;
+        await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+        delay = Math.min(delay * 2, maxMs);
+      }
     }
   }
 

@@ -64,6 +64,18 @@ export interface CertificateRequestClient {
 }
 
 /** What the driver's own account does: cleanup across namespaces. */
+/**
+ * This node's requests as a watch sees them (kube/cert-manager/certificate-request-watch.ts). While `synced()`,
+ * `get` answers without an API call; `changed` resolves true on the next change of that request,
+ * false after `ms` without one.
+ */
+export interface CertificateRequestUpdates {
+  synced(): boolean;
+  /** Undefined when the watch has not seen it (yet, or any more). */
+  get(namespace: string, name: string): CertificateRequestView | undefined;
+  changed(namespace: string, name: string, ms: number): Promise<boolean>;
+}
+
 export interface CertificateRequestJanitorClient {
   /** Every request carrying label `key=value`, in all namespaces. */
   listByLabel(key: string, value: string): Promise<CertificateRequestView[]>;

@@ -10,7 +10,7 @@
  * signing before the restart but is no longer the one loaded is retired then. Without a store the
  * state is in memory: an issuer restarted mid-rotation trusts only the CA it loads.
  */
-import * as x509 from '@peculiar/x509';
+import { x509 } from '../pki/x509.js';
 import type { Logger } from '../common/logger.js';
 import { certificatePems, joinPem } from '../pki/pem.js';
 import type { CertificateAuthority } from './certificate-authority.js';

@@ -11,7 +11,7 @@ import { decodePrivateKey, keySpecOf, type KeyShape } from '../pki/keys.js';
 import { certificatePems, joinPem } from '../pki/pem.js';
 import { buildCertificate, certificateParts, type CertificateTemplate } from '../pki/certificate-builder.js';
 import { signatureSchemeOf, type SignatureScheme } from '../pki/signing-keys.js';
-import { x509 } from '../pki/x509.js';
+import { x509, type X509Certificate } from '../pki/x509.js';
 import { ConfigError } from './errors.js';
 
 export interface LoadCertificateAuthorityOptions {
@@ -26,7 +26,7 @@ export interface LoadCertificateAuthorityOptions {
 export class CertificateAuthority {
   private constructor(
     /** The signing CA certificate (first of the bundle). */
-    readonly certificate: x509.X509Certificate,
+    readonly certificate: X509Certificate,
     /** PEM of every non-self-signed certificate of the bundle, signing CA first: a leaf's chain_pem. */
     readonly chainPem: string,
     /** PEM of the last certificate of the bundle (the root when present): what pods trust. */
@@ -65,7 +65,7 @@ export class CertificateAuthority {
       asConfig(certSetting, () => new x509.X509Certificate(pem), `certificate ${i + 1} is not valid X.509`),
     );
     const key = asConfig(keySetting, () => decodePrivateKey(opts.keyPem, keySetting));
-    const signer = certs[0] as x509.X509Certificate;
+    const signer = certs[0] as X509Certificate;
     if (!new NodeX509Certificate(Buffer.from(signer.rawData)).checkPrivateKey(key)) {
       throw new ConfigError(
         keySetting,
@@ -120,7 +120,7 @@ function asConfig<T>(setting: string, fn: () => T, reason?: string): T {
   }
 }
 
-function checkIsCa(cert: x509.X509Certificate, setting: string): void {
+function checkIsCa(cert: X509Certificate, setting: string): void {
   if (cert.getExtension(x509.BasicConstraintsExtension)?.ca !== true) {
     throw new ConfigError(
       setting,
@@ -136,7 +136,7 @@ function checkIsCa(cert: x509.X509Certificate, setting: string): void {
   }
 }
 
-function checkValidity(cert: x509.X509Certificate, index: number, now: Date, setting: string): void {
+function checkValidity(cert: X509Certificate, index: number, now: Date, setting: string): void {
   const which = `certificate ${index + 1} ("${cert.subject}")`;
   if (now < cert.notBefore)
     throw new ConfigError(setting, `${which} is not valid before ${cert.notBefore.toISOString()}`);
@@ -145,10 +145,10 @@ function checkValidity(cert: x509.X509Certificate, index: number, now: Date, set
 }
 
 /** Each certificate of the bundle must be issued by the next one (leaf-to-root order). */
-async function checkOrder(certs: readonly x509.X509Certificate[], setting: string): Promise<void> {
+async function checkOrder(certs: readonly X509Certificate[], setting: string): Promise<void> {
   for (let i = 0; i + 1 < certs.length; i++) {
-    const child = certs[i] as x509.X509Certificate;
-    const parent = certs[i + 1] as x509.X509Certificate;
+    const child = certs[i] as X509Certificate;
+    const parent = certs[i + 1] as X509Certificate;
     const signed =
       child.issuer === parent.subject &&
       (await child.verify({ publicKey: parent.publicKey, signatureOnly: true }).catch(() => false));

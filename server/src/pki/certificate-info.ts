@@ -9,7 +9,7 @@ import { InvalidArgumentError } from '../common/errors.js';
 import { keySpecOf } from './keys.js';
 import { firstPemBlock } from './pem.js';
 import { usageNamesOf } from './usages.js';
-import { x509 } from './x509.js';
+import { x509, type X509Certificate } from './x509.js';
 
 export interface CertificateInfo {
   /** RFC 4514-style, in encoded order: "C=DE, O=Acme, CN=web". */
@@ -38,7 +38,7 @@ export interface CertificateInfo {
 export function parseCertificate(
   pem: string,
   field = 'certificate',
-): { cert: x509.X509Certificate; node: NodeX509Certificate } {
+): { cert: X509Certificate; node: NodeX509Certificate } {
   const der = firstPemBlock(pem, 'CERTIFICATE', field);
   try {
     return { cert: new x509.X509Certificate(der), node: new NodeX509Certificate(der) };
@@ -47,7 +47,7 @@ export function parseCertificate(
   }
 }
 
-function sansOf(cert: x509.X509Certificate): Record<'dns' | 'ip' | 'url' | 'email', string[]> {
+function sansOf(cert: X509Certificate): Record<'dns' | 'ip' | 'url' | 'email', string[]> {
   const out = { dns: [] as string[], ip: [] as string[], url: [] as string[], email: [] as string[] };
   for (const ext of cert.getExtensions(x509.SubjectAlternativeNameExtension)) {
     for (const name of ext.names.items) {

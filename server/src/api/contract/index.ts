@@ -1,2 +1,3 @@
 export * from './types.js';
 export * from './volume-query.js';
+export * from './cluster.js';

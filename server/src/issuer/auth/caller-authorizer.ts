@@ -39,6 +39,11 @@ export interface ReviewedToken {
   podUid?: string | undefined;
   /** The node of the bound pod when the token was issued (Kubernetes ≥ 1.30). */
   nodeName?: string | undefined;
+  /**
+   * True when the answer came from a cache (token-review-cache.ts), not from the API server just
+   * now: the pod's existence was then checked up to the cache's TTL ago.
+   */
+  fromCache?: boolean | undefined;
 }
 
 /** Verifies a token (TokenReview). Throws UnauthenticatedError when it is not valid for the audience. */

@@ -38,6 +38,8 @@ const web1Token: ReviewedToken = {
 /** Fake TokenReview: 'good' is web-1's token, anything else is rejected as the API server would. */
 const reviewToken = (async (token) => {
   if (token === 'good') return web1Token;
+  if (token === 'no-node') return { ...web1Token, nodeName: undefined };
+  if (token === 'cached') return { ...web1Token, fromCache: true };
   if (token === 'unbound')
     return { ...web1Token, podName: undefined, podUid: undefined, nodeName: undefined };
   throw new UnauthenticatedError(`token: not valid for audience "${AUD}"`);
@@ -82,7 +84,11 @@ async function request(names: Names, over: Partial<CallerRequest> = {}): Promise
   };
 }
 
-function authorizer(pods: PodFacts[] = [web1], allowedDnsNames: string[] = []) {
+function authorizer(
+  pods: PodFacts[] = [web1],
+  allowedDnsNames: string[] = [],
+  podLookup: 'always' | 'when-needed' = 'always',
+) {
   const out = new PassThrough();
   const lines: Record<string, unknown>[] = [];
   out.on('data', (b: Buffer) =>
@@ -92,14 +98,17 @@ function authorizer(pods: PodFacts[] = [web1], allowedDnsNames: string[] = []) {
       .filter(Boolean)
       .forEach((l) => lines.push(JSON.parse(l) as Record<string, unknown>)),
   );
+  const reads: string[] = [];
+  const read = podReader(pods);
   const a = new KubernetesAuthorizer({
     reviewToken,
-    readPod: podReader(pods),
+    readPod: (ns, name) => (reads.push(`${ns}/${name}`), read(ns, name)),
+    podLookup,
     identity: { clusterDomain: 'cluster.local', trustDomain: 'example.org', allowedDnsNames },
     audience: AUD,
     logger: createLogger({ level: 'info', role: 'issuer', destination: out }),
   });
-  return { a, lines };
+  return { a, lines, reads };
 }
 
 const PD = Code.PERMISSION_DENIED;
@@ -232,5 +241,73 @@ describe('KubernetesAuthorizer', () => {
     });
     expect(String(lines[0]?.reason)).toContain("'web-2'");
     expect(JSON.stringify(lines)).not.toContain('forged');
+  });
+
+  describe('podLookup: when-needed', () => {
+    it.each<{
+      name: string;
+      names: Names;
+      over?: Partial<CallerRequest>;
+      pods?: PodFacts[];
+      reads: number;
+      want: number | 'ok';
+    }>([
+      {
+        name: 'own names: the token vouches, no read',
+        names: { cn: 'web-1.apps.svc.cluster.local', dns: ['web-1'] },
+        reads: 0,
+        want: 'ok',
+      },
+      {
+        name: 'own SPIFFE ID: no read',
+        names: { uris: ['spiffe://example.org/ns/apps/sa/web'] },
+        reads: 0,
+        want: 'ok',
+      },
+      { name: 'a pod IP needs the pod', names: { cn: 'web-1', ips: ['10.244.0.11'] }, reads: 1, want: 'ok' },
+      {
+        name: 'the hostname form needs the pod',
+        names: { dns: ['web-1.web.apps.svc.cluster.local'] },
+        reads: 1,
+        want: 'ok',
+      },
+      { name: 'a foreign name is read, then refused', names: { dns: ['web-2'] }, reads: 1, want: PD },
+      {
+        name: 'a foreign IP of a deleted pod',
+        names: { ips: ['10.244.0.11'] },
+        pods: [],
+        reads: 1,
+        want: PD,
+      },
+      {
+        name: 'another node is refused before any read',
+        names: { dns: ['web-1'] },
+        over: { nodeId: 'node-b' },
+        reads: 0,
+        want: PD,
+      },
+      {
+        name: 'an invalid token is refused before any read',
+        names: { dns: ['web-1'] },
+        over: { token: 'forged' },
+        reads: 0,
+        want: UA,
+      },
+      {
+        name: 'a token without a node claim reads the pod',
+        names: { dns: ['web-1'] },
+        over: { token: 'no-node' },
+        pods: [{ ...web1, phase: 'Succeeded' }],
+        reads: 1,
+        want: PD,
+      },
+    ])('$name', async ({ names, over, pods, reads, want }) => {
+      const { a, reads: done } = authorizer(pods, [], 'when-needed');
+      const result = a.authorize(await request(names, over));
+      if (want === 'ok')
+        await expect(result).resolves.toEqual({ username: 'system:serviceaccount:apps:web' });
+      else await expect(result).rejects.toMatchObject({ code: want });
+      expect(done).toHaveLength(reads);
+    });
   });
 });

@@ -15,7 +15,12 @@ import type {
   ReviewedToken,
   TokenReviewer,
 } from './caller-authorizer.js';
-import { checkRequestedIdentity, requestedIdentity, type IdentitySettings } from './pod-identity.js';
+import {
+  checkRequestedIdentity,
+  requestedIdentity,
+  type IdentitySettings,
+  type RequestedIdentity,
+} from './pod-identity.js';
 
 export interface KubernetesAuthorizerOptions {
   reviewToken: TokenReviewer;
@@ -24,6 +29,20 @@ export interface KubernetesAuthorizerOptions {
   /** The audience the node must request tokens for (CSIDriver spec.tokenRequests). */
   audience: string;
   logger: Logger;
+  /**
+   * `always` (the default): every request reads the pod. `when-needed`: the pod is read only when
+   * the token cannot vouch for what is checked (ADR 20). A pod-bound token that passes TokenReview
+   * already proves what the read would: the API server refuses it once its pod is deleted or
+   * replaced (uid), its service account is the pod's, and its node-name claim (Kubernetes ≥ 1.30) is
+   * the pod's node, which never changes. So the pod is read when the review came from a cache (the
+   * pod may have gone since), when the token has no node-name claim, or when the CSR asks for a name
+   * the token alone cannot allow (a pod IP, the hostname/subdomain form). Either way one API call
+   * per request. What only the read sees: a pod that has terminated (Succeeded/Failed) but is not
+   * deleted.
+   */
+  podLookup?: 'always' | 'when-needed' | undefined;
+  /** Called once per pod read (metrics, benchmarks). */
+  onPodRead?: (() => void) | undefined;
 }
 
 const TERMINATED = new Set(['Succeeded', 'Failed']);
@@ -47,9 +66,18 @@ export class KubernetesAuthorizer implements CallerAuthorizer {
       const claims = await this.o.reviewToken(req.token);
       caller = claims.username;
       checkClaims(claims, req);
+      const requested = requestedIdentity(req.csrPem);
+      if (
+        this.o.podLookup === 'when-needed' &&
+        !claims.fromCache &&
+        tokenVouches(claims, requested, req, this.o.identity)
+      ) {
+        return { username: claims.username };
+      }
+      this.o.onPodRead?.();
       const pod = await this.o.readPod(req.pod.namespace, req.pod.name);
       checkPod(pod, claims, req);
-      checkRequestedIdentity(requestedIdentity(req.csrPem), pod, this.o.identity);
+      checkRequestedIdentity(requested, pod, this.o.identity);
       return { username: claims.username };
     } catch (e) {
       if (e instanceof PermissionDeniedError || e instanceof UnauthenticatedError) {
@@ -57,6 +85,35 @@ export class KubernetesAuthorizer implements CallerAuthorizer {
       }
       throw e;
     }
+  }
+}
+
+/**
+ * True when the token's claims (already checked against the request by checkClaims) allow every
+ * requested name without the pod: it carries the node-name claim, and the names are within what
+ * the pod's name, namespace and service account allow.
+ */
+function tokenVouches(
+  t: ReviewedToken,
+  requested: RequestedIdentity,
+  req: CallerRequest,
+  identity: IdentitySettings,
+): boolean {
+  if (!t.nodeName || !t.podName || !t.podUid || t.nodeName !== req.nodeId) return false;
+  const fromToken: PodFacts = {
+    name: t.podName,
+    namespace: t.namespace,
+    uid: t.podUid,
+    serviceAccount: t.serviceAccount,
+    nodeName: t.nodeName,
+    phase: '',
+    podIPs: [],
+  };
+  try {
+    checkRequestedIdentity(requested, fromToken, identity);
+    return true;
+  } catch {
+    return false; // the pod's hostname or IPs may still allow it: read the pod
   }
 }
 

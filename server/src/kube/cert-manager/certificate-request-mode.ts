@@ -1,14 +1,16 @@
 /**
  * Wires cert-manager mode of the node: loads the Kubernetes client library (only now: node.role
  * imports this file with `await import()` when CERT_MANAGER_ENABLED=true), builds the driver's own
- * CertificateRequest client, pod-token clients on demand, Warning Events, the CertManagerIssuer and
- * the cleanup of stale requests (started here, stopped by `close`). A KUBECONFIG that cannot be
+ * CertificateRequest client, pod-token clients on demand, Warning Events, the watch of this node's
+ * requests, the CertManagerIssuer and the cleanup of stale requests (started here, stopped by
+ * `close`). A KUBECONFIG that cannot be
  * loaded is a ConfigError naming it.
  */
 import type { CertManagerConfig } from '../../config/cert-manager-settings.js';
 import type { Logger } from '../../common/logger.js';
 import { CertManagerIssuer } from '../../issuer-client/cert-manager-issuer.js';
 import { CertificateRequestJanitor } from '../../issuer-client/certificate-request-janitor.js';
+import { CertificateRequestWatch, nodeRequestsApi } from './certificate-request-watch.js';
 import { CertificateRequestApi, kubeConfigWithToken } from './certificate-requests.js';
 import { kubernetesPodWarnings } from '../events/pod-warnings.js';
 import { loadClientLibrary, loadKubeConfig } from '../client/kube-client.js';
@@ -45,7 +47,11 @@ export async function startCertManagerMode(o: CertManagerModeOptions): Promise<C
     who: "the driver's service account",
     callTimeoutMs,
   });
+  // One watch of this node's requests instead of a GET per poll (ADR 20); needs list + watch.
+  const watch = new CertificateRequestWatch(nodeRequestsApi(lib, base, o.nodeId), logger);
+  watch.start();
   const issuer = new CertManagerIssuer({
+    updates: watch,
     identity: o.config.identity,
     tokenAudience: o.config.tokenAudience,
     driver,
@@ -85,6 +91,7 @@ export async function startCertManagerMode(o: CertManagerModeOptions): Promise<C
     janitor,
     close() {
       janitor.stop();
+      watch.stop();
       issuer.close();
     },
   };

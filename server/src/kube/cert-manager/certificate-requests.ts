@@ -24,6 +24,7 @@ import type {
 } from '../../issuer-client/certificate-requests.port.js';
 import type { ClientLibrary } from '../client/kube-client.js';
 import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
+import { reuseConnections } from '../client/connection-reuse.js';
 
 const GROUP = 'cert-manager.io';
 const VERSION = 'v1';
@@ -244,5 +245,5 @@ export function kubeConfigWithToken(lib: ClientLibrary, base: KubeConfig, token:
     contexts: [{ name: 'pod', cluster: cluster.name, user: 'pod' }],
     currentContext: 'pod',
   });
-  return kc;
+  return reuseConnections(kc);
 }

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import type * as ClientNode from '@kubernetes/client-node';
 import type { AuthenticationV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { ConfigError } from '../../config/settings.js';
+import { reuseConnections } from './connection-reuse.js';
 
 /** Where kubelet mounts a pod's service-account token; present only inside a pod. */
 export const IN_CLUSTER_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -87,7 +88,7 @@ export function loadKubeConfig(src: KubeConfigSource = {}): KubeConfig {
     if (!kc.getCurrentCluster()) {
       throw new ConfigError('KUBECONFIG', `${src.kubeconfigPath} has no current context with a cluster`);
     }
-    return kc;
+    return reuseConnections(kc);
   }
   const env = src.env ?? process.env;
   if (!env.KUBERNETES_SERVICE_HOST || !existsSync(IN_CLUSTER_TOKEN_FILE)) {
@@ -97,7 +98,7 @@ export function loadKubeConfig(src: KubeConfigSource = {}): KubeConfig {
     );
   }
   kc.loadFromCluster();
-  return kc;
+  return reuseConnections(kc);
 }
 
 /**

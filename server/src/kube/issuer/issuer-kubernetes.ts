@@ -11,6 +11,7 @@ import { readCaSecret } from './ca-secret.js';
 import { loadKubeClients } from '../client/kube-client.js';
 import { kubernetesPodReader } from './pod-reader.js';
 import type { SecretWatch } from './secret-watcher.js';
+import { DEFAULT_TOKEN_REVIEW_CACHE, TokenReviewCache } from '../../issuer/auth/token-review-cache.js';
 import { kubernetesTokenReviewer } from './token-review.js';
 
 export interface IssuerKubernetes {
@@ -37,10 +38,15 @@ export async function issuerKubernetes(
     authorizer:
       cfg.issuerAuth === 'kubernetes'
         ? new KubernetesAuthorizer({
-            reviewToken: kubernetesTokenReviewer(clients.authn, cfg.kubernetesAuth.tokenAudience),
+            // ADR 20: a short TokenReview cache, and the pod read only when the token cannot vouch.
+            reviewToken: new TokenReviewCache(DEFAULT_TOKEN_REVIEW_CACHE).reviewer(
+              cfg.kubernetesAuth.tokenAudience,
+              kubernetesTokenReviewer(clients.authn, cfg.kubernetesAuth.tokenAudience),
+            ),
             readPod: kubernetesPodReader(clients.core),
             identity: cfg.kubernetesAuth,
             audience: cfg.kubernetesAuth.tokenAudience,
+            podLookup: 'when-needed',
             logger,
           })
         : undefined,

@@ -1,0 +1,487 @@
+/**
+ * Fleet cost (issue 16): what one node and the issuer cost a cluster, each figure beside its goal
+ * and the openssl baseline of the same run. Absolute times move with the host, so latency is
+ * reported as a ratio to the openssl pipeline (genpkey + req + x509, bench/lib/openssl-baseline.ts)
+ * and throughput as a fraction of `openssl speed ecdsap256`'s sign rate, both measured here.
+ *
+ * Part N, the node (built-in issuer, `bin/csi-cert-driver`'s dist/main.mjs with the image's ENV):
+ *   start to CSI Probe ready, RSS idle and with 110 volumes, node and issuer CPU per publish
+ *   (sequential ECDSA publishes), then a SIGKILL and a restart with 110 volumes: start to Probe
+ *   ready (Probe answers only after every volume is recovered and its renewal re-armed).
+ * Part F, the issuer at fleet scale with ISSUER_AUTH=kubernetes against a real kube-apiserver
+ *   (e2e/kube/control-plane.ts): pods bound to fake nodes, pod-bound tokens from the TokenRequest
+ *   API as kubelet makes them. "steady": each pod renews once with a fresh token (what 5,000 nodes ×
+ *   110 pods with 24 h certificates do, spread over the day); "restart": every pod at once, two
+ *   volumes per pod with the same token (a mass restart). Reported: issuances per issuer CPU-second,
+ *   p99 latency, API calls (kube-apiserver's own request counters) and kube-apiserver CPU per issuance.
+ *
+ * Usage: scripts/bench.sh fleet [--pods 400] [--nodes 20] [--quick] [--json file]
+ * Needs root (tmpfs mounts), openssl, and .cache/bin/kube-apiserver (scripts/install-kube.sh).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify, parseArgs } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { loadProto } from '../server/src/common/protos.js';
+import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
+import { generateDevCa } from '../server/src/issuer/index.js';
+import { buildCsr } from '../server/src/pki/csr.js';
+import { generateKey } from '../server/src/pki/keys.js';
+import { testSpec } from '../server/src/pki/testing/openssl.js';
+import { GrpcIssuerClient } from '../server/src/issuer-client/grpc-issuer.client.js';
+import { TestCluster } from '../e2e/kube/cluster.js';
+import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../e2e/kube/control-plane.js';
+import { sweepMounts } from './lib/cleanup.js';
+import { driverNodeBinary, imageEnv } from './lib/machine.js';
+import { opensslVolume } from './lib/openssl-baseline.js';
+import { freeLoopbackPort } from '../e2e/support/ports.js';
+import { DriverProcess, startIssuer, waitForListening } from './lib/processes.js';
+import { pool, summarize } from './lib/stats.js';
+import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
+
+const run = promisify(execFile);
+const repoRoot = path.resolve(import.meta.dirname, '..');
+const { values: flags } = parseArgs({
+  options: {
+    pods: { type: 'string', default: '400' },
+    nodes: { type: 'string', default: '20' },
+    volumes: { type: 'string', default: '110' },
+    quick: { type: 'boolean', default: false },
+    /** `node` or `issuer`: run one part only (the report then shows only its rows). */
+    only: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const PODS = flags.quick ? 60 : Number(flags.pods);
+const NODES = flags.quick ? 5 : Number(flags.nodes);
+const VOLUMES = Number(flags.volumes);
+const log = (m: string) => process.stderr.write(`[fleet] ${m}\n`);
+const results: Record<string, number> = {};
+
+// --- baselines -------------------------------------------------------------------------------
+
+/** `openssl speed ecdsap256`: ECDSA P-256 signatures per second on one core. */
+async function opensslSignRate(): Promise<number> {
+  const { stdout } = await run('openssl', ['speed', '-seconds', '3', 'ecdsap256'], { encoding: 'utf8' });
+  const line = stdout.split('\n').find((l) => /256 bits ecdsa \(nistp256\)/.test(l));
+  const nums = line?.match(/[\d.]+/g)?.map(Number) ?? [];
+  // "256 bits ecdsa (nistp256)   0.0000s   0.0001s  35245.2  11623.5": sign/s, then verify/s.
+  const signPerS = nums[nums.length - 2];
+  if (!signPerS) throw new Error(`openssl speed: no sign rate in:\n${stdout}`);
+  return signPerS;
+}
+
+/** Median wall time of the openssl CLI pipeline for one ECDSA volume. */
+async function opensslPipelineMs(dir: string, n: number): Promise<number> {
+  const ca = await generateDevCa({ dir: path.join(dir, 'baseline-ca') });
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await opensslVolume(path.join(dir, 'baseline', String(i)), 'ECDSA', ca, {
+      name: `p${i}`,
+      namespace: 'b',
+    });
+    ms.push(performance.now() - t);
+  }
+  return summarize(ms).p50;
+}
+
+const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
+
+// --- part N: the node -------------------------------------------------------------------------
+
+const csiProto = loadProto('csi.proto') as unknown as {
+  csi: { v1: { Identity: grpc.ServiceClientConstructor } };
+};
+
+/** One Probe on a channel of its own (a shared subchannel would back off ~1 s after a refused connect). */
+function probeOnce(sock: string): Promise<boolean> {
+  const c = new csiProto.csi.v1.Identity(`unix://${sock}`, grpc.credentials.createInsecure(), {
+    'grpc.use_local_subchannel_pool': 1,
+  });
+  return new Promise<boolean>((resolve) => {
+    (c as unknown as Record<string, (...a: unknown[]) => void>).Probe!(
+      {},
+      { deadline: Date.now() + 2_000 },
+      (err: unknown, res?: { ready?: { value?: boolean } }) => {
+        c.close();
+        resolve(!err && res?.ready?.value === true);
+      },
+    );
+  });
+}
+
+/** Start to the first Probe that answers ready, polled every 5 ms once the socket exists. */
+async function msToProbeReady(proc: DriverProcess, sock: string, t0: number): Promise<number> {
+  for (;;) {
+    proc.assertAlive();
+    if (existsSync(sock) && (await probeOnce(sock))) return performance.now() - t0;
+    if (performance.now() - t0 > 60_000) throw new Error(`node not ready:\n${proc.logTail()}`);
+    await sleep(5);
+  }
+}
+
+async function partNode(dir: string): Promise<void> {
+  const { proc: issuer, addr } = await startIssuer(repoRoot, dir);
+  const sock = path.join(dir, 'csi.sock');
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...imageEnv(repoRoot),
+    LOG_LEVEL: 'warn',
+    CSI_ENDPOINT: `unix://${sock}`,
+    NODE_ID: 'fleet-node',
+    CERT_SERVICE_ADDR: addr,
+    CERT_BASE_PATH: path.join(dir, 'base'),
+    API_LISTEN_ADDR: 'off',
+  };
+  const start = () => {
+    const t0 = performance.now();
+    const p = DriverProcess.spawn(
+      'node',
+      driverNodeBinary(repoRoot),
+      [path.join(repoRoot, 'dist/main.mjs'), 'node'],
+      env,
+    );
+    return { p, t0 };
+  };
+  let { p: node, t0 } = start();
+  try {
+    results.nodeStartMs = await msToProbeReady(node, sock, t0);
+    results.nodeStartCpuMs = node.cpuMs();
+    await sleep(5_000);
+    results.nodeIdleRssMiB = node.rssMiB();
+    results.issuerIdleRssMiB = issuer.rssMiB();
+    log(
+      `node ready in ${results.nodeStartMs.toFixed(0)} ms; idle RSS ${results.nodeIdleRssMiB.toFixed(1)} MiB`,
+    );
+    const client = new CsiClient(`unix://${sock}`, 60_000);
+    const nodeCpu0 = node.cpuMs();
+    const issuerCpu0 = issuer.cpuMs();
+    for (let i = 0; i < VOLUMES; i++) {
+      const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
+      await client.call(
+        'Node',
+        'NodePublishVolume',
+        kubeletPublishRequest({
+          ...vol,
+          attributes: { ...KEY_ATTRIBUTES.ECDSA, 'csi.k8s.cert-driver/duration': '24h' },
+        }),
+      );
+    }
+    results.nodeCpuPerPublishMs = (node.cpuMs() - nodeCpu0) / VOLUMES;
+    results.issuerCpuPerPublishMs = (issuer.cpuMs() - issuerCpu0) / VOLUMES;
+    client.close();
+    await sleep(5_000);
+    results.nodeRss110MiB = node.rssMiB();
+    results.issuerRss110MiB = issuer.rssMiB();
+    log(`${VOLUMES} volumes: node RSS ${results.nodeRss110MiB.toFixed(1)} MiB`);
+    node.child.kill('SIGKILL');
+    await sleep(500);
+    ({ p: node, t0 } = start());
+    results.nodeRestartMs = await msToProbeReady(node, sock, t0);
+    results.nodeRestartCpuMs = node.cpuMs();
+    log(`restart with ${VOLUMES} volumes: ready in ${results.nodeRestartMs.toFixed(0)} ms`);
+  } finally {
+    await node.stop();
+    await issuer.stop();
+    await sweepMounts(dir);
+  }
+}
+
+// --- part F: the issuer at fleet scale ---------------------------------------------------------
+
+/** kube-apiserver's request counters by resource/verb, and its CPU time. */
+async function apiServerMetrics(cp: ControlPlane): Promise<Map<string, number>> {
+  const token = cp.kubeConfig.getCurrentUser()?.token ?? '';
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = request(
+      `${cp.server}/metrics`,
+      { ca: cp.caPem, headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? '';
+    const verb = /verb="([^"]*)"/.exec(line)?.[1] ?? '';
+    const key = `${verb} ${resource}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
+function apiServerPid(cp: ControlPlane): number {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes('kube-apiserver') && cmd.includes(cp.dir)) return Number(pid);
+    } catch {
+      // gone
+    }
+  }
+  throw new Error('kube-apiserver process not found');
+}
+
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+interface Phase {
+  issuances: number;
+  perIssuerCpuS: number;
+  p99Ms: number;
+  callsPerIssuance: number;
+  apiCpuMsPerIssuance: number;
+  issuerCpuMsPerIssuance: number;
+}
+
+async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }> {
+  const missing = controlPlaneMissing();
+  if (missing) throw new Error(missing);
+  const cp = await startControlPlane({ name: 'bench-fleet' });
+  let issuer: DriverProcess | undefined;
+  let client: GrpcIssuerClient | undefined;
+  try {
+    const cluster = new TestCluster(cp);
+    await cluster.namespace('csi-cert-driver');
+    await cluster.namespace('apps');
+    await cluster.apply(path.join(repoRoot, 'deploy', 'rbac', 'issuer.yaml'));
+    await cluster.serviceAccount('apps', 'web');
+    for (let n = 0; n < NODES; n++) await cluster.node(`node-${n}`);
+    log(`creating ${PODS} pods on ${NODES} nodes`);
+    const pods = await pool(
+      Array.from(
+        { length: PODS },
+        (_, i) => () =>
+          cluster.pod({
+            namespace: 'apps',
+            name: `web-${i}`,
+            serviceAccount: 'web',
+            nodeName: `node-${i % NODES}`,
+          }),
+      ),
+      8,
+    );
+    const ca = await generateDevCa({ dir: path.join(dir, 'fleet-ca') });
+    const issuerToken = await cluster.serviceAccountToken('csi-cert-driver', 'csi-cert-driver-issuer');
+    const kubeconfig = cp.kubeconfigFor('issuer', issuerToken);
+    const port = await freeLoopbackPort();
+    issuer = DriverProcess.start(repoRoot, 'issuer', {
+      LOG_LEVEL: 'warn',
+      LISTEN_ADDR: `127.0.0.1:${port}`,
+      CA_CERT_FILE: ca.certFile,
+      CA_KEY_FILE: ca.keyFile,
+      ISSUER_AUTH: 'kubernetes',
+      KUBECONFIG: kubeconfig.path,
+      // e.g. FLEET_ISSUER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the issuer
+      ...(process.env.FLEET_ISSUER_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.FLEET_ISSUER_NODE_OPTIONS }
+        : {}),
+    });
+    await waitForListening(issuer, { host: '127.0.0.1', port });
+    client = new GrpcIssuerClient(`127.0.0.1:${port}`, 60_000);
+    const keys = await Promise.all(
+      Array.from({ length: 4 }, () => generateKey({ algorithm: 'ECDSA', size: 256 })),
+    );
+    const apiPid = apiServerPid(cp);
+    const c = client;
+
+    const phase = async (name: string, volumesPerPod: number, concurrency: number): Promise<Phase> => {
+      log(`${name}: ${PODS} pod tokens`);
+      const tokens = await pool(
+        pods.map(
+          (pod) => () => cluster.podToken({ pod, audience: 'csi.k8s.cert-driver', expirationSeconds: 3600 }),
+        ),
+        8,
+      );
+      const csrs = await Promise.all(
+        pods.map((pod, i) => {
+          const name = pod.metadata!.name!;
+          return buildCsr(
+            testSpec({
+              subject: { ...testSpec().subject, commonName: `${name}.apps.svc.cluster.local` },
+              dnsNames: [name, `${name}.apps.svc`],
+              uris: ['spiffe://cluster.local/ns/apps/sa/web'],
+            }),
+            keys[i % keys.length]!,
+          );
+        }),
+      );
+      const before = await apiServerMetrics(cp);
+      const apiCpu0 = cpuMsOf(apiPid);
+      const issuerCpu0 = issuer!.cpuMs();
+      const lat: number[] = [];
+      const jobs = pods.flatMap((pod, i) =>
+        Array.from({ length: volumesPerPod }, (_, v) => async () => {
+          const t = performance.now();
+          await c.sign({
+            csrPem: csrs[i]!,
+            pod: {
+              name: pod.metadata!.name!,
+              namespace: 'apps',
+              uid: pod.metadata!.uid!,
+              serviceAccount: 'web',
+            },
+            nodeId: pod.spec!.nodeName!,
+            volumeId: `csi-${pod.metadata!.uid}-${v}`,
+            durationSeconds: 86_400,
+            isCA: false,
+            usages: [],
+            token: tokens[i]!,
+          });
+          lat.push(performance.now() - t);
+        }),
+      );
+      await pool(jobs, concurrency);
+      const issuerCpu = issuer!.cpuMs() - issuerCpu0;
+      const apiCpu = cpuMsOf(apiPid) - apiCpu0;
+      const after = await apiServerMetrics(cp);
+      const issuerCalls = ['POST tokenreviews', 'GET pods'].reduce(
+        (sum, k) => sum + (after.get(k) ?? 0) - (before.get(k) ?? 0),
+        0,
+      );
+      const n = jobs.length;
+      const p: Phase = {
+        issuances: n,
+        perIssuerCpuS: (n * 1000) / issuerCpu,
+        p99Ms: summarize(lat).p99,
+        callsPerIssuance: issuerCalls / n,
+        apiCpuMsPerIssuance: apiCpu / n,
+        issuerCpuMsPerIssuance: issuerCpu / n,
+      };
+      log(`${name}: ${JSON.stringify(p)} (load ${loadAvg()})`);
+      return p;
+    };
+    const steady = await phase('steady', 1, 8);
+    const restart = await phase('restart', 2, 64);
+    return { steady, restart };
+  } finally {
+    client?.close();
+    await issuer?.stop();
+    await cp.stop();
+  }
+}
+
+// --- report -------------------------------------------------------------------------------------
+
+const dir = await mkdtemp('/dev/shm/csi-fleet-');
+try {
+  log(`load ${loadAvg()}; baselines`);
+  const signRate = await opensslSignRate();
+  const pipelineMs = await opensslPipelineMs(dir, flags.quick ? 5 : 15);
+  results.opensslSignPerS = signRate;
+  results.opensslPipelineMs = pipelineMs;
+  const doNode = flags.only !== 'issuer';
+  const doFleet = flags.only !== 'node';
+  if (doNode) await partNode(dir);
+  const fleet = doFleet ? await partFleet(dir) : undefined;
+  const afterSignRate = await opensslSignRate();
+  results.opensslSignPerSAfter = afterSignRate;
+
+  const steadyRate = (5_000 * 110) / (86_400 * 0.8);
+  const row = (figure: string, value: string, goal: string, ok: boolean | undefined) =>
+    `| ${figure} | ${value} | ${goal} | ${ok === undefined ? '' : ok ? 'met' : 'not met'} |`;
+  const f1 = (x: number) => x.toFixed(1);
+  const lines = [
+    `Fleet benchmark, ${new Date().toISOString()}, load ${loadAvg()} (2 cores shared), ` +
+      `openssl speed ecdsap256: ${signRate.toFixed(0)} sign/s before, ${afterSignRate.toFixed(0)} after; ` +
+      `openssl pipeline (genpkey + req + x509) p50 ${pipelineMs.toFixed(0)} ms.`,
+    '',
+    '| figure | this run | goal | |',
+    '|---|---:|---|---|',
+  ];
+  if (doNode) {
+    lines.push(
+      row(
+        'node: start to CSI Probe ready',
+        `${results.nodeStartMs!.toFixed(0)} ms (${(results.nodeStartMs! / pipelineMs).toFixed(1)}× the openssl pipeline; ${results.nodeStartCpuMs!.toFixed(0)} ms CPU)`,
+        '≤ 200 ms',
+        results.nodeStartMs! <= 200,
+      ),
+      row('node: RSS idle', `${f1(results.nodeIdleRssMiB!)} MiB`, '≤ 65 MiB', results.nodeIdleRssMiB! <= 65),
+      row(
+        `node: RSS with ${VOLUMES} volumes`,
+        `${f1(results.nodeRss110MiB!)} MiB`,
+        '≤ 75 MiB',
+        results.nodeRss110MiB! <= 75,
+      ),
+      row(
+        'node: CPU per publish (built-in, sequential)',
+        `${results.nodeCpuPerPublishMs!.toFixed(2)} ms (+${results.issuerCpuPerPublishMs!.toFixed(2)} ms in the issuer)`,
+        '≤ 4 ms',
+        results.nodeCpuPerPublishMs! <= 4,
+      ),
+      row(
+        `node: restart with ${VOLUMES} volumes to Probe ready (all recovered, renewals armed)`,
+        `${results.nodeRestartMs!.toFixed(0)} ms (${results.nodeRestartCpuMs!.toFixed(0)} ms CPU)`,
+        '≤ 1 s',
+        results.nodeRestartMs! <= 1000,
+      ),
+      row(
+        'issuer (ISSUER_AUTH=none): RSS idle / with 110',
+        `${f1(results.issuerIdleRssMiB!)} / ${f1(results.issuerRss110MiB!)} MiB`,
+        '≤ 80 MiB',
+        results.issuerRss110MiB! <= 80,
+      ),
+    );
+  }
+  for (const [name, p] of Object.entries(fleet ?? {})) {
+    lines.push(
+      row(
+        `issuer, kubernetes auth, ${name}: issuances per issuer CPU-second`,
+        `${p.perIssuerCpuS.toFixed(0)} (${((p.perIssuerCpuS / signRate) * 100).toFixed(1)} % of openssl's sign rate)`,
+        '≥ 1,000',
+        p.perIssuerCpuS >= 1000,
+      ),
+      row(
+        `issuer, ${name}: p99 latency`,
+        `${(p.p99Ms / pipelineMs).toFixed(2)}× the openssl pipeline`,
+        '',
+        undefined,
+      ),
+      row(
+        `issuer, ${name}: API calls per issuance`,
+        p.callsPerIssuance.toFixed(2),
+        name === 'steady' ? '≤ 1' : '',
+        name === 'steady' ? p.callsPerIssuance <= 1 : undefined,
+      ),
+      row(
+        `issuer, ${name}: kube-apiserver CPU per issuance`,
+        `${p.apiCpuMsPerIssuance.toFixed(2)} ms`,
+        '',
+        undefined,
+      ),
+    );
+    results[`${name}PerIssuerCpuS`] = p.perIssuerCpuS;
+    results[`${name}CallsPerIssuance`] = p.callsPerIssuance;
+    results[`${name}ApiCpuMsPerIssuance`] = p.apiCpuMsPerIssuance;
+    results[`${name}P99Ms`] = p.p99Ms;
+  }
+  if (fleet) {
+    const cores = steadyRate / fleet.steady.perIssuerCpuS;
+    lines.push(
+      '',
+      `5,000 nodes × 110 pods, 24 h certificates renewed at 80 %: ${steadyRate.toFixed(1)} issuances/s, ` +
+        `${(cores * 100).toFixed(1)} % of one issuer core at the steady rate measured here, ` +
+        `${(steadyRate * fleet.steady.callsPerIssuance).toFixed(1)} API calls/s.`,
+    );
+  }
+  console.log(lines.join('\n'));
+  if (flags.json) writeFileSync(flags.json, JSON.stringify(results, null, 2));
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,166 @@
+/**
+ * Keeps the ClusterStore equal to the CertVolumeStatus objects of all namespaces: a paged list
+ * (500 objects a page), then a watch from the list's resourceVersion, re-opened from the last one
+ * seen when it ends (bookmarks keep it current). A 410 Gone (or any failure) lists again, with
+ * backoff up to 30 s. Needs `list` and `watch` on certvolumestatuses, nothing else. No node is ever
+ * asked anything.
+ */
+import type { CustomObjectsApi, Watch } from '@kubernetes/client-node';
+import type { Logger } from '../common/logger.js';
+import { describeKubeError } from '../kube/client/kube-errors.js';
+import { CVS_GROUP, CVS_PLURAL, CVS_VERSION } from '../kube/status/status-object.js';
+import type { CertVolumeStatusObject } from '../kube/status/status-object.js';
+import { compactVolume, Interner } from './compact-volume.js';
+import type { ClusterStore } from './cluster-store.js';
+
+export interface StatusPage {
+  items: CertVolumeStatusObject[];
+  resourceVersion: string;
+  continueToken?: string | undefined;
+}
+
+export type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** The two calls the view makes; the adapter below uses client-node, tests may use a fake. */
+export interface StatusListWatch {
+  list(continueToken: string | undefined): Promise<StatusPage>;
+  /** Resolves once the watch is open; `done` is called once when it ends (null: closed by the server). */
+  watch(
+    resourceVersion: string,
+    onEvent: (phase: WatchPhase, obj: CertVolumeStatusObject & { code?: number }) => void,
+    done: (err: unknown) => void,
+  ): Promise<{ abort(): void }>;
+}
+
+const PATH = `/apis/${CVS_GROUP}/${CVS_VERSION}/${CVS_PLURAL}`;
+const PAGE = 500;
+const MAX_RETRY_MS = 30_000;
+
+/**
+ * The adapter over client-node. Lists with CustomObjectsApi, which hands back the raw list:
+ * KubernetesObjectApi.list deserializes a custom resource's list as a plain KubernetesObject and
+ * drops `metadata.continue`, so it never gets past the first page.
+ */
+export function kubernetesStatusListWatch(objects: CustomObjectsApi, watch: Watch): StatusListWatch {
+  return {
+    async list(token) {
+      const page = (await objects.listClusterCustomObject({
+        group: CVS_GROUP,
+        version: CVS_VERSION,
+        plural: CVS_PLURAL,
+        limit: PAGE,
+        _continue: token,
+      })) as { items?: CertVolumeStatusObject[]; metadata?: { resourceVersion?: string; continue?: string } };
+      return {
+        items: page.items ?? [],
+        resourceVersion: page.metadata?.resourceVersion ?? '',
+        continueToken: page.metadata?.continue || undefined,
+      };
+    },
+    watch(resourceVersion, onEvent, done) {
+      return watch.watch(
+        PATH,
+        { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 },
+        (phase: string, obj: CertVolumeStatusObject & { code?: number }) => onEvent(phase as WatchPhase, obj),
+        done,
+      );
+    },
+  };
+}
+
+export interface StatusWatchOptions {
+  api: StatusListWatch;
+  store: ClusterStore;
+  logger: Logger;
+  /** First retry delay; doubles up to 30 s. Default 500 ms. */
+  retryDelayMs?: number;
+}
+
+export interface StatusWatch {
+  /** Resolves after the first complete list (rejects never: failures are retried). */
+  synced: Promise<void>;
+  stop(): void;
+}
+
+export function startStatusWatch(o: StatusWatchOptions): StatusWatch {
+  const log = o.logger.child({ component: 'cluster-view-watch' });
+  const intern = new Interner();
+  const base = o.retryDelayMs ?? 500;
+  let resourceVersion = '';
+  let stopped = false;
+  let failures = 0;
+  let current: { abort(): void } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let markSynced!: () => void;
+  const synced = new Promise<void>((r) => (markSynced = r));
+
+  const list = async (): Promise<void> => {
+    const all = [];
+    let token: string | undefined;
+    let rv = '';
+    do {
+      const page = await o.api.list(token);
+      for (const obj of page.items) {
+        const v = compactVolume(obj, intern);
+        if (v) all.push(v);
+      }
+      rv = page.resourceVersion;
+      token = page.continueToken;
+    } while (token && !stopped);
+    o.store.replaceAll(all);
+    resourceVersion = rv;
+    log.info({ objects: all.length, resourceVersion: rv }, 'status objects listed');
+    markSynced();
+  };
+
+  const retry = (err: unknown, relist: boolean): void => {
+    current = undefined;
+    if (stopped) return;
+    const clean = err === null || err === undefined;
+    const delay = clean && !relist ? 0 : Math.min(MAX_RETRY_MS, base * 2 ** failures++);
+    if (!clean) log.warn({ err: describeKubeError(err), retryInMs: delay }, 'status object watch failed');
+    timer = setTimeout(() => {
+      timer = undefined;
+      void (relist ? list() : Promise.resolve()).then(connect, (e: unknown) => retry(e, true));
+    }, delay);
+    timer.unref();
+  };
+
+  const connect = async (): Promise<void> => {
+    if (stopped) return;
+    let gone = false;
+    try {
+      current = await o.api.watch(
+        resourceVersion,
+        (phase, obj) => {
+          if (phase === 'ERROR') {
+            gone = true;
+            return;
+          }
+          const rv = obj.metadata?.resourceVersion;
+          if (rv) resourceVersion = rv;
+          failures = 0;
+          if (phase === 'BOOKMARK') return;
+          const v = compactVolume(obj, intern);
+          if (!v) return;
+          if (phase === 'DELETED') o.store.delete(v.id);
+          else o.store.upsert(v);
+        },
+        (err) => retry(gone ? (err ?? new Error('watch expired (410 Gone)')) : err, gone || !!err),
+      );
+      if (stopped) current.abort();
+    } catch (e) {
+      retry(e, true);
+    }
+  };
+
+  void list().then(connect, (e: unknown) => retry(e, true));
+  return {
+    synced,
+    stop() {
+      stopped = true;
+      current?.abort();
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
