@@ -113,7 +113,7 @@ describe('dashboard against the running demo', () => {
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     const second = page.locator('[role=row][data-volume-id]').nth(1);
-    expect(await second.getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => second.getAttribute('aria-selected')).toBe('true');
     await expect.poll(() => page.locator('aside.details h2').textContent()).toMatch(/\/.+-0$/);
   });
 
