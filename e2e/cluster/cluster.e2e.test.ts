@@ -63,6 +63,12 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
     if (!cluster) throw new Error('the cluster did not come up');
     return cluster;
   };
+  /** The `serial=…` line of the certificate a container of the test namespace sees. */
+  const serialInPod = async (pod: string): Promise<string> => {
+    const r = await c().exec(NS, pod, ['openssl', 'x509', '-noout', '-serial', '-in', '/certs/tls.crt']);
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
 
   beforeAll(async () => {
     cluster = await startCluster();
@@ -284,18 +290,7 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       }),
     );
     await c().waitPodReady(NS, 'cert-short');
-    const serial = async () => {
-      const r = await c().exec(NS, 'cert-short', [
-        'openssl',
-        'x509',
-        '-noout',
-        '-serial',
-        '-in',
-        '/certs/tls.crt',
-      ]);
-      expect(r.code, r.stderr).toBe(0);
-      return r.stdout.trim();
-    };
+    const serial = () => serialInPod('cert-short');
     const first = await serial();
     expect(first).toMatch(/^serial=[0-9A-F]+$/);
     const renewed = await waitFor(
@@ -483,22 +478,10 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
     expect(after[0]).not.toBe(before);
     // What the container sees: kubelet bound the volume into it when it started, so only renewals
     // into that same tmpfs reach it.
-    const serialInPod = async () => {
-      const r = await c().exec(NS, 'cert-rolling', [
-        'openssl',
-        'x509',
-        '-noout',
-        '-serial',
-        '-in',
-        '/certs/tls.crt',
-      ]);
-      expect(r.code, r.stderr).toBe(0);
-      return r.stdout.trim();
-    };
-    const first = await serialInPod();
+    const first = await serialInPod('cert-rolling');
     await waitFor(
       'a renewal the container sees',
-      async () => ((await serialInPod()) !== first ? true : undefined),
+      async () => ((await serialInPod('cert-rolling')) !== first ? true : undefined),
       {
         timeoutMs: 60_000,
         intervalMs: 2000,
