@@ -17,13 +17,17 @@ export class ApiRequestError extends Error {
   }
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+/**
+ * GETs `path` as JSON. An unreachable server is an ApiRequestError with status 0 naming `api`; an
+ * error answer carries the server's message; an abort is rethrown as is.
+ */
+export async function getJson<T>(path: string, signal?: AbortSignal, api = 'the node API'): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, { signal, headers: { Accept: 'application/json' } });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
-    throw new ApiRequestError(0, `cannot reach the node API (${(e as Error).message})`);
+    throw new ApiRequestError(0, `cannot reach ${api} (${(e as Error).message})`);
   }
   if (!res.ok) {
     const body = (await res.json().catch(() => undefined)) as ApiError | undefined;

@@ -8,22 +8,10 @@ import type {
   ExpiryHistogram,
   FailureGroup,
 } from '@csi-cert-driver/api-contract';
-import { ApiRequestError, type LiveStatus } from '../api.js';
+import { getJson as getJsonFrom, type LiveStatus } from '../api.js';
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(path, { signal, headers: { Accept: 'application/json' } });
-  } catch (e) {
-    if ((e as Error).name === 'AbortError') throw e;
-    throw new ApiRequestError(0, `cannot reach the cluster API (${(e as Error).message})`);
-  }
-  if (!res.ok) {
-    const body = (await res.json().catch(() => undefined)) as { message?: string } | undefined;
-    throw new ApiRequestError(res.status, body?.message ?? `${res.status} ${res.statusText}`);
-  }
-  return (await res.json()) as T;
-}
+const getJson = <T>(path: string, signal?: AbortSignal): Promise<T> =>
+  getJsonFrom<T>(path, signal, 'the cluster API');
 
 export interface ClusterData {
   overview: ClusterOverview;
