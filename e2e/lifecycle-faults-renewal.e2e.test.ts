@@ -5,7 +5,8 @@
  * and keep the PKCS#12 keystore in step with the PEM files.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,11 +106,36 @@ describe('renewal of many short-lived volumes', () => {
     }
   }, 150_000);
 
+  /**
+   * Copies the keystore, key and certificate of one generation into a scratch directory. The volumes
+   * keep renewing (every 5–10 s), so a generation can be swapped away between resolving `..data` and
+   * reading it; then the copy starts again from the new generation.
+   */
+  async function snapshot(vol: Volume): Promise<string> {
+    return waitFor(
+      `one whole generation of ${vol.volumeId}`,
+      () => {
+        const gen = readlinkSync(join(vol.targetPath, '..data'));
+        const out = mkdtempSync(join(tmpdir(), 'ccd-p12-'));
+        try {
+          for (const f of ['keystore.p12', 'tls.key', 'tls.crt']) {
+            writeFileSync(join(out, f), readFileSync(join(vol.targetPath, gen, f)));
+          }
+        } catch (err) {
+          rmSync(out, { recursive: true, force: true });
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+          throw err;
+        }
+        return out;
+      },
+      { timeoutMs: 10_000, intervalMs: 20 },
+    );
+  }
+
   it('keeps the PKCS#12 keystore in step with the renewed key and certificate', async () => {
     const withP12 = vols.filter((_, i) => i % 10 === 0);
     for (const v of withP12) {
-      const gen = readlinkSync(join(v.targetPath, '..data'));
-      const dir = join(v.targetPath, gen);
+      const dir = await snapshot(v);
       const info = await opensslPkcs12Info(join(dir, 'keystore.p12'), 'changeit');
       expect(info.code, info.out).toBe(0);
       const keyPem = createPrivateKey(readFileSync(join(dir, 'tls.key')))
@@ -120,6 +146,7 @@ describe('renewal of many short-lived volumes', () => {
       expect(info.out, 'and the renewed certificate').toContain(
         readFileSync(join(dir, 'tls.crt'), 'utf8').trim(),
       );
+      rmSync(dir, { recursive: true, force: true });
     }
     if (haveJava) {
       const list = await keytoolList(join(withP12[0]!.targetPath, 'keystore.p12'), 'changeit');
