@@ -125,6 +125,9 @@ describe.skipIf(toolsMissing(HELM))('the chart’s settings, parsed by the drive
         // In a pod: KUBERNETES_SERVICE_HOST is set by kubelet.
         const cfg = loadIssuerConfig([], { ...env, KUBERNETES_SERVICE_HOST: '10.0.0.1' });
         expect(cfg.issuerAuth).toBe(env.ISSUER_AUTH);
+        expect(cfg.allowSystemSubjects).toBe(
+          (values as { issuer?: { allowSystemSubjects?: boolean } }).issuer?.allowSystemSubjects ?? false,
+        );
       }
       const approver = objs.find(
         (o) => o.kind === 'Deployment' && o.metadata?.name?.endsWith('-approver'),

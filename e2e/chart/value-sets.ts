@@ -88,7 +88,7 @@ export const EVERYTHING: ValueSet = {
       issuer: { ingressFrom: [{ ipBlock: { cidr: '10.240.0.0/16' } }] },
     },
     ca: { existingSecret: 'my-ca' },
-    issuer: { caSource: 'files', allowedDnsNames: ['*.example.internal'] },
+    issuer: { caSource: 'files', allowedDnsNames: ['*.example.internal'], allowSystemSubjects: true },
     node: {
       kubeletRootDir: '/var/snap/microk8s/common/var/lib/kubelet',
       trustBundle: { configMapName: 'corp-roots', key: 'roots.pem' },
