@@ -8,7 +8,7 @@
  * Linux then checks the files the node wrote on the Windows side. Needs Wine
  * (`bash scripts/install-wine.sh`) and the kube binaries; skipped, saying so, without Wine.
  *
- * Wine only: node.exe loads `support/wine-keepalive-shim.mjs` (see status-under-wine.e2e.test.ts).
+ * Wine only: node.exe loads `support/wine-keepalive-shim.mjs` (WINE_KEEPALIVE_NODE_OPTIONS in support/wine.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,6 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opensslOk, pemLabels, publicKeys, serialOf, verifyChain } from '../support/openssl.js';
 import { waitFor } from '../support/wait.js';
-import { REPO_ROOT } from '../support/repo.js';
 import { listCertificateRequests, type CertificateRequestObject } from '../kube/cert-manager-fixtures.js';
 import { SERVICE_ACCOUNT_ISSUER } from '../kube/control-plane.js';
 import type { FakeCertManagerSigner, Decision } from '../kube/fake-cert-manager-signer.js';
@@ -28,9 +27,8 @@ import { NODE_ID } from './rpc-table.js';
 import { MANIFEST, expectNothingOf } from './support/checks.js';
 import type { WinVolume } from './support/layout.js';
 import { WineSession } from './support/session.js';
-import { WINE_SKIP_REASON, onZ, wineReady } from './support/wine.js';
+import { WINE_KEEPALIVE_NODE_OPTIONS, WINE_SKIP_REASON, onZ, wineReady } from './support/wine.js';
 
-const KEEPALIVE_SHIM = join(REPO_ROOT, 'e2e', 'windows', 'support', 'wine-keepalive-shim.mjs');
 const P = 'csi.k8s.cert-driver/';
 const ISSUER_REF = { name: 'ca-issuer', kind: 'Issuer', group: 'cert-manager.io' };
 const DENIAL = { reason: 'PolicyDenied', message: 'namespace apps may not use ca-issuer' };
@@ -77,7 +75,7 @@ describe.skipIf(!wineReady)(
           STATUS_OBJECTS: 'false',
           POD_EVENTS: 'false',
           // Wine only: keep-alive deferred until connected (see the shim).
-          NODE_OPTIONS: `--import=file:///${onZ(KEEPALIVE_SHIM).slice(0, 2)}${KEEPALIVE_SHIM}`,
+          NODE_OPTIONS: WINE_KEEPALIVE_NODE_OPTIONS,
         },
       });
     }, 600_000);
