@@ -73,6 +73,7 @@ import {
   onZ,
   wineReady,
 } from '../windows/support/wine.js';
+import { withInClusterCredentials } from '../windows/support/in-cluster.js';
 import { WineNodeProcess } from '../windows/support/wine-node-process.js';
 
 /** The container's env as the process would see it (fieldRefs resolved to a plausible value). */
@@ -472,7 +473,7 @@ describe.skipIf(kubeMissing)(
     );
 
     it.skipIf(!wineReady)(
-      `Windows: the driver under Wine starts with the Windows DaemonSet’s env and does its API work with the chart’s RBAC${wineReady ? '' : ` (skipped: ${WINE_SKIP_REASON})`}`,
+      `Windows: the driver under Wine starts with the Windows DaemonSet’s env and in-cluster config and does its API work with the chart’s RBAC${wineReady ? '' : ` (skipped: ${WINE_SKIP_REASON})`}`,
       { timeout: 300_000 },
       async () => {
         const set = WINDOWS_KUBE;
@@ -494,32 +495,40 @@ describe.skipIf(kubeMissing)(
             'true',
           ]);
           const dir = mkdtempSync(join(tmp, `${set.name}-`));
-          const settings: Record<string, string> = {
-            ...rendered,
-            // Host-specific values only: a pipe, state dir and ports of this test; no key pool.
-            CSI_ENDPOINT: `\\\\.\\pipe\\${name}`,
-            CERT_BASE_PATH: `${cRoot}\\base`,
-            API_LISTEN_ADDR: 'off',
-            METRICS_LISTEN_ADDR: `127.0.0.1:${await freeLoopbackPort()}`,
-            KEY_POOL_SIZE: '0',
-            ISSUER_TLS_CA_FILE: onZ(issuerCaFile(objs, dir)),
-            // As in any pod; the chart's service-account token stands in for the in-cluster config,
-            // which a HostProcess pod reads from its bind-mounted token (not testable here).
-            KUBERNETES_SERVICE_HOST: '127.0.0.1',
-            KUBERNETES_SERVICE_PORT: '1',
-            KUBECONFIG: onZ(await tokenConfig('node')),
-            NODE_OPTIONS: WINE_KEEPALIVE_NODE_OPTIONS,
-          };
+          // The working directory on C:, as a HostProcess container's: `/var/run/secrets/…` of the
+          // in-cluster config then resolves to C:\var\run\secrets\….
+          const cwd = linuxPathOf(`${cRoot}\\cwd`);
+          mkdirSync(cwd, { recursive: true });
+          const token = await cluster.serviceAccountToken(NAMESPACE, `${RELEASE}-csi-cert-driver-node`);
           const on = await plantStale(set.name, rendered);
-          proc = new WineNodeProcess(
-            settings,
-            join(REPO_ROOT, 'test-results', 'e2e', 'chart-settings', `node-${set.name}.log`),
-            dir,
+          await withInClusterCredentials(
+            { server: cp.server, caPem: cp.caPem, token, namespace: NAMESPACE },
+            async (inCluster) => {
+              const settings: Record<string, string> = {
+                ...rendered,
+                // Host-specific values only: a pipe, state dir and ports of this test; no key pool.
+                CSI_ENDPOINT: `\\\\.\\pipe\\${name}`,
+                CERT_BASE_PATH: `${cRoot}\\base`,
+                API_LISTEN_ADDR: 'off',
+                METRICS_LISTEN_ADDR: `127.0.0.1:${await freeLoopbackPort()}`,
+                KEY_POOL_SIZE: '0',
+                ISSUER_TLS_CA_FILE: onZ(issuerCaFile(objs, dir)),
+                // No KUBECONFIG: the pod's in-cluster config, the token where containerd 1.7+ mounts it.
+                ...inCluster.env,
+                NODE_OPTIONS: WINE_KEEPALIVE_NODE_OPTIONS,
+              };
+              proc = new WineNodeProcess(
+                settings,
+                join(REPO_ROOT, 'test-results', 'e2e', 'chart-settings', `node-${set.name}.log`),
+                cwd,
+              );
+              await proc.waitServing(240_000);
+              await expectStaleGone(set.name, on, () => proc!.logLines());
+              expect(proc.logText()).not.toMatch(/forbidden/i);
+              expect(proc.exitStatus).toBeUndefined();
+              await proc.kill();
+            },
           );
-          await proc.waitServing(240_000);
-          await expectStaleGone(set.name, on, () => proc!.logLines());
-          expect(proc.logText()).not.toMatch(/forbidden/i);
-          expect(proc.exitStatus).toBeUndefined();
         } finally {
           await proc?.kill();
           rmSync(linuxPathOf(cRoot), { recursive: true, force: true });
