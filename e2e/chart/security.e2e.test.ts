@@ -31,6 +31,9 @@ import {
 
 type Obj = KubernetesObject & Record<string, unknown>;
 
+/** The node env of the Kubernetes features (cert-manager mode, status objects, pod Events). */
+const KUBE_ENV = /^(STATUS_|POD_EVENTS$|CERT_MANAGER_)/;
+
 function containers(w: V1DaemonSet | V1Deployment): V1Container[] {
   const spec = w.spec!.template.spec!;
   return [...(spec.initContainers ?? []), ...spec.containers];
@@ -141,44 +144,38 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
   });
 
   it.each([
-    { name: 'defaults', values: DEFAULTS.values, linux: false },
-    { name: 'SPIFFE with the built-in issuer', values: SPIFFE.values, linux: false },
-    { name: 'cert-manager mode', values: CERT_MANAGER.values, linux: true },
-    { name: 'status objects only', values: { status: { objects: true } }, linux: true },
-    { name: 'pod Events only', values: { status: { podEvents: true } }, linux: true },
-    { name: 'everything', values: EVERYTHING.values, linux: true },
+    { name: 'defaults', values: DEFAULTS.values, kube: false },
+    { name: 'SPIFFE with the built-in issuer', values: SPIFFE.values, kube: false },
+    { name: 'cert-manager mode', values: CERT_MANAGER.values, kube: true },
+    { name: 'status objects only', values: { status: { objects: true } }, kube: true },
+    { name: 'pod Events only', values: { status: { podEvents: true } }, kube: true },
+    { name: 'everything', values: EVERYTHING.values, kube: true },
   ])(
-    '$name: the node gets its service-account token exactly when it uses the API ($linux); Windows never',
-    async ({ values, linux }) => {
+    '$name: both node DaemonSets get the service-account token exactly when they use the API ($kube), with the same Kubernetes env',
+    async ({ values, kube }) => {
       const objs = await render({ ...values, windows: { enabled: true } });
-      const token = (suffix: string) =>
-        find<V1DaemonSet>(objs, 'DaemonSet', suffix).spec!.template.spec!.automountServiceAccountToken;
-      expect(token('-node')).toBe(linux);
-      expect(token('-node-windows')).toBe(false);
+      const podSpec = (suffix: string) => find<V1DaemonSet>(objs, 'DaemonSet', suffix).spec!.template.spec!;
+      for (const suffix of ['-node', '-node-windows']) {
+        expect(podSpec(suffix).serviceAccountName, suffix).toBe('certs-csi-cert-driver-node');
+        expect(podSpec(suffix).automountServiceAccountToken, suffix).toBe(kube);
+      }
+      const kubeEnv = (suffix: string) =>
+        Object.fromEntries(
+          Object.entries(env(podSpec(suffix).containers.find((c) => c.name === 'driver')!)).filter(([k]) =>
+            KUBE_ENV.test(k),
+          ),
+        );
+      const linux = kubeEnv('-node');
       // Without a token the driver must not try the API: its `auto` default would in a pod.
-      const driverEnv = env(
-        find<V1DaemonSet>(objs, 'DaemonSet', '-node').spec!.template.spec!.containers.find(
-          (c) => c.name === 'driver',
-        )!,
-      );
       const kubeOn =
-        driverEnv.STATUS_OBJECTS === 'true' ||
-        driverEnv.POD_EVENTS === 'true' ||
-        driverEnv.CERT_MANAGER_ENABLED === 'true';
-      expect(kubeOn).toBe(linux);
-      expect(driverEnv.STATUS_OBJECTS).toMatch(/^(true|false)$/);
-      expect(driverEnv.POD_EVENTS).toMatch(/^(true|false)$/);
-      const winEnv = env(
-        find<V1DaemonSet>(objs, 'DaemonSet', '-node-windows').spec!.template.spec!.containers.find(
-          (c) => c.name === 'driver',
-        )!,
-      );
-      expect([winEnv.STATUS_OBJECTS, winEnv.POD_EVENTS, winEnv.CERT_MANAGER_ENABLED]).toEqual([
-        'false',
-        'false',
-        undefined,
-      ]);
-      // No binding names the node's service account unless the Linux driver has a token.
+        linux.STATUS_OBJECTS === 'true' ||
+        linux.POD_EVENTS === 'true' ||
+        linux.CERT_MANAGER_ENABLED === 'true';
+      expect(kubeOn).toBe(kube);
+      expect(linux.STATUS_OBJECTS).toMatch(/^(true|false)$/);
+      expect(linux.POD_EVENTS).toMatch(/^(true|false)$/);
+      expect(kubeEnv('-node-windows')).toEqual(linux);
+      // No binding names the node's service account unless the drivers have a token.
       const nodeBindings = objs.filter(
         (o) =>
           o.kind?.endsWith('Binding') &&
@@ -186,9 +183,72 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
             (x) => x.name === 'certs-csi-cert-driver-node',
           ),
       );
-      expect(nodeBindings.length > 0).toBe(linux);
+      expect(nodeBindings.length > 0).toBe(kube);
     },
   );
+
+  it('Windows nodes only (node.enabled=false): the Windows DaemonSet keeps the Kubernetes features, token and RBAC', async () => {
+    const objs = await render({
+      node: { enabled: false },
+      windows: { enabled: true },
+      certManager: { enabled: true, requestIdentity: 'driver' },
+      status: { objects: true, podEvents: true },
+    });
+    expect(objs.filter((o) => o.kind === 'DaemonSet').map((o) => o.metadata!.name)).toEqual([
+      'certs-csi-cert-driver-node-windows',
+    ]);
+    const spec = find<V1DaemonSet>(objs, 'DaemonSet', '-node-windows').spec!.template.spec!;
+    expect(spec.automountServiceAccountToken).toBe(true);
+    expect(env(spec.containers.find((c) => c.name === 'driver')!)).toMatchObject({
+      STATUS_OBJECTS: 'true',
+      POD_EVENTS: 'true',
+      CERT_MANAGER_ENABLED: 'true',
+      CERT_MANAGER_IDENTITY: 'driver',
+    });
+    const bound = objs
+      .filter(
+        (o) =>
+          o.kind === 'ClusterRoleBinding' &&
+          (o as unknown as { subjects: { name: string }[] }).subjects.some(
+            (x) => x.name === 'certs-csi-cert-driver-node',
+          ),
+      )
+      .map((o) => (o as unknown as { roleRef: { name: string } }).roleRef.name)
+      .sort();
+    expect(bound).toEqual([
+      'certs-csi-cert-driver-node-cert-manager',
+      'certs-csi-cert-driver-node-cert-manager-requests',
+      'certs-csi-cert-driver-node-status',
+    ]);
+    expect(find(objs, 'ServiceAccount', '-node').metadata!.name).toBe('certs-csi-cert-driver-node');
+  });
+
+  it('Windows DaemonSet: the trust bundle ConfigMap as on Linux (env, read-only mount, volume)', async () => {
+    const objs = await render(EVERYTHING.values);
+    const parts = (suffix: string) => {
+      const spec = find<V1DaemonSet>(objs, 'DaemonSet', suffix).spec!.template.spec!;
+      const driver = spec.containers.find((c) => c.name === 'driver')!;
+      return {
+        file: env(driver).TRUST_BUNDLE_FILE,
+        mount: driver.volumeMounts!.find((m) => m.name === 'trust-bundle'),
+        volume: spec.volumes!.find((v) => v.name === 'trust-bundle'),
+      };
+    };
+    const linux = parts('-node');
+    expect(linux).toEqual({
+      file: '/etc/csi-cert-driver/trust-bundle/roots.pem',
+      mount: { name: 'trust-bundle', mountPath: '/etc/csi-cert-driver/trust-bundle', readOnly: true },
+      volume: {
+        name: 'trust-bundle',
+        configMap: { name: 'corp-roots', items: [{ key: 'roots.pem', path: 'roots.pem' }] },
+      },
+    });
+    expect(parts('-node-windows')).toEqual(linux);
+    const none = find<V1DaemonSet>(await render(WINDOWS.values), 'DaemonSet', '-node-windows').spec!.template
+      .spec!;
+    expect(none.volumes!.map((v) => v.name)).not.toContain('trust-bundle');
+    expect(env(none.containers.find((c) => c.name === 'driver')!).TRUST_BUNDLE_FILE).toBeUndefined();
+  });
 
   it.each(VALUE_SETS)(
     '$name: only the Linux driver (and its state-tmpfs init) is privileged, as root',

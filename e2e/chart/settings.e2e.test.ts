@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CustomObjectsApi,
@@ -45,6 +46,7 @@ import {
   STATUS,
   VALUE_SETS,
   WINDOWS,
+  WINDOWS_KUBE,
   type ValueSet,
 } from './value-sets.js';
 import { REPO_ROOT, ensureBuilt } from '../support/repo.js';
@@ -64,7 +66,14 @@ import {
   startApprover,
   waitForDecision,
 } from '../kube/approver-process.js';
-import { WINE_SKIP_REASON, linuxPathOf, wineReady } from '../windows/support/wine.js';
+import {
+  WINE_KEEPALIVE_NODE_OPTIONS,
+  WINE_SKIP_REASON,
+  linuxPathOf,
+  onZ,
+  wineReady,
+} from '../windows/support/wine.js';
+import { withInClusterCredentials } from '../windows/support/in-cluster.js';
 import { WineNodeProcess } from '../windows/support/wine-node-process.js';
 
 /** The container's env as the process would see it (fieldRefs resolved to a plausible value). */
@@ -327,6 +336,78 @@ describe.skipIf(kubeMissing)(
       );
     }
 
+    const cvs = { group: 'csi-cert-driver.io', version: 'v1alpha1', plural: 'certvolumestatuses' };
+
+    /**
+     * Stale objects of node-a, left by a previous driver, for the features the rendered env turns
+     * on: a CertVolumeStatus (status objects) and a CertificateRequest (cert-manager mode). The
+     * driver's start-up work must remove them.
+     */
+    async function plantStale(
+      name: string,
+      rendered: Record<string, string>,
+    ): Promise<{ statusOn: boolean; certManagerOn: boolean }> {
+      const statusOn = rendered.STATUS_OBJECTS === 'true';
+      const certManagerOn = rendered.CERT_MANAGER_ENABLED === 'true';
+      const stale = `stale-${name}`;
+      if (statusOn) {
+        await custom.createNamespacedCustomObject({
+          ...cvs,
+          namespace: 'apps',
+          body: {
+            apiVersion: 'csi-cert-driver.io/v1alpha1',
+            kind: 'CertVolumeStatus',
+            metadata: { name: stale, labels: { 'csi-cert-driver.io/node': 'node-a' } },
+            status: {
+              node: 'node-a',
+              pod: { name: 'gone', uid: '0b6d3c1e-0000-4000-8000-000000000001' },
+              volumeId: `csi-${stale}`,
+              issuer: { type: 'BuiltIn' },
+            },
+          },
+        });
+      }
+      if (certManagerOn) {
+        await custom.createNamespacedCustomObject({
+          ...CR,
+          namespace: 'apps',
+          body: {
+            apiVersion: 'cert-manager.io/v1',
+            kind: 'CertificateRequest',
+            metadata: {
+              name: stale,
+              labels: { 'csi.k8s.cert-driver/node': 'node-a' },
+              annotations: { 'csi.k8s.cert-driver/volume-id': `csi-${stale}` },
+            },
+            spec: { request: Buffer.from('stale').toString('base64'), issuerRef: { name: 'gone' } },
+          },
+        });
+      }
+      return { statusOn, certManagerOn };
+    }
+
+    /** The stale objects of `plantStale(name)` are deleted by the driver whose log `logLines` reads. */
+    async function expectStaleGone(
+      name: string,
+      on: { statusOn: boolean; certManagerOn: boolean },
+      logLines: () => { msg?: unknown; deleted?: unknown }[],
+    ): Promise<void> {
+      const stale = `stale-${name}`;
+      if (on.statusOn) {
+        await gone('the stale CertVolumeStatus', () =>
+          custom.getNamespacedCustomObject({ ...cvs, namespace: 'apps', name: stale }),
+        );
+        await waitFor('the re-sync log line', async () =>
+          logLines().find((l) => l.msg === 'status objects re-synced' && l.deleted === 1),
+        );
+      }
+      if (on.certManagerOn) {
+        await gone('the stale CertificateRequest', () =>
+          custom.getNamespacedCustomObject({ ...CR, namespace: 'apps', name: stale }),
+        );
+      }
+    }
+
     it.each([SPIFFE, CERT_MANAGER, CERT_MANAGER_DRIVER, STATUS, APPROVER])(
       '$name: the node starts with the chart’s env and does its API work with the chart’s RBAC',
       { timeout: 150_000 },
@@ -361,44 +442,7 @@ describe.skipIf(kubeMissing)(
             KUBERNETES_SERVICE_PORT: '1',
           };
           if (spec.automountServiceAccountToken) settings.KUBECONFIG = await tokenConfig('node');
-          const statusOn = rendered.STATUS_OBJECTS === 'true';
-          const certManagerOn = rendered.CERT_MANAGER_ENABLED === 'true';
-          // Stale objects of this node, left by a previous driver: the start-up work must remove them.
-          const cvs = { group: 'csi-cert-driver.io', version: 'v1alpha1', plural: 'certvolumestatuses' };
-          const stale = `stale-${set.name}`;
-          if (statusOn) {
-            await custom.createNamespacedCustomObject({
-              ...cvs,
-              namespace: 'apps',
-              body: {
-                apiVersion: 'csi-cert-driver.io/v1alpha1',
-                kind: 'CertVolumeStatus',
-                metadata: { name: stale, labels: { 'csi-cert-driver.io/node': 'node-a' } },
-                status: {
-                  node: 'node-a',
-                  pod: { name: 'gone', uid: '0b6d3c1e-0000-4000-8000-000000000001' },
-                  volumeId: `csi-${stale}`,
-                  issuer: { type: 'BuiltIn' },
-                },
-              },
-            });
-          }
-          if (certManagerOn) {
-            await custom.createNamespacedCustomObject({
-              ...CR,
-              namespace: 'apps',
-              body: {
-                apiVersion: 'cert-manager.io/v1',
-                kind: 'CertificateRequest',
-                metadata: {
-                  name: stale,
-                  labels: { 'csi.k8s.cert-driver/node': 'node-a' },
-                  annotations: { 'csi.k8s.cert-driver/volume-id': `csi-${stale}` },
-                },
-                spec: { request: Buffer.from('stale').toString('base64'), issuerRef: { name: 'gone' } },
-              },
-            });
-          }
+          const { statusOn, certManagerOn } = await plantStale(set.name, rendered);
           const node = new DriverProcess({
             role: 'node',
             cwd: dir,
@@ -407,19 +451,7 @@ describe.skipIf(kubeMissing)(
           });
           procs.push(node);
           await waitForNodeReady(node, endpoint, 60_000);
-          if (statusOn) {
-            await gone('the stale CertVolumeStatus', () =>
-              custom.getNamespacedCustomObject({ ...cvs, namespace: 'apps', name: stale }),
-            );
-            await waitFor('the re-sync log line', async () =>
-              node.logLines().find((l) => l.msg === 'status objects re-synced' && l.deleted === 1),
-            );
-          }
-          if (certManagerOn) {
-            await gone('the stale CertificateRequest', () =>
-              custom.getNamespacedCustomObject({ ...CR, namespace: 'apps', name: stale }),
-            );
-          }
+          await expectStaleGone(set.name, { statusOn, certManagerOn }, () => node.logLines());
           // Registered as the chart says: the registration socket names the host's CSI socket.
           if (rendered.PLUGIN_REGISTRATION_DIR) {
             const socket = join(dir, 'registry', 'csi.k8s.cert-driver-reg.sock');
@@ -438,6 +470,71 @@ describe.skipIf(kubeMissing)(
           expect(node.exitStatus).toBeUndefined();
           await node.kill('SIGTERM');
         } finally {
+          await removeAccess();
+        }
+      },
+    );
+
+    it.skipIf(!wineReady)(
+      `Windows: the driver under Wine starts with the Windows DaemonSet’s env and in-cluster config and does its API work with the chart’s RBAC${wineReady ? '' : ` (skipped: ${WINE_SKIP_REASON})`}`,
+      { timeout: 300_000 },
+      async () => {
+        const set = WINDOWS_KUBE;
+        const removeAccess = await applyAccess(set);
+        let proc: WineNodeProcess | undefined;
+        const name = `chart-settings-${randomBytes(4).toString('hex')}`;
+        const cRoot = `C:\\${name}`;
+        try {
+          const objs = await render(set.values);
+          const spec = find<V1DaemonSet>(objs, 'DaemonSet', '-node-windows').spec!.template.spec!;
+          expect(spec.automountServiceAccountToken).toBe(true);
+          const rendered = envOf(
+            spec.containers.find((c) => c.name === 'driver')!,
+            POD_FIELDS,
+          );
+          expect([rendered.STATUS_OBJECTS, rendered.POD_EVENTS, rendered.CERT_MANAGER_ENABLED]).toEqual([
+            'true',
+            'true',
+            'true',
+          ]);
+          const dir = mkdtempSync(join(tmp, `${set.name}-`));
+          // The working directory on C:, as a HostProcess container's: `/var/run/secrets/…` of the
+          // in-cluster config then resolves to C:\var\run\secrets\….
+          const cwd = linuxPathOf(`${cRoot}\\cwd`);
+          mkdirSync(cwd, { recursive: true });
+          const token = await cluster.serviceAccountToken(NAMESPACE, `${RELEASE}-csi-cert-driver-node`);
+          const on = await plantStale(set.name, rendered);
+          await withInClusterCredentials(
+            { server: cp.server, caPem: cp.caPem, token, namespace: NAMESPACE },
+            async (inCluster) => {
+              const settings: Record<string, string> = {
+                ...rendered,
+                // Host-specific values only: a pipe, state dir and ports of this test; no key pool.
+                CSI_ENDPOINT: `\\\\.\\pipe\\${name}`,
+                CERT_BASE_PATH: `${cRoot}\\base`,
+                API_LISTEN_ADDR: 'off',
+                METRICS_LISTEN_ADDR: `127.0.0.1:${await freeLoopbackPort()}`,
+                KEY_POOL_SIZE: '0',
+                ISSUER_TLS_CA_FILE: onZ(issuerCaFile(objs, dir)),
+                // No KUBECONFIG: the pod's in-cluster config, the token where containerd 1.7+ mounts it.
+                ...inCluster.env,
+                NODE_OPTIONS: WINE_KEEPALIVE_NODE_OPTIONS,
+              };
+              proc = new WineNodeProcess(
+                settings,
+                join(REPO_ROOT, 'test-results', 'e2e', 'chart-settings', `node-${set.name}.log`),
+                cwd,
+              );
+              await proc.waitServing(240_000);
+              await expectStaleGone(set.name, on, () => proc!.logLines());
+              expect(proc.logText()).not.toMatch(/forbidden/i);
+              expect(proc.exitStatus).toBeUndefined();
+              await proc.kill();
+            },
+          );
+        } finally {
+          await proc?.kill();
+          rmSync(linuxPathOf(cRoot), { recursive: true, force: true });
           await removeAccess();
         }
       },

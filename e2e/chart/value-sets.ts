@@ -11,6 +11,16 @@ export const DEFAULTS: ValueSet = { name: 'defaults', values: {} };
 
 export const WINDOWS: ValueSet = { name: 'windows', values: { windows: { enabled: true } } };
 
+/** Windows nodes with every Kubernetes feature of the node: cert-manager mode, status objects, pod Events. */
+export const WINDOWS_KUBE: ValueSet = {
+  name: 'windows-kube',
+  values: {
+    windows: { enabled: true },
+    certManager: { enabled: true },
+    status: { objects: true, podEvents: true },
+  },
+};
+
 /** The Linux node registered and probed by node-driver-registrar and livenessprobe (the former default). */
 export const SIDECARS: ValueSet = { name: 'sidecars', values: { node: { registration: 'sidecars' } } };
 

@@ -23,9 +23,7 @@ import { getJson, NS, startClusterViewEnv, type ClusterViewEnv } from '../cluste
 import { publishStep, unpublishStep } from './plan.js';
 import { NODE_ID } from './rpc-table.js';
 import { WineSession } from './support/session.js';
-import { WINE_SKIP_REASON, onZ, wineReady } from './support/wine.js';
-
-const KEEPALIVE_SHIM = join(REPO_ROOT, 'e2e', 'windows', 'support', 'wine-keepalive-shim.mjs');
+import { WINE_KEEPALIVE_NODE_OPTIONS, WINE_SKIP_REASON, onZ, wineReady } from './support/wine.js';
 
 interface Cvs {
   metadata: { name: string; namespace: string; labels: Record<string, string> };
@@ -63,7 +61,7 @@ describe.skipIf(!wineReady)(
           STATUS_QPS: '20',
           STATUS_BURST: '20',
           // Wine only: keep-alive deferred until connected (see the shim).
-          NODE_OPTIONS: `--import=file:///${onZ(KEEPALIVE_SHIM).slice(0, 2)}${KEEPALIVE_SHIM}`,
+          NODE_OPTIONS: WINE_KEEPALIVE_NODE_OPTIONS,
         },
       });
     }, 600_000);

@@ -115,14 +115,30 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- end -}}
 {{- end -}}
 
-{{/*
-"true" when the Linux node drivers use the Kubernetes API (cert-manager mode, status objects, pod
-Events), else "". Only then do they get their service-account token and RBAC.
-*/}}
-{{- define "csi-cert-driver.nodeUsesKube" -}}
-{{- if and .Values.node.enabled (or .Values.certManager.enabled .Values.status.objects .Values.status.podEvents) -}}
+{{/* "true" when a node DaemonSet (Linux or Windows) is enabled, else "". */}}
+{{- define "csi-cert-driver.nodeDrivers" -}}
+{{- if or .Values.node.enabled .Values.windows.enabled -}}
 true
 {{- end -}}
+{{- end -}}
+
+{{/*
+"true" when the node drivers, Linux and Windows alike, use the Kubernetes API (cert-manager mode,
+status objects, pod Events), else "". Only then do they get their service-account token and RBAC.
+*/}}
+{{- define "csi-cert-driver.nodeUsesKube" -}}
+{{- if and (include "csi-cert-driver.nodeDrivers" .) (or .Values.certManager.enabled .Values.status.objects .Values.status.podEvents) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
+The pod spec's service account of both node DaemonSets: its token is mounted only when a Kubernetes
+feature uses it (the in-cluster config); otherwise the node holds no API credential at all.
+*/}}
+{{- define "csi-cert-driver.nodeServiceAccountSpec" -}}
+serviceAccountName: {{ include "csi-cert-driver.nodeServiceAccount" . }}
+automountServiceAccountToken: {{ include "csi-cert-driver.nodeUsesKube" . | eq "true" }}
 {{- end -}}
 
 {{/* ALLOWED_KEYS of the approver: approver.allowedKeys, else the SVID key ECDSA-<spiffe.keySize>. */}}
@@ -145,8 +161,9 @@ The node's env of SPIFFE mode, shared by the Linux and Windows drivers (no API a
 {{- end -}}
 
 {{/*
-The Linux node's env of its Kubernetes features. STATUS_OBJECTS and POD_EVENTS are always set:
-the driver's default `auto` would turn them on in any pod, with or without a token.
+The node drivers' env of their Kubernetes features (Linux and Windows DaemonSets). STATUS_OBJECTS
+and POD_EVENTS are always set: the driver's default `auto` would turn them on in any pod, with or
+without a token.
 */}}
 {{- define "csi-cert-driver.nodeKubeEnv" -}}
 - name: STATUS_OBJECTS
@@ -269,5 +286,35 @@ the driver's default `auto` would turn them on in any pod, with or without a tok
     secretName: {{ default (include "csi-cert-driver.componentName" (list . "node-tls")) .Values.issuer.tls.clientSecret }}
     defaultMode: 256 # 0400
 {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The node drivers' trust bundle from a ConfigMap (node.trustBundle): TRUST_BUNDLE_FILE, its
+read-only mount and its volume, the same in the Linux and Windows DaemonSets. Nothing when unset.
+*/}}
+{{- define "csi-cert-driver.nodeTrustBundleEnv" -}}
+{{- if .Values.node.trustBundle.configMapName }}
+- name: TRUST_BUNDLE_FILE
+  value: /etc/csi-cert-driver/trust-bundle/{{ .Values.node.trustBundle.key }}
+{{- end }}
+{{- end -}}
+
+{{- define "csi-cert-driver.nodeTrustBundleMounts" -}}
+{{- if .Values.node.trustBundle.configMapName }}
+- name: trust-bundle
+  mountPath: /etc/csi-cert-driver/trust-bundle
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "csi-cert-driver.nodeTrustBundleVolumes" -}}
+{{- with .Values.node.trustBundle.configMapName }}
+- name: trust-bundle
+  configMap:
+    name: {{ . }}
+    items:
+      - key: {{ $.Values.node.trustBundle.key }}
+        path: {{ $.Values.node.trustBundle.key }}
 {{- end }}
 {{- end -}}

@@ -42,6 +42,14 @@ export function wineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * NODE_OPTIONS for a Windows node.exe that talks to a kube-apiserver under Wine: loads
+ * `wine-keepalive-shim.mjs`. Under Wine 8, TCP keep-alive set on a socket that is still connecting
+ * fails the connect (`UNKNOWN`), and undici (client-node's HTTP client) does that on every
+ * connection; the shim defers it until connected. A test workaround, not part of the product.
+ */
+export const WINE_KEEPALIVE_NODE_OPTIONS = `--import=file:///Z:${join(REPO_ROOT, 'e2e', 'windows', 'support', 'wine-keepalive-shim.mjs')}`;
+
 /** The Linux directory behind a Wine drive letter (from the prefix's dosdevices links). */
 function driveRoot(letter: string): string {
   const link = join(WINEPREFIX, 'dosdevices', `${letter.toLowerCase()}:`);
