@@ -121,6 +121,9 @@ describe.skipIf(toolsMissing(HELM))('the chart’s settings, parsed by the drive
           (values as { spiffe?: { enabled?: boolean } }).spiffe?.enabled ?? false,
         );
         expect(cfg.csiEndpoint).toBe(env.CSI_ENDPOINT);
+        expect(cfg.apiAllowedHosts ?? []).toEqual(
+          (values as { node?: { api?: { allowedHosts?: string[] } } }).node?.api?.allowedHosts ?? [],
+        );
         // registration=builtin: the driver registers with kubelet and serves the probes' /healthz.
         const builtin = (values as { node?: { registration?: string } }).node?.registration !== 'sidecars';
         expect(cfg.pluginRegistration !== undefined).toBe(builtin);

@@ -15,7 +15,10 @@ export const WINDOWS: ValueSet = { name: 'windows', values: { windows: { enabled
 export const WINDOWS_KUBE: ValueSet = {
   name: 'windows-kube',
   values: {
-    windows: { enabled: true },
+    windows: {
+      enabled: true,
+      api: { enabled: true, host: '127.0.0.1', port: 29640, allowedHosts: ['win-a.example.internal'] },
+    },
     certManager: { enabled: true },
     status: { objects: true, podEvents: true },
   },
@@ -86,7 +89,10 @@ export const APPROVER: ValueSet = {
 export const EVERYTHING: ValueSet = {
   name: 'everything',
   values: {
-    windows: { enabled: true },
+    windows: {
+      enabled: true,
+      api: { enabled: true, host: '127.0.0.1', port: 29640, allowedHosts: ['win-a.example.internal'] },
+    },
     csiDriver: { preventPodSchedulingIfMissing: true },
     certManager: { enabled: true },
     spiffe: { enabled: true, trustDomain: 'example.org' },
@@ -101,6 +107,7 @@ export const EVERYTHING: ValueSet = {
     issuer: { caSource: 'files', allowedDnsNames: ['*.example.internal'], allowSystemSubjects: true },
     node: {
       kubeletRootDir: '/var/snap/microk8s/common/var/lib/kubelet',
+      api: { enabled: true, host: '127.0.0.1', port: 8080, allowedHosts: ['node-a.example.internal'] },
       trustBundle: { configMapName: 'corp-roots', key: 'roots.pem' },
     },
   },
