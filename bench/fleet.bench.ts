@@ -137,6 +137,8 @@ async function partNode(dir: string): Promise<void> {
     CERT_SERVICE_ADDR: addr,
     CERT_BASE_PATH: path.join(dir, 'base'),
     API_LISTEN_ADDR: 'off',
+    // The volumes' target paths lie under the run's own kubelet directory.
+    KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
   };
   const start = () => {
     const t0 = performance.now();
