@@ -31,23 +31,23 @@ export class IssuerMetrics {
     });
     this.interceptor = new GrpcMetricsInterceptor(
       new GrpcCallMetrics({
-      requests: new Counter({
-        name: `${PREFIX}issuer_requests_total`,
-        help: 'Issuer gRPC calls by method and resulting gRPC status code.',
-        labelNames: ['method', 'code'],
-        registers,
-      }),
-      duration: new Histogram({
-        name: `${PREFIX}issuer_request_duration_seconds`,
-        help: 'Time to answer an issuer gRPC call, by method.',
-        labelNames: ['method'],
-        buckets: LATENCY_BUCKETS,
-        registers,
-      }),
-      onResult: (method, code) => {
-        if (method !== 'SignCertificate') return;
-        signatures.inc({ outcome: code === 'OK' ? 'signed' : REFUSALS.has(code) ? 'refused' : 'failed' });
-      },
+        requests: new Counter({
+          name: `${PREFIX}issuer_requests_total`,
+          help: 'Issuer gRPC calls by method and resulting gRPC status code.',
+          labelNames: ['method', 'code'],
+          registers,
+        }),
+        duration: new Histogram({
+          name: `${PREFIX}issuer_request_duration_seconds`,
+          help: 'Time to answer an issuer gRPC call, by method.',
+          labelNames: ['method'],
+          buckets: LATENCY_BUCKETS,
+          registers,
+        }),
+        onResult: (method, code) => {
+          if (method !== 'SignCertificate') return;
+          signatures.inc({ outcome: code === 'OK' ? 'signed' : REFUSALS.has(code) ? 'refused' : 'failed' });
+        },
       }),
     );
     const rotation = sources.rotation;

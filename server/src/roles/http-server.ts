@@ -60,7 +60,10 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
       },
     );
   });
-  const listener = await listenHttp(server, o.listenAddr, { setting: 'API_LISTEN_ADDR', dropConnections: true });
+  const listener = await listenHttp(server, o.listenAddr, {
+    setting: 'API_LISTEN_ADDR',
+    dropConnections: true,
+  });
   o.logger.info(
     { url: listener.url, cors: o.corsOrigins.length ? o.corsOrigins : 'closed' },
     'API serving (loaded on first request)',
