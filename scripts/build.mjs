@@ -8,9 +8,12 @@
 // needed. Shared modules become shared chunks, so each module has one instance per process (the demo
 // runs several roles in one). Then Vite builds the React dashboard into dist/dashboard, which the
 // server serves at `/`.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import { build as buildDashboard } from 'vite';
 
+// Chunk names carry a content hash: the last build's chunks go first, so dist/ holds one build.
+rmSync('dist/chunks', { recursive: true, force: true });
 await build({
   entryPoints: ['server/src/main.ts'],
   outdir: 'dist',
