@@ -6,8 +6,9 @@
  *
  * Part N, the node (built-in issuer, `bin/csi-cert-driver`'s dist/main.mjs with the image's ENV):
  *   start to CSI Probe ready, RSS idle and with 110 volumes, node and issuer CPU per publish
- *   (sequential ECDSA publishes after the first, which starts the key pool and is reported apart), then a SIGKILL and a restart with 110 volumes: start to Probe
- *   ready (Probe answers only after every volume is recovered and its renewal re-armed).
+ *   (sequential ECDSA publishes after the first, which starts the key pool and is reported apart),
+ *   then a SIGKILL and a restart with 110 volumes: start to Probe ready (Probe answers only after
+ *   every volume is recovered and its renewal re-armed).
  * Part F, the issuer at fleet scale with ISSUER_AUTH=kubernetes against a real kube-apiserver
  *   (e2e/kube/control-plane.ts): pods bound to fake nodes, pod-bound tokens from the TokenRequest
  *   API as kubelet makes them. "steady": each pod renews once with a fresh token (what 5,000 nodes ×
