@@ -65,8 +65,8 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
     dropConnections: true,
   });
   o.logger.info(
-    { url: listener.url, cors: o.corsOrigins.length ? o.corsOrigins : 'closed' },
-    'API serving (loaded on first request)',
+    { url: listener.url, cors: o.corsOrigins.length ? o.corsOrigins : 'closed', loads: 'on first request' },
+    'API serving',
   );
   return {
     url: listener.url,
