@@ -6,8 +6,9 @@
  *
  * Part N, the node (built-in issuer, `bin/csi-cert-driver`'s dist/main.mjs with the image's ENV):
  *   start to CSI Probe ready, RSS idle and with 110 volumes, node and issuer CPU per publish
- *   (sequential ECDSA publishes), then a SIGKILL and a restart with 110 volumes: start to Probe
- *   ready (Probe answers only after every volume is recovered and its renewal re-armed).
+ *   (sequential ECDSA publishes after the first, which starts the key pool and is reported apart),
+ *   then a SIGKILL and a restart with 110 volumes: start to Probe ready (Probe answers only after
+ *   every volume is recovered and its renewal re-armed).
  * Part F, the issuer at fleet scale with ISSUER_AUTH=kubernetes against a real kube-apiserver
  *   (e2e/kube/control-plane.ts): pods bound to fake nodes, pod-bound tokens from the TokenRequest
  *   API as kubelet makes them. "steady": each pod renews once with a fresh token (what 5,000 nodes ×
@@ -137,6 +138,8 @@ async function partNode(dir: string): Promise<void> {
     CERT_SERVICE_ADDR: addr,
     CERT_BASE_PATH: path.join(dir, 'base'),
     API_LISTEN_ADDR: 'off',
+    // The volumes' target paths lie under the run's own kubelet directory.
+    KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
   };
   const start = () => {
     const t0 = performance.now();
@@ -159,9 +162,7 @@ async function partNode(dir: string): Promise<void> {
       `node ready in ${results.nodeStartMs.toFixed(0)} ms; idle RSS ${results.nodeIdleRssMiB.toFixed(1)} MiB`,
     );
     const client = new CsiClient(`unix://${sock}`, 60_000);
-    const nodeCpu0 = node.cpuMs();
-    const issuerCpu0 = issuer.cpuMs();
-    for (let i = 0; i < VOLUMES; i++) {
+    const publishOne = async () => {
       const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
       await client.call(
         'Node',
@@ -171,9 +172,18 @@ async function partNode(dir: string): Promise<void> {
           attributes: { ...KEY_ATTRIBUTES.ECDSA, 'csi.k8s.cert-driver/duration': '24h' },
         }),
       );
-    }
-    results.nodeCpuPerPublishMs = (node.cpuMs() - nodeCpu0) / VOLUMES;
-    results.issuerCpuPerPublishMs = (issuer.cpuMs() - issuerCpu0) / VOLUMES;
+    };
+    // The first publish starts the key pool (ADR 23): its thread and first fill are counted apart,
+    // over 2 s, and the steady per-publish cost over the other publishes.
+    const firstCpu0 = node.cpuMs();
+    await publishOne();
+    await sleep(2_000);
+    results.nodeFirstPublishCpuMs = node.cpuMs() - firstCpu0;
+    const nodeCpu0 = node.cpuMs();
+    const issuerCpu0 = issuer.cpuMs();
+    for (let i = 1; i < VOLUMES; i++) await publishOne();
+    results.nodeCpuPerPublishMs = (node.cpuMs() - nodeCpu0) / (VOLUMES - 1);
+    results.issuerCpuPerPublishMs = (issuer.cpuMs() - issuerCpu0) / (VOLUMES - 1);
     client.close();
     await sleep(5_000);
     results.nodeRss110MiB = node.rssMiB();
@@ -421,7 +431,7 @@ try {
       ),
       row(
         'node: CPU per publish (built-in, sequential)',
-        `${results.nodeCpuPerPublishMs!.toFixed(2)} ms (+${results.issuerCpuPerPublishMs!.toFixed(2)} ms in the issuer)`,
+        `${results.nodeCpuPerPublishMs!.toFixed(2)} ms (+${results.issuerCpuPerPublishMs!.toFixed(2)} ms in the issuer); the first, with the key pool's start and fill: ${results.nodeFirstPublishCpuMs!.toFixed(0)} ms`,
         '≤ 4 ms',
         results.nodeCpuPerPublishMs! <= 4,
       ),

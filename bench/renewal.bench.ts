@@ -228,7 +228,12 @@ async function scale(): Promise<ScaleRun> {
   await mkdir(path.dirname(bundle), { recursive: true });
   await build({
     entryPoints: [path.join(repoRoot, 'bench', 'renewal-node.ts')],
-    outfile: bundle,
+    // Split as scripts/build.mjs splits dist/: what the node imports on demand stays out of its start.
+    outdir: path.dirname(bundle),
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
     bundle: true,
     platform: 'node',
     target: 'node22',

@@ -1,16 +1,26 @@
-// Builds the server into one ESM file (dist/main.mjs). Dependencies stay in node_modules; only our
-// code (server, platform adapters) is bundled. One file, no code splitting: esbuild hoists a
-// dependency's static imports to the top of the bundle, so every role would load it at start; a
-// dependency only some features need is loaded with import() instead, which stays lazy in the bundle
-// (@kubernetes/client-node: server/src/kube/client/kube-client.ts, ~60–85 MiB the node role does not pay
-// without a Kubernetes feature). Then Vite builds the React dashboard into dist/dashboard,
-// which the server serves at `/`.
+// Builds the server into dist/main.mjs plus the chunks it imports on demand (dist/chunks/). Dependencies
+// stay in node_modules; only our code (server, platform adapters) is bundled. esbuild puts a
+// dependency's static import at the top of the chunk holding the module that imports it, so what a
+// role loads at start is what its own modules import statically: main.mjs parses the settings and
+// import()s the role's chunk; the node role's chunk imports neither NestJS nor reflect-metadata
+// (docs/adr/0023-node-role-without-nestjs.md), and its REST API (roles/http-app.ts), the Kubernetes
+// client (kube/client/kube-client.ts) and cert-manager mode are chunks of their own, loaded when first
+// needed. Shared modules become shared chunks, so each module has one instance per process (the demo
+// runs several roles in one). Then Vite builds the React dashboard into dist/dashboard, which the
+// server serves at `/`.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import { build as buildDashboard } from 'vite';
 
+// Chunk names carry a content hash: the last build's chunks go first, so dist/ holds one build.
+rmSync('dist/chunks', { recursive: true, force: true });
 await build({
   entryPoints: ['server/src/main.ts'],
-  outfile: 'dist/main.mjs',
+  outdir: 'dist',
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
   bundle: true,
   platform: 'node',
   target: 'node22',
@@ -20,7 +30,7 @@ await build({
   tsconfig: 'tsconfig.json',
   logLevel: 'warning',
 });
-console.log('built dist/main.mjs');
+console.log('built dist/main.mjs and dist/chunks/');
 
 await buildDashboard({ configFile: 'dashboard/vite.config.ts' });
 console.log('built dist/dashboard');

@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { applyV8Defaults } from './common/v8-defaults.js';
 import { ConfigError } from './config/settings.js';
 import {

@@ -24,12 +24,14 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * Where the built dashboard is: `dist/dashboard/` next to the bundled server (`dist/main.mjs`), or
- * the same folder seen from the sources (tests). Undefined when the dashboard was not built.
+ * Where the built dashboard is: `dist/dashboard/` seen from the bundled server (`dist/main.mjs` or one
+ * of its chunks in `dist/chunks/`), or the same folder seen from the sources (tests). Undefined when
+ * the dashboard was not built.
  */
 export function findDashboardDir(): string | undefined {
   const candidates = [
     new URL('./dashboard/', import.meta.url),
+    new URL('../dashboard/', import.meta.url),
     new URL('../../../dist/dashboard/', import.meta.url),
   ];
   for (const c of candidates) {

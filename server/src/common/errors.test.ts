@@ -1,7 +1,7 @@
 import { RpcException } from '@nestjs/microservices';
 import { PlatformError } from '@csi-cert-driver/platform-contract';
 import { describe, expect, it } from 'vitest';
-import { toGrpcStatus } from '../csi/grpc-error.filter.js';
+import { toNestGrpcStatus } from '../csi/grpc-error.filter.js';
 import {
   Code,
   InvalidArgumentError,
@@ -48,7 +48,7 @@ describe('bounded status messages', () => {
       code: Code.INVALID_ARGUMENT,
     },
   ])('the gRPC edge sends at most MAX_STATUS_MESSAGE characters for $name', ({ err, code }) => {
-    const s = toGrpcStatus(err);
+    const s = toNestGrpcStatus(err);
     expect(s.code).toBe(code);
     expect(s.details.length).toBeLessThanOrEqual(MAX_STATUS_MESSAGE);
     expect(s.details.endsWith('…')).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * Typed domain errors. Domain code throws these; the gRPC edge (`csi/grpc-error.filter.ts`) maps
+ * Typed domain errors. Domain code throws these; the gRPC edge (`csi/grpc-status.ts`) maps
  * `code` to a gRPC status as is, so every subclass's message must be safe to show to kubelet (no
  * keys, no tokens). A bare `Error` reaching the edge becomes INTERNAL with a generic message.
  */

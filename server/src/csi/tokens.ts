@@ -1,9 +1,4 @@
-/** Nest injection tokens of the node role. */
-export const VOLUME_MANAGER = Symbol('VolumeManager');
-export const NODE_INFO = Symbol('NodeInfo');
-export const READINESS = Symbol('Readiness');
-export const LOGGER = Symbol('Logger');
-
+/** What CSI Identity and Node answer with about this driver and node. */
 export interface NodeInfo {
   nodeId: string;
   driverName: string;

@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CaRotationStatus } from '../issuer/ca-rotation.js';
+import { GrpcCallMetrics } from './grpc-call-metrics.js';
 import { GrpcMetricsInterceptor } from './grpc-metrics.interceptor.js';
 import { EVENT_LOOP_SAMPLE_MS, LATENCY_BUCKETS, PREFIX } from './node-metrics.js';
 
@@ -28,25 +29,27 @@ export class IssuerMetrics {
       labelNames: ['outcome'],
       registers,
     });
-    this.interceptor = new GrpcMetricsInterceptor({
-      requests: new Counter({
-        name: `${PREFIX}issuer_requests_total`,
-        help: 'Issuer gRPC calls by method and resulting gRPC status code.',
-        labelNames: ['method', 'code'],
-        registers,
+    this.interceptor = new GrpcMetricsInterceptor(
+      new GrpcCallMetrics({
+        requests: new Counter({
+          name: `${PREFIX}issuer_requests_total`,
+          help: 'Issuer gRPC calls by method and resulting gRPC status code.',
+          labelNames: ['method', 'code'],
+          registers,
+        }),
+        duration: new Histogram({
+          name: `${PREFIX}issuer_request_duration_seconds`,
+          help: 'Time to answer an issuer gRPC call, by method.',
+          labelNames: ['method'],
+          buckets: LATENCY_BUCKETS,
+          registers,
+        }),
+        onResult: (method, code) => {
+          if (method !== 'SignCertificate') return;
+          signatures.inc({ outcome: code === 'OK' ? 'signed' : REFUSALS.has(code) ? 'refused' : 'failed' });
+        },
       }),
-      duration: new Histogram({
-        name: `${PREFIX}issuer_request_duration_seconds`,
-        help: 'Time to answer an issuer gRPC call, by method.',
-        labelNames: ['method'],
-        buckets: LATENCY_BUCKETS,
-        registers,
-      }),
-      onResult: (method, code) => {
-        if (method !== 'SignCertificate') return;
-        signatures.inc({ outcome: code === 'OK' ? 'signed' : REFUSALS.has(code) ? 'refused' : 'failed' });
-      },
-    });
+    );
     const rotation = sources.rotation;
     new Gauge({
       name: `${PREFIX}issuer_ca_expiry_timestamp_seconds`,

@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { KeyShape } from '../pki/keys.js';
 import type { KeyPoolShapeStats } from '../pki/key-pool.js';
 import type { VolumeState } from '../volumes/volume-state.js';
-import { GrpcMetricsInterceptor } from './grpc-metrics.interceptor.js';
+import { GrpcCallMetrics } from './grpc-call-metrics.js';
 
 export const PREFIX = 'csi_cert_driver_';
 
@@ -59,7 +59,8 @@ export function renderVolumeExpiries(volumes: ReadonlyMap<string, VolumeSeries>)
 
 export class NodeMetrics {
   readonly registry = new Registry();
-  readonly interceptor: GrpcMetricsInterceptor;
+  /** CSI calls by method and code (csi/csi-server.ts records them). */
+  readonly calls: GrpcCallMetrics;
   private readonly volumes = new Map<string, VolumeSeries>();
   private readonly issuance: Histogram<'outcome'>;
   private readonly renewals: Counter<'outcome'>;
@@ -71,7 +72,7 @@ export class NodeMetrics {
   constructor(sources: NodeMetricsSources = {}) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
-    this.interceptor = new GrpcMetricsInterceptor({
+    this.calls = new GrpcCallMetrics({
       requests: new Counter({
         name: `${PREFIX}csi_requests_total`,
         help: 'CSI calls from kubelet by method and resulting gRPC status code.',

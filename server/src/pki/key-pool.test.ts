@@ -65,6 +65,24 @@ describe('KeyPool', () => {
     60_000,
   );
 
+  it('with startOnFirstUse, creates no pool until the first key is asked for, then warms the configured shapes', async () => {
+    pool = new KeyPool({
+      size: 2,
+      workers: 1,
+      shapes: [{ algorithm: 'ECDSA', size: 256 }],
+      startOnFirstUse: true,
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pool.stats()).toEqual([]);
+    const ed = await pool.get(spec('Ed25519', 0));
+    expect(keySpecOf(ed.privateKey)).toEqual({ algorithm: 'Ed25519', size: 0 });
+    await pool.warm();
+    expect(pool.stats().map((s) => [s.shape, s.depth, s.hits, s.misses])).toEqual([
+      ['ECDSA-256', 2, 0, 0],
+      ['Ed25519-0', 2, 0, 1],
+    ]);
+  });
+
   it('never hands out the same key twice', async () => {
     pool = new KeyPool({ size: 4, workers: 2, shapes: [{ algorithm: 'ECDSA', size: 256 }] });
     const keys = await Promise.all(Array.from({ length: 40 }, () => pool!.get(spec('ECDSA', 256))));

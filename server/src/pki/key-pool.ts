@@ -44,6 +44,12 @@ export interface KeyPoolOptions {
    * refusal is logged once and the worker keeps its class.
    */
   threadBackground?: ((tid: number, background: boolean) => void) | undefined;
+  /**
+   * True: no thread starts and no shape is warmed until the first key is asked for (the node role:
+   * a worker thread costs ~8 MiB and start-up CPU a node with no publish yet has no use for). That
+   * first key is then generated on demand while `shapes` start filling. Default false: at once.
+   */
+  startOnFirstUse?: boolean | undefined;
 }
 
 export interface KeyPoolShapeStats {
@@ -115,16 +121,24 @@ export class KeyPool {
   private readonly workers: KeyWorkers;
   private readonly largeRsa: KeyWorkers;
   private closed = false;
+  private started = false;
 
   constructor(private readonly o: KeyPoolOptions) {
     // With nothing to keep warm, threads start with the first key asked for.
     this.workers = new KeyWorkers(Math.max(1, o.workers), o.logger, o.threadBackground, {
-      lazy: o.size === 0,
+      lazy: o.size === 0 || o.startOnFirstUse === true,
     });
     this.largeRsa = new KeyWorkers(Math.max(1, o.largeRsaWorkers ?? 1), o.logger, o.threadBackground, {
       lazy: true,
     });
-    for (const shape of o.shapes) this.poolFor(shape);
+    if (!o.startOnFirstUse) this.start();
+  }
+
+  /** Creates and starts filling the pools of `shapes` (once; `get` does it with `startOnFirstUse`). */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    for (const shape of this.o.shapes) this.poolFor(shape);
   }
 
   /** The large-RSA lane now: generations running and waiting (metrics, tests). */
@@ -141,6 +155,7 @@ export class KeyPool {
     const shape = { algorithm: spec.algorithm, size: spec.algorithm === 'Ed25519' ? 0 : spec.size };
     const job = jobOf(shape);
     if (this.closed) throw new Error('key pool is closed');
+    this.start();
     if (!this.pools.has(shapeKey(shape)) && shape.algorithm === 'RSA' && shape.size > MAX_LEARNED_RSA_BITS) {
       this.o.onTake?.(shape, false);
       return this.largeRsa.run(job, 'demand');

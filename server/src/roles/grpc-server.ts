@@ -1,3 +1,5 @@
+// Nest's decorators and injector read metadata through it; only the roles that use Nest load it.
+import 'reflect-metadata';
 import { Module, type DynamicModule, type NestInterceptor, type Provider, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';

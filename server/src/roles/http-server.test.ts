@@ -12,6 +12,27 @@ describe('http server', () => {
     ['0.0.0.0:80', { host: '0.0.0.0', port: 80 }],
   ])('splits %s', (addr, want) => expect(splitHostPort(addr)).toEqual(want));
 
+  it('listens at once and loads the API on its first request, which waits for it', async () => {
+    const api = await startHttpServer({
+      listenAddr: '127.0.0.1:0',
+      corsOrigins: [],
+      context: {} as ApiContext,
+      logger: createLogger({ level: 'fatal', role: 'node', destination: new PassThrough().resume() }),
+      metrics: () => Promise.resolve({ contentType: 'text/plain', body: 'up 1\n' }),
+    });
+    try {
+      expect(api.loaded()).toBe(false);
+      const [first, second] = await Promise.all([fetch(`${api.url}/metrics`), fetch(`${api.url}/metrics`)]);
+      expect([first.status, second.status]).toEqual([200, 200]);
+      expect(await first.text()).toBe('up 1\n');
+      expect(first.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(api.loaded()).toBe(true);
+      expect((await fetch(`${api.url}/metrics`, { method: 'DELETE' })).status).toBe(405);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('names API_LISTEN_ADDR when the port is taken', async () => {
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));

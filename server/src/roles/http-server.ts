@@ -1,12 +1,10 @@
-import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import type { ApiContext } from '../api/api-context.js';
 import type { Logger } from '../common/logger.js';
-import { API_CONTEXT, API_CONTROLLERS, ApiErrorFilter, type ApiContext } from '../api/index.js';
-import { findDashboardDir, loadAssets, NOT_BUILT_PAGE, type Asset } from '../api/static-assets.js';
-import { NestPinoLogger } from './nest-logger.js';
-import { MISDIRECTED, hostAllowed } from '../common/host-check.js';
-import { splitHostPort } from '../common/http-listen.js';
+import { listenHttp, splitHostPort } from '../common/http-listen.js';
+import type { HttpApp } from './http-app.js';
+
+export { splitHostPort };
 
 export interface HttpServerOptions {
   /** `host:port` or `[v6]:port`; port 0 picks a free port. */
@@ -24,139 +22,60 @@ export interface HttpServerOptions {
 }
 
 export interface HttpServer {
-  app: INestApplication;
   /** `http://host:port` actually bound. */
   url: string;
+  /** Whether the API (NestJS, Express, the dashboard's files) has been loaded: after the first request. */
+  loaded(): boolean;
   close(): Promise<void>;
 }
 
-interface Req {
-  method: string;
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-}
-interface Res {
-  statusCode: number;
-  setHeader(name: string, value: string): void;
-  status(code: number): Res;
-  json(body: unknown): void;
-  end(body?: Buffer | string): void;
-}
-type Next = () => void;
-
-const READ_METHODS = new Set(['GET', 'HEAD']);
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-  "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
-export { splitHostPort };
-
 /**
- * Serves the read-only REST API, `/openapi.json`, `/healthz`, `/readyz` and the built dashboard
- * over HTTP (NestJS on Express). Every method but GET and HEAD is answered 405 before routing,
- * so no handler can ever be reached by a mutating verb. CORS is closed unless origins are given.
- * A request whose Host is not an IP literal, localhost or in `allowedHosts` gets 421 first (DNS
- * rebinding, common/host-check.ts).
+ * Listens on `listenAddr` at once and loads the REST API and dashboard (http-app.ts: NestJS on
+ * Express) on the first request, which waits for it; every request after that goes straight to it.
+ * A node nobody browses never loads NestJS (docs/adr/0023-node-role-without-nestjs.md). A load that
+ * fails answers 503 and is tried again on the next request.
  */
 export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer> {
-  @Module({})
-  class HttpApiModule {
-    static register(): DynamicModule {
-      return {
-        module: HttpApiModule,
-        controllers: API_CONTROLLERS,
-        providers: [{ provide: API_CONTEXT, useValue: o.context }],
-      };
-    }
-  }
-  const app = await NestFactory.create(HttpApiModule.register(), {
-    logger: new NestPinoLogger(o.logger),
-    bodyParser: false,
-    abortOnError: false,
-    forceCloseConnections: true,
-  });
-  const express = app.getHttpAdapter().getInstance() as { disable(setting: string): void };
-  express.disable('x-powered-by');
-  express.disable('etag');
-  const cors = o.corsOrigins.length > 0;
-  if (cors) app.enableCors({ origin: o.corsOrigins, methods: ['GET', 'HEAD'], maxAge: 600 });
-
-  const allowedHosts = o.allowedHosts ?? [];
-  app.use((req: Req, res: Res, next: Next) => {
-    const host = req.headers.host;
-    if (hostAllowed(typeof host === 'string' ? host : undefined, allowedHosts)) return next();
-    res.status(421).json(MISDIRECTED);
-  });
-  app.use((req: Req, res: Res, next: Next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Content-Security-Policy', CSP);
-    if (READ_METHODS.has(req.method) || (cors && req.method === 'OPTIONS')) return next();
-    res.setHeader('Allow', 'GET, HEAD');
-    res.status(405).json({
-      statusCode: 405,
-      error: 'Method Not Allowed',
-      message: `${req.method} is not allowed: this API is read-only`,
+  let app: Promise<HttpApp> | undefined;
+  let loaded = false;
+  let closed = false;
+  const load = () =>
+    import('./http-app.js').then(async ({ createHttpApp }) => {
+      const a = await createHttpApp(o);
+      if (closed) {
+        await a.close();
+        throw new Error('API closed');
+      }
+      loaded = true;
+      return a;
     });
+  const server = createServer((req, res) => {
+    app ??= load();
+    app.then(
+      (a) => a.handle(req, res),
+      (e: unknown) => {
+        app = undefined;
+        o.logger.error({ err: { message: (e as Error).message } }, 'API failed to load');
+        res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '1' }).end('API unavailable\n');
+      },
+    );
   });
-
-  const { metrics } = o;
-  if (metrics) {
-    app.use((req: Req, res: Res, next: Next) => {
-      if (req.path !== '/metrics') return next();
-      metrics().then(
-        ({ contentType, body }) => {
-          res.setHeader('Content-Type', contentType);
-          res.setHeader('Cache-Control', 'no-store');
-          res.status(200).end(req.method === 'HEAD' ? undefined : body);
-        },
-        () => res.status(500).end('metrics scrape failed\n'),
-      );
-    });
-  }
-
-  const dashboardDir = o.dashboardDir ?? findDashboardDir();
-  const assets = dashboardDir ? await loadAssets(dashboardDir) : new Map<string, Asset>();
-  if (!dashboardDir) o.logger.warn('dashboard not built: / serves a note; the API is unaffected');
-  app.use((req: Req, res: Res, next: Next) => {
-    if (req.path.startsWith('/api/')) {
-      res.setHeader('Cache-Control', 'no-store');
-      return next();
-    }
-    const asset = assets.get(req.path);
-    if (!asset) {
-      if (req.path !== '/') return next();
-      res.setHeader('Content-Type', 'text/html; charset=utf-8');
-      return res.status(404).end(NOT_BUILT_PAGE);
-    }
-    res.setHeader('Content-Type', asset.type);
-    res.setHeader('ETag', asset.etag);
-    res.setHeader('Cache-Control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-    if (req.headers['if-none-match'] === asset.etag) return res.status(304).end();
-    res.status(200).end(req.method === 'HEAD' ? undefined : asset.body);
+  const listener = await listenHttp(server, o.listenAddr, {
+    setting: 'API_LISTEN_ADDR',
+    dropConnections: true,
   });
-  app.useGlobalFilters(new ApiErrorFilter(o.logger));
-
-  const { host, port } = splitHostPort(o.listenAddr);
-  try {
-    await app.listen(port, host);
-  } catch (e) {
-    await app.close().catch(() => undefined);
-    throw new Error(`API_LISTEN_ADDR ${o.listenAddr}: cannot listen (${(e as Error).message})`);
-  }
-  const addr = app.getHttpServer().address() as AddressInfo;
-  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${shown}:${addr.port}`;
   o.logger.info(
-    { url, cors: cors ? o.corsOrigins : 'closed', dashboard: dashboardDir ?? 'not built' },
+    { url: listener.url, cors: o.corsOrigins.length ? o.corsOrigins : 'closed', loads: 'on first request' },
     'API serving',
   );
   return {
-    app,
-    url,
+    url: listener.url,
+    loaded: () => loaded,
     async close() {
-      await app.close();
+      closed = true;
+      const a = await app?.catch(() => undefined);
+      await a?.close();
+      await listener.close();
     },
   };
 }

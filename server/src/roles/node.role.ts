@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { INestMicroservice } from '@nestjs/common';
 import { DEFAULT_KUBELET_ROOT_DIR, DRIVER_NAME, type NodeConfig } from '../config/config.js';
 import type { Logger } from '../common/logger.js';
 import { selectPlatform } from '../platform/select-platform.js';
@@ -10,22 +9,25 @@ import { FileStateStore } from '../volumes/file-state-store.js';
 import { VolumeManager } from '../volumes/volume-manager.js';
 import { recoverVolumes } from '../volumes/recovery.js';
 import { RenewalService } from '../renewal/renewal.service.js';
-import { IdentityController } from '../csi/identity.controller.js';
-import { NodeController } from '../csi/node.controller.js';
-import { LOGGER, NODE_INFO, READINESS, VOLUME_MANAGER, type Readiness } from '../csi/tokens.js';
+import { identityService } from '../csi/identity.service.js';
+import { nodeService } from '../csi/node.service.js';
+import { startCsiServer, type CsiServer } from '../csi/csi-server.js';
+import type { Readiness } from '../csi/tokens.js';
 import { generateKey } from '../pki/index.js';
 import type { KeySource } from '../volumes/volume-certificates.js';
 import type { VolumeState } from '../volumes/volume-state.js';
-import { startGrpcServer } from './grpc-server.js';
 import { VERSION } from '../common/version.js';
-import { IssuerCheck, VolumeIndex, type PublishFailure } from '../api/index.js';
+import { IssuerCheck } from '../api/issuer-check.js';
+import { VolumeIndex } from '../api/volume-index.js';
+import type { PublishFailure } from '../api/volume-view.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import { KeyPool } from '../pki/key-pool.js';
 import { BundleDistributor } from '../trust/bundle-distributor.js';
 import { fileTrustSource, issuerTrustSource, TrustBundle } from '../trust/trust-bundle.js';
 import { TrustingIssuer } from '../issuer-client/trusting-issuer.js';
 import { InstrumentedIssuer } from '../issuer-client/instrumented-issuer.js';
-import { NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
+import { NodeMetrics } from '../metrics/node-metrics.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
 import { nodeStatus } from '../kube/status/status-node.js';
 import { RoutingIssuer } from '../issuer-client/routing-issuer.js';
 import { VerifyingIssuer } from '../issuer-client/verifying-issuer.js';
@@ -38,10 +40,11 @@ export interface NodeRole {
   manager: VolumeManager;
   renewal: RenewalService;
   platform: PlatformPort;
-  app: INestMicroservice;
+  /** CSI Identity and Node on CSI_ENDPOINT (grpc-js, no NestJS: docs/adr/0023-node-role-without-nestjs.md). */
+  csi: CsiServer;
   store: FileStateStore;
   issuer: Issuer;
-  /** The REST API and dashboard; undefined when API_LISTEN_ADDR is off. */
+  /** The REST API and dashboard, loaded on its first request; undefined when API_LISTEN_ADDR is off. */
   api?: HttpServer | undefined;
   readiness: Readiness;
   /** Key generation off the event loop, warm keys when KEY_POOL_SIZE > 0 (unless a `keys` override). */
@@ -115,6 +118,8 @@ export async function startNodeRole(
           logger,
           onTake: (shape, hit) => metrics.keyTaken(shape, hit),
           threadBackground: platform.setThreadBackground,
+          // The worker thread and warm keys wait for the first publish (ADR 23).
+          startOnFirstUse: true,
         })
       : undefined;
   const keys: KeySource = o.keys ?? keyPool ?? { get: (spec) => generateKey(spec) };
@@ -213,18 +218,11 @@ export async function startNodeRole(
   );
   status.reporter.resync(recovery.recovered);
 
-  const app = await startGrpcServer({
+  const info = { nodeId: cfg.nodeId, driverName: DRIVER_NAME, version: VERSION };
+  const csi = await startCsiServer({
     url,
-    protos: ['csi.proto'],
-    packages: ['csi.v1'],
-    controllers: [IdentityController, NodeController],
-    interceptors: [metrics.interceptor],
-    providers: [
-      { provide: VOLUME_MANAGER, useValue: manager },
-      { provide: NODE_INFO, useValue: { nodeId: cfg.nodeId, driverName: DRIVER_NAME, version: VERSION } },
-      { provide: READINESS, useValue: readiness },
-      { provide: LOGGER, useValue: logger },
-    ],
+    services: { Identity: identityService(info, readiness), Node: nodeService(manager, info) },
+    calls: metrics.calls,
     logger,
   });
   readiness.ready = true;
@@ -295,7 +293,7 @@ export async function startNodeRole(
     manager,
     renewal,
     platform,
-    app,
+    csi,
     store,
     issuer,
     api,
@@ -319,7 +317,7 @@ export async function startNodeRole(
       index?.stop();
       await api?.close();
       renewal.stop();
-      await app.close();
+      csi.close();
       await status.reporter.close();
       certManager?.close();
       issuer.close();

@@ -1,6 +1,6 @@
 /**
  * The platform's one error type. `kind` is a closed set: the gRPC edge maps each kind to a status
- * code with an exhaustive switch (csi/grpc-error.filter.ts), so adding a kind fails to compile until
+ * code with an exhaustive switch (csi/grpc-status.ts), so adding a kind fails to compile until
  * the edge knows it. Messages name the volume, path or endpoint involved and never carry file contents.
  */
 export const PLATFORM_ERROR_KINDS = [

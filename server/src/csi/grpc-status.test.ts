@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { PLATFORM_ERROR_KINDS, PlatformError } from '@csi-cert-driver/platform-contract';
-import { toGrpcStatus } from './grpc-error.filter.js';
+import { toGrpcStatus } from './grpc-status.js';
 
 describe('toGrpcStatus', () => {
   const want: Record<(typeof PLATFORM_ERROR_KINDS)[number], number> = {
