@@ -10,10 +10,9 @@
  * signing before the restart but is no longer the one loaded is retired then. Without a store the
  * state is in memory: an issuer restarted mid-rotation trusts only the CA it loads.
  */
-import { x509 } from '../pki/x509.js';
 import type { Logger } from '../common/logger.js';
 import { certificatePems, joinPem } from '../pki/pem.js';
-import type { CertificateAuthority } from './certificate-authority.js';
+import { CaCertificate, type CertificateAuthority } from './certificate-authority.js';
 import type { CaEntry, RotationRecord, RotationStore } from './ca-rotation-store.js';
 import { CLOCK_SKEW_MS } from './signer.js';
 
@@ -297,7 +296,7 @@ function entryOf(ca: CertificateAuthority): CaEntry {
 }
 
 function retiredEntry(e: CaEntry, until: number): Retired {
-  const cert = new x509.X509Certificate(certificatePems(e.certificate)[0]!);
+  const cert = CaCertificate.parse(certificatePems(e.certificate)[0]!);
   return { ...e, subject: cert.subject, notAfter: cert.notAfter.getTime(), until };
 }
 
