@@ -10,10 +10,9 @@
  * signing before the restart but is no longer the one loaded is retired then. Without a store the
  * state is in memory: an issuer restarted mid-rotation trusts only the CA it loads.
  */
-import { x509 } from '../pki/x509.js';
 import type { Logger } from '../common/logger.js';
 import { certificatePems, joinPem } from '../pki/pem.js';
-import type { CertificateAuthority } from './certificate-authority.js';
+import { CaCertificate, type CertificateAuthority } from './certificate-authority.js';
 import type { CaEntry, RotationRecord, RotationStore } from './ca-rotation-store.js';
 import { CLOCK_SKEW_MS } from './signer.js';
 
@@ -55,6 +54,7 @@ export class CaRotation {
   private pending: { ca: CertificateAuthority; at: number; timer: NodeJS.Timeout } | undefined;
   private retired: Retired[] = [];
   private lastBundle: string;
+  private merged: { key: string; pem: string } | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
 
@@ -136,7 +136,10 @@ export class CaRotation {
     return this.o.now ? this.o.now() : Date.now();
   }
 
-  /** The CA certificates to trust now, newest first, each once. */
+  /**
+   * The CA certificates to trust now, newest first, each once. Every signed certificate carries it,
+   * so the merged text is kept until the set of bundles changes.
+   */
   bundlePem(): string {
     const now = this.now();
     const cas = [
@@ -144,17 +147,9 @@ export class CaRotation {
       this.active,
       ...this.retired.filter((r) => r.until > now),
     ].map((x) => ('bundle' in x ? x.bundle : x.caBundlePem));
-    const seen = new Set<string>();
-    const out: string[] = [];
-    for (const bundle of cas) {
-      for (const pem of certificatePems(bundle)) {
-        const k = pem.trim();
-        if (seen.has(k)) continue;
-        seen.add(k);
-        out.push(pem);
-      }
-    }
-    return joinPem(out);
+    const key = cas.join('\0');
+    if (this.merged?.key !== key) this.merged = { key, pem: mergeBundles(cas) };
+    return this.merged.pem;
   }
 
   /**
@@ -281,12 +276,27 @@ export class CaRotation {
   }
 }
 
+/** The certificates of `bundles`, in order, each once. */
+function mergeBundles(bundles: readonly string[]): string {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const bundle of bundles) {
+    for (const pem of certificatePems(bundle)) {
+      const k = pem.trim();
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push(pem);
+    }
+  }
+  return joinPem(out);
+}
+
 function entryOf(ca: CertificateAuthority): CaEntry {
   return { certificate: ca.certificate.toString('pem'), bundle: ca.caBundlePem };
 }
 
 function retiredEntry(e: CaEntry, until: number): Retired {
-  const cert = new x509.X509Certificate(certificatePems(e.certificate)[0]!);
+  const cert = CaCertificate.parse(certificatePems(e.certificate)[0]!);
   return { ...e, subject: cert.subject, notAfter: cert.notAfter.getTime(), until };
 }
 

@@ -1,9 +1,13 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FailedPreconditionError } from '../common/errors.js';
-import { openssl, withTempDir } from '../pki/testing/openssl.js';
-import { CertificateAuthority, loadCertificateAuthorityFromFiles } from './certificate-authority.js';
+import { openssl, withFiles, withTempDir } from '../pki/testing/openssl.js';
+import {
+  CaCertificate,
+  CertificateAuthority,
+  loadCertificateAuthorityFromFiles,
+} from './certificate-authority.js';
 import { ConfigError } from './errors.js';
 import { makeTestCa } from './testing/ca-fixtures.js';
 import { KeyUsageFlags } from '../pki/usages.js';
@@ -160,5 +164,82 @@ describe('CertificateAuthority.load', () => {
       expect((err as ConfigError).setting).toBe('CA_CERT_FILE');
       expect((err as Error).message).toContain('ENOENT');
     });
+  });
+});
+
+describe('CaCertificate reads what openssl reads', () => {
+  it.each([
+    {
+      name: 'a multi-RDN RSA CA with keyUsage',
+      subj: '/C=DE/O=acme, inc/CN=rsa CA',
+      key: ['-newkey', 'rsa:2048'],
+      ku: 'critical,keyCertSign,cRLSign',
+    },
+    {
+      name: 'an ECDSA CA without keyUsage',
+      subj: '/CN=ec CA',
+      key: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+      ku: undefined,
+    },
+    {
+      name: 'a CA whose keyUsage lacks keyCertSign',
+      subj: '/CN=no sign',
+      key: ['-newkey', 'ed25519'],
+      ku: 'digitalSignature',
+    },
+  ])('$name', async ({ subj, key, ku }) => {
+    await withTempDir(async (dir) => {
+      const crt = join(dir, 'ca.crt');
+      const made = await openssl(
+        ...['req', '-x509', '-nodes', ...key, '-keyout', join(dir, 'ca.key'), '-out', crt],
+        ...['-days', '30', '-subj', subj, '-addext', 'basicConstraints=critical,CA:TRUE'],
+        ...(ku ? ['-addext', `keyUsage=${ku}`] : []),
+      );
+      expect(made.code, made.stderr).toBe(0);
+      const text = await openssl(
+        ...['x509', '-in', crt, '-noout', '-nameopt', 'RFC2253', '-subject', '-startdate', '-enddate'],
+        ...['-ext', 'subjectKeyIdentifier,keyUsage,basicConstraints'],
+      );
+      const line = (prefix: string) =>
+        text.stdout
+          .split('\n')
+          .find((l) => l.startsWith(prefix))
+          ?.slice(prefix.length);
+      const cert = CaCertificate.parse(await readFile(crt, 'utf8'));
+      // RFC 2253 lists the RDNs last first, escaping the comma.
+      const rdns = (line('subject=') ?? '').split(/(?<!\\),/).reverse();
+      expect(cert.subject).toBe(rdns.join(', '));
+      expect(cert.notBefore).toEqual(new Date(line('notBefore=') ?? ''));
+      expect(cert.notAfter).toEqual(new Date(line('notAfter=') ?? ''));
+      const skiHex = /Subject Key Identifier:\s*\n\s*([0-9A-F:]+)/
+        .exec(text.stdout)?.[1]
+        ?.replaceAll(':', '');
+      expect(cert.subjectKeyIdentifier()?.toString('hex').toUpperCase()).toBe(skiHex);
+      expect(cert.isCA).toBe(/CA:TRUE/.test(text.stdout));
+      const usage = cert.keyUsage();
+      expect(usage === undefined).toBe(!/Key Usage/.test(text.stdout));
+      expect(((usage ?? 0) & KeyUsageFlags.keyCertSign) !== 0).toBe(/Certificate Sign/.test(text.stdout));
+      expect(cert.isSelfSigned()).toBe(true);
+      expect(cert.toString('pem')).toBe(await readFile(crt, 'utf8'));
+    });
+  });
+
+  it('tells which certificate issued which, as openssl verify does', async () => {
+    const root = await makeTestCa({ commonName: 'root' });
+    const other = await makeTestCa({ commonName: 'root' });
+    const mid = await makeTestCa({ commonName: 'mid', parent: root });
+    const [r, o, m] = [root, other, mid].map((c) => CaCertificate.parse(c.certPem)) as [
+      CaCertificate,
+      CaCertificate,
+      CaCertificate,
+    ];
+    expect(m.isIssuedBy(r)).toBe(true);
+    expect(m.isIssuedBy(o)).toBe(false); // same name, another key
+    expect(r.isIssuedBy(m)).toBe(false);
+    expect(m.isSelfSigned()).toBe(false);
+    const verify = await withFiles({ 'root.pem': root.certPem, 'mid.pem': mid.certPem }, (p) =>
+      openssl('verify', '-CAfile', p['root.pem'] as string, p['mid.pem'] as string),
+    );
+    expect(verify.code, verify.stderr).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Logger } from '../common/logger.js';
 import { InvalidArgumentError } from '../common/errors.js';
+import { parseCsrOrUndefined } from '../pki/csr.js';
 import type { CallerAuthorizer } from './auth/caller-authorizer.js';
 import type { CertificateAuthority } from './certificate-authority.js';
 import type { IssuanceLog } from './issuance-log.js';
@@ -107,8 +108,11 @@ export class IssuerController {
       volumeId: signReq.volumeId,
     };
     try {
-      const caller = await this.s.authorizer?.authorize({ ...signReq, token });
-      const signed = await signCsr(this.s.ca, this.s.policy, signReq);
+      // Parsed and verified once for the authorizer and the policy (ADR 24). A CSR that does not
+      // parse is left to them: they refuse it where they always did (after the token check).
+      const csr = parseCsrOrUndefined(signReq.csrPem);
+      const caller = await this.s.authorizer?.authorize({ ...signReq, csr, token });
+      const signed = await signCsr(this.s.ca, this.s.policy, { ...signReq, csr });
       this.s.log.recordIssued(signReq, signed);
       this.s.logger.info(
         {

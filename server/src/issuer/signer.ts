@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PodInfo } from '../attributes/certificate-spec.js';
+import type { ParsedCsr } from '../pki/csr.js';
 import { FailedPreconditionError } from '../common/errors.js';
 import { truncateToSeconds } from '../pki/certificate-builder.js';
 import {
@@ -24,6 +25,8 @@ export const CLOCK_SKEW_MS = 60_000;
 
 export interface SignRequest {
   csrPem: string;
+  /** `csrPem` already parsed (`parseCsr`), so that a request is parsed once; parsed here when absent. */
+  csr?: ParsedCsr | undefined;
   durationSeconds: number;
   isCA: boolean;
   /** cert-manager spellings; empty means cert-manager's default ("digital signature", "key encipherment"). */

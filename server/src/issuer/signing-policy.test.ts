@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, PermissionDeniedError, type DomainError } from '../common/errors.js';
 import { buildCsr } from '../pki/csr.js';
-import { opensslCsr, testSpec } from '../pki/testing/openssl.js';
+import { openssl, opensslCsr, testSpec, withFiles } from '../pki/testing/openssl.js';
 import { PolicyError } from './errors.js';
 import {
   checkRequest,
@@ -201,6 +201,39 @@ describe('checkRequest', () => {
     expect(err).toBeInstanceOf(PermissionDeniedError);
     expect(err.message).toMatch(/system:.*ALLOW_SYSTEM_SUBJECTS/);
     expect(checkRequest({ ...DEFAULT_SIGNING_POLICY, allowSystemSubjects: true }, req).csr).toBeDefined();
+  });
+
+  // Subjects only OpenSSL makes here: BMPString values (string_mask) and a multi-valued RDN.
+  it.each([
+    {
+      name: 'CN=system:masters as a BMPString',
+      subj: '/CN=system:masters',
+      mask: 'MASK:0x800',
+      multi: false,
+    },
+    {
+      name: 'O=system:masters inside a multi-valued RDN',
+      subj: '/CN=web+O=system:masters',
+      mask: 'utf8only',
+      multi: true,
+    },
+  ])('refuses $name (subject made by openssl)', async ({ subj, mask, multi }) => {
+    const csrPem = await withFiles(
+      { 'req.cnf': `[req]\ndistinguished_name = dn\nstring_mask = ${mask}\n[dn]\n` },
+      async (p) => {
+        const r = await openssl(
+          ...['req', '-new', '-config', p['req.cnf'] as string, '-newkey', 'ec', '-pkeyopt'],
+          ...['ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', subj],
+          ...(multi ? ['-multivalue-rdn'] : []),
+        );
+        if (r.code !== 0) throw new Error(r.stderr);
+        return r.stdout;
+      },
+    );
+    const req = { csrPem, durationSeconds: 3600, isCA: false, usages: ['client auth'] };
+    const err = catchDomain(() => checkRequest(DEFAULT_SIGNING_POLICY, req));
+    expect(err).toBeInstanceOf(PermissionDeniedError);
+    expect(err.message).toMatch(/'system:masters' starts with "system:"/);
   });
 
   it.each([

@@ -10,9 +10,8 @@ import { parseCsr, type ParsedCsr } from '../pki/csr.js';
 import { isAscii } from '../pki/der.js';
 import { EXTENSION_OIDS } from '../pki/extensions.js';
 import { describeKeyShape, keySpecOf, type KeyShape } from '../pki/keys.js';
-import { decodeGeneralNames, type GeneralName } from '../pki/names.js';
+import { decodeGeneralNames, NAME_OIDS, nameValues, type GeneralName } from '../pki/names.js';
 import { DEFAULT_USAGES, resolveUsages, type ResolvedUsages } from '../pki/usages.js';
-import { x509 } from '../pki/x509.js';
 import { PolicyError } from './errors.js';
 
 export interface SigningPolicy {
@@ -43,6 +42,8 @@ export const DEFAULT_SIGNING_POLICY: Readonly<SigningPolicy> = Object.freeze<Sig
 /** The fields of a SignCertificateRequest the policy looks at. */
 export interface PolicyRequest {
   csrPem: string;
+  /** `csrPem` already parsed (`parseCsr`), so that a request is parsed once; parsed here when absent. */
+  csr?: ParsedCsr | undefined;
   durationSeconds: number;
   isCA: boolean;
   usages: readonly string[];
@@ -119,7 +120,7 @@ function checkDuration(policy: SigningPolicy, seconds: number, notices: string[]
 
 /** Applies `policy` to a request; returns what to sign or throws the typed error described above. */
 export function checkRequest(policy: SigningPolicy, req: PolicyRequest): CheckedRequest {
-  const csr = parseCsr(req.csrPem, 'csr_pem');
+  const csr = req.csr ?? parseCsr(req.csrPem, 'csr_pem');
   if (!csr.signatureValid) {
     throw new InvalidArgumentError('csr_pem', 'the CSR signature does not verify with its own public key');
   }
@@ -151,13 +152,11 @@ const SYSTEM_PREFIX = /^system:/i;
 
 /** Refuses a subject whose O or CN Kubernetes would read as a `system:` group or user. */
 function checkSystemSubject(csr: ParsedCsr): void {
-  if (csr.subjectIsEmpty) return;
-  const name = new x509.Name(new Uint8Array(csr.subjectDer));
-  for (const [field, label] of [
-    ['O', 'organization'],
-    ['CN', 'common name'],
+  for (const [oid, label] of [
+    [NAME_OIDS.organization, 'organization'],
+    [NAME_OIDS.commonName, 'common name'],
   ] as const) {
-    const bad = name.getField(field).find((v) => SYSTEM_PREFIX.test(v.trim()));
+    const bad = nameValues(csr.subject, oid).find((v) => SYSTEM_PREFIX.test(v.trim()));
     if (bad !== undefined) {
       throw new PermissionDeniedError(
         `csr_pem: subject ${label} ${quoteValue(bad)} starts with "system:", which Kubernetes reserves for its own users and groups; this issuer does not sign it (ALLOW_SYSTEM_SUBJECTS is false)`,

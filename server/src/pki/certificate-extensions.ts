@@ -19,7 +19,7 @@ export interface CertificateExtensions {
 }
 
 /** The extensions' [oid, extnValue contents] of a DER certificate's TBSCertificate. */
-function rawExtensions(certDer: Buffer): { oid: string; value: Buffer }[] {
+export function rawExtensions(certDer: Buffer): { oid: string; value: Buffer }[] {
   const [tbs] = der.readChildren(der.readOnly(certDer, der.TAG.SEQUENCE).value);
   if (tbs?.tag !== der.TAG.SEQUENCE) throw new der.DerError('not a Certificate');
   const exts = der.readChildren(tbs.value).find((f) => f.tag === 0xa3);
@@ -33,7 +33,8 @@ function rawExtensions(certDer: Buffer): { oid: string; value: Buffer }[] {
   });
 }
 
-function keyUsageBits(value: Buffer): number {
+/** KeyUsage bits (as KeyUsageFlags) of a KeyUsage extnValue. */
+export function keyUsageBits(value: Buffer): number {
   const bits = der.readOnly(value, der.TAG.BIT_STRING).value.subarray(1);
   let flags = 0;
   for (let bit = 0; bit < Math.min(bits.length * 8, 16); bit++)

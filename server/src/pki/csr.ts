@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '../common/errors.js';
 import * as der from './der.js';
 import { basicConstraintsExtension, subjectAltNameExtension } from './extensions.js';
 import { shapeOfPair, spkiDerOfPair, type KeyPair } from './keys.js';
-import { subjectNameDer, type GeneralName } from './names.js';
+import { decodeName, subjectNameDer, type GeneralName, type NameAttribute } from './names.js';
 import { firstPemBlock, toPem } from './pem.js';
 import { signatureSchemeOf, signatureSchemeOfOid, signWith, verifyWith } from './signing-keys.js';
 import { DEFAULT_USAGES, KeyUsageFlags, resolveUsages, usageExtensions } from './usages.js';
@@ -66,6 +66,8 @@ export interface ParsedCsr {
   /** The DER Name exactly as requested; `der.sequence()` (30 00) when empty. */
   subjectDer: Buffer;
   subjectIsEmpty: boolean;
+  /** The subject's attributes, decoded once (names.ts `decodeName`); empty when the subject is. */
+  subject: readonly NameAttribute[];
   spkiDer: Buffer;
   publicKey: KeyObject;
   /** Extensions of the extensionRequest attribute; other attributes are ignored. */
@@ -122,7 +124,11 @@ export function csrContents(
   }
 }
 
-/** Parses a PEM CSR strictly. InvalidArgumentError(field) when it is not one; a bad signature is reported, not thrown. */
+/**
+ * Parses a PEM CSR strictly, once per request: the issuer hands the result to the authorizer and
+ * the signing policy (ADR 24). InvalidArgumentError(field) when it is not one (a malformed subject
+ * Name included); a bad signature is reported, not thrown.
+ */
 export function parseCsr(pem: string, field = 'csr_pem'): ParsedCsr {
   const raw = firstPemBlock(pem, 'CERTIFICATE REQUEST', field);
   try {
@@ -153,6 +159,7 @@ export function parseCsr(pem: string, field = 'csr_pem'): ParsedCsr {
     return {
       subjectDer: Buffer.from(subject.bytes),
       subjectIsEmpty: subject.value.length === 0,
+      subject: decodeName(subject.bytes),
       spkiDer: Buffer.from(spki.bytes),
       publicKey,
       extensions: readExtensions(attributes),
@@ -160,5 +167,17 @@ export function parseCsr(pem: string, field = 'csr_pem'): ParsedCsr {
     };
   } catch {
     throw new InvalidArgumentError(field, 'not a valid PKCS#10 certificate request');
+  }
+}
+
+/**
+ * `parseCsr`, or undefined when `pem` is not a valid CSR: for a caller that parses once up front and
+ * leaves the refusal (InvalidArgumentError) to the check that would have parsed it.
+ */
+export function parseCsrOrUndefined(pem: string, field = 'csr_pem'): ParsedCsr | undefined {
+  try {
+    return parseCsr(pem, field);
+  } catch {
+    return undefined;
   }
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../common/errors.js';
 import * as der from './der.js';
-import { decodeGeneralNames, generalNamesDer, ipFromBytes, ipToBytes } from './names.js';
+import {
+  decodeGeneralNames,
+  decodeName,
+  generalNamesDer,
+  ipFromBytes,
+  ipToBytes,
+  subjectNameDer,
+} from './names.js';
 
 describe('IP addresses', () => {
   it.each([
@@ -79,5 +86,102 @@ describe('der', () => {
     expect(der.octetString(Buffer.alloc(200)).subarray(0, 3).toString('hex')).toBe('0481c8');
     expect(der.octetString(Buffer.alloc(300)).subarray(0, 4).toString('hex')).toBe('0482012c');
     expect(der.readTlv(der.octetString(Buffer.alloc(300))).value.length).toBe(300);
+  });
+});
+
+describe('decodeName', () => {
+  const atv = (oid: string, value: Buffer) => der.sequence(der.oid(oid), value);
+  const utf16be = (s: string) => Buffer.from(s, 'utf16le').swap16();
+  const utf32be = (s: string) => {
+    const cps = [...s].map((c) => c.codePointAt(0) ?? 0);
+    const out = Buffer.alloc(cps.length * 4);
+    cps.forEach((cp, i) => out.writeUInt32BE(cp, i * 4));
+    return out;
+  };
+  it.each([
+    { name: 'an empty Name', der: der.sequence(), want: [] },
+    {
+      name: 'PrintableString and UTF8String, in order',
+      der: der.sequence(
+        der.setOf(atv('2.5.4.10', der.printableString('acme'))),
+        der.setOf(atv('2.5.4.3', der.utf8String('wéb'))),
+      ),
+      want: [
+        { oid: '2.5.4.10', value: 'acme' },
+        { oid: '2.5.4.3', value: 'wéb' },
+      ],
+    },
+    {
+      name: 'BMPString',
+      der: der.sequence(der.setOf(atv('2.5.4.3', der.tlv(0x1e, utf16be('system:masters'))))),
+      want: [{ oid: '2.5.4.3', value: 'system:masters' }],
+    },
+    {
+      name: 'UniversalString',
+      der: der.sequence(der.setOf(atv('2.5.4.3', der.tlv(0x1c, utf32be('a😀'))))),
+      want: [{ oid: '2.5.4.3', value: 'a😀' }],
+    },
+    {
+      name: 'TeletexString and IA5String',
+      der: der.sequence(
+        der.setOf(atv('2.5.4.3', der.tlv(0x14, Buffer.from('caf\xe9', 'latin1')))),
+        der.setOf(atv('1.2.840.113549.1.9.1', der.tlv(der.TAG.IA5_STRING, Buffer.from('a@b')))),
+      ),
+      want: [
+        { oid: '2.5.4.3', value: 'café' },
+        { oid: '1.2.840.113549.1.9.1', value: 'a@b' },
+      ],
+    },
+    {
+      name: 'a multi-valued RDN',
+      der: der.sequence(der.setOf(atv('2.5.4.3', der.utf8String('a')), atv('2.5.4.10', der.utf8String('b')))),
+      want: [
+        { oid: '2.5.4.3', value: 'a' },
+        { oid: '2.5.4.10', value: 'b' },
+      ],
+    },
+    {
+      name: 'a value that is not a string, as # and its hex',
+      der: der.sequence(der.setOf(atv('2.5.4.3', der.smallInteger(5)))),
+      want: [{ oid: '2.5.4.3', value: '#020105' }],
+    },
+  ])('reads $name', ({ der: name, want }) => {
+    expect(decodeName(name)).toEqual(want);
+  });
+
+  it('reads back what subjectNameDer writes', () => {
+    const name = subjectNameDer({
+      commonName: 'web',
+      organizations: ['a', 'b'],
+      organizationalUnits: [],
+      countries: ['DE'],
+      provinces: [],
+      localities: [],
+      streetAddresses: [],
+      postalCodes: [],
+    });
+    expect(decodeName(name)).toEqual([
+      { oid: '2.5.4.6', value: 'DE' },
+      { oid: '2.5.4.10', value: 'a' },
+      { oid: '2.5.4.10', value: 'b' },
+      { oid: '2.5.4.3', value: 'web' },
+    ]);
+  });
+
+  it.each([
+    { name: 'not a SEQUENCE', der: der.setOf() },
+    {
+      name: 'an RDN that is not a SET',
+      der: der.sequence(der.sequence(atv('2.5.4.3', der.utf8String('a')))),
+    },
+    { name: 'an empty RDN', der: der.sequence(der.setOf()) },
+    { name: 'an attribute without a value', der: der.sequence(der.setOf(der.sequence(der.oid('2.5.4.3')))) },
+    {
+      name: 'a BMPString of odd length',
+      der: der.sequence(der.setOf(atv('2.5.4.3', der.tlv(0x1e, Buffer.from([0]))))),
+    },
+    { name: 'trailing bytes', der: Buffer.concat([der.sequence(), Buffer.from([0])]) },
+  ])('refuses $name', ({ der: name }) => {
+    expect(() => decodeName(name)).toThrow(der.DerError);
   });
 });

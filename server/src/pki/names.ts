@@ -120,3 +120,68 @@ export function decodeGeneralNames(value: Buffer): GeneralName[] {
     }
   });
 }
+
+/** One attribute of a distinguished name: its type OID and its value as text. */
+export interface NameAttribute {
+  oid: string;
+  value: string;
+}
+
+export const NAME_OIDS = { commonName: '2.5.4.3', organization: '2.5.4.10' } as const;
+
+/**
+ * Text of a directory string: UTF8String, PrintableString, IA5String, NumericString, VisibleString
+ * as their bytes say; TeletexString as Latin-1; BMPString as UTF-16BE; UniversalString as UTF-32BE.
+ * Any other value comes back as `#` and the hex of its whole encoding (RFC 4514 2.4).
+ */
+function directoryString(t: der.Tlv): string {
+  switch (t.tag) {
+    case der.TAG.UTF8_STRING:
+      return t.value.toString('utf8');
+    case der.TAG.PRINTABLE_STRING:
+    case der.TAG.IA5_STRING:
+    case 0x12: // NumericString
+    case 0x1a: // VisibleString
+    case 0x14: // TeletexString
+      return t.value.toString('latin1');
+    case 0x1e: // BMPString
+      if (t.value.length % 2 !== 0) throw new der.DerError('bad BMPString');
+      return Buffer.from(t.value).swap16().toString('utf16le');
+    case 0x1c: {
+      // UniversalString
+      if (t.value.length % 4 !== 0) throw new der.DerError('bad UniversalString');
+      let s = '';
+      for (let i = 0; i < t.value.length; i += 4) s += String.fromCodePoint(t.value.readUInt32BE(i));
+      return s;
+    }
+    default:
+      return `#${t.bytes.toString('hex')}`;
+  }
+}
+
+/**
+ * The attributes of a DER Name (RDNSequence), in order; a multi-valued RDN gives several. Throws
+ * DerError when malformed. The project's own reader: @peculiar/x509's Name spent ~50 µs on what
+ * this does in ~2 (ADR 24).
+ */
+export function decodeName(nameDer: Buffer): NameAttribute[] {
+  const out: NameAttribute[] = [];
+  for (const rdn of der.readChildren(der.readOnly(nameDer, der.TAG.SEQUENCE).value)) {
+    if (rdn.tag !== der.TAG.SET) throw new der.DerError('bad RelativeDistinguishedName');
+    const atvs = der.readChildren(rdn.value);
+    if (atvs.length === 0) throw new der.DerError('empty RelativeDistinguishedName');
+    for (const atv of atvs) {
+      if (atv.tag !== der.TAG.SEQUENCE) throw new der.DerError('bad AttributeTypeAndValue');
+      const [type, value, extra] = der.readChildren(atv.value);
+      if (type === undefined || value === undefined || extra !== undefined)
+        throw new der.DerError('bad AttributeTypeAndValue');
+      out.push({ oid: der.decodeOid(type), value: directoryString(value) });
+    }
+  }
+  return out;
+}
+
+/** The values of one attribute type (`NAME_OIDS`) of a decoded Name, in order. */
+export function nameValues(attributes: readonly NameAttribute[], oid: string): string[] {
+  return attributes.filter((a) => a.oid === oid).map((a) => a.value);
+}

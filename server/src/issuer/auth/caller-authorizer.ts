@@ -3,6 +3,7 @@
  * Kubernetes adapters (TokenReview, pod lookup) live in `kube/`; the checks in this folder.
  */
 import type { PodInfo } from '../../attributes/certificate-spec.js';
+import type { ParsedCsr } from '../../pki/csr.js';
 
 /** What the issuer knows about a SignCertificate call before it signs. */
 export interface CallerRequest {
@@ -12,6 +13,8 @@ export interface CallerRequest {
   nodeId: string;
   volumeId: string;
   csrPem: string;
+  /** `csrPem` already parsed (`parseCsr`), so that a request is parsed once; parsed when absent. */
+  csr?: ParsedCsr | undefined;
 }
 
 /** Who was allowed to sign, for the audit log. */

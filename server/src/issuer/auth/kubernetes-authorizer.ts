@@ -66,7 +66,7 @@ export class KubernetesAuthorizer implements CallerAuthorizer {
       const claims = await this.o.reviewToken(req.token);
       caller = claims.username;
       checkClaims(claims, req);
-      const requested = requestedIdentity(req.csrPem);
+      const requested = requestedIdentity(req.csr ?? req.csrPem);
       if (
         this.o.podLookup === 'when-needed' &&
         !claims.fromCache &&

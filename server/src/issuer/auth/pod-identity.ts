@@ -3,11 +3,10 @@
  * the SPIFFE ID of its service account, its pod IPs, and DNS names allowed by the policy patterns.
  * Subject attributes other than the common name are not identities and are not checked.
  */
-import { PermissionDeniedError, quoteValue } from '../../common/errors.js';
-import { parseCsr } from '../../pki/csr.js';
+import { InvalidArgumentError, PermissionDeniedError, quoteValue } from '../../common/errors.js';
+import { parseCsr, type ParsedCsr } from '../../pki/csr.js';
 import { EXTENSION_OIDS } from '../../pki/extensions.js';
-import { decodeGeneralNames, ipToBytes, type GeneralName } from '../../pki/names.js';
-import { x509 } from '../../pki/x509.js';
+import { decodeGeneralNames, ipToBytes, NAME_OIDS, nameValues, type GeneralName } from '../../pki/names.js';
 import type { PodFacts } from './caller-authorizer.js';
 import { expandDnsPattern, matchesDnsPattern } from './dns-patterns.js';
 
@@ -47,13 +46,21 @@ function sameIp(a: string, b: string): boolean {
   }
 }
 
-/** The common names and SANs of a CSR. Throws InvalidArgumentError (csr_pem) when it cannot be parsed. */
-export function requestedIdentity(csrPem: string): RequestedIdentity {
-  const csr = parseCsr(csrPem, 'csr_pem');
-  const commonNames = csr.subjectIsEmpty ? [] : new x509.Name(new Uint8Array(csr.subjectDer)).getField('CN');
-  const sans = csr.extensions
-    .filter((e) => e.oid === EXTENSION_OIDS.subjectAltName)
-    .flatMap((e) => decodeGeneralNames(e.value));
+/**
+ * The common names and SANs of a CSR, given as PEM or already parsed. Throws InvalidArgumentError
+ * (csr_pem) when it cannot be parsed.
+ */
+export function requestedIdentity(csrPemOrParsed: string | ParsedCsr): RequestedIdentity {
+  const csr = typeof csrPemOrParsed === 'string' ? parseCsr(csrPemOrParsed, 'csr_pem') : csrPemOrParsed;
+  const commonNames = nameValues(csr.subject, NAME_OIDS.commonName);
+  let sans: GeneralName[];
+  try {
+    sans = csr.extensions
+      .filter((e) => e.oid === EXTENSION_OIDS.subjectAltName)
+      .flatMap((e) => decodeGeneralNames(e.value));
+  } catch {
+    throw new InvalidArgumentError('csr_pem', 'the subjectAltName extension cannot be parsed');
+  }
   return { commonNames, sans };
 }
 

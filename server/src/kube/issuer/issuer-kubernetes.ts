@@ -8,6 +8,7 @@ import type { CallerAuthorizer } from '../../issuer/auth/caller-authorizer.js';
 import { KubernetesAuthorizer } from '../../issuer/auth/kubernetes-authorizer.js';
 import type { CertificateAuthority } from '../../issuer/certificate-authority.js';
 import { readCaSecret } from './ca-secret.js';
+import { kubeJson } from '../client/json-request.js';
 import { loadKubeClients } from '../client/kube-client.js';
 import { kubernetesPodReader } from './pod-reader.js';
 import type { SecretWatch } from './secret-watcher.js';
@@ -41,9 +42,9 @@ export async function issuerKubernetes(
             // ADR 20: a short TokenReview cache, and the pod read only when the token cannot vouch.
             reviewToken: new TokenReviewCache(DEFAULT_TOKEN_REVIEW_CACHE).reviewer(
               cfg.kubernetesAuth.tokenAudience,
-              kubernetesTokenReviewer(clients.authn, cfg.kubernetesAuth.tokenAudience),
+              kubernetesTokenReviewer(kubeJson(clients.config), cfg.kubernetesAuth.tokenAudience),
             ),
-            readPod: kubernetesPodReader(clients.core),
+            readPod: kubernetesPodReader(kubeJson(clients.config)),
             identity: cfg.kubernetesAuth,
             audience: cfg.kubernetesAuth.tokenAudience,
             podLookup: 'when-needed',

@@ -1,7 +1,8 @@
 /** Pod lookup adapter of the issuer's PodReader port (RBAC: get pods). */
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { InternalError, UnavailableError } from '../../common/errors.js';
 import type { PodFacts, PodReader } from '../../issuer/auth/caller-authorizer.js';
+import type { KubeJsonCall } from '../client/json-request.js';
 import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
 
 export function podFacts(pod: V1Pod): PodFacts {
@@ -18,10 +19,12 @@ export function podFacts(pod: V1Pod): PodFacts {
   };
 }
 
-export function kubernetesPodReader(core: CoreV1Api): PodReader {
+/** Reads a pod through `kubeJson` (json-request.ts); undefined when it does not exist. */
+export function kubernetesPodReader(call: KubeJsonCall): PodReader {
   return async (namespace, name) => {
     try {
-      return podFacts(await core.readNamespacedPod({ namespace, name }));
+      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
+      return podFacts(((await call('GET', path)) ?? {}) as V1Pod);
     } catch (e) {
       const code = kubeStatusCode(e);
       if (code === 404) return undefined;

@@ -2,9 +2,10 @@
  * TokenReview adapter of the issuer's TokenReviewer port: asks the API server whether a token is
  * valid for the issuer's audience and reads the service account and bound-pod claims.
  */
-import type { AuthenticationV1Api, V1TokenReviewStatus } from '@kubernetes/client-node';
+import type { V1TokenReview, V1TokenReviewStatus } from '@kubernetes/client-node';
 import { InternalError, UnauthenticatedError, UnavailableError } from '../../common/errors.js';
 import type { ReviewedToken, TokenReviewer } from '../../issuer/auth/caller-authorizer.js';
+import type { KubeJsonCall } from '../client/json-request.js';
 import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
 
 /** `extra` keys the API server sets for pod-bound service-account tokens. */
@@ -42,19 +43,21 @@ export function claimsFromReview(status: V1TokenReviewStatus | undefined, audien
   };
 }
 
-/** A TokenReviewer backed by the TokenReview API (RBAC: create tokenreviews). */
-export function kubernetesTokenReviewer(authn: AuthenticationV1Api, audience: string): TokenReviewer {
+/**
+ * A TokenReviewer backed by the TokenReview API (RBAC: create tokenreviews), called through
+ * `kubeJson` (json-request.ts: the kubeconfig's credentials and connection, without the generated
+ * client's request path).
+ */
+export function kubernetesTokenReviewer(call: KubeJsonCall, audience: string): TokenReviewer {
   return async (token) => {
     let status: V1TokenReviewStatus | undefined;
     try {
-      const review = await authn.createTokenReview({
-        body: {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenReview',
-          spec: { token, audiences: [audience] },
-        },
-      });
-      status = review.status;
+      const review = (await call('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token, audiences: [audience] },
+      })) as V1TokenReview | undefined;
+      status = review?.status;
     } catch (e) {
       const code = kubeStatusCode(e);
       if (code === 401 || code === 403) {
