@@ -47,7 +47,9 @@ export interface ListAllOptions<T, R> {
 }
 
 /** Every object of the list, and the resourceVersion of its last page (to watch from). */
-export async function listAll<T, R = T>(o: ListAllOptions<T, R>): Promise<{ items: R[]; resourceVersion: string }> {
+export async function listAll<T, R = T>(
+  o: ListAllOptions<T, R>,
+): Promise<{ items: R[]; resourceVersion: string }> {
   const restarts = o.restarts ?? LIST_RESTARTS;
   for (let attempt = 0; ; attempt++) {
     const items: R[] = [];
