@@ -2,8 +2,8 @@
  * Keeps the ClusterStore equal to the CertVolumeStatus objects of all namespaces: a paged list
  * (500 objects a page; an expired continue token restarts it, paged-list.ts), then a watch from
  * the list's resourceVersion, re-opened from the last one seen when it ends (bookmarks keep it
- * current). A 410 Gone of the watch (or any failure) lists again, with backoff up to 30 s. Needs `list` and `watch` on certvolumestatuses, nothing else. No node is ever
- * asked anything.
+ * current). A 410 Gone of the watch (or any failure) lists again, with backoff up to 30 s. Needs
+ * `list` and `watch` on certvolumestatuses, nothing else. No node is ever asked anything.
  */
 import type { CustomObjectsApi, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../common/logger.js';

@@ -7,8 +7,9 @@ const apiError = (code: number) =>
   Object.assign(new Error(`HTTP ${code}`), { code, body: '{"message":"too old"}', headers: {} });
 
 /**
- * A fake API server: `objects` in pages of `size`; tokens carry the list's generation, and a token of
- * an older generation is answered 410 once `expireNext` says so (as after an etcd compaction).
+ * A fake API server: `objects` in pages of `size`, tokens naming the list (a count of first-page
+ * reads) and the offset; the next `expireNext` continued reads are answered 410 (as after an etcd
+ * compaction).
  */
 class FakeList {
   generation = 0;
