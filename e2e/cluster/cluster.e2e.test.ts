@@ -3,6 +3,8 @@
  * manager, the scheduler, containerd, kubelet, kube-proxy and CoreDNS on this machine, and installs
  * the chart with default values plus image overrides. Pods with an inline volume then read their
  * certificates through kubectl exec, talk mTLS over the pod network, and leave nothing behind.
+ * Tests that need other values (token placement, the cluster view) upgrade the release and give it
+ * back its values exactly (`withValues`).
  *
  * Needs root (skipped otherwise). Reuses a cluster that is already up and leaves it up; else brings
  * one up and tears it down at the end, also when a test fails.
