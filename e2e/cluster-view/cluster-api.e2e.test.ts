@@ -226,15 +226,19 @@ describe('cluster API against a real kube-apiserver', () => {
     const forged = await raw(`${view.url}/api/v1/cluster/overview`, {
       headers: { Host: 'attacker.example:8080' },
     });
-    expect(forged.status).toBe(403);
+    // The node API's check and answer (common/host-check.ts): 421 Misdirected Request.
+    expect(forged.status).toBe(421);
+    expect(JSON.parse(forged.body)).toMatchObject({ statusCode: 421, error: 'Misdirected Request' });
     expect(forged.body).not.toContain('linux-a');
     const page = await raw(`${view.url}/`, { headers: { Host: 'attacker.example' } });
-    expect(page.status).toBe(403);
+    expect(page.status).toBe(421);
     expect(
       (await raw(`${view.url}/api/v1/cluster/overview`, { headers: { Host: `localhost:${view.port}` } }))
         .status,
     ).toBe(200);
+    // kubelet's probes name the pod IP.
     expect((await raw(`${view.url}/healthz`, { headers: { Host: '10.0.0.7:8080' } })).status).toBe(200);
+    expect((await raw(`${view.url}/healthz`, { headers: { Host: 'attacker.example' } })).status).toBe(421);
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
       const r = await raw(`${view.url}/api/v1/cluster/volumes`, { method });
       expect([r.status, r.headers.allow]).toEqual([405, 'GET, HEAD']);

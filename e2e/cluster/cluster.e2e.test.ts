@@ -3,6 +3,8 @@
  * manager, the scheduler, containerd, kubelet, kube-proxy and CoreDNS on this machine, and installs
  * the chart with default values plus image overrides. Pods with an inline volume then read their
  * certificates through kubectl exec, talk mTLS over the pod network, and leave nothing behind.
+ * Tests that need other values (token placement, the cluster view) upgrade the release and give it
+ * back its values exactly (`withValues`).
  *
  * Needs root (skipped otherwise). Reuses a cluster that is already up and leaves it up; else brings
  * one up and tears it down at the end, also when a test fails.
@@ -11,6 +13,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterChangeEvent, ClusterNode, ClusterVolumePage } from '@csi-cert-driver/api-contract';
+import { launchChromium, screenshotDir } from '../dashboard/browser.js';
 import { mountsUnder } from '../support/host.js';
 import { opensslOk } from '../support/openssl.js';
 import { REPO_ROOT } from '../support/repo.js';
@@ -22,13 +26,13 @@ import {
   clusterScript,
   clusterUnavailable,
   DRIVER_NAME,
+  getInPodNetwork,
   KUBELET_DIR,
   NETNS,
   NODE_NAME,
   podVolumePath,
   RELEASE,
   RELEASE_NS,
-  run,
   startCluster,
   type Cluster,
   type PodJson,
@@ -48,6 +52,24 @@ function killCgroup(podUid: string, containerId: string): number {
   return pids.size;
 }
 const NS = 'cluster-e2e';
+
+/**
+ * The port-forwarded cluster dashboard in Chromium: cluster mode, the node, the pod's volume row.
+ * The screenshot goes to docs/screenshots with UPDATE_SCREENSHOTS=1.
+ */
+async function dashboardShows(base: string, pod: string): Promise<void> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${base}/`);
+    await page.waitForSelector('html[data-ready=true][data-mode=cluster]', { timeout: 30_000 });
+    await page.locator(`[data-testid=nodes-table] tr[data-node=${NODE_NAME}]`).waitFor({ timeout: 20_000 });
+    await page.locator('[data-testid=cv-volumes] tbody tr', { hasText: pod }).waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(screenshotDir(), 'cluster-real-node.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+}
 /** Every workload pod serves TLS on 8443 with its volume, requiring and verifying a client certificate. */
 const TLS_SERVER = [
   'sh',
@@ -68,6 +90,74 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
     const r = await c().exec(NS, pod, ['openssl', 'x509', '-noout', '-serial', '-in', '/certs/tls.crt']);
     expect(r.code, r.stderr).toBe(0);
     return r.stdout.trim();
+  };
+  /** Polls `read` until it returns something other than `first`; resolves to that. */
+  const changeOf = <T>(
+    what: string,
+    first: T,
+    read: () => Promise<T>,
+    timeoutMs: number,
+    intervalMs: number,
+  ) =>
+    waitFor(
+      what,
+      async () => {
+        const now = await read();
+        return now !== first ? now : undefined;
+      },
+      { timeoutMs, intervalMs },
+    );
+  /** `openssl verify` of tls.crt against ca.crt inside a container of the test namespace. */
+  const verifiesInPod = async (pod: string): Promise<void> => {
+    const r = await c().exec(NS, pod, ['openssl', 'verify', '-CAfile', '/certs/ca.crt', '/certs/tls.crt']);
+    expect(r.code, `${pod}: ${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/\/certs\/tls.crt: OK/);
+  };
+  /**
+   * Inside the container: the chain verifies and tls.key is the key of tls.crt, all read from one
+   * generation of the volume (`..data`, so a renewal swapping files meanwhile cannot mix two).
+   */
+  const keyPairInPod = async (pod: string): Promise<void> => {
+    const r = await c().exec(NS, pod, [
+      'sh',
+      '-c',
+      'cd /certs/..data && openssl verify -CAfile ca.crt tls.crt && ' +
+        'openssl x509 -noout -pubkey -in tls.crt && openssl pkey -pubout -in tls.key',
+    ]);
+    expect(r.code, `${pod}: ${r.stderr}`).toBe(0);
+    const keys = r.stdout.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+    expect(keys, pod).toHaveLength(2);
+    expect(keys[0], `${pod}: key matches certificate`).toBe(keys[1]);
+  };
+  /** The release's pods of one component (`node`, `issuer`, `cluster-view`). */
+  const componentPods = async (component: string): Promise<PodJson[]> =>
+    (
+      await c().getJson<{ items: PodJson[] }>([
+        'pods',
+        '-n',
+        RELEASE_NS,
+        '-l',
+        `app.kubernetes.io/component=${component}`,
+      ])
+    ).items;
+  /**
+   * Runs `body` with the release upgraded by `args` on top of its values, then gives the release
+   * back its values exactly (only the image overrides), also when `body` fails.
+   */
+  const withValues = async (args: string[], body: () => Promise<void>): Promise<void> => {
+    const chart = join(REPO_ROOT, 'charts', 'csi-cert-driver');
+    const values = await c().helm(['get', 'values', RELEASE, '-n', RELEASE_NS, '-o', 'json']);
+    const saved = join(mkdtempSync(join(tmpdir(), 'cluster-e2e-')), 'values.json');
+    writeFileSync(saved, values);
+    const upgrade = (more: string[]) =>
+      c().helm(['upgrade', RELEASE, chart, '-n', RELEASE_NS, ...more, '--wait', '--timeout', '300s']);
+    try {
+      await upgrade(['--reuse-values', ...args]);
+      await body();
+    } finally {
+      await upgrade(['--reset-values', '-f', saved]);
+      rmSync(dirname(saved), { recursive: true, force: true });
+    }
   };
 
   beforeAll(async () => {
@@ -294,25 +384,10 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
     const serial = () => serialInPod('cert-short');
     const first = await serial();
     expect(first).toMatch(/^serial=[0-9A-F]+$/);
-    const renewed = await waitFor(
-      'a renewed certificate in the container',
-      async () => {
-        const now = await serial();
-        return now !== first ? now : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 2000 },
-    );
+    const renewed = await changeOf('a renewed certificate in the container', first, serial, 90_000, 2000);
     expect(renewed).not.toBe(first);
     // The key read next to the renewed certificate belongs to it (files swapped together).
-    const pair = await c().exec(NS, 'cert-short', [
-      'sh',
-      '-c',
-      'cd /certs/..data && openssl x509 -noout -pubkey -in tls.crt && openssl pkey -pubout -in tls.key',
-    ]);
-    expect(pair.code, pair.stderr).toBe(0);
-    const keys = pair.stdout.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
-    expect(keys).toHaveLength(2);
-    expect(keys[0]).toBe(keys[1]);
+    await keyPairInPod('cert-short');
     await c().kubectl(['delete', 'pod', '-n', NS, 'cert-short', '--wait=false']);
   });
 
@@ -347,14 +422,7 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
     const pid = Number(readFileSync(join(CLUSTER_DIR, 'pids', 'kubelet.pid'), 'utf8'));
     process.kill(pid, 'SIGKILL');
     const first = await serialOnNode();
-    const renewed = await waitFor(
-      'a renewal while kubelet is down',
-      async () => {
-        const now = await serialOnNode();
-        return now !== first ? now : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 1000 },
-    );
+    const renewed = await changeOf('a renewal while kubelet is down', first, serialOnNode, 60_000, 1000);
     expect(renewed).not.toBe(first);
     const up = await clusterScript('up', [], 10 * 60_000);
     expect(up.code, up.stderr.slice(-3000)).toBe(0);
@@ -370,14 +438,7 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       'jsonpath={.status.containerStatuses[0].restartCount}',
     ]);
     expect(restarts).toBe('0');
-    const verify = await c().exec(NS, 'cert-kubelet', [
-      'openssl',
-      'verify',
-      '-CAfile',
-      '/certs/ca.crt',
-      '/certs/tls.crt',
-    ]);
-    expect(verify.code, verify.stderr).toBe(0);
+    await verifiesInPod('cert-kubelet');
     await c().apply(certPod('cert-after-kubelet', NS));
     await c().waitPodReady(NS, 'cert-after-kubelet');
     await c().kubectl(['delete', 'pod', '-n', NS, 'cert-kubelet', 'cert-after-kubelet', '--wait=false']);
@@ -396,10 +457,9 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       () => (mountsUnder(join(CERT_BASE, 'mounts')).length >= 2 ? true : undefined),
       { timeoutMs: 120_000, intervalMs: 100 },
     );
-    const node = await c().getJson<{
-      items: (PodJson & { status: { containerStatuses: { containerID: string; restartCount: number }[] } })[];
-    }>(['pods', '-n', RELEASE_NS, '-l', 'app.kubernetes.io/component=node']);
-    const driver = node.items[0]!;
+    const driver = (await componentPods('node'))[0] as PodJson & {
+      status: { containerStatuses: { containerID: string; restartCount: number }[] };
+    };
     const containerId = driver.status.containerStatuses[0]!.containerID.replace(/^containerd:\/\//, '');
     const killed = killCgroup(driver.metadata.uid, containerId);
     expect(killed, 'driver processes killed').toBeGreaterThan(0);
@@ -421,15 +481,7 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       const at = mountsUnder(target).filter((m) => m.mountPoint === target);
       expect(at, `one mount at ${n}'s target`).toHaveLength(1);
       targets.add(`${at[0]!.major}:${at[0]!.minor}`);
-      const r = await c().exec(NS, n, [
-        'sh',
-        '-c',
-        'openssl verify -CAfile /certs/ca.crt /certs/tls.crt && openssl x509 -noout -pubkey -in /certs/tls.crt && openssl pkey -pubout -in /certs/tls.key',
-      ]);
-      expect(r.code, `${n}: ${r.stderr}`).toBe(0);
-      const keys = r.stdout.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
-      expect(keys, n).toHaveLength(2);
-      expect(keys[0], `${n}: key matches certificate`).toBe(keys[1]);
+      await keyPairInPod(n);
     }
     expect(targets.size, 'every pod has its own volume').toBe(20);
     // Exactly one data tmpfs per pod, each the one bound at a pod's target: none left over.
@@ -449,16 +501,7 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       }),
     );
     await c().waitPodReady(NS, 'cert-rolling');
-    const nodePod = async () =>
-      (
-        await c().getJson<{ items: PodJson[] }>([
-          'pods',
-          '-n',
-          RELEASE_NS,
-          '-l',
-          'app.kubernetes.io/component=node',
-        ])
-      ).items.map((p) => p.metadata.uid);
+    const nodePod = async () => (await componentPods('node')).map((p) => p.metadata.uid);
     const [before] = await nodePod();
     // A changed pod annotation rolls the DaemonSet (a new node pod replaces the old one).
     await c().helm([
@@ -480,22 +523,8 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
     // What the container sees: kubelet bound the volume into it when it started, so only renewals
     // into that same tmpfs reach it.
     const first = await serialInPod('cert-rolling');
-    await waitFor(
-      'a renewal the container sees',
-      async () => ((await serialInPod('cert-rolling')) !== first ? true : undefined),
-      {
-        timeoutMs: 60_000,
-        intervalMs: 2000,
-      },
-    );
-    const verify = await c().exec(NS, 'cert-rolling', [
-      'openssl',
-      'verify',
-      '-CAfile',
-      '/certs/ca.crt',
-      '/certs/tls.crt',
-    ]);
-    expect(verify.code, verify.stderr).toBe(0);
+    await changeOf('a renewal the container sees', first, () => serialInPod('cert-rolling'), 60_000, 2000);
+    await verifiesInPod('cert-rolling');
     await c().apply(certPod('cert-after-rollout', NS));
     await c().waitPodReady(NS, 'cert-after-rollout');
     await c().kubectl(['delete', 'pod', '-n', NS, 'cert-rolling', 'cert-after-rollout', '--wait=false']);
@@ -527,33 +556,20 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
   // serviceAccountTokenInSecrets (the chart's default on 1.35+), else in the volume context; the node
   // reads both. The field is mutable: `helm upgrade` patches the CSIDriver in place.
   it('token placement: tokens in secrets (the default) and, after helm upgrade, in the volume context both issue', async () => {
-    const chart = join(REPO_ROOT, 'charts', 'csi-cert-driver');
     const inSecrets = async () =>
       (await c().getJson<{ spec: { serviceAccountTokenInSecrets?: boolean } }>(['csidriver', DRIVER_NAME]))
         .spec.serviceAccountTokenInSecrets;
     const startsAndVerifies = async (name: string) => {
       await c().apply(certPod(name, NS));
       await c().waitPodReady(NS, name);
-      const r = await c().exec(NS, name, ['openssl', 'verify', '-CAfile', '/certs/ca.crt', '/certs/tls.crt']);
-      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
-      expect(r.stdout).toMatch(/\/certs\/tls.crt: OK/);
+      await verifiesInPod(name);
     };
     expect(await inSecrets(), 'the chart’s default').toBe(true);
     await startsAndVerifies('cert-token-secrets');
-    const values = await c().helm(['get', 'values', RELEASE, '-n', RELEASE_NS, '-o', 'json']);
-    const saved = join(mkdtempSync(join(tmpdir(), 'cluster-e2e-')), 'values.json');
-    writeFileSync(saved, values);
-    const upgrade = (args: string[]) =>
-      c().helm(['upgrade', RELEASE, chart, '-n', RELEASE_NS, ...args, '--wait', '--timeout', '300s']);
-    try {
-      await upgrade(['--reuse-values', '--set', 'csiDriver.serviceAccountTokenInSecrets=false']);
+    await withValues(['--set', 'csiDriver.serviceAccountTokenInSecrets=false'], async () => {
       expect(await inSecrets(), 'the CSIDriver after the upgrade').toBe(false);
       await startsAndVerifies('cert-token-context');
-    } finally {
-      // The release's values exactly as before (only the image overrides).
-      await upgrade(['--reset-values', '-f', saved]);
-      rmSync(dirname(saved), { recursive: true, force: true });
-    }
+    });
     expect(await inSecrets(), 'restored').toBe(true);
     await c().kubectl([
       'delete',
@@ -577,20 +593,12 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
     );
     await c().waitPodReady(NS, 'cert-node-restart');
     try {
-      const nodePods = async () =>
-        c().getJson<{ items: PodJson[] }>([
-          'pods',
-          '-n',
-          RELEASE_NS,
-          '-l',
-          'app.kubernetes.io/component=node',
-        ]);
-      const [before] = (await nodePods()).items;
+      const [before] = await componentPods('node');
       await c().kubectl(['delete', 'pod', '-n', RELEASE_NS, '-l', 'app.kubernetes.io/component=node']);
       const replacement = await waitFor(
         'a new node pod',
         async () => {
-          const pods = (await nodePods()).items;
+          const pods = await componentPods('node');
           const fresh = pods.find((p) => p.metadata.uid !== before!.metadata.uid);
           return pods.length === 1 && fresh ? fresh : undefined;
         },
@@ -629,14 +637,7 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
         metrics.get('csi_cert_driver_renewals_total{outcome="failure"}') ?? 0,
         'renewals that failed since the restart',
       ).toBe(0);
-      const verify = await c().exec(NS, 'cert-node-restart', [
-        'openssl',
-        'verify',
-        '-CAfile',
-        '/certs/ca.crt',
-        '/certs/tls.crt',
-      ]);
-      expect(verify.code, verify.stderr).toBe(0);
+      await verifiesInPod('cert-node-restart');
     } finally {
       await c().kubectlRun(['delete', 'pod', '-n', NS, 'cert-node-restart', '--wait=false']);
     }
@@ -644,30 +645,15 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
 
   it('one issuer replica killed during a burst of 10 pod starts: all end Ready with valid certificates', async () => {
     await c().kubectl(['delete', 'pods', '-n', NS, '--all', '--wait=true', '--timeout=120s']);
-    const issuers = await c().getJson<{ items: PodJson[] }>([
-      'pods',
-      '-n',
-      RELEASE_NS,
-      '-l',
-      'app.kubernetes.io/component=issuer',
-    ]);
-    expect(issuers.items).toHaveLength(2);
+    const issuers = await componentPods('issuer');
+    expect(issuers).toHaveLength(2);
     // Certificates each replica has signed, from its /metrics (read inside the pod network).
     const signed = async () => {
       const counts = new Map<string, number>();
-      for (const p of issuers.items) {
-        const r = await run('nsenter', [
-          `--net=/run/netns/${NETNS}`,
-          '--',
-          'curl',
-          '-fsS',
-          '--max-time',
-          '10',
-          `http://${p.status.podIP}:9090/metrics`,
-        ]);
-        expect(r.code, r.stderr).toBe(0);
+      for (const p of issuers) {
+        const text = await getInPodNetwork(`http://${p.status.podIP}:9090/metrics`);
         let n = 0;
-        for (const m of r.stdout.matchAll(/^csi_cert_driver_issuer_signatures_total\S* (\S+)$/gm))
+        for (const m of text.matchAll(/^csi_cert_driver_issuer_signatures_total\S* (\S+)$/gm))
           n += Number(m[1]);
         counts.set(p.metadata.name, n);
       }
@@ -684,30 +670,136 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
     await c().apply(
       JSON.stringify({ apiVersion: 'v1', kind: 'List', items: names.map((n) => JSON.parse(certPod(n, NS))) }),
     );
+    // The warm pod's volume plus fewer than the burst's 10 as the kill is sent: it lands while the
+    // burst runs (counted after the kill, a fast burst could have finished while kubectl ran).
+    const mountedAtKill = mountsUnder(join(CERT_BASE, 'mounts')).length;
     await c().kubectl(['delete', 'pod', '-n', RELEASE_NS, victim!, '--grace-period=0', '--force']);
-    // The warm pod's volume plus fewer than the burst's 10: the replica died while the burst ran.
-    expect(mountsUnder(join(CERT_BASE, 'mounts')).length, 'killed during the burst').toBeLessThan(11);
+    expect(mountedAtKill, 'killed during the burst').toBeLessThan(11);
     for (const n of names) {
       await c().waitPodReady(NS, n, 300_000);
-      const r = await c().exec(NS, n, [
-        'sh',
-        '-c',
-        'openssl verify -CAfile /certs/ca.crt /certs/tls.crt && openssl x509 -noout -pubkey -in /certs/tls.crt && openssl pkey -pubout -in /certs/tls.key',
-      ]);
-      expect(r.code, `${n}: ${r.stderr}`).toBe(0);
-      const keys = r.stdout.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
-      expect(keys, n).toHaveLength(2);
-      expect(keys[0], `${n}: key matches certificate`).toBe(keys[1]);
+      await keyPairInPod(n);
     }
-    const replicas = await c().getJson<{ items: PodJson[] }>([
-      'pods',
-      '-n',
-      RELEASE_NS,
-      '-l',
-      'app.kubernetes.io/component=issuer',
-    ]);
-    expect(replicas.items.map((p) => p.metadata.name)).not.toContain(victim);
+    const replicas = await componentPods('issuer');
+    expect(replicas.map((p) => p.metadata.name)).not.toContain(victim);
     await c().kubectl(['delete', 'pods', '-n', NS, '--all', '--wait=true', '--timeout=180s']);
+  });
+
+  // Issue 18: the chart's cluster dashboard, reached as an operator reaches it (`kubectl
+  // port-forward` to its Service), shows the pods this suite starts and follows them by watch.
+  it('the cluster view (status objects on), port-forwarded: the running pods’ volumes with node, pod and expiry, a deleted pod gone live', async () => {
+    const pods = ['cert-view-0', 'cert-view-1'];
+    await withValues(['--set', 'status.objects=true', '--set', 'clusterView.enabled=true'], async () => {
+      // The same local image as the node (the chart has one image for every role).
+      const images = async (kind: string, component: string) =>
+        c().kubectl([
+          'get',
+          kind,
+          '-n',
+          RELEASE_NS,
+          '-l',
+          `app.kubernetes.io/component=${component}`,
+          '-o',
+          'jsonpath={.items[*].spec.template.spec.containers[*].image}',
+        ]);
+      expect(await images('deployment', 'cluster-view')).toBe(await images('daemonset', 'node'));
+      expect(await componentPods('cluster-view')).toHaveLength(1);
+      await c().apply(
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'List',
+          items: pods.map((n) => JSON.parse(certPod(n, NS))),
+        }),
+      );
+      for (const n of pods) await c().waitPodReady(NS, n);
+      const fwd = await c().portForward(RELEASE_NS, `svc/${RELEASE}-cluster-view`, 8080);
+      const events: string[] = [];
+      const ac = new AbortController();
+      try {
+        // `localhost`, as a browser on the operator's machine names it (the Host check passes it).
+        const base = `http://localhost:${fwd.localPort}`;
+        const volumes = async () => {
+          const res = await fetch(`${base}/api/v1/cluster/volumes?namespace=${NS}`);
+          expect(res.status, await res.clone().text()).toBe(200);
+          return ((await res.json()) as ClusterVolumePage).items;
+        };
+        const listed = await waitFor(
+          'the pods’ volumes in the cluster view',
+          async () => {
+            const items = await volumes();
+            return pods.every((n) => items.some((v) => v.pod === n && v.notAfter)) ? items : undefined;
+          },
+          { timeoutMs: 120_000, intervalMs: 1000 },
+        );
+        for (const n of pods) {
+          const v = listed.find((x) => x.pod === n)!;
+          const pod = await c().getJson<PodJson>(['pod', '-n', NS, n]);
+          expect(v).toMatchObject({
+            nodeId: NODE_NAME,
+            namespace: NS,
+            podUid: pod.metadata.uid,
+            state: 'healthy',
+          });
+          // The expiry of the certificate the container holds.
+          const end = await c().exec(NS, n, [
+            'openssl',
+            'x509',
+            '-noout',
+            '-enddate',
+            '-in',
+            '/certs/tls.crt',
+          ]);
+          expect(end.code, end.stderr).toBe(0);
+          expect(new Date(v.notAfter!).toISOString()).toBe(
+            new Date(/notAfter=(.+)/.exec(end.stdout)![1]!).toISOString(),
+          );
+        }
+        const overview = (await (await fetch(`${base}/api/v1/cluster/nodes`)).json()) as {
+          items: ClusterNode[];
+        };
+        expect(overview.items.find((x) => x.nodeId === NODE_NAME)).toMatchObject({ health: 'ok' });
+
+        // A deleted pod leaves the view through its watch: a change event names its volume.
+        // Ends with an AbortError when aborted below (or in `finally` when an assertion fails).
+        const stream = fetch(`${base}/api/v1/cluster/events`, { signal: ac.signal })
+          .then(async (res) => {
+            const reader = res.body!.getReader();
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) return;
+              events.push(Buffer.from(value).toString());
+            }
+          })
+          .catch(() => undefined);
+        await waitFor('the event stream', () =>
+          events.join('').includes('event: hello') ? true : undefined,
+        );
+        const gone = listed.find((x) => x.pod === pods[1])!;
+        await c().kubectl(['delete', 'pod', '-n', NS, pods[1]!, '--wait=false']);
+        await waitFor(
+          'a change event deleting the volume',
+          () => {
+            const changes = events
+              .join('')
+              .split('\n\n')
+              .filter((e) => e.startsWith('event: change\n'))
+              .map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 6)) as ClusterChangeEvent);
+            return changes.some((e) => e.deleted.includes(gone.id)) ? true : undefined;
+          },
+          { timeoutMs: 120_000, intervalMs: 500 },
+        );
+        const left = (await volumes()).map((v) => v.pod);
+        expect(left).toContain(pods[0]);
+        expect(left).not.toContain(pods[1]);
+        ac.abort();
+        await stream;
+        await dashboardShows(base, pods[0]!);
+      } finally {
+        ac.abort();
+        await fwd.close();
+      }
+    });
+    expect(await componentPods('cluster-view'), 'the cluster view removed with the values').toEqual([]);
+    await c().kubectl(['delete', 'pods', '-n', NS, '--all', '--wait=true', '--timeout=120s']);
   });
 
   it('helm uninstall after the pods are gone leaves no volume mount behind', async () => {

@@ -8,7 +8,7 @@
  * then leaves it up on `stop()`; otherwise it runs `cluster.sh up` and `stop()` runs `cluster.sh
  * down`, which works from any half-up state.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/repo.js';
@@ -105,12 +105,22 @@ export interface Cluster {
    * (the pod network is not routed to the host): sample name with labels → value.
    */
   nodeMetrics(): Promise<Map<string, number>>;
+  /**
+   * `kubectl port-forward` to `resource` (e.g. `svc/name`) on a free local port of 127.0.0.1, as an
+   * operator reaches a Service; resolves once kubectl says it forwards. `close()` stops kubectl.
+   */
+  portForward(namespace: string, resource: string, remotePort: number): Promise<PortForward>;
   /** The last lines of a component's log (logs/NAME.log). */
   componentLog(name: string, lines?: number): Promise<string>;
   /** `scripts/cluster.sh down` when this harness brought the cluster up; else nothing. */
   stop(): Promise<void>;
   /** True when this harness ran `cluster.sh up` (and `stop()` tears it down). */
   readonly owned: boolean;
+}
+
+export interface PortForward {
+  localPort: number;
+  close(): Promise<void>;
 }
 
 export interface PodJson {
@@ -229,15 +239,7 @@ function harness(owned: boolean): Cluster {
         '-o',
         'jsonpath={.items[0].status.podIP}',
       ]);
-      const text = await runOk('nsenter', [
-        `--net=/run/netns/${NETNS}`,
-        '--',
-        'curl',
-        '-fsS',
-        '--max-time',
-        '10',
-        `http://${ip}:9090/metrics`,
-      ]);
+      const text = await getInPodNetwork(`http://${ip}:9090/metrics`);
       const samples = new Map<string, number>();
       for (const line of text.split('\n')) {
         const m = /^(\S+) (\S+)$/.exec(line);
@@ -245,6 +247,35 @@ function harness(owned: boolean): Cluster {
       }
       return samples;
     },
+    portForward: (namespace, resource, remotePort) =>
+      new Promise((resolve, reject) => {
+        const args = ['port-forward', '-n', namespace, resource, `:${remotePort}`, '--address=127.0.0.1'];
+        const child = spawn(KUBECTL, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const exited = new Promise<void>((r) => child.once('exit', () => r()));
+        let out = '';
+        let err = '';
+        const fail = (why: string) => {
+          clearTimeout(timer);
+          child.kill('SIGKILL');
+          reject(new Error(`kubectl ${args.join(' ')}: ${why}\n${err.slice(-2000)}`));
+        };
+        const timer = setTimeout(() => fail('not forwarding after 60 s'), 60_000);
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+          if (!m) return;
+          clearTimeout(timer);
+          resolve({
+            localPort: Number(m[1]),
+            close: async () => {
+              child.kill('SIGTERM');
+              await exited;
+            },
+          });
+        });
+        child.once('exit', (code) => fail(`exited ${code}`));
+      }),
     componentLog: async (name, lines = 40) =>
       (await run('tail', ['-n', String(lines), join(CLUSTER_DIR, 'logs', `${name}.log`)])).stdout,
     stop: async () => {
@@ -254,6 +285,14 @@ function harness(owned: boolean): Cluster {
         throw new Error(`cluster.sh down exited ${down.code}:\n${down.stderr.slice(-4000)}`);
     },
   };
+}
+
+/**
+ * GETs `url` with curl from inside the cluster's network namespace (the pod network is not routed
+ * to the host); the body, or an error on a failed request.
+ */
+export function getInPodNetwork(url: string): Promise<string> {
+  return runOk('nsenter', [`--net=/run/netns/${NETNS}`, '--', 'curl', '-fsS', '--max-time', '10', url]);
 }
 
 /** A pod of the workload image with one inline volume of the driver at /certs (read-only). */

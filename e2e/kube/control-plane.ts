@@ -56,6 +56,8 @@ export interface ControlPlaneOptions {
   name: string;
   /** How long to wait for /readyz; default 100 s (a cold start on 2 busy cores). */
   readyTimeoutMs?: number;
+  /** More kube-apiserver flags, after the defaults. */
+  apiServerArgs?: string[];
 }
 
 const running = new Set<ChildProcess>();
@@ -207,6 +209,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         '--allow-privileged=true',
         '--profiling=false',
         '--v=1',
+        ...(opts.apiServerArgs ?? []),
       ],
       apiLog,
     );

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import type { ClientLibrary } from '../kube/client/kube-client.js';
 import { kubeStatusCode } from '../kube/client/kube-errors.js';
+import { customObjectPages, listAll } from '../kube/client/paged-list.js';
 import { CR_GROUP, CR_PLURAL, CR_VERSION, type CertificateRequest } from './certificate-request.js';
 import { LeaseConflictError, type LeaseRecord, type LeaseStore } from './leader-election.js';
 
@@ -17,6 +18,7 @@ export class ConflictError extends Error {}
 export type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 export interface CertificateRequestApi {
+  /** Every request, read page by page (paged-list.ts); the resourceVersion to watch from. */
   list(): Promise<{ items: CertificateRequest[]; resourceVersion: string }>;
   /** Calls `onEvent` per event and `onDone` once when the watch ends (error or timeout). */
   watch(
@@ -37,12 +39,8 @@ export function certificateRequestApi(lib: ClientLibrary, config: KubeConfig): C
   const watcher = new lib.Watch(config);
   const base = { group: CR_GROUP, version: CR_VERSION, plural: CR_PLURAL };
   return {
-    async list() {
-      const res = (await api.listClusterCustomObject(base)) as {
-        items?: CertificateRequest[];
-        metadata?: { resourceVersion?: string };
-      };
-      return { items: res.items ?? [], resourceVersion: res.metadata?.resourceVersion ?? '' };
+    list() {
+      return listAll({ what: CR_PLURAL, read: customObjectPages<CertificateRequest>(api, base) });
     },
     async watch(resourceVersion, onEvent, onDone) {
       return watcher.watch(

@@ -1,14 +1,15 @@
 /**
- * The cluster view's HTTP edge (node:http, no framework: eight read-only routes). GET and HEAD only
- * (405 otherwise, before routing); the Host header must name an allowed host (localhost, the
- * loopback addresses, the Service names given) or the answer is 403, so a DNS-rebinding page cannot
- * read the API through a browser; probes (/healthz, /readyz) are exempt. CORS is closed unless
- * origins are given. The same security headers and CSP as the node API. Errors never echo more than
- * the validation message.
+ * The cluster view's HTTP edge (node:http, no framework: eight read-only routes). First the node's
+ * Host check (common/host-check.ts: an IP literal, localhost, a name under .localhost or one of
+ * `allowedHosts`, else 421 Misdirected Request on every path), so a DNS-rebinding page cannot read
+ * the API through a browser; kubelet's probes name the pod IP and pass. Then GET and HEAD only (405
+ * otherwise, before routing). CORS is closed unless origins are given. The same security headers
+ * and CSP as the node API. Errors never echo more than the validation message.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClusterChangeEvent } from '@csi-cert-driver/api-contract';
+import { hostAllowed, MISDIRECTED } from '../common/host-check.js';
 import type { Logger } from '../common/logger.js';
 import { findDashboardDir, loadAssets, NOT_BUILT_PAGE, type Asset } from '../api/static-assets.js';
 import type { ClusterStore } from './cluster-store.js';
@@ -17,8 +18,8 @@ import type { ClusterViews } from './cluster-views.js';
 
 export interface ClusterHttpOptions {
   listenAddr: string;
-  /** Host names (without port) besides localhost, 127.0.0.1 and ::1 that may be in the Host header. */
-  allowedHosts: string[];
+  /** API_ALLOWED_HOSTS: Host names (without port) answered besides IP literals and localhost. */
+  allowedHosts: readonly string[];
   corsOrigins: string[];
   views: ClusterViews;
   store: ClusterStore;
@@ -39,7 +40,6 @@ const MAX_IDS = 100;
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-const LOOPBACK = ['localhost', '127.0.0.1', '::1'];
 
 /** Splits `host:port` / `[v6]:port` (as the node API's listen address). */
 function splitHostPort(addr: string): { host: string; port: number } {
@@ -47,15 +47,8 @@ function splitHostPort(addr: string): { host: string; port: number } {
   return { host: addr.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(addr.slice(i + 1)) };
 }
 
-/** The host of a Host header without its port, lower case; '' when malformed. */
-export function hostOf(header: string | undefined): string {
-  if (!header || header.length > 300) return '';
-  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.exec(header);
-  return m ? m[1]!.replace(/^\[(.*)\]$/, '$1').toLowerCase() : '';
-}
-
 export async function startClusterHttp(o: ClusterHttpOptions): Promise<ClusterHttpServer> {
-  const allowed = new Set([...LOOPBACK, ...o.allowedHosts.map((h) => h.toLowerCase())]);
+  const allowedHosts = o.allowedHosts.map((h) => h.toLowerCase());
   const origins = new Set(o.corsOrigins);
   const dir = o.dashboardDir ?? findDashboardDir();
   const assets = dir ? await loadAssets(dir) : new Map<string, Asset>();
@@ -158,6 +151,7 @@ export async function startClusterHttp(o: ClusterHttpOptions): Promise<ClusterHt
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('Content-Security-Policy', CSP);
+    if (!hostAllowed(req.headers.host, allowedHosts)) return json(req, res, 421, MISDIRECTED);
     const origin = req.headers.origin;
     if (origin && origins.has(origin)) {
       res.setHeader('Access-Control-Allow-Origin', origin);
@@ -181,9 +175,6 @@ export async function startClusterHttp(o: ClusterHttpOptions): Promise<ClusterHt
     if (path === '/healthz') return json(req, res, 200, { status: 'ok' });
     if (path === '/readyz') {
       return json(req, res, o.store.synced ? 200 : 503, { status: o.store.synced ? 'ok' : 'unavailable' });
-    }
-    if (!allowed.has(hostOf(req.headers.host))) {
-      return fail(req, res, 403, 'Forbidden', 'Host header not allowed (API_ALLOWED_HOSTS)');
     }
     try {
       if (path.startsWith('/api/')) return api(req, res, path, url.searchParams);

@@ -1,23 +1,20 @@
 /**
  * Keeps the ClusterStore equal to the CertVolumeStatus objects of all namespaces: a paged list
- * (500 objects a page), then a watch from the list's resourceVersion, re-opened from the last one
- * seen when it ends (bookmarks keep it current). A 410 Gone (or any failure) lists again, with
- * backoff up to 30 s. Needs `list` and `watch` on certvolumestatuses, nothing else. No node is ever
- * asked anything.
+ * (500 objects a page; an expired continue token restarts it, paged-list.ts), then a watch from
+ * the list's resourceVersion, re-opened from the last one seen when it ends (bookmarks keep it
+ * current). A 410 Gone of the watch (or any failure) lists again, with backoff up to 30 s. Needs
+ * `list` and `watch` on certvolumestatuses, nothing else. No node is ever asked anything.
  */
 import type { CustomObjectsApi, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../common/logger.js';
 import { describeKubeError } from '../kube/client/kube-errors.js';
+import { customObjectPages, listAll, type ListPage } from '../kube/client/paged-list.js';
 import { CVS_GROUP, CVS_PLURAL, CVS_VERSION } from '../kube/status/status-object.js';
 import type { CertVolumeStatusObject } from '../kube/status/status-object.js';
 import { compactVolume, Interner } from './compact-volume.js';
 import type { ClusterStore } from './cluster-store.js';
 
-export interface StatusPage {
-  items: CertVolumeStatusObject[];
-  resourceVersion: string;
-  continueToken?: string | undefined;
-}
+export type StatusPage = ListPage<CertVolumeStatusObject>;
 
 export type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -33,30 +30,16 @@ export interface StatusListWatch {
 }
 
 const PATH = `/apis/${CVS_GROUP}/${CVS_VERSION}/${CVS_PLURAL}`;
-const PAGE = 500;
 const MAX_RETRY_MS = 30_000;
 
-/**
- * The adapter over client-node. Lists with CustomObjectsApi, which hands back the raw list:
- * KubernetesObjectApi.list deserializes a custom resource's list as a plain KubernetesObject and
- * drops `metadata.continue`, so it never gets past the first page.
- */
+/** The adapter over client-node: pages through CustomObjectsApi (paged-list.ts), watches with Watch. */
 export function kubernetesStatusListWatch(objects: CustomObjectsApi, watch: Watch): StatusListWatch {
   return {
-    async list(token) {
-      const page = (await objects.listClusterCustomObject({
-        group: CVS_GROUP,
-        version: CVS_VERSION,
-        plural: CVS_PLURAL,
-        limit: PAGE,
-        _continue: token,
-      })) as { items?: CertVolumeStatusObject[]; metadata?: { resourceVersion?: string; continue?: string } };
-      return {
-        items: page.items ?? [],
-        resourceVersion: page.metadata?.resourceVersion ?? '',
-        continueToken: page.metadata?.continue || undefined,
-      };
-    },
+    list: customObjectPages<CertVolumeStatusObject>(objects, {
+      group: CVS_GROUP,
+      version: CVS_VERSION,
+      plural: CVS_PLURAL,
+    }),
     watch(resourceVersion, onEvent, done) {
       return watch.watch(
         PATH,
@@ -95,21 +78,15 @@ export function startStatusWatch(o: StatusWatchOptions): StatusWatch {
   const synced = new Promise<void>((r) => (markSynced = r));
 
   const list = async (): Promise<void> => {
-    const all = [];
-    let token: string | undefined;
-    let rv = '';
-    do {
-      const page = await o.api.list(token);
-      for (const obj of page.items) {
-        const v = compactVolume(obj, intern);
-        if (v) all.push(v);
-      }
-      rv = page.resourceVersion;
-      token = page.continueToken;
-    } while (token && !stopped);
-    o.store.replaceAll(all);
+    const { items, resourceVersion: rv } = await listAll({
+      what: CVS_PLURAL,
+      read: (token) => o.api.list(token),
+      map: (obj: CertVolumeStatusObject) => compactVolume(obj, intern),
+      stopped: () => stopped,
+    });
+    o.store.replaceAll(items);
     resourceVersion = rv;
-    log.info({ objects: all.length, resourceVersion: rv }, 'status objects listed');
+    log.info({ objects: items.length, resourceVersion: rv }, 'status objects listed');
     markSynced();
   };
 

@@ -62,7 +62,7 @@ export const CLUSTER_VIEW_TABLE = {
     default: '0.0.0.0:8080',
     parse: (n: string, v: string) => p.listenAddress(n, v).address,
   },
-  API_ALLOWED_HOSTS: { default: '', help: '(localhost, 127.0.0.1, ::1 only)', parse: allowedHosts },
+  API_ALLOWED_HOSTS: { default: '', help: '(none: IP addresses and localhost only)', parse: allowedHosts },
   API_CORS_ORIGINS: { default: '', help: '(none: CORS closed)', parse: corsOrigins },
   STALE_AFTER: { default: '5m', parse: staleAfter },
   CA_BUNDLE_FILE: { help: '(unset: CA state unknown)', parse: p.absolutePath },

@@ -19,6 +19,7 @@ import {
 } from '../../issuer-client/certificate-requests.port.js';
 import { viewOf } from './certificate-requests.js';
 import type { ClientLibrary } from '../client/kube-client.js';
+import { customObjectPages, listAll } from '../client/paged-list.js';
 
 const PATH = '/apis/cert-manager.io/v1/certificaterequests';
 
@@ -28,14 +29,14 @@ export function nodeRequestsApi(lib: ClientLibrary, config: KubeConfig, nodeId: 
   const api = config.makeApiClient(lib.CustomObjectsApi);
   const watcher = new lib.Watch(config);
   return {
-    async list() {
-      const res = (await api.listClusterCustomObject({
+    list() {
+      const read = customObjectPages<CertificateRequest>(api, {
         group: 'cert-manager.io',
         version: 'v1',
         plural: 'certificaterequests',
         labelSelector,
-      })) as { items?: CertificateRequest[]; metadata?: { resourceVersion?: string } };
-      return { items: res.items ?? [], resourceVersion: res.metadata?.resourceVersion ?? '' };
+      });
+      return listAll({ what: 'certificaterequests', read });
     },
     async watch(resourceVersion, onEvent, onDone) {
       return watcher.watch(

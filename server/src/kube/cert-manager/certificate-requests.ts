@@ -4,7 +4,8 @@
  * built from the driver's cluster settings and the pod's bearer token). API failures become
  * DomainErrors: 401 → UNAUTHENTICATED, 403 → PERMISSION_DENIED (naming the identity and the RBAC
  * verb), 404 on create → FAILED_PRECONDITION (cert-manager's API is not installed), 429/5xx/network
- * or no answer within `callTimeoutMs` → UNAVAILABLE, anything else → INTERNAL.
+ * or no answer within `callTimeoutMs` or a list whose continue token keeps expiring → UNAVAILABLE,
+ * anything else → INTERNAL. Lists are read page by page (paged-list.ts).
  */
 import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import {
@@ -25,6 +26,7 @@ import type {
 import type { ClientLibrary } from '../client/kube-client.js';
 import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
 import { reuseConnections } from '../client/connection-reuse.js';
+import { customObjectPages, listAll, ListExpiredError } from '../client/paged-list.js';
 
 const GROUP = 'cert-manager.io';
 const VERSION = 'v1';
@@ -149,15 +151,14 @@ export class CertificateRequestApi implements CertificateRequestClient, Certific
   }
 
   async listByLabel(key: string, value: string): Promise<CertificateRequestView[]> {
-    const list = (await this.call('list', '', () =>
-      this.api.listClusterCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: PLURAL,
-        labelSelector: `${key}=${value}`,
-      }),
-    )) as { items?: CrObject[] };
-    return (list.items ?? []).map(viewOf);
+    const read = customObjectPages<CrObject>(this.api, {
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      labelSelector: `${key}=${value}`,
+    });
+    const list = await this.call('list', '', () => listAll({ what: PLURAL, read, map: viewOf }));
+    return list.items;
   }
 
   async delete(namespace: string, name: string): Promise<void> {
@@ -201,6 +202,7 @@ export class CertificateRequestApi implements CertificateRequestClient, Certific
   }
 
   private translate(e: unknown, verb: string, namespace: string): DomainError {
+    if (e instanceof ListExpiredError) return new UnavailableError(e.message);
     const code = kubeStatusCode(e);
     const detail = describeKubeError(e);
     const where = namespace ? ` in namespace ${namespace}` : ' in all namespaces';

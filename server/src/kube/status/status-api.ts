@@ -1,13 +1,26 @@
 /**
  * The API calls of the status feature, behind two small interfaces so the queue and reporter are
  * tested with in-memory fakes: CertVolumeStatus objects (server-side apply, delete, list by node)
- * and core/v1 Events (create, merge-patch). The adapters use client-node's KubernetesObjectApi,
- * handed in by the lazily loaded factory (`status-kubernetes.ts`); this file imports only types
+ * and core/v1 Events (create, merge-patch). The adapters use client-node's KubernetesObjectApi and
+ * CustomObjectsApi, handed in by the lazily loaded factory (`status-kubernetes.ts`); this file imports only types
  * from client-node, so loading it does not load the library.
  */
-import type { KubernetesObject, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import type {
+  CustomObjectsApi,
+  KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+} from '@kubernetes/client-node';
 import { kubeStatusCode } from '../client/kube-errors.js';
-import { CVS_API_VERSION, CVS_KIND, type CertVolumeStatusObject } from './status-object.js';
+import { customObjectPages, listAll, PAGE_LIMIT } from '../client/paged-list.js';
+import {
+  CVS_API_VERSION,
+  CVS_GROUP,
+  CVS_KIND,
+  CVS_PLURAL,
+  CVS_VERSION,
+  type CertVolumeStatusObject,
+} from './status-object.js';
 
 /** The field manager of every write; `kubectl get cvs --show-managed-fields` shows it. */
 export const FIELD_MANAGER = 'csi-cert-driver-node';
@@ -17,7 +30,10 @@ export interface StatusApi {
   apply(obj: CertVolumeStatusObject): Promise<void>;
   /** Deletes the object; one that does not exist is not an error. */
   delete(namespace: string, name: string): Promise<void>;
-  /** Every object in all namespaces carrying this label selector. */
+  /**
+   * Every object in all namespaces carrying this label selector, read page by page; rejects with
+   * ListExpiredError when the list's continue token keeps expiring.
+   */
   list(labelSelector: string): Promise<CertVolumeStatusObject[]>;
 }
 
@@ -49,7 +65,15 @@ export interface EventsApi {
 const APPLY: PatchStrategy = 'application/apply-patch+yaml';
 const MERGE: PatchStrategy = 'application/merge-patch+json';
 
-export function kubernetesStatusApi(objects: KubernetesObjectApi): StatusApi {
+/**
+ * Writes through KubernetesObjectApi (server-side apply), lists through CustomObjectsApi page by
+ * page (`pageLimit` objects a request, default 500; paged-list.ts).
+ */
+export function kubernetesStatusApi(
+  objects: KubernetesObjectApi,
+  custom: CustomObjectsApi,
+  pageLimit = PAGE_LIMIT,
+): StatusApi {
   return {
     async apply(obj) {
       await objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, APPLY);
@@ -62,25 +86,14 @@ export function kubernetesStatusApi(objects: KubernetesObjectApi): StatusApi {
       }
     },
     async list(labelSelector) {
-      const out: CertVolumeStatusObject[] = [];
-      let token: string | undefined;
-      do {
-        const page = await objects.list<CertVolumeStatusObject>(
-          CVS_API_VERSION,
-          CVS_KIND,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          labelSelector,
-          500,
-          token,
-        );
-        out.push(...page.items);
-        token = page.metadata?._continue || undefined;
-      } while (token);
-      return out;
+      const read = customObjectPages<CertVolumeStatusObject>(custom, {
+        group: CVS_GROUP,
+        version: CVS_VERSION,
+        plural: CVS_PLURAL,
+        labelSelector,
+        limit: pageLimit,
+      });
+      return (await listAll({ what: CVS_PLURAL, read })).items;
     },
   };
 }

@@ -47,7 +47,8 @@ export async function createKubernetesStatus(o: {
 }): Promise<StatusFeature> {
   const { cfg, logger } = o;
   const lib = await loadClientLibrary();
-  const objects = lib.KubernetesObjectApi.makeApiClient(loadKubeConfig({ kubeconfigPath: cfg.kubeconfig }));
+  const kc = loadKubeConfig({ kubeconfigPath: cfg.kubeconfig });
+  const objects = lib.KubernetesObjectApi.makeApiClient(kc);
   const limiter = new TokenBucket({ qps: cfg.qps, burst: cfg.burst });
   const metrics = o.registry ? new StatusMetrics(o.registry) : undefined;
   const log = logger.child({ component: 'status' });
@@ -73,7 +74,7 @@ export async function createKubernetesStatus(o: {
       })
     : noopPodEventRecorder;
   const reporter = new KubernetesStatusReporter({
-    api: cfg.objects ? kubernetesStatusApi(objects) : undefined,
+    api: cfg.objects ? kubernetesStatusApi(objects, kc.makeApiClient(lib.CustomObjectsApi)) : undefined,
     queue: statusQueue,
     events,
     nodeId: o.nodeId,
