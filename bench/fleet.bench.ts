@@ -36,10 +36,10 @@ import { GrpcIssuerClient } from '../server/src/issuer-client/grpc-issuer.client
 import { TestCluster } from '../e2e/kube/cluster.js';
 import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../e2e/kube/control-plane.js';
 import { sweepMounts } from './lib/cleanup.js';
-import { driverNodeBinary, imageEnv } from './lib/machine.js';
+import { driverNodeBinary, imageEnv, processCpuMs, processMemory } from './lib/machine.js';
 import { opensslVolume } from './lib/openssl-baseline.js';
 import { freeLoopbackPort } from '../e2e/support/ports.js';
-import { DriverProcess, startIssuer, waitForListening } from './lib/processes.js';
+import { startDriver, startIssuer, waitForListening, type DriverProcess } from './lib/processes.js';
 import { pool, summarize } from './lib/stats.js';
 import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
 
@@ -120,13 +120,13 @@ async function msToProbeReady(proc: DriverProcess, sock: string, t0: number): Pr
   for (;;) {
     proc.assertAlive();
     if (existsSync(sock) && (await probeOnce(sock))) return performance.now() - t0;
-    if (performance.now() - t0 > 60_000) throw new Error(`node not ready:\n${proc.logTail()}`);
+    if (performance.now() - t0 > 60_000) throw new Error(`node not ready:\n${proc.tail()}`);
     await sleep(5);
   }
 }
 
 async function partNode(dir: string): Promise<void> {
-  const { proc: issuer, addr } = await startIssuer(repoRoot, dir);
+  const { proc: issuer, addr } = await startIssuer(dir);
   const sock = path.join(dir, 'csi.sock');
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -134,33 +134,34 @@ async function partNode(dir: string): Promise<void> {
     LOG_LEVEL: 'warn',
     CSI_ENDPOINT: `unix://${sock}`,
     NODE_ID: 'fleet-node',
+    KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
     CERT_SERVICE_ADDR: addr,
     CERT_BASE_PATH: path.join(dir, 'base'),
     API_LISTEN_ADDR: 'off',
   };
   const start = () => {
     const t0 = performance.now();
-    const p = DriverProcess.spawn(
-      'node',
-      driverNodeBinary(repoRoot),
-      [path.join(repoRoot, 'dist/main.mjs'), 'node'],
-      env,
-    );
+    const p = startDriver({
+      dir,
+      role: 'node',
+      settings: env,
+      command: { file: driverNodeBinary(repoRoot), args: [path.join(repoRoot, 'dist/main.mjs'), 'node'] },
+    });
     return { p, t0 };
   };
   let { p: node, t0 } = start();
   try {
     results.nodeStartMs = await msToProbeReady(node, sock, t0);
-    results.nodeStartCpuMs = node.cpuMs();
+    results.nodeStartCpuMs = processCpuMs(node.pid);
     await sleep(5_000);
-    results.nodeIdleRssMiB = node.rssMiB();
-    results.issuerIdleRssMiB = issuer.rssMiB();
+    results.nodeIdleRssMiB = processMemory(node.pid).rssMiB;
+    results.issuerIdleRssMiB = processMemory(issuer.pid).rssMiB;
     log(
       `node ready in ${results.nodeStartMs.toFixed(0)} ms; idle RSS ${results.nodeIdleRssMiB.toFixed(1)} MiB`,
     );
     const client = new CsiClient(`unix://${sock}`, 60_000);
-    const nodeCpu0 = node.cpuMs();
-    const issuerCpu0 = issuer.cpuMs();
+    const nodeCpu0 = processCpuMs(node.pid);
+    const issuerCpu0 = processCpuMs(issuer.pid);
     for (let i = 0; i < VOLUMES; i++) {
       const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
       await client.call(
@@ -172,18 +173,18 @@ async function partNode(dir: string): Promise<void> {
         }),
       );
     }
-    results.nodeCpuPerPublishMs = (node.cpuMs() - nodeCpu0) / VOLUMES;
-    results.issuerCpuPerPublishMs = (issuer.cpuMs() - issuerCpu0) / VOLUMES;
+    results.nodeCpuPerPublishMs = (processCpuMs(node.pid) - nodeCpu0) / VOLUMES;
+    results.issuerCpuPerPublishMs = (processCpuMs(issuer.pid) - issuerCpu0) / VOLUMES;
     client.close();
     await sleep(5_000);
-    results.nodeRss110MiB = node.rssMiB();
-    results.issuerRss110MiB = issuer.rssMiB();
+    results.nodeRss110MiB = processMemory(node.pid).rssMiB;
+    results.issuerRss110MiB = processMemory(issuer.pid).rssMiB;
     log(`${VOLUMES} volumes: node RSS ${results.nodeRss110MiB.toFixed(1)} MiB`);
-    node.child.kill('SIGKILL');
+    node.killNow();
     await sleep(500);
     ({ p: node, t0 } = start());
     results.nodeRestartMs = await msToProbeReady(node, sock, t0);
-    results.nodeRestartCpuMs = node.cpuMs();
+    results.nodeRestartCpuMs = processCpuMs(node.pid);
     log(`restart with ${VOLUMES} volumes: ready in ${results.nodeRestartMs.toFixed(0)} ms`);
   } finally {
     await node.stop();
@@ -234,12 +235,6 @@ function apiServerPid(cp: ControlPlane): number {
   throw new Error('kube-apiserver process not found');
 }
 
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-}
-
 interface Phase {
   issuances: number;
   perIssuerCpuS: number;
@@ -280,17 +275,21 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
     const issuerToken = await cluster.serviceAccountToken('csi-cert-driver', 'csi-cert-driver-issuer');
     const kubeconfig = cp.kubeconfigFor('issuer', issuerToken);
     const port = await freeLoopbackPort();
-    issuer = DriverProcess.start(repoRoot, 'issuer', {
-      LOG_LEVEL: 'warn',
-      LISTEN_ADDR: `127.0.0.1:${port}`,
-      CA_CERT_FILE: ca.certFile,
-      CA_KEY_FILE: ca.keyFile,
-      ISSUER_AUTH: 'kubernetes',
-      KUBECONFIG: kubeconfig.path,
-      // e.g. FLEET_ISSUER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the issuer
-      ...(process.env.FLEET_ISSUER_NODE_OPTIONS
-        ? { NODE_OPTIONS: process.env.FLEET_ISSUER_NODE_OPTIONS }
-        : {}),
+    issuer = startDriver({
+      dir,
+      role: 'issuer',
+      settings: {
+        LOG_LEVEL: 'warn',
+        LISTEN_ADDR: `127.0.0.1:${port}`,
+        CA_CERT_FILE: ca.certFile,
+        CA_KEY_FILE: ca.keyFile,
+        ISSUER_AUTH: 'kubernetes',
+        KUBECONFIG: kubeconfig.path,
+        // e.g. FLEET_ISSUER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the issuer
+        ...(process.env.FLEET_ISSUER_NODE_OPTIONS
+          ? { NODE_OPTIONS: process.env.FLEET_ISSUER_NODE_OPTIONS }
+          : {}),
+      },
     });
     await waitForListening(issuer, { host: '127.0.0.1', port });
     client = new GrpcIssuerClient(`127.0.0.1:${port}`, 60_000);
@@ -322,8 +321,8 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
         }),
       );
       const before = await apiServerMetrics(cp);
-      const apiCpu0 = cpuMsOf(apiPid);
-      const issuerCpu0 = issuer!.cpuMs();
+      const apiCpu0 = processCpuMs(apiPid, { reaped: false });
+      const issuerCpu0 = processCpuMs(issuer!.pid);
       const lat: number[] = [];
       const jobs = pods.flatMap((pod, i) =>
         Array.from({ length: volumesPerPod }, (_, v) => async () => {
@@ -347,8 +346,8 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
         }),
       );
       await pool(jobs, concurrency);
-      const issuerCpu = issuer!.cpuMs() - issuerCpu0;
-      const apiCpu = cpuMsOf(apiPid) - apiCpu0;
+      const issuerCpu = processCpuMs(issuer!.pid) - issuerCpu0;
+      const apiCpu = processCpuMs(apiPid, { reaped: false }) - apiCpu0;
       const after = await apiServerMetrics(cp);
       const issuerCalls = ['POST tokenreviews', 'GET pods'].reduce(
         (sum, k) => sum + (after.get(k) ?? 0) - (before.get(k) ?? 0),
