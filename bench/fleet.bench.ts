@@ -27,7 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify, parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { loadProto } from '../server/src/common/protos.js';
-import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
+import { CsiClient } from '../server/src/demo/csi-client.js';
 import { generateDevCa } from '../server/src/issuer/index.js';
 import { buildCsr } from '../server/src/pki/csr.js';
 import { generateKey } from '../server/src/pki/keys.js';
@@ -38,10 +38,9 @@ import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../e2
 import { sweepMounts } from './lib/cleanup.js';
 import { driverNodeBinary, imageEnv, processCpuMs, processMemory } from './lib/machine.js';
 import { opensslVolume } from './lib/openssl-baseline.js';
-import { freeLoopbackPort } from '../e2e/support/ports.js';
-import { startDriver, startIssuer, waitForListening, type DriverProcess } from './lib/processes.js';
+import { startDriver, startIssuer, type DriverProcess } from './lib/processes.js';
 import { pool, summarize } from './lib/stats.js';
-import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
+import { DAY_LONG_ECDSA, publishNewVolume } from './lib/volumes.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -163,15 +162,7 @@ async function partNode(dir: string): Promise<void> {
     const nodeCpu0 = processCpuMs(node.pid);
     const issuerCpu0 = processCpuMs(issuer.pid);
     for (let i = 0; i < VOLUMES; i++) {
-      const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
-      await client.call(
-        'Node',
-        'NodePublishVolume',
-        kubeletPublishRequest({
-          ...vol,
-          attributes: { ...KEY_ATTRIBUTES.ECDSA, 'csi.k8s.cert-driver/duration': '24h' },
-        }),
-      );
+      await publishNewVolume(client, path.join(dir, 'kubelet'), DAY_LONG_ECDSA);
     }
     results.nodeCpuPerPublishMs = (processCpuMs(node.pid) - nodeCpu0) / VOLUMES;
     results.issuerCpuPerPublishMs = (processCpuMs(issuer.pid) - issuerCpu0) / VOLUMES;
@@ -271,18 +262,12 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
       ),
       8,
     );
-    const ca = await generateDevCa({ dir: path.join(dir, 'fleet-ca') });
     const issuerToken = await cluster.serviceAccountToken('csi-cert-driver', 'csi-cert-driver-issuer');
     const kubeconfig = cp.kubeconfigFor('issuer', issuerToken);
-    const port = await freeLoopbackPort();
-    issuer = startDriver({
-      dir,
-      role: 'issuer',
+    let addr: string;
+    ({ proc: issuer, addr } = await startIssuer(dir, {
+      caDir: 'fleet-ca',
       settings: {
-        LOG_LEVEL: 'warn',
-        LISTEN_ADDR: `127.0.0.1:${port}`,
-        CA_CERT_FILE: ca.certFile,
-        CA_KEY_FILE: ca.keyFile,
         ISSUER_AUTH: 'kubernetes',
         KUBECONFIG: kubeconfig.path,
         // e.g. FLEET_ISSUER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the issuer
@@ -290,9 +275,8 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
           ? { NODE_OPTIONS: process.env.FLEET_ISSUER_NODE_OPTIONS }
           : {}),
       },
-    });
-    await waitForListening(issuer, { host: '127.0.0.1', port });
-    client = new GrpcIssuerClient(`127.0.0.1:${port}`, 60_000);
+    }));
+    client = new GrpcIssuerClient(addr, 60_000);
     const keys = await Promise.all(
       Array.from({ length: 4 }, () => generateKey({ algorithm: 'ECDSA', size: 256 })),
     );

@@ -11,7 +11,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
+import { CsiClient } from '../server/src/demo/csi-client.js';
 import { sweepMounts } from './lib/cleanup.js';
 import { driverNodeBinary, imageEnv, processMemory } from './lib/machine.js';
 import { parsePrometheus } from './lib/metrics.js';
@@ -19,7 +19,7 @@ import { startDriver, startIssuer } from './lib/processes.js';
 import { waitForNodeReady } from '../e2e/support/node-ready.js';
 import { freeLoopbackPort } from '../e2e/support/ports.js';
 import { pool } from './lib/stats.js';
-import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
+import { DAY_LONG_ECDSA, publishNewVolume } from './lib/volumes.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const { values: flags } = parseArgs({
@@ -124,15 +124,7 @@ try {
   let done = 0;
   await pool(
     Array.from({ length: VOLUMES }, () => async () => {
-      const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
-      await client.call(
-        'Node',
-        'NodePublishVolume',
-        kubeletPublishRequest({
-          ...vol,
-          attributes: { ...KEY_ATTRIBUTES.ECDSA, 'csi.k8s.cert-driver/duration': '24h' },
-        }),
-      );
+      await publishNewVolume(client, path.join(dir, 'kubelet'), DAY_LONG_ECDSA);
       if (++done % 2000 === 0) log(`${done} published: ${memory(node.pid)}`);
     }),
     8,

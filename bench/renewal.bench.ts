@@ -132,18 +132,28 @@ interface PoolRun {
 /** CERT_BASE_PATH on tmpfs, as deployed (docs/configuration.md): state fsyncs then cost no disk I/O. */
 const BASE = existsSync('/dev/shm') ? '/dev/shm/ccd-rbench-' : '/tmp/ccd-rbench-';
 
-async function rsaPublishes(poolSize: number, label: string, warmup = 0): Promise<PoolRun> {
+/** A run's folder under BASE with an issuer of its own, the node's socket path and a free metrics address. */
+async function newRun() {
   const dir = await mkdtemp(BASE);
   const issuer = await startIssuer(dir);
-  const sock = path.join(dir, 'csi.sock');
-  const metricsPort = await freeLoopbackPort();
-  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  const metricsAddr = `127.0.0.1:${await freeLoopbackPort()}`;
+  return {
+    dir,
+    issuer,
+    sock: path.join(dir, 'csi.sock'),
+    metricsAddr,
+    metricsUrl: `http://${metricsAddr}/metrics`,
+  };
+}
+
+async function rsaPublishes(poolSize: number, label: string, warmup = 0): Promise<PoolRun> {
+  const { dir, issuer, sock, metricsAddr, metricsUrl } = await newRun();
   const node = startDriver({
     dir,
     role: 'node',
     settings: {
       ...nodeEnv(dir, sock, issuer.addr),
-      METRICS_LISTEN_ADDR: `127.0.0.1:${metricsPort}`,
+      METRICS_LISTEN_ADDR: metricsAddr,
       KEY_POOL_SIZE: String(poolSize),
       KEY_POOL_SHAPES: 'RSA-2048',
     },
@@ -423,11 +433,7 @@ const onInterrupt = new Set<() => Promise<void>>();
  */
 async function shippedScale(): Promise<ShippedScaleRun> {
   const began = Date.now();
-  const dir = await mkdtemp(BASE);
-  const issuer = await startIssuer(dir);
-  const sock = path.join(dir, 'csi.sock');
-  const metricsPort = await freeLoopbackPort();
-  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  const { dir, issuer, sock, metricsAddr, metricsUrl } = await newRun();
   const node = startDriver({
     dir,
     role: 'node',
@@ -435,7 +441,7 @@ async function shippedScale(): Promise<ShippedScaleRun> {
     settings: {
       ...IMAGE_ENV,
       ...nodeEnv(dir, sock, issuer.addr),
-      METRICS_LISTEN_ADDR: `127.0.0.1:${metricsPort}`,
+      METRICS_LISTEN_ADDR: metricsAddr,
     },
   });
   const client = new CsiClient(`unix://${sock}`, 120_000);

@@ -82,11 +82,15 @@ export async function waitForListening(
 }
 
 /**
- * `bin/csi-cert-driver issuer` with a fresh dev CA under `dir/ca`, on a free loopback port, without
- * caller authentication; resolves once it listens.
+ * `bin/csi-cert-driver issuer` with a fresh dev CA under `dir/<caDir>` (default `ca`), on a free
+ * loopback port, without caller authentication unless `settings` say otherwise; resolves once it
+ * listens.
  */
-export async function startIssuer(dir: string): Promise<{ proc: DriverProcess; addr: string }> {
-  const ca = await generateDevCa({ dir: path.join(dir, 'ca') });
+export async function startIssuer(
+  dir: string,
+  o: { caDir?: string; settings?: Record<string, string> } = {},
+): Promise<{ proc: DriverProcess; addr: string }> {
+  const ca = await generateDevCa({ dir: path.join(dir, o.caDir ?? 'ca') });
   const port = await freeLoopbackPort();
   const proc = startDriver({
     dir,
@@ -97,6 +101,7 @@ export async function startIssuer(dir: string): Promise<{ proc: DriverProcess; a
       CA_CERT_FILE: ca.certFile,
       CA_KEY_FILE: ca.keyFile,
       ISSUER_AUTH: 'none',
+      ...o.settings,
     },
   });
   await waitForListening(proc, { host: '127.0.0.1', port });
