@@ -226,13 +226,18 @@ export class KubeNodeSuite implements KubeSuite {
 
   static async start(o: {
     suite: string;
-    tmpPrefix: string;
+    /** Default: the suite's name. */
+    tmpPrefix?: string;
     nodes: readonly string[];
     /** deploy/rbac/ files besides issuer.yaml. */
     rbac?: readonly string[];
     issuerSettings?: Record<string, string>;
   }): Promise<KubeNodeSuite> {
-    const s = await startKubeSuite({ ...o, rbac: ['issuer.yaml', ...(o.rbac ?? [])] });
+    const s = await startKubeSuite({
+      ...o,
+      tmpPrefix: o.tmpPrefix ?? o.suite,
+      rbac: ['issuer.yaml', ...(o.rbac ?? [])],
+    });
     try {
       const caFile = await caSecret(s.cluster, s.tmp);
       await s.cluster.serviceAccount(APPS, 'web');

@@ -17,11 +17,7 @@ let s: KubeNodeSuite;
 const pods: Record<string, V1Pod> = {};
 
 beforeAll(async () => {
-  s = await KubeNodeSuite.start({
-    suite: 'kube-node-publish',
-    tmpPrefix: 'kube-np',
-    nodes: ['node-a', 'node-b'],
-  });
+  s = await KubeNodeSuite.start({ suite: 'kube-node-publish', nodes: ['node-a', 'node-b'] });
   pods.here = await s.cluster.pod({ name: 'web-1', nodeName: 'node-a' });
   pods.elsewhere = await s.cluster.pod({ name: 'web-2', nodeName: 'node-b' });
   await s.startNode();

@@ -21,11 +21,7 @@ let s: KubeNodeSuite;
 let pod: V1Pod;
 
 beforeAll(async () => {
-  s = await KubeNodeSuite.start({
-    suite: 'kube-node-restart-renewal',
-    tmpPrefix: 'kube-nr',
-    nodes: ['node-a'],
-  });
+  s = await KubeNodeSuite.start({ suite: 'kube-node-restart-renewal', nodes: ['node-a'] });
   pod = await s.cluster.pod({ name: 'web-1', serviceAccount: 'web', nodeName: 'node-a' });
   await s.startNode();
 });

@@ -31,7 +31,6 @@ let pod: V1Pod;
 beforeAll(async () => {
   s = await KubeNodeSuite.start({
     suite: 'kube-spiffe-node',
-    tmpPrefix: 'kube-spiffe',
     nodes: ['node-a'],
     issuerSettings: { TRUST_DOMAIN: TD },
   });

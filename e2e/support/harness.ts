@@ -26,17 +26,10 @@ import { REPO_ROOT, ensureBuilt } from './repo.js';
 import { sleep, waitFor } from './wait.js';
 import { waitForNodeReady } from './node-ready.js';
 import { freeLoopbackPort as freePort } from './ports.js';
+import type { Pod } from './publish-table.js';
 
 export const DRIVER_NAME = 'csi.k8s.cert-driver';
-export const PREFIX = 'csi.k8s.cert-driver/';
-export const CM_PREFIX = 'csi.cert-manager.io/';
-
-export interface Pod {
-  name: string;
-  namespace: string;
-  uid: string;
-  serviceAccount: string;
-}
+export { CM_PREFIX, PREFIX, type Pod } from './publish-table.js';
 
 /** One inline ephemeral volume of one pod, as kubelet names it. */
 export interface Volume {

@@ -8,17 +8,9 @@ import { expect } from 'vitest';
 import type { Harness, Volume } from './harness.js';
 import { mountsAt } from './host.js';
 import { publicKeys, serialOf, verifyChain } from './openssl.js';
+import { DEFAULT_FILES, type FileNames } from './publish-table.js';
 
 export const TMPFS_SOURCE = 'csi-cert-driver';
-
-export interface FileNames {
-  certificate: string;
-  privateKey: string;
-  /** Undefined when the volume has no CA file. */
-  ca?: string | undefined;
-}
-
-export const DEFAULT_FILES: FileNames = { certificate: 'tls.crt', privateKey: 'tls.key', ca: 'ca.crt' };
 
 /** Exactly one tmpfs of ours at the data dir and exactly one read-only bind of it at the target path. */
 export function expectMountedOnce(h: Harness, vol: Volume): void {
