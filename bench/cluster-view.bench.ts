@@ -23,6 +23,7 @@ import { fakeStatusObject, type FakeVolume } from '../server/src/cluster-view/te
 import { launchChromium } from '../e2e/dashboard/browser.js';
 import { startClusterViewEnv } from '../e2e/cluster-view/harness.js';
 import { processMemory } from './lib/machine.js';
+import { observedPage, settled } from './lib/page-timing.js';
 import { fmtMs, summarize, table, type Summary } from './lib/stats.js';
 
 const { values: flags } = parseArgs({
@@ -202,27 +203,10 @@ async function main(): Promise<void> {
     const browser = await launchChromium();
     const runs: { readyMs: number; ttiMs: number }[] = [];
     for (let i = 0; i < 6; i++) {
-      const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-      const page = await ctx.newPage();
-      await page.addInitScript(() => {
-        const w = window as unknown as { __longTasks: { start: number; end: number }[] };
-        w.__longTasks = [];
-        new PerformanceObserver((list) => {
-          for (const e of list.getEntries())
-            w.__longTasks.push({ start: e.startTime, end: e.startTime + e.duration });
-        }).observe({ type: 'longtask', buffered: true });
-      });
+      const { ctx, page } = await observedPage(browser);
       await page.goto(`${view.url}/`);
       await page.waitForSelector('html[data-ready=true]', { timeout: 60_000 });
-      let last = -1;
-      for (let waited = 0; waited < 15_000; waited += 1000) {
-        await page.waitForTimeout(1000);
-        const n = await page.evaluate(
-          () => (window as unknown as { __longTasks: unknown[] }).__longTasks.length,
-        );
-        if (n === last) break;
-        last = n;
-      }
+      await settled(page);
       const m = await page.evaluate(() => {
         const ready = performance.getEntriesByName('dashboard-ready')[0]!.startTime;
         const tasks = (window as unknown as { __longTasks: { start: number; end: number }[] }).__longTasks;
