@@ -237,26 +237,31 @@ function perPublish(before: Cpu, after: Cpu, count: number): Cpu {
   return { node: (after.node - before.node) / count, issuer: (after.issuer - before.issuer) / count };
 }
 
-async function sequential(h: Harness, algorithm: Algorithm): Promise<SequentialResult> {
-  const warm: KubeletPublishInput[] = [];
-  const warmLatencies: number[] = [];
-  for (let i = 0; i < N.warmup[algorithm]; i++) {
-    const v = await newVolume(h.kubeletRoot, algorithm);
-    warmLatencies.push(await h.publish(v));
-    warm.push(v);
-  }
-  for (const v of warm) await h.unpublish(v);
-
-  const noise = startNoise(() => h.cpuTotal());
-  const m0 = await h.metrics.scrape();
-  const cpu0 = h.cpu();
+/** Publishes `n` new volumes one after the other; returns them and each publish's latency. */
+async function publishInTurn(
+  h: Harness,
+  algorithm: Algorithm,
+  n: number,
+): Promise<{ published: KubeletPublishInput[]; latencies: number[] }> {
   const published: KubeletPublishInput[] = [];
   const latencies: number[] = [];
-  for (let i = 0; i < N.sequential[algorithm]; i++) {
+  for (let i = 0; i < n; i++) {
     const v = await newVolume(h.kubeletRoot, algorithm);
     latencies.push(await h.publish(v));
     published.push(v);
   }
+  return { published, latencies };
+}
+
+async function sequential(h: Harness, algorithm: Algorithm): Promise<SequentialResult> {
+  const warm = await publishInTurn(h, algorithm, N.warmup[algorithm]);
+  const warmLatencies = warm.latencies;
+  for (const v of warm.published) await h.unpublish(v);
+
+  const noise = startNoise(() => h.cpuTotal());
+  const m0 = await h.metrics.scrape();
+  const cpu0 = h.cpu();
+  const { published, latencies } = await publishInTurn(h, algorithm, N.sequential[algorithm]);
   const cpu1 = h.cpu();
   const phaseNoise = noise();
   const node = NodeMetricsReader.diff(m0, await h.metrics.scrape());
