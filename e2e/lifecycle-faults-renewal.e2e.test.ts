@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, PREFIX, codeName, type Volume } from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { PREFIX, codeName, harnessPerSuite, type Harness, type Volume } from './support/harness.js';
 import { normaliseSerial, verifyChain } from './support/openssl.js';
 import { waitFor } from './support/wait.js';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test helpers reading keystores with OpenSSL and Java
@@ -25,16 +25,7 @@ const VOLUMES = 30;
 describe('renewal of many short-lived volumes', () => {
   let h: Harness;
   const vols: Volume[] = [];
-
-  beforeAll(async () => {
-    h = await Harness.start({ suite: 'lifecycle-faults-renewal' });
-  });
-
-  afterAll(async () => {
-    if (!h) return;
-    for (const v of vols) await h.unpublish(v).catch(() => undefined);
-    await h.close();
-  });
+  harnessPerSuite({ suite: 'lifecycle-faults-renewal' }, (started) => (h = started), vols);
 
   /** One careful read: resolve `..data` once, read both files from that generation. */
   function sample(vol: Volume): { generation: string; matches: boolean } | undefined {

@@ -19,8 +19,15 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Harness, PREFIX, codeName, type StateFile, type Volume } from './support/harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  PREFIX,
+  codeName,
+  harnessPerSuite,
+  type Harness,
+  type StateFile,
+  type Volume,
+} from './support/harness.js';
 import { mountsAt } from './support/host.js';
 import { normaliseSerial } from './support/openssl.js';
 import { expectGone, expectMountedOnce, expectValidPair } from './support/volume-checks.js';
@@ -36,20 +43,11 @@ describe('lifecycle faults', () => {
   let h: Harness;
   const published: Volume[] = [];
 
-  beforeAll(async () => {
-    h = await Harness.start({ suite: 'lifecycle-faults', issuerTimeout: '2s' });
-  });
+  harnessPerSuite({ suite: 'lifecycle-faults', issuerTimeout: '2s' }, (started) => (h = started), published);
 
   beforeEach(async () => {
     if (h.issuer?.exitStatus !== undefined) await h.startIssuer();
     if (h.node?.exitStatus !== undefined) await h.startNode();
-  });
-
-  afterAll(async () => {
-    if (!h) return;
-    if (h.node?.exitStatus === undefined)
-      for (const v of published) await h.unpublish(v).catch(() => undefined);
-    await h.close();
   });
 
   const state = (v: Volume): State => h.readState(v.volumeId) as State;

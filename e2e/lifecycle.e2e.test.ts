@@ -7,8 +7,15 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Harness, PREFIX, codeName, type Outcome, type Volume } from './support/harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  PREFIX,
+  codeName,
+  harnessPerSuite,
+  type Harness,
+  type Outcome,
+  type Volume,
+} from './support/harness.js';
 import type { LogLine } from './support/driver-process.js';
 import { mountsAt, mountsUnder } from './support/host.js';
 import { normaliseSerial } from './support/openssl.js';
@@ -22,22 +29,11 @@ const SHORT = { [a('duration')]: '1m', [a('renew-before')]: '50s' };
 describe('renewal, crash recovery and restart', () => {
   let h: Harness;
   const published: Volume[] = [];
-
-  beforeAll(async () => {
-    h = await Harness.start({ suite: 'lifecycle' });
-  });
+  harnessPerSuite({ suite: 'lifecycle' }, (started) => (h = started), published);
 
   // A test that failed between kill and restart must not take the next one down with it.
   beforeEach(async () => {
     if (h.node?.exitStatus !== undefined) await h.startNode();
-  });
-
-  afterAll(async () => {
-    if (!h) return;
-    if (h.node?.exitStatus === undefined) {
-      for (const vol of published) await h.unpublish(vol).catch(() => undefined);
-    }
-    await h.close();
   });
 
   const serialInState = (vol: Volume): string | undefined => {

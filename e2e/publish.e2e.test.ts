@@ -5,8 +5,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, codeName, type Volume } from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { codeName, harnessPerSuite, type Harness, type Volume } from './support/harness.js';
 import { modeOf, mountsAt, octal, ownerOf, symlinkTarget, visibleFiles, writeError } from './support/host.js';
 import {
   CLUSTER_DOMAIN,
@@ -31,16 +31,11 @@ describe('NodePublishVolume over the CSI socket, verified with OpenSSL', () => {
   let h: Harness;
   const published: Volume[] = [];
 
-  beforeAll(async () => {
-    h = await Harness.start({ suite: 'publish', volumeSize: VOLUME_SIZE, clusterDomain: CLUSTER_DOMAIN });
-  });
-
-  afterAll(async () => {
-    if (!h) return;
-    // Best effort for volumes a failed test left published; close() unmounts the rest regardless.
-    for (const vol of published) await h.unpublish(vol).catch(() => undefined);
-    await h.close();
-  });
+  harnessPerSuite(
+    { suite: 'publish', volumeSize: VOLUME_SIZE, clusterDomain: CLUSTER_DOMAIN },
+    (started) => (h = started),
+    published,
+  );
 
   it.each(casesFor('linux'))('$name', async (c) => {
     const want: Want = { ...DEFAULT_WANT, ...c.want };

@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { afterAll, beforeAll } from 'vitest';
 import { DriverProcess } from './driver-process.js';
 import { mountsUnder, tree, unmountAllUnder } from './host.js';
 import { makeCa } from './openssl.js';
@@ -69,6 +70,30 @@ export interface Outcome<T = Record<string, unknown>> {
   code: number;
   details: string;
   res?: T;
+}
+
+/**
+ * Registers the calling suite's (or describe block's) hooks: a harness started before its tests and
+ * handed to `use`; after them, while the node still runs, a best-effort unpublish of the volumes in
+ * `leftovers` (what a failed test left published; `close()` unmounts the rest regardless), then
+ * `close()`.
+ */
+export function harnessPerSuite(
+  options: HarnessOptions,
+  use: (h: Harness) => void,
+  leftovers: readonly Volume[] = [],
+): void {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await Harness.start(options);
+    use(h);
+  }, 120_000);
+  afterAll(async () => {
+    if (!h) return;
+    if (h.node?.exitStatus === undefined)
+      for (const v of leftovers) await h.unpublish(v).catch(() => undefined);
+    await h.close();
+  });
 }
 
 /** Resolves to the RPC's outcome instead of rejecting, so table tests can compare codes. */
