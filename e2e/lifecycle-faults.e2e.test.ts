@@ -20,22 +20,12 @@ import {
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  PREFIX,
-  codeName,
-  harnessPerSuite,
-  type Harness,
-  type StateFile,
-  type Volume,
-} from './support/harness.js';
+import { codeName, harnessPerSuite, type Harness, type StateFile, type Volume } from './support/harness.js';
+import { SHORT_LIVED as SHORT } from './support/publish-table.js';
 import { mountsAt } from './support/host.js';
 import { normaliseSerial } from './support/openssl.js';
 import { expectGone, expectMountedOnce, expectValidPair } from './support/volume-checks.js';
 import { sleep, waitFor } from './support/wait.js';
-
-const a = (name: string): string => `${PREFIX}${name}`;
-/** Lifetime 1m (+60 s back-dating), renewal 50 s before the end: due 5–10 s after each issue. */
-const SHORT = { [a('duration')]: '1m', [a('renew-before')]: '50s' };
 
 type State = StateFile & { failures: number; lastError?: string };
 

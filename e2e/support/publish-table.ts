@@ -30,6 +30,11 @@ export const SKEW_SECONDS = 60;
 const HOUR = 3600;
 
 export const a = (name: string): string => `${PREFIX}${name}`;
+/** Lifetime 1m (+60 s back-dating), renewal 50 s before the end: due 5–10 s after each issue. */
+export const SHORT_LIVED: Readonly<Record<string, string>> = {
+  [a('duration')]: '1m',
+  [a('renew-before')]: '50s',
+};
 const cm = (name: string): string => `${CM_PREFIX}${name}`;
 
 const ECDSA_USAGES = ['digital signature', 'server auth', 'client auth'];

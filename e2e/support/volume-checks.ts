@@ -2,7 +2,8 @@
  * Assertions about one published volume shared by the suites: mounted exactly once, a key pair that
  * OpenSSL accepts, and nothing left after unpublish.
  */
-import { existsSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { Harness, Volume } from './harness.js';
@@ -53,4 +54,22 @@ export function expectGone(h: Harness, vol: Pick<Volume, 'volumeId' | 'targetPat
   expect(existsSync(vol.targetPath), `target path ${vol.targetPath} exists`).toBe(false);
   expect(existsSync(h.dataDir(vol.volumeId)), 'data dir exists').toBe(false);
   expect(existsSync(h.stateFile(vol.volumeId)), 'state file exists').toBe(false);
+}
+
+/**
+ * Reads the current generation of a volume the way a careful reader does (resolve `..data` once,
+ * then read both files from it) and checks the key belongs to the certificate. Undefined when the
+ * generation vanished under us (it was swapped out between readlink and read).
+ */
+export function sampleGeneration(vol: Volume): { generation: string; matches: boolean } | undefined {
+  try {
+    const generation = readlinkSync(join(vol.targetPath, '..data'));
+    const dir = join(vol.targetPath, generation);
+    const cert = new X509Certificate(readFileSync(join(dir, 'tls.crt')));
+    const key = createPrivateKey(readFileSync(join(dir, 'tls.key')));
+    return { generation, matches: cert.checkPrivateKey(key) };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
 }
