@@ -29,7 +29,7 @@ import { waitForNodeReady } from './node-ready.js';
 import { freeLoopbackPort as freePort } from './ports.js';
 import type { Pod } from './publish-table.js';
 
-export const DRIVER_NAME = 'csi.k8s.cert-driver';
+export { DRIVER_NAME } from './rpc-table.js';
 export { CM_PREFIX, PREFIX, type Pod } from './publish-table.js';
 
 /** One inline ephemeral volume of one pod, as kubelet names it. */
