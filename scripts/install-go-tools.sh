@@ -14,7 +14,6 @@ export CGO_ENABLED="${CGO_ENABLED:-0}"
 
 CSI_SANITY_VERSION="${CSI_SANITY_VERSION:-v5.6.0}"
 
-
 # go_tool NAME MODULE@VERSION: installs the command MODULE (a main package path) at VERSION as
 # $BIN/NAME. A cached binary with a matching stamp is kept; anything else is rebuilt.
 go_tool() {
