@@ -31,6 +31,7 @@ import { generateKey } from '../server/src/pki/index.js';
 import { startNodeRole, type NodeRole } from '../server/src/roles/node.role.js';
 import { InProcessIssuer } from '../server/test/support/in-process-issuer.js';
 import { inProcessNodeConfig } from '../server/test/support/in-process-node.js';
+import { observedPage, settled } from './lib/page-timing.js';
 import { fmtMs, pool, summarize, table, type Summary, percentileCells } from './lib/stats.js';
 
 const { values: flags } = parseArgs({
@@ -166,36 +167,14 @@ interface TtiRun {
 async function measureDashboard(browser: Browser, base: string): Promise<TtiRun[]> {
   const runs: TtiRun[] = [];
   for (let i = 0; i < N.tti + 1; i++) {
-    const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await ctx.newPage();
-    await page.addInitScript(() => {
-      const w = window as unknown as { __longTasks: { start: number; end: number }[] };
-      w.__longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries())
-          w.__longTasks.push({ start: e.startTime, end: e.startTime + e.duration });
-      }).observe({ type: 'longtask', buffered: true });
-    });
+    const { ctx, page } = await observedPage(browser);
     const tracing = i === 1 && flags.trace !== undefined;
     if (tracing) await browser.startTracing(page, { path: flags.trace, screenshots: false });
     await page.goto(`${base}/`);
     await page.waitForSelector('html[data-ready=true]', { timeout: 30_000 });
     await page.waitForSelector('[role=row][data-volume-id]');
-    // A quiet window: no long task for 1 s after the last one (given up after 15 s: "not settled").
-    let last = -1;
-    let settled = false;
-    for (let waited = 0; waited < 15_000; waited += 1000) {
-      await page.waitForTimeout(1000);
-      const n = await page.evaluate(
-        () => (window as unknown as { __longTasks: unknown[] }).__longTasks.length,
-      );
-      if (n === last) {
-        settled = true;
-        break;
-      }
-      last = n;
-    }
-    if (!settled) log('  the page did not settle within 15 s (long tasks kept coming; machine load?)');
+    if (!(await settled(page)))
+      log('  the page did not settle within 15 s (long tasks kept coming; machine load?)');
     const m = await page.evaluate(() => {
       const ready = performance.getEntriesByName('dashboard-ready')[0]!.startTime;
       const tasks = (window as unknown as { __longTasks: { start: number; end: number }[] }).__longTasks;

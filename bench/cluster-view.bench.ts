@@ -15,7 +15,6 @@
  * Targets: API p50 ≤ 50 ms, TTI ≤ 1.5 s. `npx tsx bench/cluster-view.bench.ts [--objects N]
  * [--json out.json]`; needs `npm run build` and the kube binaries of scripts/install-kube.sh.
  */
-import { readFileSync } from 'node:fs';
 import { Agent, request, type RequestOptions } from 'node:https';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -23,6 +22,8 @@ import { parseArgs } from 'node:util';
 import { fakeStatusObject, type FakeVolume } from '../server/src/cluster-view/testing.js';
 import { launchChromium } from '../e2e/dashboard/browser.js';
 import { startClusterViewEnv } from '../e2e/cluster-view/harness.js';
+import { processMemory } from './lib/machine.js';
+import { observedPage, settled } from './lib/page-timing.js';
 import { fmtMs, summarize, table, type Summary } from './lib/stats.js';
 
 const { values: flags } = parseArgs({
@@ -67,12 +68,6 @@ function fleet(n: number): FakeVolume[] {
     out.push(v);
   }
   return out;
-}
-
-function rssOf(pid: number): { rssMiB: number; hwmMiB: number } {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN);
-  return { rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
 }
 
 async function timed(url: string): Promise<number> {
@@ -156,7 +151,7 @@ async function main(): Promise<void> {
     const t1 = performance.now();
     const view = await env.startView();
     const listS = (performance.now() - t1) / 1000;
-    const afterList = rssOf(view.proc.pid);
+    const afterList = processMemory(view.proc.pid);
     log(`view ready in ${listS.toFixed(1)} s; RSS ${afterList.rssMiB.toFixed(0)} MiB`);
 
     const some = (await (await fetch(`${view.url}/api/v1/cluster/volumes?limit=1&q=app-42`)).json()) as {
@@ -208,27 +203,10 @@ async function main(): Promise<void> {
     const browser = await launchChromium();
     const runs: { readyMs: number; ttiMs: number }[] = [];
     for (let i = 0; i < 6; i++) {
-      const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-      const page = await ctx.newPage();
-      await page.addInitScript(() => {
-        const w = window as unknown as { __longTasks: { start: number; end: number }[] };
-        w.__longTasks = [];
-        new PerformanceObserver((list) => {
-          for (const e of list.getEntries())
-            w.__longTasks.push({ start: e.startTime, end: e.startTime + e.duration });
-        }).observe({ type: 'longtask', buffered: true });
-      });
+      const { ctx, page } = await observedPage(browser);
       await page.goto(`${view.url}/`);
       await page.waitForSelector('html[data-ready=true]', { timeout: 60_000 });
-      let last = -1;
-      for (let waited = 0; waited < 15_000; waited += 1000) {
-        await page.waitForTimeout(1000);
-        const n = await page.evaluate(
-          () => (window as unknown as { __longTasks: unknown[] }).__longTasks.length,
-        );
-        if (n === last) break;
-        last = n;
-      }
+      await settled(page);
       const m = await page.evaluate(() => {
         const ready = performance.getEntriesByName('dashboard-ready')[0]!.startTime;
         const tasks = (window as unknown as { __longTasks: { start: number; end: number }[] }).__longTasks;
@@ -245,7 +223,7 @@ async function main(): Promise<void> {
       log(`  page run ${i}: ready ${fmtMs(m.readyMs)} ms, TTI ${fmtMs(m.ttiMs)} ms`);
     }
     await browser.close();
-    const end = rssOf(view.proc.pid);
+    const end = processMemory(view.proc.pid);
     const ready = summarize(runs.map((r) => r.readyMs));
     const tti = summarize(runs.map((r) => r.ttiMs));
     const worst = Math.max(...results.map((r) => r.quiet.p50));

@@ -28,7 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify, parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { loadProto } from '../server/src/common/protos.js';
-import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
+import { CsiClient } from '../server/src/demo/csi-client.js';
 import { generateDevCa } from '../server/src/issuer/index.js';
 import { buildCsr } from '../server/src/pki/csr.js';
 import { generateKey } from '../server/src/pki/keys.js';
@@ -37,12 +37,11 @@ import { GrpcIssuerClient } from '../server/src/issuer-client/grpc-issuer.client
 import { TestCluster } from '../e2e/kube/cluster.js';
 import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../e2e/kube/control-plane.js';
 import { sweepMounts } from './lib/cleanup.js';
-import { driverNodeBinary, imageEnv } from './lib/machine.js';
+import { driverNodeBinary, imageEnv, processCpuMs, processMemory } from './lib/machine.js';
 import { opensslVolume } from './lib/openssl-baseline.js';
-import { freeLoopbackPort } from '../e2e/support/ports.js';
-import { DriverProcess, startIssuer, waitForListening } from './lib/processes.js';
+import { startDriver, startIssuer, type DriverProcess } from './lib/processes.js';
 import { pool, summarize } from './lib/stats.js';
-import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
+import { DAY_LONG_ECDSA, publishNewVolume } from './lib/volumes.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -121,13 +120,13 @@ async function msToProbeReady(proc: DriverProcess, sock: string, t0: number): Pr
   for (;;) {
     proc.assertAlive();
     if (existsSync(sock) && (await probeOnce(sock))) return performance.now() - t0;
-    if (performance.now() - t0 > 60_000) throw new Error(`node not ready:\n${proc.logTail()}`);
+    if (performance.now() - t0 > 60_000) throw new Error(`node not ready:\n${proc.tail()}`);
     await sleep(5);
   }
 }
 
 async function partNode(dir: string): Promise<void> {
-  const { proc: issuer, addr } = await startIssuer(repoRoot, dir);
+  const { proc: issuer, addr } = await startIssuer(dir);
   const sock = path.join(dir, 'csi.sock');
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -135,6 +134,7 @@ async function partNode(dir: string): Promise<void> {
     LOG_LEVEL: 'warn',
     CSI_ENDPOINT: `unix://${sock}`,
     NODE_ID: 'fleet-node',
+    KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
     CERT_SERVICE_ADDR: addr,
     CERT_BASE_PATH: path.join(dir, 'base'),
     API_LISTEN_ADDR: 'off',
@@ -143,57 +143,47 @@ async function partNode(dir: string): Promise<void> {
   };
   const start = () => {
     const t0 = performance.now();
-    const p = DriverProcess.spawn(
-      'node',
-      driverNodeBinary(repoRoot),
-      [path.join(repoRoot, 'dist/main.mjs'), 'node'],
-      env,
-    );
+    const p = startDriver({
+      dir,
+      role: 'node',
+      settings: env,
+      command: { file: driverNodeBinary(repoRoot), args: [path.join(repoRoot, 'dist/main.mjs'), 'node'] },
+    });
     return { p, t0 };
   };
   let { p: node, t0 } = start();
   try {
     results.nodeStartMs = await msToProbeReady(node, sock, t0);
-    results.nodeStartCpuMs = node.cpuMs();
+    results.nodeStartCpuMs = processCpuMs(node.pid);
     await sleep(5_000);
-    results.nodeIdleRssMiB = node.rssMiB();
-    results.issuerIdleRssMiB = issuer.rssMiB();
+    results.nodeIdleRssMiB = processMemory(node.pid).rssMiB;
+    results.issuerIdleRssMiB = processMemory(issuer.pid).rssMiB;
     log(
       `node ready in ${results.nodeStartMs.toFixed(0)} ms; idle RSS ${results.nodeIdleRssMiB.toFixed(1)} MiB`,
     );
     const client = new CsiClient(`unix://${sock}`, 60_000);
-    const publishOne = async () => {
-      const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
-      await client.call(
-        'Node',
-        'NodePublishVolume',
-        kubeletPublishRequest({
-          ...vol,
-          attributes: { ...KEY_ATTRIBUTES.ECDSA, 'csi.k8s.cert-driver/duration': '24h' },
-        }),
-      );
-    };
+    const publishOne = () => publishNewVolume(client, path.join(dir, 'kubelet'), DAY_LONG_ECDSA);
     // The first publish starts the key pool (ADR 23): its thread and first fill are counted apart,
     // over 2 s, and the steady per-publish cost over the other publishes.
-    const firstCpu0 = node.cpuMs();
+    const firstCpu0 = processCpuMs(node.pid);
     await publishOne();
     await sleep(2_000);
-    results.nodeFirstPublishCpuMs = node.cpuMs() - firstCpu0;
-    const nodeCpu0 = node.cpuMs();
-    const issuerCpu0 = issuer.cpuMs();
+    results.nodeFirstPublishCpuMs = processCpuMs(node.pid) - firstCpu0;
+    const nodeCpu0 = processCpuMs(node.pid);
+    const issuerCpu0 = processCpuMs(issuer.pid);
     for (let i = 1; i < VOLUMES; i++) await publishOne();
-    results.nodeCpuPerPublishMs = (node.cpuMs() - nodeCpu0) / (VOLUMES - 1);
-    results.issuerCpuPerPublishMs = (issuer.cpuMs() - issuerCpu0) / (VOLUMES - 1);
+    results.nodeCpuPerPublishMs = (processCpuMs(node.pid) - nodeCpu0) / (VOLUMES - 1);
+    results.issuerCpuPerPublishMs = (processCpuMs(issuer.pid) - issuerCpu0) / (VOLUMES - 1);
     client.close();
     await sleep(5_000);
-    results.nodeRss110MiB = node.rssMiB();
-    results.issuerRss110MiB = issuer.rssMiB();
+    results.nodeRss110MiB = processMemory(node.pid).rssMiB;
+    results.issuerRss110MiB = processMemory(issuer.pid).rssMiB;
     log(`${VOLUMES} volumes: node RSS ${results.nodeRss110MiB.toFixed(1)} MiB`);
-    node.child.kill('SIGKILL');
+    node.killNow();
     await sleep(500);
     ({ p: node, t0 } = start());
     results.nodeRestartMs = await msToProbeReady(node, sock, t0);
-    results.nodeRestartCpuMs = node.cpuMs();
+    results.nodeRestartCpuMs = processCpuMs(node.pid);
     log(`restart with ${VOLUMES} volumes: ready in ${results.nodeRestartMs.toFixed(0)} ms`);
   } finally {
     await node.stop();
@@ -244,12 +234,6 @@ function apiServerPid(cp: ControlPlane): number {
   throw new Error('kube-apiserver process not found');
 }
 
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-}
-
 interface Phase {
   issuances: number;
   perIssuerCpuS: number;
@@ -286,24 +270,21 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
       ),
       8,
     );
-    const ca = await generateDevCa({ dir: path.join(dir, 'fleet-ca') });
     const issuerToken = await cluster.serviceAccountToken('csi-cert-driver', 'csi-cert-driver-issuer');
     const kubeconfig = cp.kubeconfigFor('issuer', issuerToken);
-    const port = await freeLoopbackPort();
-    issuer = DriverProcess.start(repoRoot, 'issuer', {
-      LOG_LEVEL: 'warn',
-      LISTEN_ADDR: `127.0.0.1:${port}`,
-      CA_CERT_FILE: ca.certFile,
-      CA_KEY_FILE: ca.keyFile,
-      ISSUER_AUTH: 'kubernetes',
-      KUBECONFIG: kubeconfig.path,
-      // e.g. FLEET_ISSUER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the issuer
-      ...(process.env.FLEET_ISSUER_NODE_OPTIONS
-        ? { NODE_OPTIONS: process.env.FLEET_ISSUER_NODE_OPTIONS }
-        : {}),
-    });
-    await waitForListening(issuer, { host: '127.0.0.1', port });
-    client = new GrpcIssuerClient(`127.0.0.1:${port}`, 60_000);
+    let addr: string;
+    ({ proc: issuer, addr } = await startIssuer(dir, {
+      caDir: 'fleet-ca',
+      settings: {
+        ISSUER_AUTH: 'kubernetes',
+        KUBECONFIG: kubeconfig.path,
+        // e.g. FLEET_ISSUER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the issuer
+        ...(process.env.FLEET_ISSUER_NODE_OPTIONS
+          ? { NODE_OPTIONS: process.env.FLEET_ISSUER_NODE_OPTIONS }
+          : {}),
+      },
+    }));
+    client = new GrpcIssuerClient(addr, 60_000);
     const keys = await Promise.all(
       Array.from({ length: 4 }, () => generateKey({ algorithm: 'ECDSA', size: 256 })),
     );
@@ -332,8 +313,8 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
         }),
       );
       const before = await apiServerMetrics(cp);
-      const apiCpu0 = cpuMsOf(apiPid);
-      const issuerCpu0 = issuer!.cpuMs();
+      const apiCpu0 = processCpuMs(apiPid, { reaped: false });
+      const issuerCpu0 = processCpuMs(issuer!.pid);
       const lat: number[] = [];
       const jobs = pods.flatMap((pod, i) =>
         Array.from({ length: volumesPerPod }, (_, v) => async () => {
@@ -357,8 +338,8 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
         }),
       );
       await pool(jobs, concurrency);
-      const issuerCpu = issuer!.cpuMs() - issuerCpu0;
-      const apiCpu = cpuMsOf(apiPid) - apiCpu0;
+      const issuerCpu = processCpuMs(issuer!.pid) - issuerCpu0;
+      const apiCpu = processCpuMs(apiPid, { reaped: false }) - apiCpu0;
       const after = await apiServerMetrics(cp);
       const issuerCalls = ['POST tokenreviews', 'GET pods'].reduce(
         (sum, k) => sum + (after.get(k) ?? 0) - (before.get(k) ?? 0),

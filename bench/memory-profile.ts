@@ -11,14 +11,15 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
+import { CsiClient } from '../server/src/demo/csi-client.js';
 import { sweepMounts } from './lib/cleanup.js';
-import { driverNodeBinary, imageEnv } from './lib/machine.js';
+import { driverNodeBinary, imageEnv, processMemory } from './lib/machine.js';
 import { parsePrometheus } from './lib/metrics.js';
-import { DriverProcess, startIssuer, waitForProbe } from './lib/processes.js';
+import { startDriver, startIssuer } from './lib/processes.js';
+import { waitForNodeReady } from '../e2e/support/node-ready.js';
 import { freeLoopbackPort } from '../e2e/support/ports.js';
 import { pool } from './lib/stats.js';
-import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
+import { DAY_LONG_ECDSA, publishNewVolume } from './lib/volumes.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const { values: flags } = parseArgs({
@@ -35,10 +36,9 @@ const VOLUMES = Number(flags.volumes);
 const log = (m: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
 
 function memory(pid: number): string {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  const mib = (k: string): string => (kb(k) / 1024).toFixed(1);
-  return `RSS ${mib('VmRSS')} MiB (anon ${mib('RssAnon')}, file ${mib('RssFile')}), HWM ${mib('VmHWM')}, threads ${kb('Threads')}`;
+  const m = processMemory(pid);
+  const mib = (v: number): string => v.toFixed(1);
+  return `RSS ${mib(m.rssMiB)} MiB (anon ${mib(m.anonMiB)}, file ${mib(m.fileMiB)}), HWM ${mib(m.hwmMiB)}, threads ${m.threads}`;
 }
 
 async function heap(url: string): Promise<string> {
@@ -83,52 +83,48 @@ function topConstructors(file: string, n: number): string[] {
 }
 
 const dir = await mkdtemp('/dev/shm/csi-memprof-');
-const { proc: issuer, addr: issuerAddr } = await startIssuer(repoRoot, dir);
+const { proc: issuer, addr: issuerAddr } = await startIssuer(dir);
 const metricsPort = await freeLoopbackPort();
 const sock = path.join(dir, 'csi.sock');
 const image = imageEnv(repoRoot);
 const extraEnv = Object.fromEntries(flags.env.map((e) => e.split(/=(.*)/s).slice(0, 2)));
-const node = DriverProcess.spawn(
-  'node',
-  driverNodeBinary(repoRoot),
-  [
-    ...flags['node-args'].split(' ').filter(Boolean),
-    ...(flags.snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : []),
-    path.join(repoRoot, 'dist', 'main.mjs'),
-    'node',
-  ],
-  {
+const node = startDriver({
+  dir,
+  role: 'node',
+  command: {
+    file: driverNodeBinary(repoRoot),
+    args: [
+      ...flags['node-args'].split(' ').filter(Boolean),
+      ...(flags.snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : []),
+      path.join(repoRoot, 'dist', 'main.mjs'),
+      'node',
+    ],
+  },
+  settings: {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     ...image,
     NODE_OPTIONS: `${image.NODE_OPTIONS ?? ''} ${flags['node-flags']}`.trim(),
     LOG_LEVEL: 'warn',
     CSI_ENDPOINT: `unix://${sock}`,
     NODE_ID: 'memprof-node',
+    KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
     CERT_SERVICE_ADDR: issuerAddr,
     CERT_BASE_PATH: path.join(dir, 'base'),
     API_LISTEN_ADDR: 'off',
     METRICS_LISTEN_ADDR: `127.0.0.1:${metricsPort}`,
     ...extraEnv,
   },
-);
+});
 const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
 const client = new CsiClient(`unix://${sock}`, 120_000);
 try {
-  await waitForProbe(node, client);
+  await waitForNodeReady(node, `unix://${sock}`);
   await sleep(10_000);
   log(`start: ${memory(node.pid)}; ${await heap(metricsUrl)}`);
   let done = 0;
   await pool(
     Array.from({ length: VOLUMES }, () => async () => {
-      const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
-      await client.call(
-        'Node',
-        'NodePublishVolume',
-        kubeletPublishRequest({
-          ...vol,
-          attributes: { ...KEY_ATTRIBUTES.ECDSA, 'csi.k8s.cert-driver/duration': '24h' },
-        }),
-      );
+      await publishNewVolume(client, path.join(dir, 'kubelet'), DAY_LONG_ECDSA);
       if (++done % 2000 === 0) log(`${done} published: ${memory(node.pid)}`);
     }),
     8,

@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
 import { generateDevCa } from '../server/src/issuer/index.js';
 import { sweepMounts } from './lib/cleanup.js';
-import { DriverProcess, waitForListening, waitForProbe } from './lib/processes.js';
+import { startDriver, waitForListening } from './lib/processes.js';
+import { waitForNodeReady } from '../e2e/support/node-ready.js';
 import { freeLoopbackPort } from '../e2e/support/ports.js';
 import { newVolume } from './lib/volumes.js';
 
@@ -31,7 +32,6 @@ const { values: flags } = parseArgs({
 });
 const rounds = Number(flags.rounds);
 const warmup = Number(flags.warmup);
-const repoRoot = path.resolve(import.meta.dirname, '..');
 
 interface ProfileNode {
   id: number;
@@ -104,26 +104,35 @@ async function main(): Promise<void> {
   const prof = (role: string) => ({ NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir(role)}` });
   const issuerSock = path.join(dir, 'issuer.sock');
   const csiSock = path.join(dir, 'csi.sock');
-  const issuer = DriverProcess.start(repoRoot, 'issuer', {
-    CA_CERT_FILE: ca.certFile,
-    CA_KEY_FILE: ca.keyFile,
-    ISSUER_AUTH: 'none',
-    LOG_LEVEL: 'warn',
-    LISTEN_ADDR: `unix://${issuerSock}`,
-    ...prof('issuer'),
+  const issuer = startDriver({
+    dir,
+    role: 'issuer',
+    settings: {
+      CA_CERT_FILE: ca.certFile,
+      CA_KEY_FILE: ca.keyFile,
+      ISSUER_AUTH: 'none',
+      LOG_LEVEL: 'warn',
+      LISTEN_ADDR: `unix://${issuerSock}`,
+      ...prof('issuer'),
+    },
   });
   await waitForListening(issuer, { path: issuerSock });
-  const node = DriverProcess.start(repoRoot, 'node', {
-    CSI_ENDPOINT: `unix://${csiSock}`,
-    CERT_SERVICE_ADDR: `unix://${issuerSock}`,
-    CERT_BASE_PATH: path.join(dir, 'node'),
-    NODE_ID: 'profile-node',
-    LOG_LEVEL: 'warn',
-    API_LISTEN_ADDR: `127.0.0.1:${await freeLoopbackPort()}`, // on, as in the benchmark and by default
-    ...prof('node'),
+  const node = startDriver({
+    dir,
+    role: 'node',
+    settings: {
+      CSI_ENDPOINT: `unix://${csiSock}`,
+      CERT_SERVICE_ADDR: `unix://${issuerSock}`,
+      CERT_BASE_PATH: path.join(dir, 'node'),
+      NODE_ID: 'profile-node',
+      KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
+      LOG_LEVEL: 'warn',
+      API_LISTEN_ADDR: `127.0.0.1:${await freeLoopbackPort()}`, // on, as in the benchmark and by default
+      ...prof('node'),
+    },
   });
   const client = new CsiClient(`unix://${csiSock}`, 60_000);
-  await waitForProbe(node, client);
+  await waitForNodeReady(node, `unix://${csiSock}`);
   const live = [];
   for (let i = 0; i < warmup; i++) {
     const v = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');

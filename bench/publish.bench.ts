@@ -30,18 +30,22 @@ import {
   loadNow,
   machineInfo,
   othersCores,
+  processCpuMs,
+  processMemory,
   stealCores,
   wakeCostMs,
   type MachineInfo,
 } from './lib/machine.js';
 import { opensslVolume, verifyOpensslVolume, type BaselineCa } from './lib/openssl-baseline.js';
 import {
-  DriverProcess,
   describeTarget,
+  logLinesOf,
+  startDriver,
   waitForListening,
-  waitForProbe,
+  type DriverProcess,
   type ListenTarget,
 } from './lib/processes.js';
+import { waitForNodeReady } from '../e2e/support/node-ready.js';
 import { NodeMetricsReader, type NodeView } from './lib/metrics.js';
 import { freeLoopbackPort } from '../e2e/support/ports.js';
 import { fmtMs, fmtRatio, pool, summarize, table, type Summary, percentileCells } from './lib/stats.js';
@@ -182,11 +186,11 @@ class Harness {
   ) {}
 
   cpu(): Cpu {
-    return { node: this.node.cpuMs(), issuer: this.issuer.cpuMs() };
+    return { node: processCpuMs(this.node.pid), issuer: processCpuMs(this.issuer.pid) };
   }
 
   cpuTotal(): number {
-    return this.node.cpuMs() + this.issuer.cpuMs();
+    return processCpuMs(this.node.pid) + processCpuMs(this.issuer.pid);
   }
 
   async publish(v: KubeletPublishInput): Promise<number> {
@@ -233,26 +237,31 @@ function perPublish(before: Cpu, after: Cpu, count: number): Cpu {
   return { node: (after.node - before.node) / count, issuer: (after.issuer - before.issuer) / count };
 }
 
-async function sequential(h: Harness, algorithm: Algorithm): Promise<SequentialResult> {
-  const warm: KubeletPublishInput[] = [];
-  const warmLatencies: number[] = [];
-  for (let i = 0; i < N.warmup[algorithm]; i++) {
-    const v = await newVolume(h.kubeletRoot, algorithm);
-    warmLatencies.push(await h.publish(v));
-    warm.push(v);
-  }
-  for (const v of warm) await h.unpublish(v);
-
-  const noise = startNoise(() => h.cpuTotal());
-  const m0 = await h.metrics.scrape();
-  const cpu0 = h.cpu();
+/** Publishes `n` new volumes one after the other; returns them and each publish's latency. */
+async function publishInTurn(
+  h: Harness,
+  algorithm: Algorithm,
+  n: number,
+): Promise<{ published: KubeletPublishInput[]; latencies: number[] }> {
   const published: KubeletPublishInput[] = [];
   const latencies: number[] = [];
-  for (let i = 0; i < N.sequential[algorithm]; i++) {
+  for (let i = 0; i < n; i++) {
     const v = await newVolume(h.kubeletRoot, algorithm);
     latencies.push(await h.publish(v));
     published.push(v);
   }
+  return { published, latencies };
+}
+
+async function sequential(h: Harness, algorithm: Algorithm): Promise<SequentialResult> {
+  const warm = await publishInTurn(h, algorithm, N.warmup[algorithm]);
+  const warmLatencies = warm.latencies;
+  for (const v of warm.published) await h.unpublish(v);
+
+  const noise = startNoise(() => h.cpuTotal());
+  const m0 = await h.metrics.scrape();
+  const cpu0 = h.cpu();
+  const { published, latencies } = await publishInTurn(h, algorithm, N.sequential[algorithm]);
   const cpu1 = h.cpu();
   const phaseNoise = noise();
   const node = NodeMetricsReader.diff(m0, await h.metrics.scrape());
@@ -710,33 +719,43 @@ async function main(): Promise<void> {
   // The issuer on a unix socket as the brief asks; when this build's LISTEN_ADDR only takes
   // host:port, on 127.0.0.1 instead (reported in the output).
   let issuerTarget: ListenTarget = { path: issuerSock };
-  let issuer = DriverProcess.start(repoRoot, 'issuer', { ...issuerEnv, LISTEN_ADDR: `unix://${issuerSock}` });
+  let issuer = startDriver({
+    dir,
+    role: 'issuer',
+    settings: { ...issuerEnv, LISTEN_ADDR: `unix://${issuerSock}` },
+  });
   let issuerNote = '';
   try {
     await waitForListening(issuer, issuerTarget);
   } catch (e) {
-    if (!/LISTEN_ADDR/.test(issuer.logTail())) {
+    if (!/LISTEN_ADDR/.test(issuer.tail())) {
       await issuer.stop();
       throw e;
     }
-    issuerNote = issuer.logTail(1);
+    issuerNote = issuer.tail(1);
     issuerTarget = { host: '127.0.0.1', port: await freeLoopbackPort() };
     log(`issuer refused a unix LISTEN_ADDR; using ${describeTarget(issuerTarget)}`);
-    issuer = DriverProcess.start(repoRoot, 'issuer', {
-      ...issuerEnv,
-      LISTEN_ADDR: `${issuerTarget.host}:${issuerTarget.port}`,
+    issuer = startDriver({
+      dir,
+      role: 'issuer',
+      settings: { ...issuerEnv, LISTEN_ADDR: `${issuerTarget.host}:${issuerTarget.port}` },
     });
   }
   const issuerAddr = describeTarget(issuerTarget);
   // The node's HTTP API (on by default, serving /metrics) on a free port, not the shared 8080.
   const apiAddr = `127.0.0.1:${await freeLoopbackPort()}`;
-  const node = DriverProcess.start(repoRoot, 'node', {
-    CSI_ENDPOINT: `unix://${csiSock}`,
-    CERT_SERVICE_ADDR: issuerAddr,
-    CERT_BASE_PATH: path.join(dir, 'node'),
-    NODE_ID: 'bench-node',
-    LOG_LEVEL: 'warn',
-    API_LISTEN_ADDR: apiAddr,
+  const node = startDriver({
+    dir,
+    role: 'node',
+    settings: {
+      CSI_ENDPOINT: `unix://${csiSock}`,
+      CERT_SERVICE_ADDR: issuerAddr,
+      CERT_BASE_PATH: path.join(dir, 'node'),
+      NODE_ID: 'bench-node',
+      KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
+      LOG_LEVEL: 'warn',
+      API_LISTEN_ADDR: apiAddr,
+    },
   });
   const client = new CsiClient(`unix://${csiSock}`, RPC_TIMEOUT_MS);
   const metrics = new NodeMetricsReader(`http://${apiAddr}/metrics`);
@@ -764,7 +783,7 @@ async function main(): Promise<void> {
 
   try {
     await waitForListening(issuer, issuerTarget);
-    await waitForProbe(node, client);
+    await waitForNodeReady(node, `unix://${csiSock}`);
     log('issuer and node are up');
 
     const wakeAtStart = await wakeCostMs();
@@ -829,15 +848,15 @@ async function main(): Promise<void> {
       breakdown,
       scaling,
       loadAtEnd: loadNow(),
-      rss: { node: node.rssMiB(), issuer: issuer.rssMiB() },
-      driverLogLines: { node: node.logLines(), issuer: issuer.logLines() },
+      rss: { node: processMemory(node.pid).rssMiB, issuer: processMemory(issuer.pid).rssMiB },
+      driverLogLines: { node: logLinesOf(node), issuer: logLinesOf(issuer) },
     };
     await cleanup();
     console.log(report(results));
     if (flags.json !== undefined) await writeFile(flags.json, JSON.stringify(results, null, 2) + '\n');
   } catch (e) {
     console.error(`publish.bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    console.error(`node log tail:\n${node.logTail()}\nissuer log tail:\n${issuer.logTail()}`);
+    console.error(`node log tail:\n${node.tail()}\nissuer log tail:\n${issuer.tail()}`);
     await cleanup();
     process.exitCode = 1;
   }

@@ -37,9 +37,19 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { CsiClient, kubeletPublishRequest } from '../server/src/demo/csi-client.js';
 import { sweepMounts } from './lib/cleanup.js';
-import { driverNodeBinary, fmtLoad, imageEnv, loadNow, machineInfo, wakeCostMs } from './lib/machine.js';
+import {
+  driverNodeBinary,
+  fmtLoad,
+  imageEnv,
+  loadNow,
+  machineInfo,
+  processCpuMs as cpuMs,
+  processMemory,
+  wakeCostMs,
+} from './lib/machine.js';
 import { parsePrometheus } from './lib/metrics.js';
-import { DriverProcess, startIssuer, waitForProbe } from './lib/processes.js';
+import { startDriver, startIssuer } from './lib/processes.js';
+import { waitForNodeReady } from '../e2e/support/node-ready.js';
 import { freeLoopbackPort } from '../e2e/support/ports.js';
 import { fmtMs, pool, summarize, table, timed, type Summary, percentileCells } from './lib/stats.js';
 import { KEY_ATTRIBUTES, newVolume } from './lib/volumes.js';
@@ -92,6 +102,7 @@ function nodeEnv(dir: string, sock: string, issuerAddr: string): Record<string, 
     LOG_LEVEL: 'warn',
     CSI_ENDPOINT: `unix://${sock}`,
     NODE_ID: 'bench-node',
+    KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
     CERT_SERVICE_ADDR: issuerAddr,
     CERT_BASE_PATH: path.join(dir, 'base'),
     API_LISTEN_ADDR: 'off',
@@ -121,21 +132,35 @@ interface PoolRun {
 /** CERT_BASE_PATH on tmpfs, as deployed (docs/configuration.md): state fsyncs then cost no disk I/O. */
 const BASE = existsSync('/dev/shm') ? '/dev/shm/ccd-rbench-' : '/tmp/ccd-rbench-';
 
-async function rsaPublishes(poolSize: number, label: string, warmup = 0): Promise<PoolRun> {
+/** A run's folder under BASE with an issuer of its own, the node's socket path and a free metrics address. */
+async function newRun() {
   const dir = await mkdtemp(BASE);
-  const issuer = await startIssuer(repoRoot, dir);
-  const sock = path.join(dir, 'csi.sock');
-  const metricsPort = await freeLoopbackPort();
-  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  const node = DriverProcess.start(repoRoot, 'node', {
-    ...nodeEnv(dir, sock, issuer.addr),
-    METRICS_LISTEN_ADDR: `127.0.0.1:${metricsPort}`,
-    KEY_POOL_SIZE: String(poolSize),
-    KEY_POOL_SHAPES: 'RSA-2048',
+  const issuer = await startIssuer(dir);
+  const metricsAddr = `127.0.0.1:${await freeLoopbackPort()}`;
+  return {
+    dir,
+    issuer,
+    sock: path.join(dir, 'csi.sock'),
+    metricsAddr,
+    metricsUrl: `http://${metricsAddr}/metrics`,
+  };
+}
+
+async function rsaPublishes(poolSize: number, label: string, warmup = 0): Promise<PoolRun> {
+  const { dir, issuer, sock, metricsAddr, metricsUrl } = await newRun();
+  const node = startDriver({
+    dir,
+    role: 'node',
+    settings: {
+      ...nodeEnv(dir, sock, issuer.addr),
+      METRICS_LISTEN_ADDR: metricsAddr,
+      KEY_POOL_SIZE: String(poolSize),
+      KEY_POOL_SHAPES: 'RSA-2048',
+    },
   });
   const client = new CsiClient(`unix://${sock}`, 120_000);
   try {
-    await waitForProbe(node, client);
+    await waitForNodeReady(node, `unix://${sock}`);
     for (let i = 0; i < warmup; i++) {
       const vol = await newVolume(path.join(dir, 'kubelet'), 'ECDSA');
       await client.call('Node', 'NodePublishVolume', kubeletPublishRequest(vol));
@@ -214,13 +239,7 @@ function request(child: ChildProcess): Promise<NodeStats> {
   });
 }
 
-function cpuMs(pid: number): number {
-  return DriverProcess.prototype.cpuMs.call({ pid } as DriverProcess);
-}
-
-function rssMiB(pid: number): number {
-  return DriverProcess.prototype.rssMiB.call({ pid } as DriverProcess);
-}
+const rssMiB = (pid: number): number => processMemory(pid).rssMiB;
 
 async function scale(): Promise<ScaleRun> {
   const dir = await mkdtemp(BASE);
@@ -242,7 +261,7 @@ async function scale(): Promise<ScaleRun> {
     tsconfig: path.join(repoRoot, 'tsconfig.json'),
     logLevel: 'warning',
   });
-  const issuer = await startIssuer(repoRoot, dir);
+  const issuer = await startIssuer(dir);
   const sock = path.join(dir, 'csi.sock');
   const child = fork(bundle, [], {
     execPath: driverNodeBinary(repoRoot),
@@ -355,17 +374,19 @@ interface ShippedRun {
 /** `bin/csi-cert-driver node` as shipped (default key pool, metrics off), RSS 10 s after Probe is ready. */
 async function shipped(): Promise<ShippedRun> {
   const dir = await mkdtemp(BASE);
-  const issuer = await startIssuer(repoRoot, dir);
+  const issuer = await startIssuer(dir);
   const sock = path.join(dir, 'csi.sock');
   const nodeOptions = process.env.NODE_OPTIONS ?? '';
-  const node = DriverProcess.start(repoRoot, 'node', {
-    ...nodeEnv(dir, sock, issuer.addr),
+  const node = startDriver({
+    dir,
+    role: 'node',
+    settings: { ...nodeEnv(dir, sock, issuer.addr), ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
   });
   const client = new CsiClient(`unix://${sock}`, 120_000);
   try {
-    await waitForProbe(node, client);
+    await waitForNodeReady(node, `unix://${sock}`);
     await sleep(10_000);
-    return { rssMiB: node.rssMiB(), nodeOptions };
+    return { rssMiB: rssMiB(node.pid), nodeOptions };
   } finally {
     client.close();
     await node.stop();
@@ -417,22 +438,17 @@ const onInterrupt = new Set<() => Promise<void>>();
  */
 async function shippedScale(): Promise<ShippedScaleRun> {
   const began = Date.now();
-  const dir = await mkdtemp(BASE);
-  const issuer = await startIssuer(repoRoot, dir);
-  const sock = path.join(dir, 'csi.sock');
-  const metricsPort = await freeLoopbackPort();
-  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  const node = DriverProcess.spawn(
-    'node',
-    driverNodeBinary(repoRoot),
-    [path.join(repoRoot, 'dist', 'main.mjs'), 'node'],
-    {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
+  const { dir, issuer, sock, metricsAddr, metricsUrl } = await newRun();
+  const node = startDriver({
+    dir,
+    role: 'node',
+    command: { file: driverNodeBinary(repoRoot), args: [path.join(repoRoot, 'dist', 'main.mjs'), 'node'] },
+    settings: {
       ...IMAGE_ENV,
       ...nodeEnv(dir, sock, issuer.addr),
-      METRICS_LISTEN_ADDR: `127.0.0.1:${metricsPort}`,
+      METRICS_LISTEN_ADDR: metricsAddr,
     },
-  );
+  });
   const client = new CsiClient(`unix://${sock}`, 120_000);
   const published: { volume_id: string; target_path: string }[] = [];
   let cleaned = false;
@@ -455,9 +471,9 @@ async function shippedScale(): Promise<ShippedScaleRun> {
   const cpu: { at: number; ms: number }[] = [];
   const sampler = setInterval(() => {
     try {
-      rssNow = node.rssMiB();
+      rssNow = rssMiB(node.pid);
       peakSince = Math.max(peakSince, rssNow);
-      cpu.push({ at: Date.now(), ms: node.cpuMs() });
+      cpu.push({ at: Date.now(), ms: cpuMs(node.pid) });
     } catch {
       // exited: assertAlive() reports it
     }
@@ -490,9 +506,9 @@ async function shippedScale(): Promise<ShippedScaleRun> {
     return a && b && b.at > a.at ? ((b.ms - a.ms) / (b.at - a.at)) * 100 : NaN;
   };
   try {
-    await waitForProbe(node, client);
+    await waitForNodeReady(node, `unix://${sock}`);
     await sleep(10_000);
-    const startRssMiB = node.rssMiB();
+    const startRssMiB = rssMiB(node.pid);
 
     const duration = `${SHIPPED_LIFETIME_S}s`;
     log(
@@ -518,7 +534,7 @@ async function shippedScale(): Promise<ShippedScaleRun> {
     });
     await pool(tasks, SHIPPED_CONCURRENCY);
     const publishSeconds = (Date.now() - t0) / 1000;
-    const publishedRssMiB = node.rssMiB();
+    const publishedRssMiB = rssMiB(node.pid);
     const publishPeakRssMiB = Math.max(peakSince, publishedRssMiB);
     // The first volume is due (lifetime − renew-before) after its issue, up to 10% of renew-before earlier.
     const firstDue = t0 + (SHIPPED_LIFETIME_S - RENEW_BEFORE_S * 1.1) * 1000;
@@ -530,10 +546,10 @@ async function shippedScale(): Promise<ShippedScaleRun> {
     if (idleMs >= 10_000) {
       log(`D: idle for ${Math.round(idleMs / 1000)} s with ${VOLUMES} volumes mounted`);
       const i0 = Date.now();
-      const c0 = node.cpuMs();
+      const c0 = cpuMs(node.pid);
       await sleep(idleMs);
-      idleCpuPct = ((node.cpuMs() - c0) / (Date.now() - i0)) * 100;
-      idleRssMiB = node.rssMiB();
+      idleCpuPct = ((cpuMs(node.pid) - c0) / (Date.now() - i0)) * 100;
+      idleRssMiB = rssMiB(node.pid);
     } else {
       log('D: publishing left no idle window; raise --shipped-lifetime');
     }
@@ -553,7 +569,7 @@ async function shippedScale(): Promise<ShippedScaleRun> {
     const wavePeakRssMiB = peakSince;
     const waveCpuPct = cpuPct(w0, waveEnd);
     await sleep(15_000);
-    const afterRssMiB = node.rssMiB();
+    const afterRssMiB = rssMiB(node.pid);
     const { success: renewed, failure: failed } = renewals;
 
     await scrape();

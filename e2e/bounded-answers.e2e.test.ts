@@ -3,16 +3,11 @@
  * INVALID_ARGUMENT with a short message, leaves nothing behind, and the same connection still
  * answers Probe and a normal publish afterwards.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Harness, PREFIX, codeName } from './support/harness.js';
+import { expect, it } from 'vitest';
+import { PREFIX, codeName, harnessPerSuite, type Harness } from './support/harness.js';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await Harness.start({ suite: 'bounded-answers' });
-}, 120_000);
-afterAll(async () => {
-  await h?.close();
-});
+harnessPerSuite({ suite: 'bounded-answers' }, (started) => (h = started));
 
 it.each<{ name: string; attrs: Record<string, string> }>([
   {

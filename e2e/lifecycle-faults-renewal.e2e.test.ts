@@ -9,46 +9,22 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, PREFIX, codeName, type Volume } from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { codeName, harnessPerSuite, type Harness, type Volume } from './support/harness.js';
+import { SHORT_LIVED as SHORT, a } from './support/publish-table.js';
+import { sampleGeneration } from './support/volume-checks.js';
 import { normaliseSerial, verifyChain } from './support/openssl.js';
 import { waitFor } from './support/wait.js';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test helpers reading keystores with OpenSSL and Java
 import { haveJava, keytoolList, opensslPkcs12Info } from '../server/src/pki/pkcs12.test-support.js';
 
-const a = (name: string): string => `${PREFIX}${name}`;
-/** Lifetime 1m (+60 s back-dating), renewal 50 s before the end: due 5–10 s after each issue. */
-const SHORT = { [a('duration')]: '1m', [a('renew-before')]: '50s' };
 const P12 = { [a('pkcs12-enable')]: 'true', [a('pkcs12-password')]: 'changeit' };
 const VOLUMES = 30;
 
 describe('renewal of many short-lived volumes', () => {
   let h: Harness;
   const vols: Volume[] = [];
-
-  beforeAll(async () => {
-    h = await Harness.start({ suite: 'lifecycle-faults-renewal' });
-  });
-
-  afterAll(async () => {
-    if (!h) return;
-    for (const v of vols) await h.unpublish(v).catch(() => undefined);
-    await h.close();
-  });
-
-  /** One careful read: resolve `..data` once, read both files from that generation. */
-  function sample(vol: Volume): { generation: string; matches: boolean } | undefined {
-    try {
-      const generation = readlinkSync(join(vol.targetPath, '..data'));
-      const dir = join(vol.targetPath, generation);
-      const cert = new X509Certificate(readFileSync(join(dir, 'tls.crt')));
-      const key = createPrivateKey(readFileSync(join(dir, 'tls.key')));
-      return { generation, matches: cert.checkPrivateKey(key) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // swapped out under us
-      throw e;
-    }
-  }
+  harnessPerSuite({ suite: 'lifecycle-faults-renewal' }, (started) => (h = started), vols);
 
   it('renews every volume repeatedly with new serials, atomic swaps and a recorded history', async () => {
     for (let i = 0; i < VOLUMES; i++) {
@@ -67,7 +43,7 @@ describe('renewal of many short-lived volumes', () => {
     let reading = true;
     const reader = (async () => {
       while (reading) {
-        const s = sample(vols[reads % vols.length]!);
+        const s = sampleGeneration(vols[reads % vols.length]!);
         if (s) {
           reads++;
           if (!s.matches) mismatches++;

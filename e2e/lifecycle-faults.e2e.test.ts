@@ -19,16 +19,13 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Harness, PREFIX, codeName, type StateFile, type Volume } from './support/harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { codeName, harnessPerSuite, type Harness, type StateFile, type Volume } from './support/harness.js';
+import { SHORT_LIVED as SHORT } from './support/publish-table.js';
 import { mountsAt } from './support/host.js';
 import { normaliseSerial } from './support/openssl.js';
 import { expectGone, expectMountedOnce, expectValidPair } from './support/volume-checks.js';
 import { sleep, waitFor } from './support/wait.js';
-
-const a = (name: string): string => `${PREFIX}${name}`;
-/** Lifetime 1m (+60 s back-dating), renewal 50 s before the end: due 5–10 s after each issue. */
-const SHORT = { [a('duration')]: '1m', [a('renew-before')]: '50s' };
 
 type State = StateFile & { failures: number; lastError?: string };
 
@@ -36,20 +33,11 @@ describe('lifecycle faults', () => {
   let h: Harness;
   const published: Volume[] = [];
 
-  beforeAll(async () => {
-    h = await Harness.start({ suite: 'lifecycle-faults', issuerTimeout: '2s' });
-  });
+  harnessPerSuite({ suite: 'lifecycle-faults', issuerTimeout: '2s' }, (started) => (h = started), published);
 
   beforeEach(async () => {
     if (h.issuer?.exitStatus !== undefined) await h.startIssuer();
     if (h.node?.exitStatus !== undefined) await h.startNode();
-  });
-
-  afterAll(async () => {
-    if (!h) return;
-    if (h.node?.exitStatus === undefined)
-      for (const v of published) await h.unpublish(v).catch(() => undefined);
-    await h.close();
   });
 
   const state = (v: Volume): State => h.readState(v.volumeId) as State;
@@ -57,6 +45,9 @@ describe('lifecycle faults', () => {
     normaliseSerial(new X509Certificate(readFileSync(join(v.targetPath, 'tls.crt'))).serialNumber);
   const renewedSince = (v: Volume, t: number): boolean =>
     state(v).history.some((e) => e.kind === 'renew' && e.outcome === 'success' && Date.parse(e.at) >= t);
+  /** Polls `done` every 250 ms for up to a minute (a 1m certificate renews 5–10 s after each issue). */
+  const within = (what: string, done: () => boolean): Promise<true> =>
+    waitFor(what, () => (done() ? true : undefined), { timeoutMs: 60_000, intervalMs: 250 });
 
   async function publishOk(vol: Volume, attributes: Record<string, string> = SHORT): Promise<void> {
     published.push(vol);
@@ -71,10 +62,8 @@ describe('lifecycle faults', () => {
 
     await h.stopIssuer();
     const downAt = Date.now();
-    await waitFor(
-      'every volume to fail renewal four times in a row',
-      () => (vols.every((v) => state(v).failures >= 4) ? true : undefined),
-      { timeoutMs: 60_000, intervalMs: 250 },
+    await within('every volume to fail renewal four times in a row', () =>
+      vols.every((v) => state(v).failures >= 4),
     );
 
     for (const v of vols) {
@@ -106,10 +95,8 @@ describe('lifecycle faults', () => {
 
     await h.startIssuer();
     const upAt = Date.now();
-    await waitFor(
-      'every volume to renew once the issuer is back',
-      () => (vols.every((v) => renewedSince(v, upAt)) ? true : undefined),
-      { timeoutMs: 60_000, intervalMs: 250 },
+    await within('every volume to renew once the issuer is back', () =>
+      vols.every((v) => renewedSince(v, upAt)),
     );
     for (const v of vols) {
       expect(state(v).failures).toBe(0);
@@ -139,30 +126,17 @@ describe('lifecycle faults', () => {
     }
     const filledAt = Date.now();
 
-    await waitFor(
-      'a failed renewal of the full volume and a successful one of the other',
-      () => {
-        const failed = state(full).history.some(
-          (e) => e.outcome === 'failure' && Date.parse(e.at) >= filledAt,
-        );
-        return failed && renewedSince(other, filledAt) ? true : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+    await within('a failed renewal of the full volume and a successful one of the other', () => {
+      const failed = state(full).history.some((e) => e.outcome === 'failure' && Date.parse(e.at) >= filledAt);
+      return failed && renewedSince(other, filledAt);
+    });
     expect(state(full).lastError).toMatch(/tmpfs .* is full/);
     expect(serialOnDisk(full), 'the current certificate stays').toBe(serial);
     await expectValidPair(h, full);
 
     rmSync(filler);
     const freedAt = Date.now();
-    await waitFor(
-      'the full volume to renew once space is free',
-      () => (renewedSince(full, freedAt) ? true : undefined),
-      {
-        timeoutMs: 60_000,
-        intervalMs: 250,
-      },
-    );
+    await within('the full volume to renew once space is free', () => renewedSince(full, freedAt));
     expect(serialOnDisk(full)).not.toBe(serial);
     await expectValidPair(h, full);
   }, 150_000);
@@ -176,14 +150,7 @@ describe('lifecycle faults', () => {
       rmdirSync(v.targetPath);
     }
     const vanishedAt = Date.now();
-    await waitFor(
-      'a renewal after the target vanished',
-      () => (renewedSince(gone, vanishedAt) ? true : undefined),
-      {
-        timeoutMs: 60_000,
-        intervalMs: 250,
-      },
-    );
+    await within('a renewal after the target vanished', () => renewedSince(gone, vanishedAt));
 
     const again = await h.publish(gone, SHORT);
     expect(codeName(again.code), again.details).toBe('OK');
@@ -212,14 +179,7 @@ describe('lifecycle faults', () => {
     const recovered = h.node!.logLines().find((l) => l.msg === 'state recovered');
     expect(recovered?.corrupt).toBe(2);
     for (const v of [half, empty]) expect(existsSync(`${h.stateFile(v.volumeId)}.corrupt`)).toBe(true);
-    await waitFor(
-      'the intact volume to renew after the restart',
-      () => (renewedSince(fine, restartedAt) ? true : undefined),
-      {
-        timeoutMs: 60_000,
-        intervalMs: 250,
-      },
-    );
+    await within('the intact volume to renew after the restart', () => renewedSince(fine, restartedAt));
 
     for (const v of [half, empty]) {
       const res = await h.publish(v, SHORT);

@@ -3,41 +3,26 @@
  * key, renewal disabled), `kill -9` of the node with volumes published and with a burst of publishes
  * in flight, restart on the same CERT_BASE_PATH, and a corrupt state file.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Harness, PREFIX, codeName, type Outcome, type Volume } from './support/harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { codeName, harnessPerSuite, type Harness, type Outcome, type Volume } from './support/harness.js';
+import { SHORT_LIVED as SHORT, a } from './support/publish-table.js';
 import type { LogLine } from './support/driver-process.js';
 import { mountsAt, mountsUnder } from './support/host.js';
 import { normaliseSerial } from './support/openssl.js';
-import { expectGone, expectMountedOnce, expectValidPair } from './support/volume-checks.js';
+import { expectGone, expectMountedOnce, expectValidPair, sampleGeneration } from './support/volume-checks.js';
 import { sleep, waitFor } from './support/wait.js';
-
-const a = (name: string): string => `${PREFIX}${name}`;
-/** Lifetime 1m (+60 s back-dating), renewal 50 s before the end: due 5–10 s after issue. */
-const SHORT = { [a('duration')]: '1m', [a('renew-before')]: '50s' };
 
 describe('renewal, crash recovery and restart', () => {
   let h: Harness;
   const published: Volume[] = [];
-
-  beforeAll(async () => {
-    h = await Harness.start({ suite: 'lifecycle' });
-  });
+  harnessPerSuite({ suite: 'lifecycle' }, (started) => (h = started), published);
 
   // A test that failed between kill and restart must not take the next one down with it.
   beforeEach(async () => {
     if (h.node?.exitStatus !== undefined) await h.startNode();
-  });
-
-  afterAll(async () => {
-    if (!h) return;
-    if (h.node?.exitStatus === undefined) {
-      for (const vol of published) await h.unpublish(vol).catch(() => undefined);
-    }
-    await h.close();
   });
 
   const serialInState = (vol: Volume): string | undefined => {
@@ -52,24 +37,6 @@ describe('renewal, crash recovery and restart', () => {
     published.push(vol);
     const res = await h.publish(vol, attributes);
     expect(res, `publish: ${codeName(res.code)} ${res.details}`).toMatchObject({ code: status.OK });
-  }
-
-  /**
-   * Reads the current generation of a volume the way a careful reader does (resolve `..data` once,
-   * then read both files from it) and checks the key belongs to the certificate. Undefined when the
-   * generation vanished under us (it was swapped out between readlink and read).
-   */
-  function sampleGeneration(vol: Volume): { generation: string; matches: boolean } | undefined {
-    try {
-      const generation = readlinkSync(join(vol.targetPath, '..data'));
-      const dir = join(vol.targetPath, generation);
-      const cert = new X509Certificate(readFileSync(join(dir, 'tls.crt')));
-      const key = createPrivateKey(readFileSync(join(dir, 'tls.key')));
-      return { generation, matches: cert.checkPrivateKey(key) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
   }
 
   it('renews short-lived certificates: a fresh key, a reused key with reuse-private-key, none with disable-auto-renew', async () => {

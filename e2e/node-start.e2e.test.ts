@@ -5,17 +5,12 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { DriverProcess } from './support/driver-process.js';
-import { Harness, codeName } from './support/harness.js';
+import { codeName, harnessPerSuite, type Harness } from './support/harness.js';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await Harness.start({ suite: 'node-start' });
-}, 120_000);
-afterAll(async () => {
-  await h?.close();
-});
+harnessPerSuite({ suite: 'node-start' }, (started) => (h = started));
 
 it('a second node on the same CSI_ENDPOINT never removes the live socket and touches no volume', async () => {
   const vol = h.newVolume();

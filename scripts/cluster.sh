@@ -26,8 +26,7 @@
 # scripts/build-images.sh (the product, pause, workload and CoreDNS images); `up` runs both.
 set -euo pipefail
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$REPO/.cache/bin"
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 CLUSTER_DIR="${CLUSTER_DIR:-/var/lib/csi-cert-cluster}"
 CLUSTER_NETNS="${CLUSTER_NETNS:-csi-cert-cluster}"
 NODE_NAME="${CLUSTER_NODE_NAME:-csi-node}"
@@ -62,7 +61,6 @@ MARKS="$CLUSTER_DIR/marks"
 CONTAINERD_SOCK="$RUN/containerd.sock"
 KUBECONFIG_ADMIN="$CLUSTER_DIR/admin.kubeconfig"
 
-log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 kubectl_admin() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }

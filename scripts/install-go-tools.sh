@@ -6,22 +6,20 @@
 # Add a tool with one more `go_tool NAME MODULE/PATH/TO/CMD@VERSION` line in main().
 set -euo pipefail
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="${GO_TOOLS_BIN:-$REPO/.cache/bin}"
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+BIN="${GO_TOOLS_BIN:-$BIN}"
 # Go's own module and build caches stay where `go env` puts them (outside the work tree), so a
 # fresh clone on the same machine, as CI uses, rebuilds from cache without downloading again.
 export CGO_ENABLED="${CGO_ENABLED:-0}"
 
 CSI_SANITY_VERSION="${CSI_SANITY_VERSION:-v5.6.0}"
 
-log() { printf '[install-go-tools] %s\n' "$*" >&2; }
-
 # go_tool NAME MODULE@VERSION: installs the command MODULE (a main package path) at VERSION as
 # $BIN/NAME. A cached binary with a matching stamp is kept; anything else is rebuilt.
 go_tool() {
   local name="$1" spec="$2"
   local stamp="$BIN/.$name.version"
-  if [ -x "$BIN/$name" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$spec" ]; then
+  if cached "$name" "$spec"; then
     log "$name cached ($spec)"
     return
   fi

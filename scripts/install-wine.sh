@@ -6,9 +6,8 @@
 # then prints node.exe's version as seen through Wine. Node 24 crashes under Wine 8: stay on 22.
 set -euo pipefail
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 NODE_WIN_VERSION="${NODE_WIN_VERSION:-22.23.3}"
-CACHE="$REPO/.cache"
 NODE_DIR="$CACHE/node-win"
 NODE_EXE="$NODE_DIR/node.exe"
 export WINEPREFIX="${WINEPREFIX:-$CACHE/wineprefix}"
@@ -18,7 +17,6 @@ export WINEARCH=win64
 export WINEDLLOVERRIDES="mscoree=;mshtml=;winex11.drv=;winewayland.drv="
 unset DISPLAY WAYLAND_DISPLAY
 
-log() { printf '[install-wine] %s\n' "$*" >&2; }
 
 wine_bin() {
   if command -v wine64 >/dev/null 2>&1; then

@@ -106,14 +106,47 @@ export interface CpuSnapshot {
   childrenMs: number;
 }
 
+/** CPU ticks of a process from /proc/<pid>/stat: [11] utime, [12] stime, [13] cutime, [14] cstime. */
+function ticksOf(pid: number | 'self', fields: readonly number[]): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // After the command name: state(0) … utime(11) stime(12) cutime(13) cstime(14).
+  const own = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields.reduce((sum, i) => sum + Number(own[i] ?? 0), 0);
+}
+
+/** CPU time process `pid` used so far (user + system, and its reaped children's unless `reaped` is false), in ms. */
+export function processCpuMs(pid: number, { reaped = true }: { reaped?: boolean } = {}): number {
+  return ticksOf(pid, reaped ? [11, 12, 13, 14] : [11, 12]) * TICK_MS;
+}
+
+/** Memory of process `pid` from /proc/<pid>/status, in MiB (and its thread count). */
+export interface ProcessMemory {
+  rssMiB: number;
+  /** Peak resident set size (VmHWM). */
+  hwmMiB: number;
+  anonMiB: number;
+  fileMiB: number;
+  threads: number;
+}
+
+export function processMemory(pid: number): ProcessMemory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return {
+    rssMiB: kb('VmRSS') / 1024,
+    hwmMiB: kb('VmHWM') / 1024,
+    anonMiB: kb('RssAnon') / 1024,
+    fileMiB: kb('RssFile') / 1024,
+    threads: kb('Threads'),
+  };
+}
+
 export function cpuSnapshot(): CpuSnapshot {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
   // cpu user nice system idle iowait irq softirq steal guest guest_nice
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   const at = (i: number): number => f[i] ?? 0;
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const own = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = (fields: number[]): number => fields.reduce((sum, i) => sum + Number(own[i] ?? 0), 0);
+  const ticks = (fields: number[]): number => ticksOf('self', fields);
   return {
     at: performance.now(),
     busyMs: (at(0) + at(1) + at(2) + at(5) + at(6)) * TICK_MS,

@@ -2,7 +2,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { KubeletPublishInput } from '../../server/src/demo/csi-client.js';
+import {
+  kubeletPublishRequest,
+  type CsiClient,
+  type KubeletPublishInput,
+} from '../../server/src/demo/csi-client.js';
 
 export type Algorithm = 'ECDSA' | 'RSA';
 
@@ -32,4 +36,21 @@ export async function newVolume(kubeletRoot: string, algorithm: Algorithm): Prom
     pod: { name: `bench-${n}`, namespace: 'bench', uid, serviceAccount: 'default' },
     attributes: { ...KEY_ATTRIBUTES[algorithm] },
   };
+}
+
+/** An ECDSA P-256 volume living a day: what the fleet and memory runs keep published. */
+export const DAY_LONG_ECDSA: Readonly<Record<string, string>> = {
+  ...KEY_ATTRIBUTES.ECDSA,
+  'csi.k8s.cert-driver/duration': '24h',
+};
+
+/** Publishes a new volume (see `newVolume`) with `attributes` through `client`; resolves once published. */
+export async function publishNewVolume(
+  client: CsiClient,
+  kubeletRoot: string,
+  attributes: Readonly<Record<string, string>>,
+): Promise<KubeletPublishInput> {
+  const vol = { ...(await newVolume(kubeletRoot, 'ECDSA')), attributes: { ...attributes } };
+  await client.call('Node', 'NodePublishVolume', kubeletPublishRequest(vol));
+  return vol;
 }

@@ -22,6 +22,7 @@ import {
   HELM,
   KUBECTL,
   CHART_DIR,
+  DEFAULT_CSIDRIVER_SPEC,
   NAMESPACE,
   RELEASE,
   helmTemplate,
@@ -213,6 +214,16 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
     );
   };
   const helm = (args: string[]) => run(HELM, args, { env: { KUBECONFIG: cp.kubeconfigPath } });
+  /** Waits up to a minute for the CRDs named `crds` (`<plural>.<group>`) to be served. */
+  const established = async (...crds: string[]) => {
+    const r = await kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      ...crds.map((c) => `crd/${c}`),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+  };
 
   beforeAll(async () => {
     cp = await startControlPlane({ name: 'chart' });
@@ -227,15 +238,11 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
       CERTIFICATE_REQUEST_CRD,
     ]);
     expect(crds.code, crds.stderr).toBe(0);
-    const est = await kubectl([
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      'crd/podmonitors.monitoring.coreos.com',
-      'crd/servicemonitors.monitoring.coreos.com',
-      'crd/certificaterequests.cert-manager.io',
-    ]);
-    expect(est.code, est.stderr).toBe(0);
+    await established(
+      'podmonitors.monitoring.coreos.com',
+      'servicemonitors.monitoring.coreos.com',
+      'certificaterequests.cert-manager.io',
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -262,12 +269,7 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
     expect(res.code, res.stderr).toBe(0);
     const spec = (JSON.parse(res.stdout) as { spec: Record<string, unknown> }).spec;
     expect(spec).toMatchObject({
-      attachRequired: false,
-      podInfoOnMount: true,
-      volumeLifecycleModes: ['Ephemeral'],
-      fsGroupPolicy: 'File',
-      requiresRepublish: true,
-      serviceAccountTokenInSecrets: true,
+      ...DEFAULT_CSIDRIVER_SPEC,
       preventPodSchedulingIfMissing: true,
       tokenRequests: [
         { audience: 'csi.k8s.cert-driver', expirationSeconds: 3600 },
@@ -290,48 +292,45 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
   });
 
   describe('helm install, upgrade and uninstall for real (objects only: no kubelet runs)', () => {
+    /** `helm <verb>` of the release (with the chart, but for uninstall) and `extra`; it must succeed. */
+    const release = async (verb: 'install' | 'upgrade' | 'uninstall', ...extra: string[]) => {
+      const chart = verb === 'uninstall' ? [] : [CHART_DIR];
+      const r = await helm([verb, RELEASE, ...chart, '--namespace', NAMESPACE, ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      return r;
+    };
+    /** One field of `object` (kubectl get's arguments), read with a jsonpath. */
+    const jsonpath = (object: string[], path: string) =>
+      kubectl(['get', ...object, '-o', `jsonpath=${path}`]);
     const caOf = async () => {
-      const r = await kubectl([
-        '-n',
-        NAMESPACE,
-        'get',
-        'secret',
-        `${RELEASE}-csi-cert-driver-ca`,
-        '-o',
-        'jsonpath={.data.tls\\.crt}',
-      ]);
+      const r = await jsonpath(
+        ['-n', NAMESPACE, 'secret', `${RELEASE}-csi-cert-driver-ca`],
+        '{.data.tls\\.crt}',
+      );
       expect(r.code, r.stderr).toBe(0);
       return r.stdout;
     };
+    /** Whether the node DaemonSet's pods get a service-account token. */
+    const nodeToken = async () =>
+      (
+        await jsonpath(
+          ['ds', '-n', NAMESPACE, `${RELEASE}-csi-cert-driver-node`],
+          '{.spec.template.spec.automountServiceAccountToken}',
+        )
+      ).stdout;
     let firstCa = '';
 
     it('installs, and the CA generated on install is a CA', async () => {
-      const r = await helm(['install', RELEASE, CHART_DIR, '--namespace', NAMESPACE]);
-      expect(r.code, r.stderr).toBe(0);
+      const r = await release('install');
       expect(r.stdout).toContain('kubectl get csidriver csi.k8s.cert-driver');
       firstCa = await caOf();
       expect(Buffer.from(firstCa, 'base64').toString()).toContain('BEGIN CERTIFICATE');
-      const drv = await kubectl([
-        'get',
-        'csidriver',
-        'csi.k8s.cert-driver',
-        '-o',
-        'jsonpath={.spec.tokenRequests[0].audience}',
-      ]);
+      const drv = await jsonpath(['csidriver', 'csi.k8s.cert-driver'], '{.spec.tokenRequests[0].audience}');
       expect(drv.stdout).toBe('csi.k8s.cert-driver');
     });
 
     it('an upgrade keeps the CA (looked up, not regenerated)', async () => {
-      const r = await helm([
-        'upgrade',
-        RELEASE,
-        CHART_DIR,
-        '--namespace',
-        NAMESPACE,
-        '--set',
-        'issuer.replicas=3',
-      ]);
-      expect(r.code, r.stderr).toBe(0);
+      await release('upgrade', '--set', 'issuer.replicas=3');
       expect(await caOf()).toBe(firstCa);
     });
 
@@ -440,13 +439,7 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
     });
 
     it('the chart’s CRD serves CertVolumeStatus: a valid object passes a server-side dry-run, invalid ones are refused', async () => {
-      const est = await kubectl([
-        'wait',
-        '--for=condition=Established',
-        '--timeout=60s',
-        'crd/certvolumestatuses.csi-cert-driver.io',
-      ]);
-      expect(est.code, est.stderr).toBe(0);
+      await established('certvolumestatuses.csi-cert-driver.io');
       const example = (status: Record<string, unknown>) =>
         JSON.stringify({
           apiVersion: 'csi-cert-driver.io/v1alpha1',
@@ -492,64 +485,32 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
       // The short name and the printer columns come from the chart's CRD.
       const get = await kubectl(['get', 'cvs', '-A']);
       expect(get.code, get.stderr).toBe(0);
-      const cols = await kubectl([
-        'get',
-        'crd',
-        'certvolumestatuses.csi-cert-driver.io',
-        '-o',
-        'jsonpath={.spec.versions[0].additionalPrinterColumns[*].name}',
-      ]);
+      const cols = await jsonpath(
+        ['crd', 'certvolumestatuses.csi-cert-driver.io'],
+        '{.spec.versions[0].additionalPrinterColumns[*].name}',
+      );
       expect(cols.stdout).toBe('Pod Node Serial Expires Next Renewal Last Result Age');
     });
 
     it('an upgrade to cert-manager + SPIFFE mode, the approver and status objects grants each role exactly its new rights', async () => {
-      const r = await helm([
-        'upgrade',
-        RELEASE,
-        CHART_DIR,
-        '--namespace',
-        NAMESPACE,
-        '-f',
-        valuesFile('upgrade-features', FEATURES),
-      ]);
-      expect(r.code, r.stderr).toBe(0);
+      const r = await release('upgrade', '-f', valuesFile('upgrade-features', FEATURES));
       expect(r.stdout).toContain('kubectl get cvs -A');
       for (const row of [...FEATURE_RIGHTS, ...FEATURE_DENIED]) {
         expect(await canI(row), JSON.stringify(row)).toBe(row.want);
       }
-      const token = await kubectl([
-        'get',
-        'ds',
-        '-n',
-        NAMESPACE,
-        `${RELEASE}-csi-cert-driver-node`,
-        '-o',
-        'jsonpath={.spec.template.spec.automountServiceAccountToken}',
-      ]);
-      expect(token.stdout).toBe('true');
+      expect(await nodeToken()).toBe('true');
     });
 
     it('back to the defaults: the node loses every right and its token again', async () => {
-      const r = await helm(['upgrade', RELEASE, CHART_DIR, '--namespace', NAMESPACE, '--reset-values']);
-      expect(r.code, r.stderr).toBe(0);
+      await release('upgrade', '--reset-values');
       for (const row of FEATURE_RIGHTS.filter((x) => x.as === 'node' || x.as === 'approver')) {
         expect(await canI(row), JSON.stringify(row)).toBe('no');
       }
-      const token = await kubectl([
-        'get',
-        'ds',
-        '-n',
-        NAMESPACE,
-        `${RELEASE}-csi-cert-driver-node`,
-        '-o',
-        'jsonpath={.spec.template.spec.automountServiceAccountToken}',
-      ]);
-      expect(token.stdout).toBe('false');
+      expect(await nodeToken()).toBe('false');
     });
 
     it('uninstall removes the release but keeps the CA and the CRD (helm.sh/resource-policy: keep)', async () => {
-      const r = await helm(['uninstall', RELEASE, '--namespace', NAMESPACE]);
-      expect(r.code, r.stderr).toBe(0);
+      await release('uninstall');
       const drv = await kubectl(['get', 'csidriver', 'csi.k8s.cert-driver']);
       expect(drv.code).not.toBe(0);
       expect(await caOf()).toBe(firstCa);
@@ -558,8 +519,7 @@ describe.skipIf(missing)('the chart against a real kube-apiserver', () => {
     });
 
     it('a reinstall adopts the kept CA', async () => {
-      const r = await helm(['install', RELEASE, CHART_DIR, '--namespace', NAMESPACE]);
-      expect(r.code, r.stderr).toBe(0);
+      await release('install');
       expect(await caOf()).toBe(firstCa);
     });
   });

@@ -18,6 +18,16 @@ export const KUBECONFORM = join(TOOLS, 'kubeconform');
 export const HADOLINT = join(TOOLS, 'hadolint');
 export const RELEASE = 'certs';
 export const NAMESPACE = 'csi-cert-driver';
+/** The CSIDriver spec the chart renders with its default values. */
+export const DEFAULT_CSIDRIVER_SPEC = {
+  attachRequired: false,
+  podInfoOnMount: true,
+  volumeLifecycleModes: ['Ephemeral'],
+  fsGroupPolicy: 'File',
+  requiresRepublish: true,
+  serviceAccountTokenInSecrets: true,
+  tokenRequests: [{ audience: 'csi.k8s.cert-driver', expirationSeconds: 3600 }],
+};
 /**
  * The Kubernetes version of the test API server: from scripts/install-kube.sh's stamp
  * (`k8s.io/kubernetes@v1.37.2`) when it has built one, else that script's default.

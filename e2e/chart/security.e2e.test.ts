@@ -15,7 +15,16 @@ import type {
   V1PolicyRule,
 } from '@kubernetes/client-node';
 import { pipeBindAddress } from '@csi-cert-driver/platform-windows';
-import { CHART_DIR, HELM, find, helmTemplate, parseManifests, render, toolsMissing } from './chart.js';
+import {
+  CHART_DIR,
+  DEFAULT_CSIDRIVER_SPEC,
+  HELM,
+  find,
+  helmTemplate,
+  parseManifests,
+  render,
+  toolsMissing,
+} from './chart.js';
 import { REPO_ROOT } from '../support/repo.js';
 import {
   APPROVER,
@@ -99,15 +108,7 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
   it('CSIDriver: ephemeral only, no attach, pod info, a token for the issuer audience, republish, fsGroupPolicy File', async () => {
     const drv = find<{ spec: Record<string, unknown> }>(await render(DEFAULTS.values), 'CSIDriver');
     expect(drv.metadata?.name).toBe('csi.k8s.cert-driver');
-    expect(drv.spec).toEqual({
-      attachRequired: false,
-      podInfoOnMount: true,
-      volumeLifecycleModes: ['Ephemeral'],
-      fsGroupPolicy: 'File',
-      requiresRepublish: true,
-      serviceAccountTokenInSecrets: true,
-      tokenRequests: [{ audience: 'csi.k8s.cert-driver', expirationSeconds: 3600 }],
-    });
+    expect(drv.spec).toEqual(DEFAULT_CSIDRIVER_SPEC);
   });
 
   it('CSIDriver: the 1.35+ fields are left out for older clusters', async () => {

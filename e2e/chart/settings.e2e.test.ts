@@ -129,39 +129,36 @@ describe.skipIf(toolsMissing(HELM))('the chart’s settings, parsed by the drive
         expect(cfg.pluginRegistration !== undefined).toBe(builtin);
         expect(cfg.healthListenAddr !== undefined).toBe(builtin);
       }
-      const issuer = objs.find((o) => o.kind === 'Deployment' && o.metadata?.name?.endsWith('-issuer')) as
-        V1Deployment | undefined;
-      if (issuer) {
-        const env = envOf(issuer.spec!.template.spec!.containers[0]!, POD_FIELDS);
-        expect(Object.keys(env).filter((k) => !(k in SETTINGS.issuer))).toEqual([]);
+      /** The environment of the Deployment `-<suffix>` when the values render it. */
+      const deploymentEnv = (suffix: string): Record<string, string> | undefined => {
+        const d = objs.find((o) => o.kind === 'Deployment' && o.metadata?.name?.endsWith(`-${suffix}`)) as
+          V1Deployment | undefined;
+        return d && envOf(d.spec!.template.spec!.containers[0]!, POD_FIELDS);
+      };
+      const issuerEnv = deploymentEnv('issuer');
+      if (issuerEnv) {
+        expect(Object.keys(issuerEnv).filter((k) => !(k in SETTINGS.issuer))).toEqual([]);
         // In a pod: KUBERNETES_SERVICE_HOST is set by kubelet.
-        const cfg = loadIssuerConfig([], { ...env, KUBERNETES_SERVICE_HOST: '10.0.0.1' });
-        expect(cfg.issuerAuth).toBe(env.ISSUER_AUTH);
+        const cfg = loadIssuerConfig([], { ...issuerEnv, KUBERNETES_SERVICE_HOST: '10.0.0.1' });
+        expect(cfg.issuerAuth).toBe(issuerEnv.ISSUER_AUTH);
         expect(cfg.allowSystemSubjects).toBe(
           (values as { issuer?: { allowSystemSubjects?: boolean } }).issuer?.allowSystemSubjects ?? false,
         );
       }
-      const approver = objs.find(
-        (o) => o.kind === 'Deployment' && o.metadata?.name?.endsWith('-approver'),
-      ) as V1Deployment | undefined;
-      if (approver) {
-        const env = envOf(approver.spec!.template.spec!.containers[0]!, POD_FIELDS);
-        expect(Object.keys(env).filter((k) => !(APPROVER_SETTINGS as readonly string[]).includes(k))).toEqual(
-          [],
-        );
-        const cfg = loadApproverConfig([], env);
-        expect(cfg.leaderElection.leaseName).toBe(env.LEADER_ELECTION_LEASE_NAME);
-        expect(cfg.healthListenAddr).toBe(env.HEALTH_LISTEN_ADDR);
+      const approverEnv = deploymentEnv('approver');
+      if (approverEnv) {
+        const known = APPROVER_SETTINGS as readonly string[];
+        expect(Object.keys(approverEnv).filter((k) => !known.includes(k))).toEqual([]);
+        const cfg = loadApproverConfig([], approverEnv);
+        expect(cfg.leaderElection.leaseName).toBe(approverEnv.LEADER_ELECTION_LEASE_NAME);
+        expect(cfg.healthListenAddr).toBe(approverEnv.HEALTH_LISTEN_ADDR);
       }
-      const clusterView = objs.find(
-        (o) => o.kind === 'Deployment' && o.metadata?.name?.endsWith('-cluster-view'),
-      ) as V1Deployment | undefined;
-      if (clusterView) {
-        const env = envOf(clusterView.spec!.template.spec!.containers[0]!, POD_FIELDS);
-        expect(Object.keys(env).filter((k) => !(k in SETTINGS['cluster-view']))).toEqual([]);
-        const cfg = loadClusterViewConfig([], env);
-        expect(cfg.listenAddr).toBe(env.API_LISTEN_ADDR);
-        expect(cfg.caBundleFile).toBe(env.CA_BUNDLE_FILE);
+      const viewEnv = deploymentEnv('cluster-view');
+      if (viewEnv) {
+        expect(Object.keys(viewEnv).filter((k) => !(k in SETTINGS['cluster-view']))).toEqual([]);
+        const cfg = loadClusterViewConfig([], viewEnv);
+        expect(cfg.listenAddr).toBe(viewEnv.API_LISTEN_ADDR);
+        expect(cfg.caBundleFile).toBe(viewEnv.CA_BUNDLE_FILE);
       }
     },
   );

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshotDir } from '../dashboard/browser.js';
+import { launchChromium, screenshotDir, watchedPage } from '../dashboard/browser.js';
 import { FLEET } from './fixtures.js';
 import { startClusterViewEnv, type ClusterViewEnv, type ClusterViewProcess } from './harness.js';
 
@@ -28,11 +28,7 @@ describe('cluster dashboard in Chromium', () => {
     await env.write(FLEET);
     view = await env.startView();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
+    page = await watchedPage(browser, errors, 1100);
   }, 240_000);
   afterAll(async () => {
     await browser?.close();

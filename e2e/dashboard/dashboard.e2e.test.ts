@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { VolumePage } from '@csi-cert-driver/api-contract';
 import { waitFor } from '../support/wait.js';
 import { getJson, startDemo, type RunningDemo } from '../api/demo.js';
-import { launchChromium, screenshotDir } from './browser.js';
+import { launchChromium, screenshotDir, watchedPage } from './browser.js';
 
 const row = (page: Page, name: string) => page.locator('[role=row][data-volume-id]', { hasText: `/${name}` });
 
@@ -26,11 +26,7 @@ describe('dashboard against the running demo', () => {
       return p.counts.healthy === 5 && p.counts.failed === 1 ? true : undefined;
     });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
+    page = await watchedPage(browser, errors);
   });
   afterAll(async () => {
     await browser?.close();

@@ -8,15 +8,14 @@
  * codes and pod Events of Denied, Failed and timeouts, renewal through cert-manager, the stale-request
  * cleanup, and that a workload without RBAC for CertificateRequests is refused.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverProcess } from '../support/driver-process.js';
 import { opensslOk, serialOf, validityOf, verifyChain } from '../support/openssl.js';
 import type { CsiClient } from '../support/product.js';
-import { kubeletPublishRequest } from '../support/product.js';
 import { waitFor } from '../support/wait.js';
 import type { TestCluster } from './cluster.js';
 import {
@@ -30,13 +29,16 @@ import { SERVICE_ACCOUNT_ISSUER, type ControlPlane } from './control-plane.js';
 import { CLOCK_SKEW_MS, type Decision, type FakeCertManagerSigner } from './fake-cert-manager-signer.js';
 import type { IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
-import { APPS, NS, TOKENS_KEY } from './names.js';
+import { APPS, NS } from './names.js';
 import {
   caSecret,
+  podPublishRequest,
+  podVolume,
   startClusterIssuer,
   startFakeCertManager,
   startKubeSuite,
   stopKubeSuite,
+  tokensAttribute,
 } from './harness.js';
 
 const SUITE = 'kube-cert-manager';
@@ -156,32 +158,19 @@ async function publish(
   },
 ): Promise<Published> {
   const pod = await cluster.pod({ namespace: APPS, name, serviceAccount, nodeName: on.nodeName });
-  const uid = pod.metadata!.uid!;
   const apiToken = await cluster.podToken({ pod, audience: SERVICE_ACCOUNT_ISSUER });
   const issuerToken = await cluster.podToken({ pod, audience: ISSUER_AUDIENCE });
-  const parent = join(tmp, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 'tls');
-  mkdirSync(parent, { recursive: true });
-  const targetPath = join(parent, 'mount');
-  const volumeId = `csi-${randomBytes(32).toString('hex')}`;
-  const expirationTimestamp = new Date(Date.now() + 600_000).toISOString();
-  const req = kubeletPublishRequest({
-    volumeId,
-    targetPath,
-    pod: { name, namespace: APPS, uid, serviceAccount },
-    attributes: {
+  const { volumeId, targetPath } = podVolume(tmp, pod);
+  const req = podPublishRequest(
+    pod,
+    { volumeId, targetPath },
+    {
       ...(on.builtIn ? {} : { [`${P}issuer-name`]: ISSUER_REF.name }),
       ...attributes,
       // kubelet's map for tokenRequests [{audience: ""}, {audience: csi.k8s.cert-driver}]
-      ...(on.tokens
-        ? {
-            [TOKENS_KEY]: JSON.stringify({
-              '': { token: apiToken, expirationTimestamp },
-              [ISSUER_AUDIENCE]: { token: issuerToken, expirationTimestamp },
-            }),
-          }
-        : {}),
+      ...(on.tokens ? tokensAttribute({ '': apiToken, [ISSUER_AUDIENCE]: issuerToken }) : {}),
     },
-  });
+  );
   return {
     pod,
     volumeId,

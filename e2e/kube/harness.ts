@@ -2,20 +2,25 @@
  * Steps every Kubernetes suite takes the same way: the control plane with the two namespaces and the
  * nodes, its teardown, the CA Secret the built-in issuer reads, that issuer started as the chart runs
  * it (ISSUER_AUTH=kubernetes, the CA from the watched Secret, its own service account's RBAC from
- * deploy/rbac/issuer.yaml), and cert-manager's requester role bound to a workload.
+ * deploy/rbac/issuer.yaml), cert-manager's requester role bound to a workload, the node role behind
+ * that issuer (`KubeNodeSuite`), and a pod's volume as kubelet publishes it.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { DriverProcess } from '../support/driver-process.js';
 import { unmountAllUnder } from '../support/host.js';
 import { makeCa } from '../support/openssl.js';
+import { kubeletPublishRequest, type CsiClient } from '../support/product.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { installCertManagerFixtures } from './cert-manager-fixtures.js';
 import { TestCluster } from './cluster.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { FakeCertManagerSigner, type FakeSignerOptions } from './fake-cert-manager-signer.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
-import { APPS, NS } from './names.js';
+import { startKubeNode } from './node-process.js';
+import { APPS, NS, TOKENS_KEY } from './names.js';
 
 /** A suite's control plane, its client and its temporary folder. */
 export interface KubeSuite {
@@ -163,4 +168,124 @@ export async function startFakeCertManager(
     caKeyPem: ca.key,
   }).start();
   return { signer, caFile: ca.certFile };
+}
+
+/** One inline volume of a pod as kubelet lays it out under `<tmp>/kubelet` (the parent is made). */
+export function podVolume(tmp: string, pod: V1Pod, name = 'tls'): { volumeId: string; targetPath: string } {
+  const parent = join(tmp, 'kubelet', 'pods', pod.metadata!.uid!, 'volumes', 'kubernetes.io~csi', name);
+  mkdirSync(parent, { recursive: true });
+  return { volumeId: `csi-${randomBytes(32).toString('hex')}`, targetPath: join(parent, 'mount') };
+}
+
+/** kubelet's volume-context entry for the pod's tokens (`audience → token`), all expiring in `ttlMs`. */
+export function tokensAttribute(tokens: Record<string, string>, ttlMs = 600_000): Record<string, string> {
+  const expirationTimestamp = new Date(Date.now() + ttlMs).toISOString();
+  const map = Object.fromEntries(
+    Object.entries(tokens).map(([audience, token]) => [audience, { token, expirationTimestamp }]),
+  );
+  return { [TOKENS_KEY]: JSON.stringify(map) };
+}
+
+/** NodePublishVolume for volume `v` of `pod`, shaped as kubelet sends it. */
+export function podPublishRequest(
+  pod: V1Pod,
+  v: { volumeId: string; targetPath: string },
+  attributes: Record<string, string>,
+): object {
+  return kubeletPublishRequest({
+    ...v,
+    pod: {
+      name: pod.metadata!.name!,
+      namespace: pod.metadata!.namespace!,
+      uid: pod.metadata!.uid!,
+      serviceAccount: pod.spec!.serviceAccountName!,
+    },
+    attributes,
+  });
+}
+
+/**
+ * A suite whose node role publishes through the built-in issuer: `startKubeSuite` (with
+ * deploy/rbac/issuer.yaml), the CA Secret (`<tmp>/ca.crt`), the `web` service account of `APPS` and the
+ * issuer; then the node `node-a` on `<tmp>/csi.sock` with CERT_BASE_PATH `<tmp>/base`, restartable
+ * on both (logs `node-<n>.log`). `stop()` tears all of it down, whatever was started.
+ */
+export class KubeNodeSuite implements KubeSuite {
+  node: DriverProcess | undefined;
+  csi: CsiClient | undefined;
+  private starts = 0;
+
+  private constructor(
+    readonly suite: string,
+    readonly tmp: string,
+    readonly cp: ControlPlane,
+    readonly cluster: TestCluster,
+    readonly caFile: string,
+    readonly issuer: IssuerProcess,
+  ) {}
+
+  static async start(o: {
+    suite: string;
+    /** Default: the suite's name. */
+    tmpPrefix?: string;
+    nodes: readonly string[];
+    /** deploy/rbac/ files besides issuer.yaml. */
+    rbac?: readonly string[];
+    issuerSettings?: Record<string, string>;
+  }): Promise<KubeNodeSuite> {
+    const s = await startKubeSuite({
+      ...o,
+      tmpPrefix: o.tmpPrefix ?? o.suite,
+      rbac: ['issuer.yaml', ...(o.rbac ?? [])],
+    });
+    try {
+      const caFile = await caSecret(s.cluster, s.tmp);
+      await s.cluster.serviceAccount(APPS, 'web');
+      const issuer = await startClusterIssuer({
+        ...s,
+        suite: o.suite,
+        cwd: s.tmp,
+        settings: o.issuerSettings,
+      });
+      return new KubeNodeSuite(o.suite, s.tmp, s.cp, s.cluster, caFile, issuer);
+    } catch (e) {
+      await stopKubeSuite(s);
+      throw e;
+    }
+  }
+
+  /** The CSI socket path. */
+  get socket(): string {
+    return join(this.tmp, 'csi.sock');
+  }
+
+  /** Starts the node role with `settings` over startKubeNode's; resolves once Probe answers ready. */
+  async startNode(settings: Record<string, string> = {}): Promise<void> {
+    ({ proc: this.node, csi: this.csi } = await startKubeNode({
+      suite: this.suite,
+      cwd: this.tmp,
+      socket: this.socket,
+      nodeId: 'node-a',
+      issuerAddr: this.issuer.addr,
+      baseDir: join(this.tmp, 'base'),
+      logName: `node-${++this.starts}.log`,
+      settings,
+    }));
+  }
+
+  /** Closes the CSI client and ends the node role with `signal`. */
+  async stopNode(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    this.csi?.close();
+    this.csi = undefined;
+    await this.node?.kill(signal);
+  }
+
+  /** NodePublishVolume over the node's socket. */
+  publish(req: object): Promise<unknown> {
+    return this.csi!.call('Node', 'NodePublishVolume', req);
+  }
+
+  stop(): Promise<void> {
+    return stopKubeSuite(this, [() => this.stopNode(), () => this.issuer.stop()]);
+  }
 }

@@ -6,22 +6,26 @@
  * and the fake signer (which approves nothing itself) signs only what the approver approved. The
  * pod's files hold its SVID.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverProcess } from '../support/driver-process.js';
 import { certKeyInfo, sansOf, usagesOf, verifyChain } from '../support/openssl.js';
 import type { CsiClient } from '../support/product.js';
-import { kubeletPublishRequest } from '../support/product.js';
 import { waitFor } from '../support/wait.js';
 import { startApprover, type ApproverProcess } from './approver-process.js';
 import type { TestCluster } from './cluster.js';
 import { SERVICE_ACCOUNT_ISSUER, type ControlPlane } from './control-plane.js';
 import type { FakeCertManagerSigner } from './fake-cert-manager-signer.js';
 import { startKubeNode } from './node-process.js';
-import { APPS, NS, TOKENS_KEY } from './names.js';
-import { startFakeCertManager, startKubeSuite, stopKubeSuite } from './harness.js';
+import { APPS, NS } from './names.js';
+import {
+  podPublishRequest,
+  podVolume,
+  startFakeCertManager,
+  startKubeSuite,
+  stopKubeSuite,
+  tokensAttribute,
+} from './harness.js';
 
 const SUITE = 'kube-spiffe-cert-manager';
 const NODE = 'node-a';
@@ -106,26 +110,15 @@ afterAll(() =>
 /** Publishes a SPIFFE volume for a new pod `name` (service account web) with the pod's API token. */
 async function publish(name: string): Promise<{ targetPath: string; call: Promise<unknown> }> {
   const pod = await cluster.pod({ name, nodeName: NODE });
-  const uid = pod.metadata!.uid!;
-  const expirationTimestamp = new Date(Date.now() + 600_000).toISOString();
   const apiToken = await cluster.podToken({ pod, audience: SERVICE_ACCOUNT_ISSUER });
-  const parent = join(tmp, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 'spiffe');
-  mkdirSync(parent, { recursive: true });
-  const targetPath = join(parent, 'mount');
-  const call = csi!.call(
-    'Node',
-    'NodePublishVolume',
-    kubeletPublishRequest({
-      volumeId: `csi-${randomBytes(32).toString('hex')}`,
-      targetPath,
-      pod: { name, namespace: APPS, uid, serviceAccount: 'web' },
-      attributes: {
-        [`${P}issuer-name`]: ISSUER_REF.name,
-        [`${P}issuer-kind`]: ISSUER_REF.kind,
-        [TOKENS_KEY]: JSON.stringify({ '': { token: apiToken, expirationTimestamp } }),
-      },
-    }),
-  );
+  const v = podVolume(tmp, pod, 'spiffe');
+  const req = podPublishRequest(pod, v, {
+    [`${P}issuer-name`]: ISSUER_REF.name,
+    [`${P}issuer-kind`]: ISSUER_REF.kind,
+    ...tokensAttribute({ '': apiToken }),
+  });
+  const { targetPath } = v;
+  const call = csi!.call('Node', 'NodePublishVolume', req);
   return { targetPath, call };
 }
 

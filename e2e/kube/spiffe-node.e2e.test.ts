@@ -6,99 +6,39 @@
  * the fixed usages and the configured duration. Identity attributes are refused with
  * INVALID_ARGUMENT naming the attribute.
  */
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DriverProcess } from '../support/driver-process.js';
-import {
-  certKeyInfo,
-  privateKeyInfo,
-  sansOf,
-  subjectOf,
-  usagesOf,
-  validityOf,
-  verifyChain,
-} from '../support/openssl.js';
-import type { CsiClient } from '../support/product.js';
-import { kubeletPublishRequest } from '../support/product.js';
-import type { TestCluster } from './cluster.js';
-import type { ControlPlane } from './control-plane.js';
-import type { IssuerProcess } from './issuer-process.js';
-import { startKubeNode } from './node-process.js';
-import { APPS, AUDIENCE, TOKENS_KEY } from './names.js';
-import { caSecret, startClusterIssuer, startKubeSuite, stopKubeSuite } from './harness.js';
+import { sansOf, validityOf } from '../support/openssl.js';
+import { DEFAULT_WANT, expectIssued } from '../support/publish-table.js';
+import { APPS, AUDIENCE } from './names.js';
+import { KubeNodeSuite, podPublishRequest, podVolume, tokensAttribute } from './harness.js';
 
-const SUITE = 'kube-spiffe-node';
 const TD = 'example.org';
 
-let cp: ControlPlane;
-let cluster: TestCluster;
-let issuer: IssuerProcess;
-let node: DriverProcess | undefined;
-let csi: CsiClient | undefined;
-let tmp: string;
-let caFile: string;
+let s: KubeNodeSuite;
 let pod: V1Pod;
 
 beforeAll(async () => {
-  ({ tmp, cp, cluster } = await startKubeSuite({
-    suite: SUITE,
-    tmpPrefix: 'kube-spiffe',
+  s = await KubeNodeSuite.start({
+    suite: 'kube-spiffe-node',
     nodes: ['node-a'],
-    rbac: ['issuer.yaml'],
-  }));
-  caFile = await caSecret(cluster, tmp);
-  await cluster.serviceAccount(APPS, 'web');
-  pod = await cluster.pod({ name: 'web-1', nodeName: 'node-a' });
-
-  issuer = await startClusterIssuer({
-    cp,
-    cluster,
-    suite: SUITE,
-    cwd: tmp,
-    settings: {
-      TRUST_DOMAIN: TD,
-    },
+    issuerSettings: { TRUST_DOMAIN: TD },
   });
-
-  ({ proc: node, csi } = await startKubeNode({
-    suite: SUITE,
-    cwd: tmp,
-    socket: join(tmp, 'csi.sock'),
-    nodeId: 'node-a',
-    issuerAddr: issuer.addr,
-    baseDir: join(tmp, 'base'),
-    logName: 'node.log',
-    settings: { SPIFFE_TRUST_DOMAIN: TD, SPIFFE_CERTIFICATE_DURATION: '1h' },
-  }));
+  pod = await s.cluster.pod({ name: 'web-1', nodeName: 'node-a' });
+  await s.startNode({ SPIFFE_TRUST_DOMAIN: TD, SPIFFE_CERTIFICATE_DURATION: '1h' });
 }, 180_000);
 
-afterAll(() =>
-  stopKubeSuite({ cp, tmp }, [() => csi?.close(), () => node?.kill('SIGKILL'), () => issuer?.stop()]),
-);
+afterAll(() => s?.stop());
 
 /** Publishes a volume for the pod as kubelet would, with `attributes` and a fresh pod-bound token. */
 async function publish(attributes: Record<string, string> = {}) {
-  const token = await cluster.podToken({ pod, audience: AUDIENCE });
-  const uid = pod.metadata!.uid!;
-  const name = `v${randomBytes(4).toString('hex')}`;
-  const parent = join(tmp, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', name);
-  mkdirSync(parent, { recursive: true });
-  const targetPath = join(parent, 'mount');
-  const req = kubeletPublishRequest({
-    volumeId: `csi-${randomBytes(32).toString('hex')}`,
-    targetPath,
-    pod: { name: pod.metadata!.name!, namespace: APPS, uid, serviceAccount: 'web' },
-    attributes: {
-      ...attributes,
-      [TOKENS_KEY]: JSON.stringify({
-        [AUDIENCE]: { token, expirationTimestamp: new Date(Date.now() + 600_000).toISOString() },
-      }),
-    },
-  });
-  return { targetPath, call: csi!.call('Node', 'NodePublishVolume', req) };
+  const token = await s.cluster.podToken({ pod, audience: AUDIENCE });
+  const v = podVolume(s.tmp, pod, `v${randomBytes(4).toString('hex')}`);
+  const req = podPublishRequest(pod, v, { ...attributes, ...tokensAttribute({ [AUDIENCE]: token }) });
+  return { targetPath: v.targetPath, call: s.publish(req) };
 }
 
 describe('SPIFFE mode with the built-in issuer', () => {
@@ -106,26 +46,20 @@ describe('SPIFFE mode with the built-in issuer', () => {
     const { targetPath, call } = await publish();
     const started = Date.now();
     await call;
+    // The SVID: chain, no subject, the one URI SAN, 1h, the fixed usages, ECDSA P-256 (SEC1).
+    await expectIssued({
+      dir: targetPath,
+      caCert: s.caFile,
+      pod: { name: 'web-1', namespace: APPS, uid: pod.metadata!.uid!, serviceAccount: 'web' },
+      want: {
+        ...DEFAULT_WANT,
+        subject: () => ({}),
+        sans: () => ({ uri: [`spiffe://${TD}/ns/${APPS}/sa/web`] }),
+        durationSeconds: 3600,
+        usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
+      },
+    });
     const crt = join(targetPath, 'tls.crt');
-    expect((await verifyChain(caFile, crt)).ok).toBe(true);
-    expect(await sansOf(crt)).toEqual({
-      dns: [],
-      ip: [],
-      uri: [`spiffe://${TD}/ns/${APPS}/sa/web`],
-      email: [],
-    });
-    expect(await subjectOf(crt)).toEqual({});
-    expect(await certKeyInfo(crt)).toMatchObject({ algorithm: 'EC', curve: 'P-256' });
-    expect(await privateKeyInfo(join(targetPath, 'tls.key'))).toMatchObject({
-      algorithm: 'EC',
-      curve: 'P-256',
-    });
-    expect(await usagesOf(crt)).toEqual({
-      keyUsage: ['Digital Signature', 'Key Encipherment'],
-      keyUsageCritical: true,
-      extKeyUsage: ['TLS Web Client Authentication', 'TLS Web Server Authentication'],
-      isCA: false,
-    });
     const { notAfter } = await validityOf(crt);
     // The issuer may backdate notBefore; the lifetime from now is the configured hour (± clock slack).
     expect(Math.abs(notAfter.getTime() - started - 3600_000)).toBeLessThan(120_000);

@@ -7,7 +7,6 @@
  * Event for a denied issuance, the RBAC role with a verb removed, and the API writes of 110
  * renewing volumes against the token bucket.
  */
-import { mkdirSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -22,21 +21,15 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DriverProcess } from '../support/driver-process.js';
 import { normaliseSerial, serialOf, validityOf } from '../support/openssl.js';
-import type { CsiClient } from '../support/product.js';
-import { kubeletPublishRequest } from '../support/product.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { sleep, waitFor } from '../support/wait.js';
 import type { TestCluster } from './cluster.js';
 import { KUBE_BIN, type ControlPlane } from './control-plane.js';
-import type { IssuerProcess } from './issuer-process.js';
 import { freeLoopbackPort } from '../support/ports.js';
-import { startKubeNode } from './node-process.js';
-import { APPS, AUDIENCE, NS, TOKENS_KEY } from './names.js';
-import { caSecret, startClusterIssuer, startKubeSuite, stopKubeSuite } from './harness.js';
+import { APPS, AUDIENCE, NS } from './names.js';
+import { KubeNodeSuite, podPublishRequest, podVolume, tokensAttribute } from './harness.js';
 
-const SUITE = 'kube-status';
 const GROUP = 'csi-cert-driver.io';
 const VERSION = 'v1alpha1';
 const PLURAL = 'certvolumestatuses';
@@ -68,71 +61,46 @@ interface Volume {
   targetPath: string;
 }
 
+let s: KubeNodeSuite;
 let cp: ControlPlane;
 let cluster: TestCluster;
-let custom: CustomObjectsApi;
-let issuer: IssuerProcess;
-let node: DriverProcess | undefined;
-let csi: CsiClient | undefined;
 let tmp: string;
-let endpoint: string;
+let custom: CustomObjectsApi;
 let metricsAddr: string;
 let nodeKubeconfig: string;
-let starts = 0;
 
-async function startNode(): Promise<void> {
-  ({ proc: node, csi } = await startKubeNode({
-    suite: SUITE,
-    cwd: tmp,
-    socket: endpoint,
-    nodeId: 'node-a',
-    issuerAddr: issuer.addr,
-    baseDir: join(tmp, 'base'),
-    logName: `node-${++starts}.log`,
-    settings: {
-      LOG_LEVEL: 'info',
-      METRICS_LISTEN_ADDR: metricsAddr,
-      KEY_POOL_SIZE: '0',
-      KUBECONFIG: nodeKubeconfig,
-      STATUS_OBJECTS: 'true',
-      POD_EVENTS: 'true',
-      STATUS_QPS: String(QPS),
-      STATUS_BURST: String(BURST),
-    },
-  }));
-}
-
-async function stopNode(): Promise<void> {
-  csi?.close();
-  csi = undefined;
-  await node?.kill('SIGTERM');
-}
+const startNode = (): Promise<void> =>
+  s.startNode({
+    LOG_LEVEL: 'info',
+    METRICS_LISTEN_ADDR: metricsAddr,
+    KEY_POOL_SIZE: '0',
+    KUBECONFIG: nodeKubeconfig,
+    STATUS_OBJECTS: 'true',
+    POD_EVENTS: 'true',
+    STATUS_QPS: String(QPS),
+    STATUS_BURST: String(BURST),
+  });
 
 beforeAll(async () => {
-  ({ tmp, cp, cluster } = await startKubeSuite({
-    suite: SUITE,
+  s = await KubeNodeSuite.start({
+    suite: 'kube-status',
     tmpPrefix: 'kube-st',
     nodes: ['node-a', 'node-b'],
-    rbac: ['issuer.yaml', 'node-status.yaml'],
-  }));
-  endpoint = join(tmp, 'csi.sock');
+    rbac: ['node-status.yaml'],
+  });
+  ({ tmp, cp, cluster } = s);
   metricsAddr = `127.0.0.1:${await freeLoopbackPort()}`;
   custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
   await cluster.apply(join(REPO_ROOT, 'deploy', 'crds', `${PLURAL}.${GROUP}.yaml`));
   await waitFor('the CRD to be served', () =>
     custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: APPS, plural: PLURAL }),
   );
-  await caSecret(cluster, tmp);
-  await cluster.serviceAccount(APPS, 'web');
-  issuer = await startClusterIssuer({ cp, cluster, suite: SUITE, cwd: tmp });
   const nodeToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-node');
   nodeKubeconfig = cp.kubeconfigFor('node', nodeToken).path;
   await startNode();
 }, 180_000);
 
-afterAll(() =>
-  stopKubeSuite({ cp, tmp }, [() => csi?.close(), () => node?.kill('SIGKILL'), () => issuer?.stop()]),
-);
+afterAll(() => s?.stop());
 
 async function newPod(name: string, nodeName = 'node-a'): Promise<V1Pod> {
   return cluster.pod({ name, nodeName });
@@ -144,32 +112,16 @@ async function publish(
   attributes: Record<string, string>,
   volumeId = `csi-${randomBytes(32).toString('hex')}`,
 ): Promise<Volume> {
-  const uid = pod.metadata!.uid!;
-  const parent = join(tmp, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 'tls');
-  mkdirSync(parent, { recursive: true });
-  const targetPath = join(parent, 'mount');
+  const v = { ...podVolume(tmp, pod), volumeId };
   const token = await cluster.podToken({ pod, audience: AUDIENCE, expirationSeconds: 3600 });
-  const expirationTimestamp = new Date(Date.now() + 3_600_000).toISOString();
-  const req = kubeletPublishRequest({
-    volumeId,
-    targetPath,
-    pod: {
-      name: pod.metadata!.name!,
-      namespace: APPS,
-      uid,
-      serviceAccount: pod.spec!.serviceAccountName!,
-    },
-    attributes: {
-      ...attributes,
-      [TOKENS_KEY]: JSON.stringify({ [AUDIENCE]: { token, expirationTimestamp } }),
-    },
-  });
-  await csi!.call('Node', 'NodePublishVolume', req);
-  return { pod, volumeId, targetPath };
+  await s.publish(
+    podPublishRequest(pod, v, { ...attributes, ...tokensAttribute({ [AUDIENCE]: token }, 3_600_000) }),
+  );
+  return { pod, ...v };
 }
 
 async function unpublish(v: Volume): Promise<void> {
-  await csi!.call('Node', 'NodeUnpublishVolume', { volume_id: v.volumeId, target_path: v.targetPath });
+  await s.csi!.call('Node', 'NodeUnpublishVolume', { volume_id: v.volumeId, target_path: v.targetPath });
 }
 
 /** The status objects of a pod (by the pod-uid label), read as admin. */
@@ -345,7 +297,7 @@ describe('CertVolumeStatus objects', () => {
   it('is re-synced after a restart: stale objects deleted, missing ones written again, unchanged ones left', async () => {
     vols.keep = await publish(await newPod('web-keep'), LONG);
     const kept = await waitFor('the status object of web-keep', () => objectOf(vols.keep!.pod));
-    await stopNode();
+    await s.stopNode('SIGTERM');
     const live = (await objectOf(vols.short!.pod))!;
     await custom.deleteNamespacedCustomObject({
       group: GROUP,
@@ -385,7 +337,7 @@ describe('CertVolumeStatus objects', () => {
       objectOf(vols.short!.pod),
     );
     expect(back.status.volumeId).toBe(vols.short!.volumeId);
-    expect(node!.logLines().find((l) => l.msg === 'status objects re-synced')).toMatchObject({
+    expect(s.node!.logLines().find((l) => l.msg === 'status objects re-synced')).toMatchObject({
       volumes: 2,
       deleted: 1,
       unchanged: 1,
@@ -477,8 +429,8 @@ describe('RBAC of deploy/rbac/node-status.yaml', () => {
       );
       expect(await objectsOf(vols.denied.pod)).toEqual([]);
       expect(
-        node!
-          .logLines()
+        s
+          .node!.logLines()
           .some((l) => l.msg === 'Kubernetes API write failed; will retry' && String(l.err).includes('403')),
       ).toBe(true);
     } finally {

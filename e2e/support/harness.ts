@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { afterAll, beforeAll } from 'vitest';
 import { DriverProcess } from './driver-process.js';
 import { mountsUnder, tree, unmountAllUnder } from './host.js';
 import { makeCa } from './openssl.js';
@@ -26,17 +27,10 @@ import { REPO_ROOT, ensureBuilt } from './repo.js';
 import { sleep, waitFor } from './wait.js';
 import { waitForNodeReady } from './node-ready.js';
 import { freeLoopbackPort as freePort } from './ports.js';
+import type { Pod } from './publish-table.js';
 
-export const DRIVER_NAME = 'csi.k8s.cert-driver';
-export const PREFIX = 'csi.k8s.cert-driver/';
-export const CM_PREFIX = 'csi.cert-manager.io/';
-
-export interface Pod {
-  name: string;
-  namespace: string;
-  uid: string;
-  serviceAccount: string;
-}
+export { DRIVER_NAME } from './rpc-table.js';
+export { CM_PREFIX, PREFIX, type Pod } from './publish-table.js';
 
 /** One inline ephemeral volume of one pod, as kubelet names it. */
 export interface Volume {
@@ -76,6 +70,30 @@ export interface Outcome<T = Record<string, unknown>> {
   code: number;
   details: string;
   res?: T;
+}
+
+/**
+ * Registers the calling suite's (or describe block's) hooks: a harness started before its tests and
+ * handed to `use`; after them, while the node still runs, a best-effort unpublish of the volumes in
+ * `leftovers` (what a failed test left published; `close()` unmounts the rest regardless), then
+ * `close()`.
+ */
+export function harnessPerSuite(
+  options: HarnessOptions,
+  use: (h: Harness) => void,
+  leftovers: readonly Volume[] = [],
+): void {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await Harness.start(options);
+    use(h);
+  }, 120_000);
+  afterAll(async () => {
+    if (!h) return;
+    if (h.node?.exitStatus === undefined)
+      for (const v of leftovers) await h.unpublish(v).catch(() => undefined);
+    await h.close();
+  });
 }
 
 /** Resolves to the RPC's outcome instead of rejecting, so table tests can compare codes. */

@@ -12,14 +12,14 @@ export async function waitForNodeReady(
   endpoint: string,
   timeoutMs = 30_000,
 ): Promise<void> {
-  await waitFor(
+  const outcome = await waitFor(
     `the node to answer Probe ready on ${endpoint}`,
     async () => {
-      if (proc.exitStatus) throw new Error(`node exited ${JSON.stringify(proc.exitStatus)}`);
+      if (proc.exitStatus) return 'exited';
       const probe = new CsiClient(endpoint, 1000);
       try {
         const res = await probe.call<{ ready?: { value?: boolean } }>('Identity', 'Probe');
-        return res.ready?.value === true ? true : undefined;
+        return res.ready?.value === true ? 'ready' : undefined;
       } finally {
         probe.close();
       }
@@ -28,4 +28,6 @@ export async function waitForNodeReady(
   ).catch((e: unknown) => {
     throw new Error(`${(e as Error).message}\n--- node log ---\n${proc.tail()}`);
   });
+  if (outcome === 'exited')
+    throw new Error(`node exited ${JSON.stringify(proc.exitStatus)}\n--- node log ---\n${proc.tail()}`);
 }

@@ -2,23 +2,16 @@
  * Assertions about one published volume shared by the suites: mounted exactly once, a key pair that
  * OpenSSL accepts, and nothing left after unpublish.
  */
-import { existsSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { Harness, Volume } from './harness.js';
 import { mountsAt } from './host.js';
 import { publicKeys, serialOf, verifyChain } from './openssl.js';
+import { DEFAULT_FILES, type FileNames } from './publish-table.js';
 
 export const TMPFS_SOURCE = 'csi-cert-driver';
-
-export interface FileNames {
-  certificate: string;
-  privateKey: string;
-  /** Undefined when the volume has no CA file. */
-  ca?: string | undefined;
-}
-
-export const DEFAULT_FILES: FileNames = { certificate: 'tls.crt', privateKey: 'tls.key', ca: 'ca.crt' };
 
 /** Exactly one tmpfs of ours at the data dir and exactly one read-only bind of it at the target path. */
 export function expectMountedOnce(h: Harness, vol: Volume): void {
@@ -61,4 +54,22 @@ export function expectGone(h: Harness, vol: Pick<Volume, 'volumeId' | 'targetPat
   expect(existsSync(vol.targetPath), `target path ${vol.targetPath} exists`).toBe(false);
   expect(existsSync(h.dataDir(vol.volumeId)), 'data dir exists').toBe(false);
   expect(existsSync(h.stateFile(vol.volumeId)), 'state file exists').toBe(false);
+}
+
+/**
+ * Reads the current generation of a volume the way a careful reader does (resolve `..data` once,
+ * then read both files from it) and checks the key belongs to the certificate. Undefined when the
+ * generation vanished under us (it was swapped out between readlink and read).
+ */
+export function sampleGeneration(vol: Volume): { generation: string; matches: boolean } | undefined {
+  try {
+    const generation = readlinkSync(join(vol.targetPath, '..data'));
+    const dir = join(vol.targetPath, generation);
+    const cert = new X509Certificate(readFileSync(join(dir, 'tls.crt')));
+    const key = createPrivateKey(readFileSync(join(dir, 'tls.key')));
+    return { generation, matches: cert.checkPrivateKey(key) };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
 }

@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serialOf } from '../support/openssl.js';
 import { waitFor } from '../support/wait.js';
-import { GOOD } from './publish-table.js';
 import { BAD, IDENTITY, UNIMPLEMENTED } from './rpc-table.js';
-import { firstPlan, publishStep, unpublishStep, type FirstPlan, type Published } from './plan.js';
+import { GOOD, firstPlan, publishStep, unpublishStep, type FirstPlan, type Published } from './plan.js';
 import {
   MANIFEST,
   expectCertificate,

@@ -5,9 +5,12 @@
  */
 import { kubeletPublishRequest } from '../support/product.js';
 import { BAD, IDENTITY, UNIMPLEMENTED, a } from './rpc-table.js';
-import { DEFAULT_WANT, GOOD, type Want } from './publish-table.js';
+import { DEFAULT_WANT, casesFor, type Want } from '../support/publish-table.js';
 import type { WinLayout, WinVolume } from './support/layout.js';
 import type { RunnerStep } from './wine/runner-protocol.js';
+
+/** The rows of the shared publish table the Windows node runs. */
+export const GOOD = casesFor('windows');
 
 export interface Published {
   vol: WinVolume;
@@ -57,7 +60,8 @@ export function firstPlan(layout: WinLayout): FirstPlan {
     steps.push({ id: `unimpl:${u.method}`, service: 'Node', method: u.method, request: u.req });
 
   const good = GOOD.map((c, i): Published => {
-    const vol = layout.newVolume(layout.newPod(), { drive: c.drive ?? 'C', name: c.volumeName });
+    const pod = layout.newPod(c.pod?.name, c.pod?.namespace);
+    const vol = layout.newVolume(pod, { drive: c.drive ?? 'C', name: c.volumeName });
     steps.push(publishStep(`good:${i}`, vol, c.attributes));
     return { vol, attributes: c.attributes, want: { ...DEFAULT_WANT, ...c.want } };
   });

@@ -3,16 +3,15 @@
  * Linux suite (e2e/support/rpc-table.ts), and the requests a Windows node must refuse with
  * INVALID_ARGUMENT: bad Windows target paths, file names that Linux would accept, and a few of the
  * portable rules. Kept apart from the Linux tables, whose cases also check mounts; the publishes
- * are in publish-table.ts.
+ * are in e2e/support/publish-table.ts, shared with the Linux suite.
  */
+import { a } from '../support/publish-table.js';
 import { identityCases, unimplementedCases } from '../support/rpc-table.js';
 import type { WinVolume } from './support/layout.js';
 
 export { DRIVER_NAME } from '../support/rpc-table.js';
+export { CLUSTER_DOMAIN, PREFIX, a } from '../support/publish-table.js';
 export const NODE_ID = 'e2e-win-node-1';
-export const CLUSTER_DOMAIN = 'cluster.local';
-export const PREFIX = 'csi.k8s.cert-driver/';
-export const a = (name: string): string => `${PREFIX}${name}`;
 
 type Json = Record<string, unknown>;
 

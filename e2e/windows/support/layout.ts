@@ -10,14 +10,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { Pod } from '../../support/publish-table.js';
 import { linuxPathOf, onZ } from './wine.js';
 
-export interface Pod {
-  name: string;
-  namespace: string;
-  uid: string;
-  serviceAccount: string;
-}
+export type { Pod } from '../../support/publish-table.js';
 
 /** One inline ephemeral volume as kubelet on a Windows node names it. */
 export interface WinVolume {

@@ -3,19 +3,27 @@ import { PlatformError } from '@csi-cert-driver/platform-contract';
 import { parsePipeName, pipeBindAddress, WindowsPlatform } from '../src/index.js';
 
 describe('pipeBindAddress', () => {
-  it.each([
-    { endpoint: 'npipe://./pipe/csi-cert-driver', pipe: 'csi-cert-driver' },
-    { endpoint: 'npipe:////./pipe/csi-cert-driver', pipe: 'csi-cert-driver' },
-    { endpoint: '\\\\.\\pipe\\csi-cert-driver', pipe: 'csi-cert-driver' },
-    { endpoint: '//./pipe/csi-cert-driver', pipe: 'csi-cert-driver' },
-    { endpoint: 'unix:\\\\.\\pipe\\csi-cert-driver', pipe: 'csi-cert-driver' },
-    { endpoint: 'unix:////./pipe/csi-cert-driver', pipe: 'csi-cert-driver' },
-    { endpoint: 'unix://./pipe/csi-cert-driver', pipe: 'csi-cert-driver' },
-    { endpoint: '\\\\.\\PIPE\\csi-cert-driver', pipe: 'csi-cert-driver' },
-    { endpoint: '  npipe://./pipe/csi  ', pipe: 'csi' },
-    { endpoint: 'unix:////./pipe/csi-cert-driver/csi.sock', pipe: 'csi-cert-driver\\csi.sock' },
-    { endpoint: 'npipe://./pipe/csi-cert-driver/csi.sock', pipe: 'csi-cert-driver\\csi.sock' },
-  ])('$endpoint -> \\\\.\\pipe\\$pipe', ({ endpoint, pipe }) => {
+  /** Every spelling of the pipe \\.\pipe\<pipe> that kubelet or an operator may write. */
+  const spellings = (pipe: string): string[] => {
+    const slashed = pipe.replaceAll('\\', '/');
+    return [
+      `npipe://./pipe/${slashed}`,
+      `npipe:////./pipe/${slashed}`,
+      `\\\\.\\pipe\\${pipe}`,
+      `//./pipe/${slashed}`,
+      `unix:\\\\.\\pipe\\${pipe}`,
+      `unix:////./pipe/${slashed}`,
+      `unix://./pipe/${slashed}`,
+      `\\\\.\\PIPE\\${pipe}`,
+      `  npipe://./pipe/${slashed}  `,
+    ];
+  };
+
+  it.each(
+    ['csi-cert-driver', 'csi', 'csi-cert-driver\\csi.sock'].flatMap((pipe) =>
+      spellings(pipe).map((endpoint) => ({ endpoint, pipe })),
+    ),
+  )('$endpoint -> \\\\.\\pipe\\$pipe', ({ endpoint, pipe }) => {
     expect(parsePipeName(endpoint)).toBe(pipe);
     expect(pipeBindAddress(endpoint)).toBe(`unix:\\\\.\\pipe\\${pipe}`);
   });
