@@ -134,7 +134,6 @@ async function partNode(dir: string): Promise<void> {
     LOG_LEVEL: 'warn',
     CSI_ENDPOINT: `unix://${sock}`,
     NODE_ID: 'fleet-node',
-    KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
     CERT_SERVICE_ADDR: addr,
     CERT_BASE_PATH: path.join(dir, 'base'),
     API_LISTEN_ADDR: 'off',
