@@ -17,8 +17,8 @@ import {
   type CertificateRequestUpdates,
   type CertificateRequestView,
   type NewCertificateRequest,
-  type PodWarningReason,
 } from './certificate-requests.port.js';
+import type { PodEvent } from '../kube/events/pod-events.port.js';
 import { CertificateRequestJanitor } from './certificate-request-janitor.js';
 import type { SignRequest } from './issuer.port.js';
 
@@ -121,13 +121,16 @@ class FakeUpdates implements CertificateRequestUpdates {
 async function harness(o: { identity?: 'pod' | 'driver'; timeoutMs?: number; watch?: boolean } = {}) {
   const fake = new FakeRequests();
   const updates = o.watch ? new FakeUpdates(fake) : undefined;
-  const events: { reason: PodWarningReason; message: string }[] = [];
+  const events: Pick<PodEvent, 'type' | 'reason' | 'message'>[] = [];
   const issuer = new CertManagerIssuer({
     identity: o.identity ?? 'pod',
     tokenAudience: '',
     driver: fake,
     asToken: (token) => fake.as(token),
-    events: { warn: (_pod, reason, message) => (events.push({ reason, message }), Promise.resolve()) },
+    events: {
+      record: ({ type, reason, message }) => void events.push({ type, reason, message }),
+      close: () => Promise.resolve(),
+    },
     nodeId: 'node-a',
     timeoutMs: o.timeoutMs ?? 2000,
     logger,
@@ -244,7 +247,7 @@ describe('CertManagerIssuer', () => {
     const err: unknown = await h.issuer.sign(h.req).catch((e: unknown) => e);
     expect(isDomainError(err) && err.code).toBe(wantCode);
     expect((err as Error).message).toMatch(wantMessage);
-    expect(h.events.map((e) => e.reason)).toEqual([wantEvent]);
+    expect(h.events.map((e) => [e.type, e.reason])).toEqual([['Warning', wantEvent]]);
     expect(h.events[0]?.message).toContain('apps/web-1-1');
     expect(JSON.stringify(h.events)).not.toContain(h.req.tokens!['']);
   });
