@@ -1,7 +1,5 @@
 import { memo } from 'react';
 import {
-  STATE_LABELS,
-  VOLUME_STATES,
   type ClusterCaState,
   type ClusterIssuer,
   type ClusterNode,
@@ -12,7 +10,8 @@ import {
   type StateCounts,
   type VolumeStateName,
 } from '@csi-cert-driver/api-contract';
-import { StateBadge, STATE_GLYPHS } from '../components/StateBadge.js';
+import { StateBadge } from '../components/StateBadge.js';
+import { StateCards } from '../components/StateCards.js';
 import { absolute, expiry, relative, shortHex } from '../format.js';
 
 const HEALTH: Record<NodeHealth, [string, string]> = {
@@ -53,23 +52,7 @@ export const ClusterCounts = memo(function ClusterCounts(p: {
           volumes on <span data-testid="cv-nodes">{p.nodes.total}</span> nodes
         </span>
       </div>
-      {VOLUME_STATES.map((s) => (
-        <button
-          key={s}
-          type="button"
-          className={`card card-state card-${s}`}
-          aria-pressed={p.active.includes(s)}
-          data-testid={`cv-count-${s}`}
-          onClick={() => p.onToggle(s)}
-          title={`Show only ${STATE_LABELS[s].toLowerCase()} volumes`}
-        >
-          <span className="card-count">{p.counts[s]}</span>
-          <span className="card-label">
-            <span aria-hidden="true">{STATE_GLYPHS[s]} </span>
-            {STATE_LABELS[s]}
-          </span>
-        </button>
-      ))}
+      <StateCards counts={p.counts} active={p.active} onToggle={p.onToggle} testIdPrefix="cv-count-" />
       <button
         type="button"
         className="card card-state card-expiring"
