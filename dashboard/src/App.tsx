@@ -20,13 +20,11 @@ import { Filters } from './components/Filters.js';
 import { VolumeTable } from './components/VolumeTable.js';
 import { Timeline } from './components/Timeline.js';
 import { DetailsPanel } from './components/DetailsPanel.js';
-import { ApiErrorBanner } from './components/StatusLines.js';
+import { ApiErrorBanner, type Load } from './components/StatusLines.js';
 
 /** A full reload of the list this often corrects states that change with time alone (expiry). */
 const RESYNC_MS = 30_000;
 const TIMELINE_ROWS = 12;
-
-type Load = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string };
 
 export function App() {
   const [view, setView] = useState<ViewState>(() => parseView(window.location.search));

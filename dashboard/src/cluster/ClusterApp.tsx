@@ -15,7 +15,7 @@ import {
   parseClusterView,
   type ClusterViewState,
 } from './cluster-url.js';
-import { ApiErrorBanner, LiveIndicator } from '../components/StatusLines.js';
+import { ApiErrorBanner, LiveIndicator, type Load } from '../components/StatusLines.js';
 import { ExpiryChart } from './ExpiryChart.js';
 import {
   ClusterCounts,
@@ -31,8 +31,6 @@ import {
 const RESYNC_MS = 30_000;
 /** Nodes in the table, stale and failing first (the server's order); a drill-down reaches any other by URL or filter. */
 const NODES_SHOWN = 100;
-
-type Load = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string };
 
 /**
  * The dashboard in cluster mode (served by the cluster-view role): every node's volumes from the

@@ -32,6 +32,19 @@ export function HealthBadge({ health }: { health: NodeHealth }) {
   );
 }
 
+/** A table's header row, one column name a cell. */
+function TableHead({ columns }: { columns: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c}>{c}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 /** Counts by state, each a filter toggle, plus the nodes' health. */
 export const ClusterCounts = memo(function ClusterCounts(p: {
   total: number;
@@ -89,16 +102,7 @@ export const NodesTable = memo(function NodesTable(p: {
       )}
       <div className="cv-scroll">
         <table className="cv-table" data-testid="nodes-table">
-          <thead>
-            <tr>
-              <th>Node</th>
-              <th>Health</th>
-              <th>Volumes</th>
-              <th>Failed</th>
-              <th>Last report</th>
-              <th>Soonest expiry</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Node', 'Health', 'Volumes', 'Failed', 'Last report', 'Soonest expiry']} />
           <tbody>
             {p.nodes.map((n) => (
               <tr key={n.nodeId} data-node={n.nodeId} className={n.nodeId === p.selected ? 'selected' : ''}>
@@ -139,15 +143,7 @@ export const FailuresTable = memo(function FailuresTable(p: {
         </p>
       ) : (
         <table className="cv-table" data-testid="failures-table">
-          <thead>
-            <tr>
-              <th>Namespace</th>
-              <th>Reason</th>
-              <th>Volumes</th>
-              <th>Nodes</th>
-              <th>Example</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Namespace', 'Reason', 'Volumes', 'Nodes', 'Example']} />
           <tbody>
             {p.groups.map((g) => (
               <tr key={`${g.namespace}/${g.reason}`} data-failure={`${g.namespace}/${g.reason}`}>
@@ -221,16 +217,7 @@ export const ClusterVolumeTable = memo(function ClusterVolumeTable(p: {
   return (
     <div className="cv-scroll">
       <table className="cv-table" data-testid="cv-volumes">
-        <thead>
-          <tr>
-            <th>State</th>
-            <th>Pod</th>
-            <th>Node</th>
-            <th>Expires</th>
-            <th>Next renewal</th>
-            <th>Serial</th>
-          </tr>
-        </thead>
+        <TableHead columns={['State', 'Pod', 'Node', 'Expires', 'Next renewal', 'Serial']} />
         <tbody>
           {p.rows.map((v) => (
             <tr

@@ -1,5 +1,8 @@
 import type { LiveStatus } from '../api.js';
 
+/** Where a dashboard's data load stands. */
+export type Load = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string };
+
 const LIVE_TEXT: Record<LiveStatus, [string, string]> = {
   live: ['●', 'Live'],
   connecting: ['○', 'Connecting…'],
