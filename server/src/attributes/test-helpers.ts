@@ -1,6 +1,7 @@
 /** Shared fixtures and table runners for this folder's tests (imported only by `*.test.ts`). */
 import { expect, it } from 'vitest';
 import { Code, InvalidArgumentError } from '../common/errors.js';
+import { thrownBy } from '../common/testing.js';
 import { ATTRIBUTE_PREFIX } from './attribute-table.js';
 import type { CertificateSpec, PodInfo } from './certificate-spec.js';
 import { parseVolumeAttributes, type ParseVolumeAttributesInput } from './parse-attributes.js';
@@ -34,13 +35,7 @@ export function parse(
 
 /** Runs `fn` and returns the InvalidArgumentError it throws; fails if it throws nothing or something else. */
 export function catchInvalid(fn: () => unknown): InvalidArgumentError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InvalidArgumentError) return e;
-    throw e;
-  }
-  throw new Error('expected an InvalidArgumentError, but nothing was thrown');
+  return thrownBy(fn, InvalidArgumentError);
 }
 
 /** [test name, volume attributes, what to look at in the spec, what that must equal]. */

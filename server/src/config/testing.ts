@@ -1,14 +1,7 @@
-import { expect } from 'vitest';
+import { thrownBy } from '../common/testing.js';
 import { ConfigError } from './settings.js';
 
 /** The ConfigError `load` throws; fails the test when it throws something else or nothing. */
 export function configErrorOf(load: () => unknown): ConfigError {
-  let err: unknown;
-  try {
-    load();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(ConfigError);
-  return err as ConfigError;
+  return thrownBy(load, ConfigError);
 }

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { thrownBy } from '../common/testing.js';
 import { CertificateAuthority } from '../issuer/certificate-authority.js';
 import { makeTestCa, type TestCa } from '../issuer/testing/ca-fixtures.js';
 import { signCsr } from '../issuer/signer.js';
@@ -129,16 +130,10 @@ describe('checkIssuerAnswer', () => {
       expect(run).not.toThrow();
       return;
     }
-    let err: unknown;
-    try {
-      run();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(IssuerAnswerError);
-    expect((err as IssuerAnswerError).mismatch).toBe(want);
-    expect((err as IssuerAnswerError).code).toBe(13);
-    expect((err as Error).message).not.toContain('BEGIN');
+    const err = thrownBy(run, IssuerAnswerError);
+    expect(err.mismatch).toBe(want);
+    expect(err.code).toBe(13);
+    expect(err.message).not.toContain('BEGIN');
   });
 
   it('accepts what the issuer really signs, through an intermediate too', async () => {
