@@ -37,6 +37,19 @@ describe('node config', () => {
     { env: { LOG_LEVEL: 'loud' }, setting: 'LOG_LEVEL' },
     { env: { VOLUME_SIZE: '1 MB' }, setting: 'VOLUME_SIZE' },
     { env: { ISSUER_TIMEOUT: 'soon' }, setting: 'ISSUER_TIMEOUT' },
+    // lifecycle: key pool, trust bundle, metrics, memory trim
+    { env: { KEY_POOL_SIZE: '-1' }, setting: 'KEY_POOL_SIZE' },
+    { env: { KEY_POOL_LARGE_RSA_WORKERS: '0' }, setting: 'KEY_POOL_LARGE_RSA_WORKERS' },
+    { env: { KEY_POOL_LARGE_RSA_WORKERS: '17' }, setting: 'KEY_POOL_LARGE_RSA_WORKERS' },
+    { env: { KEY_POOL_SHAPES: 'RSA-1024' }, setting: 'KEY_POOL_SHAPES' },
+    { env: { KEY_POOL_SHAPES: 'ECDSA-255' }, setting: 'KEY_POOL_SHAPES' },
+    { env: { KEY_POOL_SHAPES: 'DSA-2048' }, setting: 'KEY_POOL_SHAPES' },
+    { env: { KEY_POOL_WORKERS: '0' }, setting: 'KEY_POOL_WORKERS' },
+    { env: { TRUST_BUNDLE_FILE: 'relative.pem' }, setting: 'TRUST_BUNDLE_FILE' },
+    { env: { TRUST_BUNDLE_REFRESH: '0s' }, setting: 'TRUST_BUNDLE_REFRESH' },
+    { env: { METRICS_LISTEN_ADDR: 'nowhere' }, setting: 'METRICS_LISTEN_ADDR' },
+    { env: { MEMORY_TRIM_INTERVAL: 'off' }, setting: 'MEMORY_TRIM_INTERVAL' },
+    { env: { MEMORY_TRIM_INTERVAL: '-10s' }, setting: 'MEMORY_TRIM_INTERVAL' },
   ])('rejects a bad $setting, naming it', ({ env, setting }) => {
     expect(() => loadNodeConfig([], env)).toThrowError(ConfigError);
     expect(() => loadNodeConfig([], env)).toThrowError(new RegExp(`^${setting}: `));

@@ -5,18 +5,21 @@ import { KNOWN_USAGES, KeyUsageFlags as F, resolveUsages, usageNamesOf } from '.
 import { x509 } from './x509.js';
 
 describe('resolveUsages', () => {
-  it.each([
-    { usage: 'signing', keyUsage: F.digitalSignature },
-    { usage: 'digital signature', keyUsage: F.digitalSignature },
-    { usage: 'content commitment', keyUsage: F.nonRepudiation },
-    { usage: 'key encipherment', keyUsage: F.keyEncipherment },
-    { usage: 'key agreement', keyUsage: F.keyAgreement },
-    { usage: 'data encipherment', keyUsage: F.dataEncipherment },
-    { usage: 'cert sign', keyUsage: F.keyCertSign },
-    { usage: 'crl sign', keyUsage: F.cRLSign },
-    { usage: 'encipher only', keyUsage: F.encipherOnly },
-    { usage: 'decipher only', keyUsage: F.decipherOnly },
-  ])('key usage "$usage"', ({ usage, keyUsage }) => {
+  /** Each KeyUsage bit and the cert-manager spellings of it. */
+  const KEY_USAGE_SPELLINGS: [number, string[]][] = [
+    [F.digitalSignature, ['signing', 'digital signature']],
+    [F.nonRepudiation, ['content commitment']],
+    [F.keyEncipherment, ['key encipherment']],
+    [F.keyAgreement, ['key agreement']],
+    [F.dataEncipherment, ['data encipherment']],
+    [F.keyCertSign, ['cert sign']],
+    [F.cRLSign, ['crl sign']],
+    [F.encipherOnly, ['encipher only']],
+    [F.decipherOnly, ['decipher only']],
+  ];
+  it.each(
+    KEY_USAGE_SPELLINGS.flatMap(([keyUsage, spellings]) => spellings.map((usage) => ({ usage, keyUsage }))),
+  )('key usage "$usage"', ({ usage, keyUsage }) => {
     expect(resolveUsages([usage])).toEqual({ keyUsage, extendedKeyUsages: [] });
   });
 
