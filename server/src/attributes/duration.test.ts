@@ -28,24 +28,26 @@ describe('parseGoDuration', () => {
     expect(parseGoDuration(F, text)).toBe(want);
   });
 
-  it.each([
-    { phrase: 'empty', texts: ['', '-'] },
-    { phrase: 'expected a number', texts: ['abc', '.s'] },
-    { phrase: "unknown unit 'h-'", texts: ['1h-1m'] },
-    { phrase: 'a unit is required', texts: ['3600'] },
-    { phrase: 'missing unit', texts: ['1h30'] },
-    { phrase: 'a day is 24h', texts: ['7d'] },
-    { phrase: "unknown unit 'x'", texts: ['1x'] },
-    { phrase: "unknown unit ' h'", texts: ['1 h'] },
-    { phrase: "unknown unit 'H'", texts: ['1H'] },
-    { phrase: 'too large', texts: ['2562048h'] },
-  ])('rejects $texts ($phrase)', ({ phrase, texts }) => {
-    for (const text of texts) {
-      const e = catchInvalid(() => parseGoDuration(F, text));
-      expect(e.field).toBe(F);
-      expect(e.reason).toContain(`must be a Go duration like 24h or 1h30m, got '${text}'`);
-      expect(e.reason).toContain(phrase);
-    }
+  /** Each text parseGoDuration refuses, and a phrase of why. */
+  const REFUSED: Record<string, string> = {
+    '': 'empty',
+    '-': 'empty',
+    abc: 'expected a number',
+    '.s': 'expected a number',
+    '1h-1m': "unknown unit 'h-'",
+    '3600': 'a unit is required',
+    '1h30': 'missing unit',
+    '7d': 'a day is 24h',
+    '1x': "unknown unit 'x'",
+    '1 h': "unknown unit ' h'",
+    '1H': "unknown unit 'H'",
+    '2562048h': 'too large',
+  };
+  it.each(Object.entries(REFUSED))('rejects "%s" (%s)', (text, phrase) => {
+    const e = catchInvalid(() => parseGoDuration(F, text));
+    expect(e.field).toBe(F);
+    expect(e.reason).toContain(`must be a Go duration like 24h or 1h30m, got '${text}'`);
+    expect(e.reason).toContain(phrase);
   });
 });
 
@@ -72,13 +74,13 @@ describe('parseDurationSeconds', () => {
 
 describe('formatDuration', () => {
   it.each([
-    { seconds: 0, want: '0s' },
-    { seconds: 61, want: '1m1s' },
-    { seconds: 3601, want: '1h1s' },
-    { seconds: 5400, want: '1h30m' },
-    { seconds: 604_800, want: '168h' },
-    { seconds: -60, want: '-1m' },
-  ])('formats $seconds as $want', ({ seconds, want }) => {
+    [0, '0s'],
+    [61, '1m1s'],
+    [3601, '1h1s'],
+    [5400, '1h30m'],
+    [604_800, '168h'],
+    [-60, '-1m'],
+  ])('formats %i as %s', (seconds, want) => {
     expect(formatDuration(seconds)).toBe(want);
   });
 

@@ -20,17 +20,16 @@ describe('expandVariables', () => {
     expect(expandVariables(F, value, vars)).toBe(value);
   });
 
-  it.each([
-    {
-      value: '${POD_IP}',
-      phrase: "unknown variable '${POD_IP}'; supported variables: ${POD_NAME}, ${POD_NAMESPACE}",
-    },
-    { value: 'a.${pod_name}', phrase: "unknown variable '${pod_name}'" },
-    { value: '${}', phrase: "unknown variable '${}'" },
-    { value: '${POD_NAME', phrase: "unterminated '${'" },
-    { value: '$POD_NAME.svc', phrase: "unsupported variable reference '$POD_NAME'; write '${POD_NAME}'" },
-    { value: '$HOME', phrase: "unsupported variable reference '$HOME'; supported variables" },
-  ])('rejects "$value"', ({ value, phrase }) => {
+  /** Each value expandVariables refuses, and a phrase of why. */
+  const REFUSED: Record<string, string> = {
+    '${POD_IP}': "unknown variable '${POD_IP}'; supported variables: ${POD_NAME}, ${POD_NAMESPACE}",
+    'a.${pod_name}': "unknown variable '${pod_name}'",
+    '${}': "unknown variable '${}'",
+    '${POD_NAME': "unterminated '${'",
+    '$POD_NAME.svc': "unsupported variable reference '$POD_NAME'; write '${POD_NAME}'",
+    $HOME: "unsupported variable reference '$HOME'; supported variables",
+  };
+  it.each(Object.entries(REFUSED))('rejects "%s"', (value, phrase) => {
     const e = catchInvalid(() => expandVariables(F, value, vars));
     expect(e.field).toBe(F);
     expect(e.reason).toContain(phrase);
