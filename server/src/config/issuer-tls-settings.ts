@@ -8,6 +8,7 @@
  * stops the start unless plaintext is asked for explicitly. Outside a pod (development, tests, the
  * demo) plaintext is the default; the roles log a warning when it is not on loopback or a unix socket.
  */
+import { readFileSync } from 'node:fs';
 import { ConfigError, read, type RawSettings, type SettingsTable } from './settings.js';
 import * as p from './parsers.js';
 
@@ -125,4 +126,13 @@ export function issuerServingTls(
       clientCaFile: s.has('LISTEN_TLS_CLIENT_CA_FILE') ? read(s, t, 'LISTEN_TLS_CLIENT_CA_FILE') : undefined,
     },
   };
+}
+
+/** The file a TLS setting names, read now; an unreadable one is a ConfigError naming the setting. */
+export function readSettingFile(setting: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ConfigError(setting, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
 }
