@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadIssuerConfig, loadNodeConfig } from './config.js';
 import { ConfigError } from './settings.js';
+import { badSettings } from './testing.js';
 
 const issuerBase = { CA_CERT_FILE: '/ca/tls.crt', CA_KEY_FILE: '/ca/tls.key', ISSUER_AUTH: 'none' };
 
@@ -29,28 +30,30 @@ describe('node config', () => {
     expect(c.clusterDomain).toBe('example.org');
   });
 
-  it.each([
-    { env: { CSI_ENDPOINT: 'tcp://1.2.3.4:5' }, setting: 'CSI_ENDPOINT' },
-    { env: { CERT_BASE_PATH: 'relative/path' }, setting: 'CERT_BASE_PATH' },
-    { env: { CERT_SERVICE_ADDR: 'no port' }, setting: 'CERT_SERVICE_ADDR' },
-    { env: { CLUSTER_DOMAIN: 'Bad_Domain' }, setting: 'CLUSTER_DOMAIN' },
-    { env: { LOG_LEVEL: 'loud' }, setting: 'LOG_LEVEL' },
-    { env: { VOLUME_SIZE: '1 MB' }, setting: 'VOLUME_SIZE' },
-    { env: { ISSUER_TIMEOUT: 'soon' }, setting: 'ISSUER_TIMEOUT' },
-    // lifecycle: key pool, trust bundle, metrics, memory trim
-    { env: { KEY_POOL_SIZE: '-1' }, setting: 'KEY_POOL_SIZE' },
-    { env: { KEY_POOL_LARGE_RSA_WORKERS: '0' }, setting: 'KEY_POOL_LARGE_RSA_WORKERS' },
-    { env: { KEY_POOL_LARGE_RSA_WORKERS: '17' }, setting: 'KEY_POOL_LARGE_RSA_WORKERS' },
-    { env: { KEY_POOL_SHAPES: 'RSA-1024' }, setting: 'KEY_POOL_SHAPES' },
-    { env: { KEY_POOL_SHAPES: 'ECDSA-255' }, setting: 'KEY_POOL_SHAPES' },
-    { env: { KEY_POOL_SHAPES: 'DSA-2048' }, setting: 'KEY_POOL_SHAPES' },
-    { env: { KEY_POOL_WORKERS: '0' }, setting: 'KEY_POOL_WORKERS' },
-    { env: { TRUST_BUNDLE_FILE: 'relative.pem' }, setting: 'TRUST_BUNDLE_FILE' },
-    { env: { TRUST_BUNDLE_REFRESH: '0s' }, setting: 'TRUST_BUNDLE_REFRESH' },
-    { env: { METRICS_LISTEN_ADDR: 'nowhere' }, setting: 'METRICS_LISTEN_ADDR' },
-    { env: { MEMORY_TRIM_INTERVAL: 'off' }, setting: 'MEMORY_TRIM_INTERVAL' },
-    { env: { MEMORY_TRIM_INTERVAL: '-10s' }, setting: 'MEMORY_TRIM_INTERVAL' },
-  ])('rejects a bad $setting, naming it', ({ env, setting }) => {
+  it.each(
+    badSettings([
+      { CSI_ENDPOINT: 'tcp://1.2.3.4:5' },
+      { CERT_BASE_PATH: 'relative/path' },
+      { CERT_SERVICE_ADDR: 'no port' },
+      { CLUSTER_DOMAIN: 'Bad_Domain' },
+      { LOG_LEVEL: 'loud' },
+      { VOLUME_SIZE: '1 MB' },
+      { ISSUER_TIMEOUT: 'soon' },
+      // lifecycle: key pool, trust bundle, metrics, memory trim
+      { KEY_POOL_SIZE: '-1' },
+      { KEY_POOL_LARGE_RSA_WORKERS: '0' },
+      { KEY_POOL_LARGE_RSA_WORKERS: '17' },
+      { KEY_POOL_SHAPES: 'RSA-1024' },
+      { KEY_POOL_SHAPES: 'ECDSA-255' },
+      { KEY_POOL_SHAPES: 'DSA-2048' },
+      { KEY_POOL_WORKERS: '0' },
+      { TRUST_BUNDLE_FILE: 'relative.pem' },
+      { TRUST_BUNDLE_REFRESH: '0s' },
+      { METRICS_LISTEN_ADDR: 'nowhere' },
+      { MEMORY_TRIM_INTERVAL: 'off' },
+      { MEMORY_TRIM_INTERVAL: '-10s' },
+    ]),
+  )('rejects a bad $setting, naming it', ({ env, setting }) => {
     expect(() => loadNodeConfig([], env)).toThrowError(ConfigError);
     expect(() => loadNodeConfig([], env)).toThrowError(new RegExp(`^${setting}: `));
   });

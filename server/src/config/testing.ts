@@ -5,3 +5,10 @@ import { ConfigError } from './settings.js';
 export function configErrorOf(load: () => unknown): ConfigError {
   return thrownBy(load, ConfigError);
 }
+
+/** Rows of one bad setting each (`{ VOLUME_SIZE: '1 MB' }`) as `it.each` cases with the setting they name. */
+export function badSettings(
+  rows: Record<string, string>[],
+): { env: Record<string, string>; setting: string }[] {
+  return rows.map((env) => ({ env, setting: Object.keys(env)[0]! }));
+}
