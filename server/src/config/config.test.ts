@@ -103,11 +103,13 @@ describe('issuer config', () => {
 });
 
 describe('issuer LISTEN_ADDR', () => {
-  it.each([
-    { v: 'unix:///run/csi/issuer.sock', want: 'unix:///run/csi/issuer.sock' },
-    { v: ':50051', want: '0.0.0.0:50051' },
-    { v: '[::1]:7000', want: '[::1]:7000' },
-  ])('accepts $v', ({ v, want }) => {
+  /** Each accepted LISTEN_ADDR and the address the issuer listens on. */
+  const ACCEPTED: Record<string, string> = {
+    'unix:///run/csi/issuer.sock': 'unix:///run/csi/issuer.sock',
+    ':50051': '0.0.0.0:50051',
+    '[::1]:7000': '[::1]:7000',
+  };
+  it.each(Object.entries(ACCEPTED))('accepts %s', (v, want) => {
     expect(loadIssuerConfig([`--listen-addr=${v}`], issuerBase).listenAddr).toBe(want);
   });
   it.each(['unix:relative.sock', 'unix://host/x', 'nohost'])('rejects %s naming LISTEN_ADDR', (v) => {
