@@ -50,13 +50,11 @@ describe('GeneralNames', () => {
 });
 
 describe('der', () => {
-  /** Each OID and its DER encoding, tag and length included. */
-  const OID_DER: Record<string, string> = {
-    '2.5.29.17': '0603551d11',
-    '1.2.840.113549.1.1.11': '06092a864886f70d01010b',
-    '2.16.840.1.113730.4.1': '06096086480186f8420401',
-  };
-  it.each(Object.entries(OID_DER))('OID %s', (oid, hex) => {
+  it.each([
+    { oid: '2.5.29.17', hex: '0603551d11' },
+    { oid: '1.2.840.113549.1.1.11', hex: '06092a864886f70d01010b' },
+    { oid: '2.16.840.1.113730.4.1', hex: '06096086480186f8420401' },
+  ])('OID $oid', ({ oid, hex }) => {
     expect(der.oid(oid).toString('hex')).toBe(hex);
     expect(der.decodeOid(der.readTlv(Buffer.from(hex, 'hex')))).toBe(oid);
   });
