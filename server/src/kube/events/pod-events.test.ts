@@ -42,7 +42,6 @@ function recorder(now = () => new Date('2026-01-01T00:00:00Z')) {
   const r = new KubernetesPodEventRecorder({
     api,
     queue,
-    logger,
     component: 'csi-cert-driver-node',
     instance: 'node-a',
     now,
@@ -152,7 +151,6 @@ describe('KubernetesPodEventRecorder', () => {
     const r = new KubernetesPodEventRecorder({
       api,
       queue,
-      logger: warnLogger,
       component: 'c',
       instance: 'node-a',
     });

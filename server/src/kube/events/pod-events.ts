@@ -9,7 +9,6 @@
  */
 import { safeText } from '../../common/safe-text.js';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../common/logger.js';
 import type { PodEvent, PodEventRecorder, PodRef } from './pod-events.port.js';
 import { kubeStatusCode } from '../client/kube-errors.js';
 import type { CoreEvent, EventsApi } from '../status/status-api.js';
@@ -22,9 +21,8 @@ const MAX_MESSAGE = 1024;
 
 export interface KubernetesPodEventRecorderOptions {
   api: EventsApi;
-  /** A queue of its own, sharing the TokenBucket of the status writes. */
+  /** A queue of its own, sharing the TokenBucket of the status writes; it logs failed writes. */
   queue: WriteQueue;
-  logger: Logger;
   /** `source.component` / `reportingComponent`, e.g. `csi-cert-driver-node`. */
   component: string;
   /** `source.host` / `reportingInstance`: the node name. */

@@ -75,7 +75,6 @@ export async function createKubernetesStatus(o: {
       ? new KubernetesPodEventRecorder({
           api: kubernetesEventsApi(objects),
           queue: eventQueue,
-          logger: log,
           component: EVENT_COMPONENT,
           instance: o.nodeId,
         })
