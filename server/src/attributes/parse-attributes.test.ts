@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { emptySubject, type CertificateSpec } from './certificate-spec.js';
+import { emptySubject, type CertificateSpec, type IssuerRef } from './certificate-spec.js';
 import { itParses, itRejects, parse } from './test-helpers.js';
 
 describe('parseVolumeAttributes defaults', () => {
@@ -29,35 +29,29 @@ describe('parseVolumeAttributes defaults', () => {
 });
 
 describe('parseVolumeAttributes happy paths', () => {
+  const CM = 'cert-manager.io';
+  it.each<{ name: string; attrs: Record<string, string>; want: IssuerRef }>([
+    { name: 'issuer-name', attrs: { 'issuer-name': 'ca' }, want: { name: 'ca', kind: 'Issuer', group: CM } },
+    {
+      name: 'issuer-kind',
+      attrs: { 'issuer-name': 'ca', 'issuer-kind': 'ClusterIssuer' },
+      want: { name: 'ca', kind: 'ClusterIssuer', group: CM },
+    },
+    {
+      name: 'issuer-group + any kind',
+      attrs: { 'issuer-name': 'pca', 'issuer-group': `awspca.${CM}`, 'issuer-kind': 'AWSPCAClusterIssuer' },
+      want: { name: 'pca', kind: 'AWSPCAClusterIssuer', group: `awspca.${CM}` },
+    },
+    {
+      name: 'issuer-group keeps Issuer default',
+      attrs: { 'issuer-name': 'v', 'issuer-group': 'example.com' },
+      want: { name: 'v', kind: 'Issuer', group: 'example.com' },
+    },
+  ])('the issuer of $name', ({ attrs, want }) => {
+    expect(parse(attrs).issuer).toEqual(want);
+  });
+
   itParses([
-    [
-      'issuer-name',
-      { 'issuer-name': 'ca-issuer' },
-      (s) => s.issuer,
-      { name: 'ca-issuer', kind: 'Issuer', group: 'cert-manager.io' },
-    ],
-    [
-      'issuer-kind',
-      { 'issuer-name': 'ca', 'issuer-kind': 'ClusterIssuer' },
-      (s) => s.issuer.kind,
-      'ClusterIssuer',
-    ],
-    [
-      'issuer-group + any kind',
-      {
-        'issuer-name': 'pca',
-        'issuer-group': 'awspca.cert-manager.io',
-        'issuer-kind': 'AWSPCAClusterIssuer',
-      },
-      (s) => s.issuer,
-      { name: 'pca', kind: 'AWSPCAClusterIssuer', group: 'awspca.cert-manager.io' },
-    ],
-    [
-      'issuer-group keeps Issuer default',
-      { 'issuer-name': 'v', 'issuer-group': 'example.com' },
-      (s) => s.issuer.kind,
-      'Issuer',
-    ],
     ['duration', { duration: '24h' }, (s) => s.durationSeconds, 86_400],
     ['duration 1h30m', { duration: '1h30m' }, (s) => s.durationSeconds, 5400],
     ['duration min', { duration: '60s' }, (s) => s.durationSeconds, 60],
