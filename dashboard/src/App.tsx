@@ -20,12 +20,11 @@ import { Filters } from './components/Filters.js';
 import { VolumeTable } from './components/VolumeTable.js';
 import { Timeline } from './components/Timeline.js';
 import { DetailsPanel } from './components/DetailsPanel.js';
+import { ApiErrorBanner, type Load } from './components/StatusLines.js';
 
 /** A full reload of the list this often corrects states that change with time alone (expiry). */
 const RESYNC_MS = 30_000;
 const TIMELINE_ROWS = 12;
-
-type Load = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string };
 
 export function App() {
   const [view, setView] = useState<ViewState>(() => parseView(window.location.search));
@@ -142,14 +141,7 @@ export function App() {
       <Header cluster={cluster} node={view.node} live={live} onNode={onNode} />
       <main aria-busy={load.status === 'loading'}>
         {load.status === 'error' && (
-          <div role="alert" className="banner error">
-            <p>
-              <strong>The node API did not answer.</strong> {load.message}
-            </p>
-            <button type="button" onClick={() => setReload((n) => n + 1)}>
-              Retry
-            </button>
-          </div>
+          <ApiErrorBanner api="node" message={load.message} onRetry={() => setReload((n) => n + 1)} />
         )}
         {load.status === 'loading' && volumes.size === 0 && (
           <p className="banner loading" role="status">

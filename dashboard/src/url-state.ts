@@ -22,10 +22,11 @@ export const DEFAULT_VIEW: ViewState = {
   window: 'auto',
 };
 
-export function parseView(search: string): ViewState {
-  const q = new URLSearchParams(search);
-  const sort = q.get('sort') ?? '';
-  const win = q.get('window') ?? '';
+/** The filters the node and the cluster dashboard both keep in the query string. */
+export type VolumeFilters = Pick<ViewState, 'node' | 'namespace' | 'states' | 'text'>;
+
+/** `node`, `namespace`, `state` (comma-separated, unknown states dropped) and `q`; missing = ''. */
+export function parseFilters(q: URLSearchParams): VolumeFilters {
   return {
     node: q.get('node') ?? '',
     namespace: q.get('namespace') ?? '',
@@ -33,6 +34,23 @@ export function parseView(search: string): ViewState {
       .split(',')
       .filter((s): s is VolumeStateName => (VOLUME_STATES as readonly string[]).includes(s)),
     text: q.get('q') ?? '',
+  };
+}
+
+/** Sets the filters that are not empty on `q`, as parseFilters reads them. */
+export function setFilters(q: URLSearchParams, v: VolumeFilters): void {
+  if (v.node) q.set('node', v.node);
+  if (v.namespace) q.set('namespace', v.namespace);
+  if (v.states.length) q.set('state', v.states.join(','));
+  if (v.text) q.set('q', v.text);
+}
+
+export function parseView(search: string): ViewState {
+  const q = new URLSearchParams(search);
+  const sort = q.get('sort') ?? '';
+  const win = q.get('window') ?? '';
+  return {
+    ...parseFilters(q),
     sort: (SORT_KEYS as readonly string[]).includes(sort) ? (sort as SortKey) : 'expiry',
     volume: q.get('volume') ?? '',
     window: WINDOWS.some((w) => w.id === win) ? (win as WindowId) : 'auto',
@@ -41,10 +59,7 @@ export function parseView(search: string): ViewState {
 
 export function formatView(v: ViewState): string {
   const q = new URLSearchParams();
-  if (v.node) q.set('node', v.node);
-  if (v.namespace) q.set('namespace', v.namespace);
-  if (v.states.length) q.set('state', v.states.join(','));
-  if (v.text) q.set('q', v.text);
+  setFilters(q, v);
   if (v.sort !== 'expiry') q.set('sort', v.sort);
   if (v.volume) q.set('volume', v.volume);
   if (v.window !== 'auto') q.set('window', v.window);

@@ -596,11 +596,11 @@ describe.skipIf(toolsMissing(HELM))('security-relevant settings of the rendered 
     );
   });
 
-  it('RBAC, cert-manager mode as the pod: the node may list, watch and delete requests and create Events, nothing else', async () => {
+  it('RBAC, cert-manager mode as the pod: the node may list, watch and delete requests and create and patch Events, nothing else', async () => {
     const objs = await render(CERT_MANAGER.values);
     expect(rules(objs, 'ClusterRole', '-node-cert-manager')).toEqual([
       'cert-manager.io/certificaterequests: list,watch,delete',
-      'core/events: create',
+      'core/events: create,patch',
     ]);
     expect(rules(objs, 'ClusterRole', '-certificate-requester')).toEqual([
       'cert-manager.io/certificaterequests: create,get',

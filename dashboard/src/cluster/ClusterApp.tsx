@@ -15,6 +15,7 @@ import {
   parseClusterView,
   type ClusterViewState,
 } from './cluster-url.js';
+import { ApiErrorBanner, LiveIndicator, type Load } from '../components/StatusLines.js';
 import { ExpiryChart } from './ExpiryChart.js';
 import {
   ClusterCounts,
@@ -26,17 +27,10 @@ import {
   NodesTable,
 } from './ClusterPanels.js';
 
-const LIVE_TEXT: Record<LiveStatus, [string, string]> = {
-  live: ['●', 'Live'],
-  connecting: ['○', 'Connecting…'],
-  offline: ['✕', 'Offline — reload to retry'],
-};
 /** States also change with time alone (a renewal comes due): reload this often without a change event. */
 const RESYNC_MS = 30_000;
 /** Nodes in the table, stale and failing first (the server's order); a drill-down reaches any other by URL or filter. */
 const NODES_SHOWN = 100;
-
-type Load = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string };
 
 /**
  * The dashboard in cluster mode (served by the cluster-view role): every node's volumes from the
@@ -134,7 +128,6 @@ export function ClusterApp() {
   const onIssuer = useCallback((issuer: string) => update({ issuer }), [update]);
   const onFailureNs = useCallback((namespace: string) => update({ namespace, states: ['failed'] }), [update]);
   const onSelect = useCallback((volume: string) => setView((v) => ({ ...v, volume })), []);
-  const [glyph, liveText] = LIVE_TEXT[live];
   const node = view.node ? data?.nodes.items.find((n) => n.nodeId === view.node) : undefined;
   const vols = data?.volumes;
   const shown = details && details.id === view.volume ? details : undefined;
@@ -156,21 +149,11 @@ export function ClusterApp() {
             </>
           )}
         </nav>
-        <p className={`live live-${live}`} role="status" data-testid="live">
-          <span aria-hidden="true">{glyph} </span>
-          {liveText}
-        </p>
+        <LiveIndicator live={live} />
       </header>
       <main aria-busy={load.status === 'loading'}>
         {load.status === 'error' && (
-          <div role="alert" className="banner error">
-            <p>
-              <strong>The cluster API did not answer.</strong> {load.message}
-            </p>
-            <button type="button" onClick={() => setTick((n) => n + 1)}>
-              Retry
-            </button>
-          </div>
+          <ApiErrorBanner api="cluster" message={load.message} onRetry={() => setTick((n) => n + 1)} />
         )}
         {!data && load.status === 'loading' && (
           <p className="banner loading" role="status">

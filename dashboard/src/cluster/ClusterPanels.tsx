@@ -1,7 +1,5 @@
 import { memo } from 'react';
 import {
-  STATE_LABELS,
-  VOLUME_STATES,
   type ClusterCaState,
   type ClusterIssuer,
   type ClusterNode,
@@ -12,7 +10,8 @@ import {
   type StateCounts,
   type VolumeStateName,
 } from '@csi-cert-driver/api-contract';
-import { StateBadge, STATE_GLYPHS } from '../components/StateBadge.js';
+import { StateBadge } from '../components/StateBadge.js';
+import { StateCards } from '../components/StateCards.js';
 import { absolute, expiry, relative, shortHex } from '../format.js';
 
 const HEALTH: Record<NodeHealth, [string, string]> = {
@@ -30,6 +29,19 @@ export function HealthBadge({ health }: { health: NodeHealth }) {
       </span>
       {text}
     </span>
+  );
+}
+
+/** A table's header row, one column name a cell. */
+function TableHead({ columns }: { columns: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c}>{c}</th>
+        ))}
+      </tr>
+    </thead>
   );
 }
 
@@ -53,23 +65,7 @@ export const ClusterCounts = memo(function ClusterCounts(p: {
           volumes on <span data-testid="cv-nodes">{p.nodes.total}</span> nodes
         </span>
       </div>
-      {VOLUME_STATES.map((s) => (
-        <button
-          key={s}
-          type="button"
-          className={`card card-state card-${s}`}
-          aria-pressed={p.active.includes(s)}
-          data-testid={`cv-count-${s}`}
-          onClick={() => p.onToggle(s)}
-          title={`Show only ${STATE_LABELS[s].toLowerCase()} volumes`}
-        >
-          <span className="card-count">{p.counts[s]}</span>
-          <span className="card-label">
-            <span aria-hidden="true">{STATE_GLYPHS[s]} </span>
-            {STATE_LABELS[s]}
-          </span>
-        </button>
-      ))}
+      <StateCards counts={p.counts} active={p.active} onToggle={p.onToggle} testIdPrefix="cv-count-" />
       <button
         type="button"
         className="card card-state card-expiring"
@@ -106,16 +102,7 @@ export const NodesTable = memo(function NodesTable(p: {
       )}
       <div className="cv-scroll">
         <table className="cv-table" data-testid="nodes-table">
-          <thead>
-            <tr>
-              <th>Node</th>
-              <th>Health</th>
-              <th>Volumes</th>
-              <th>Failed</th>
-              <th>Last report</th>
-              <th>Soonest expiry</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Node', 'Health', 'Volumes', 'Failed', 'Last report', 'Soonest expiry']} />
           <tbody>
             {p.nodes.map((n) => (
               <tr key={n.nodeId} data-node={n.nodeId} className={n.nodeId === p.selected ? 'selected' : ''}>
@@ -156,15 +143,7 @@ export const FailuresTable = memo(function FailuresTable(p: {
         </p>
       ) : (
         <table className="cv-table" data-testid="failures-table">
-          <thead>
-            <tr>
-              <th>Namespace</th>
-              <th>Reason</th>
-              <th>Volumes</th>
-              <th>Nodes</th>
-              <th>Example</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Namespace', 'Reason', 'Volumes', 'Nodes', 'Example']} />
           <tbody>
             {p.groups.map((g) => (
               <tr key={`${g.namespace}/${g.reason}`} data-failure={`${g.namespace}/${g.reason}`}>
@@ -238,16 +217,7 @@ export const ClusterVolumeTable = memo(function ClusterVolumeTable(p: {
   return (
     <div className="cv-scroll">
       <table className="cv-table" data-testid="cv-volumes">
-        <thead>
-          <tr>
-            <th>State</th>
-            <th>Pod</th>
-            <th>Node</th>
-            <th>Expires</th>
-            <th>Next renewal</th>
-            <th>Serial</th>
-          </tr>
-        </thead>
+        <TableHead columns={['State', 'Pod', 'Node', 'Expires', 'Next renewal', 'Serial']} />
         <tbody>
           {p.rows.map((v) => (
             <tr

@@ -13,7 +13,7 @@ describe('cluster view state in the URL', () => {
     {
       name: 'everything',
       search:
-        '?node=n1&namespace=shop&state=failed%2Cexpiring&issuer=BuiltIn&q=web&stale=true&sort=name&volume=shop%2Fweb-0-1a&page=2',
+        '?node=n1&namespace=shop&state=failed%2Cexpiring&q=web&issuer=BuiltIn&stale=true&sort=name&volume=shop%2Fweb-0-1a&page=2',
       want: {
         node: 'n1',
         namespace: 'shop',

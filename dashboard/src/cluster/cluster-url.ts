@@ -1,10 +1,6 @@
 /** The cluster mode's view state in the query string, so a filtered view or a drill-down can be linked. Pure. */
-import {
-  CLUSTER_SORT_KEYS,
-  VOLUME_STATES,
-  type ClusterSortKey,
-  type VolumeStateName,
-} from '@csi-cert-driver/api-contract';
+import { CLUSTER_SORT_KEYS, type ClusterSortKey, type VolumeStateName } from '@csi-cert-driver/api-contract';
+import { parseFilters, setFilters } from '../url-state.js';
 
 export interface ClusterViewState {
   /** Drill-down to one node ('' = the whole cluster). */
@@ -38,13 +34,8 @@ export function parseClusterView(search: string): ClusterViewState {
   const sort = q.get('sort') ?? '';
   const page = Number(q.get('page') ?? '0');
   return {
-    node: q.get('node') ?? '',
-    namespace: q.get('namespace') ?? '',
-    states: (q.get('state') ?? '')
-      .split(',')
-      .filter((s): s is VolumeStateName => (VOLUME_STATES as readonly string[]).includes(s)),
+    ...parseFilters(q),
     issuer: q.get('issuer') ?? '',
-    text: q.get('q') ?? '',
     stale: q.get('stale') === 'true',
     sort: (CLUSTER_SORT_KEYS as readonly string[]).includes(sort) ? (sort as ClusterSortKey) : 'state',
     volume: q.get('volume') ?? '',
@@ -52,14 +43,17 @@ export function parseClusterView(search: string): ClusterViewState {
   };
 }
 
-export function formatClusterView(v: ClusterViewState): string {
+/** The view's filters as query parameters: the shared ones, `issuer` and `stale`. */
+function filterQuery(v: ClusterViewState): URLSearchParams {
   const q = new URLSearchParams();
-  if (v.node) q.set('node', v.node);
-  if (v.namespace) q.set('namespace', v.namespace);
-  if (v.states.length) q.set('state', v.states.join(','));
+  setFilters(q, v);
   if (v.issuer) q.set('issuer', v.issuer);
-  if (v.text) q.set('q', v.text);
   if (v.stale) q.set('stale', 'true');
+  return q;
+}
+
+export function formatClusterView(v: ClusterViewState): string {
+  const q = filterQuery(v);
   if (v.sort !== 'state') q.set('sort', v.sort);
   if (v.volume) q.set('volume', v.volume);
   if (v.page) q.set('page', String(v.page));
@@ -69,13 +63,7 @@ export function formatClusterView(v: ClusterViewState): string {
 
 /** The cluster API's query for this view: the filters only (no volume, no page), `extra` added. */
 export function apiQuery(v: ClusterViewState, extra: Record<string, string> = {}): string {
-  const q = new URLSearchParams();
-  if (v.node) q.set('node', v.node);
-  if (v.namespace) q.set('namespace', v.namespace);
-  if (v.states.length) q.set('state', v.states.join(','));
-  if (v.issuer) q.set('issuer', v.issuer);
-  if (v.text) q.set('q', v.text);
-  if (v.stale) q.set('stale', 'true');
+  const q = filterQuery(v);
   for (const [k, val] of Object.entries(extra)) q.set(k, val);
   const s = q.toString();
   return s ? `?${s}` : '';

@@ -5,6 +5,7 @@ import {
   type SortKey,
   type VolumeStateName,
 } from '@csi-cert-driver/api-contract';
+import { Options } from './Options.js';
 
 interface Props {
   namespaces: string[];
@@ -68,11 +69,7 @@ export const Filters = memo(function Filters(p: Props) {
       <label>
         Sort
         <select value={p.sort} onChange={(e) => p.onChange({ sort: e.target.value as SortKey })}>
-          {SORTS.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.label}
-            </option>
-          ))}
+          <Options items={SORTS} />
         </select>
       </label>
       <p className="shown" aria-live="polite" data-testid="shown-count">

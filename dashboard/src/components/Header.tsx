@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import type { ClusterView } from '@csi-cert-driver/api-contract';
 import type { LiveStatus } from '../api.js';
+import { LiveIndicator } from './StatusLines.js';
 
 interface Props {
   cluster: ClusterView | undefined;
@@ -9,16 +10,9 @@ interface Props {
   onNode(node: string): void;
 }
 
-const LIVE_TEXT: Record<LiveStatus, [string, string]> = {
-  live: ['●', 'Live'],
-  connecting: ['○', 'Connecting…'],
-  offline: ['✕', 'Offline — reload to retry'],
-};
-
 /** Title, node selector and the live-update indicator. */
 export const Header = memo(function Header({ cluster, node, live, onNode }: Props) {
   const total = cluster?.nodes.reduce((n, x) => n + x.total, 0) ?? 0;
-  const [glyph, text] = LIVE_TEXT[live];
   return (
     <header className="top">
       <h1>
@@ -42,10 +36,7 @@ export const Header = memo(function Header({ cluster, node, live, onNode }: Prop
           This node only
         </p>
       )}
-      <p className={`live live-${live}`} role="status" data-testid="live">
-        <span aria-hidden="true">{glyph} </span>
-        {text}
-      </p>
+      <LiveIndicator live={live} />
     </header>
   );
 });

@@ -1,13 +1,7 @@
 import { memo } from 'react';
-import {
-  STATE_LABELS,
-  VOLUME_STATES,
-  type SoonestExpiry,
-  type StateCounts,
-  type VolumeStateName,
-} from '@csi-cert-driver/api-contract';
+import { type SoonestExpiry, type StateCounts, type VolumeStateName } from '@csi-cert-driver/api-contract';
 import { absolute, expiry } from '../format.js';
-import { STATE_GLYPHS } from './StateBadge.js';
+import { StateCards } from './StateCards.js';
 
 interface Props {
   total: number;
@@ -35,23 +29,7 @@ export const Overview = memo(function Overview({
         <span className="card-count">{total}</span>
         <span className="card-label">volumes</span>
       </div>
-      {VOLUME_STATES.map((s) => (
-        <button
-          key={s}
-          type="button"
-          className={`card card-state card-${s}`}
-          aria-pressed={active.includes(s)}
-          data-testid={`count-${s}`}
-          onClick={() => onToggle(s)}
-          title={`Show only ${STATE_LABELS[s].toLowerCase()} volumes`}
-        >
-          <span className="card-count">{counts[s]}</span>
-          <span className="card-label">
-            <span aria-hidden="true">{STATE_GLYPHS[s]} </span>
-            {STATE_LABELS[s]}
-          </span>
-        </button>
-      ))}
+      <StateCards counts={counts} active={active} onToggle={onToggle} testIdPrefix="count-" />
       <div className="card card-soonest" data-testid="soonest-expiry">
         <span className="card-label">Soonest expiry</span>
         {soonest ? (

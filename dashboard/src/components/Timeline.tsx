@@ -2,6 +2,7 @@ import { memo } from 'react';
 import type { HistoryEntry, VolumeSummary } from '@csi-cert-driver/api-contract';
 import { absolute, duration } from '../format.js';
 import { axisFor, position, ticks, timelineRow, WINDOWS, type WindowId } from '../timeline.js';
+import { Options } from './Options.js';
 import { STATE_GLYPHS } from './StateBadge.js';
 
 interface Props {
@@ -60,11 +61,7 @@ export const Timeline = memo(function Timeline({
             onChange={(e) => onWindow(e.target.value as WindowId | 'auto')}
           >
             <option value="auto">Auto ({win.label})</option>
-            {WINDOWS.map((w) => (
-              <option key={w.id} value={w.id}>
-                {w.label}
-              </option>
-            ))}
+            <Options items={WINDOWS} />
           </select>
         </label>
       </div>

@@ -6,7 +6,7 @@
  * arena back (madvise(MADV_DONTNEED)); nothing in use moves. The node role calls it only after a
  * period that did work (`MemoryTrimmer`, ADR 15), never while idle.
  */
-import { loadLibc } from './libc.js';
+import { loadLibcFunction } from './libc.js';
 
 /** Gives free heap pages back to the kernel; true when some memory was released. */
 export type HeapTrimmer = () => boolean;
@@ -16,13 +16,6 @@ export type HeapTrimmer = () => boolean;
  * not glibc (musl has no malloc_trim; its allocator returns memory by itself).
  */
 export function loadHeapTrimmer(resolveFrom?: string): HeapTrimmer | undefined {
-  const libc = loadLibc(resolveFrom);
-  if (libc === undefined) return undefined;
-  let mallocTrim: (...args: unknown[]) => number;
-  try {
-    mallocTrim = libc.func('int malloc_trim(size_t pad)');
-  } catch {
-    return undefined;
-  }
-  return () => mallocTrim(0) === 1;
+  const mallocTrim = loadLibcFunction('int malloc_trim(size_t pad)', resolveFrom);
+  return mallocTrim && (() => mallocTrim.call(0) === 1);
 }

@@ -43,3 +43,20 @@ export function loadLibc(resolveFrom: string = import.meta.url): Libc | undefine
   loaded.set(resolveFrom, libc);
   return libc;
 }
+
+/**
+ * One libc function from its C declaration, with the libc it came from (for errno names); undefined
+ * when libc is unavailable or has no such function (musl has no malloc_trim).
+ */
+export function loadLibcFunction(
+  declaration: string,
+  resolveFrom?: string,
+): { call: (...args: unknown[]) => number; libc: Libc } | undefined {
+  const libc = loadLibc(resolveFrom);
+  if (libc === undefined) return undefined;
+  try {
+    return { call: libc.func(declaration), libc };
+  } catch {
+    return undefined;
+  }
+}

@@ -6,7 +6,7 @@
  * role's key pool uses this for its refill jobs (ADR 14), so pre-generating keys never delays a
  * publish that is running at the same time.
  */
-import { loadLibc } from './libc.js';
+import { loadLibcFunction } from './libc.js';
 
 // <sched.h>
 const SCHED_OTHER = 0;
@@ -21,20 +21,17 @@ export type ThreadScheduler = (tid: number, background: boolean) => void;
  * EPERM when leaving SCHED_IDLE without CAP_SYS_NICE or a high enough RLIMIT_NICE).
  */
 export function loadThreadScheduler(resolveFrom?: string): ThreadScheduler | undefined {
-  const libc = loadLibc(resolveFrom);
-  if (libc === undefined) return undefined;
-  let setScheduler: (...args: unknown[]) => number;
-  try {
-    setScheduler = libc.func('int sched_setscheduler(int pid, int policy, const int *param)');
-  } catch {
-    return undefined;
-  }
+  const setScheduler = loadLibcFunction(
+    'int sched_setscheduler(int pid, int policy, const int *param)',
+    resolveFrom,
+  );
+  if (setScheduler === undefined) return undefined;
   return (tid, background) => {
     if (!Number.isSafeInteger(tid) || tid <= 0) throw new Error(`not a thread id: ${tid}`);
     // struct sched_param { int sched_priority; }: 0 for both policies.
-    if (setScheduler(tid, background ? SCHED_IDLE : SCHED_OTHER, [0]) !== 0) {
+    if (setScheduler.call(tid, background ? SCHED_IDLE : SCHED_OTHER, [0]) !== 0) {
       throw new Error(
-        `sched_setscheduler(${tid}, ${background ? 'SCHED_IDLE' : 'SCHED_OTHER'}): ${libc.errnoName()}`,
+        `sched_setscheduler(${tid}, ${background ? 'SCHED_IDLE' : 'SCHED_OTHER'}): ${setScheduler.libc.errnoName()}`,
       );
     }
   };

@@ -45,7 +45,14 @@ function setup() {
       onStartedLeading: () => events.push(`${identity} started`),
       onStoppedLeading: () => events.push(`${identity} stopped`),
     });
-  return { store, events, elector, advance: (ms: number) => (clock += ms) };
+  const advance = (ms: number) => (clock += ms);
+  /** Whether `e` leads after `ms` more and one round. */
+  const leadsAfter = async (e: LeaderElector, ms: number) => {
+    advance(ms);
+    await e.tick();
+    return e.isLeader;
+  };
+  return { store, events, elector, advance, leadsAfter };
 }
 
 describe('LeaderElector', () => {
@@ -71,17 +78,13 @@ describe('LeaderElector', () => {
   });
 
   it('takes over when the holder stops renewing, only after the lease duration', async () => {
-    const { store, events, elector, advance } = setup();
+    const { store, events, elector, leadsAfter } = setup();
     const a = elector('a');
     const b = elector('b');
     await a.tick();
     await b.tick(); // b observes a's record now
-    advance(14_000);
-    await b.tick();
-    expect(b.isLeader).toBe(false);
-    advance(1_000);
-    await b.tick();
-    expect(b.isLeader).toBe(true);
+    expect(await leadsAfter(b, 14_000)).toBe(false);
+    expect(await leadsAfter(b, 1_000)).toBe(true);
     expect(store.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
     // The old leader comes back, sees b holding a live lease, and steps down.
     await a.tick();
@@ -90,16 +93,12 @@ describe('LeaderElector', () => {
   });
 
   it('steps down after renewDeadline without a successful renewal', async () => {
-    const { store, events, elector, advance } = setup();
+    const { store, events, elector, leadsAfter } = setup();
     const a = elector('a');
     await a.tick();
     store.failing = true;
-    advance(8_000);
-    await a.tick();
-    expect(a.isLeader).toBe(true);
-    advance(2_000);
-    await a.tick();
-    expect(a.isLeader).toBe(false);
+    expect(await leadsAfter(a, 8_000)).toBe(true);
+    expect(await leadsAfter(a, 2_000)).toBe(false);
     expect(events).toEqual(['a started', 'a stopped']);
   });
 

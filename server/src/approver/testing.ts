@@ -144,6 +144,11 @@ const own = (c: RuleCaseContext): GeneralName[] => [
   uri(`spiffe://${c.trustDomain}/ns/${c.namespace}/sa/${c.serviceAccount}`),
 ];
 
+/** A request that is correct but for its key. */
+function keyCase(name: string, want: RuleCase['want'], key: TestCsrOptions['key']): RuleCase {
+  return { name, want, csr: (c) => ({ sans: own(c), key }) };
+}
+
 /**
  * One case per rule (and the approval) for a policy of ECDSA-256/384 keys and a 1h duration. Used
  * by the unit tests of `decide` and by the e2e suite against the API server.
@@ -176,26 +181,10 @@ export const RULE_CASES: readonly RuleCase[] = [
     want: 'usages',
     csr: (c) => ({ sans: own(c), ekus: [EXTENDED_KEY_USAGE_OIDS['code signing']!] }),
   },
-  {
-    name: 'an RSA key',
-    want: 'key-algorithm',
-    csr: (c) => ({ sans: own(c), key: { algorithm: 'RSA', size: 2048 } }),
-  },
-  {
-    name: 'an Ed25519 key',
-    want: 'key-algorithm',
-    csr: (c) => ({ sans: own(c), key: { algorithm: 'Ed25519', size: 0 } }),
-  },
-  {
-    name: 'an ECDSA P-521 key',
-    want: 'key-size',
-    csr: (c) => ({ sans: own(c), key: { algorithm: 'ECDSA', size: 521 } }),
-  },
-  {
-    name: 'an ECDSA P-384 key',
-    want: 'approve',
-    csr: (c) => ({ sans: own(c), key: { algorithm: 'ECDSA', size: 384 } }),
-  },
+  keyCase('an RSA key', 'key-algorithm', { algorithm: 'RSA', size: 2048 }),
+  keyCase('an Ed25519 key', 'key-algorithm', { algorithm: 'Ed25519', size: 0 }),
+  keyCase('an ECDSA P-521 key', 'key-size', { algorithm: 'ECDSA', size: 521 }),
+  keyCase('an ECDSA P-384 key', 'approve', { algorithm: 'ECDSA', size: 384 }),
   { name: 'a common name', want: 'subject', csr: (c) => ({ sans: own(c), commonName: 'web' }) },
   {
     name: 'an unknown extension',

@@ -28,20 +28,22 @@ describe('parseGoDuration', () => {
     expect(parseGoDuration(F, text)).toBe(want);
   });
 
-  it.each([
-    { text: '', phrase: 'empty' },
-    { text: '-', phrase: 'empty' },
-    { text: 'abc', phrase: 'expected a number' },
-    { text: '.s', phrase: 'expected a number' },
-    { text: '1h-1m', phrase: "unknown unit 'h-'" },
-    { text: '3600', phrase: 'a unit is required' },
-    { text: '1h30', phrase: 'missing unit' },
-    { text: '7d', phrase: 'a day is 24h' },
-    { text: '1x', phrase: "unknown unit 'x'" },
-    { text: '1 h', phrase: "unknown unit ' h'" },
-    { text: '1H', phrase: "unknown unit 'H'" },
-    { text: '2562048h', phrase: 'too large' },
-  ])('rejects $text ($phrase)', ({ text, phrase }) => {
+  /** Each text parseGoDuration refuses, and a phrase of why. */
+  const REFUSED: Record<string, string> = {
+    '': 'empty',
+    '-': 'empty',
+    abc: 'expected a number',
+    '.s': 'expected a number',
+    '1h-1m': "unknown unit 'h-'",
+    '3600': 'a unit is required',
+    '1h30': 'missing unit',
+    '7d': 'a day is 24h',
+    '1x': "unknown unit 'x'",
+    '1 h': "unknown unit ' h'",
+    '1H': "unknown unit 'H'",
+    '2562048h': 'too large',
+  };
+  it.each(Object.entries(REFUSED))('rejects "%s" (%s)', (text, phrase) => {
     const e = catchInvalid(() => parseGoDuration(F, text));
     expect(e.field).toBe(F);
     expect(e.reason).toContain(`must be a Go duration like 24h or 1h30m, got '${text}'`);
@@ -61,10 +63,7 @@ describe('parseDurationSeconds', () => {
   });
 
   it.each([
-    { text: '59s', phrase: 'must be between 1m and 8760h' },
-    { text: '8761h', phrase: 'must be between 1m and 8760h' },
-    { text: '-1h', phrase: 'must be between 1m and 8760h' },
-    { text: '0', phrase: 'must be between 1m and 8760h' },
+    ...['59s', '8761h', '-1h', '0'].map((text) => ({ text, phrase: 'must be between 1m and 8760h' })),
     { text: '90.5s', phrase: 'whole number of seconds' },
   ])('rejects $text', ({ text, phrase }) => {
     const e = catchInvalid(() => parseDurationSeconds(F, text, bounds));
@@ -75,13 +74,13 @@ describe('parseDurationSeconds', () => {
 
 describe('formatDuration', () => {
   it.each([
-    { seconds: 0, want: '0s' },
-    { seconds: 61, want: '1m1s' },
-    { seconds: 3601, want: '1h1s' },
-    { seconds: 5400, want: '1h30m' },
-    { seconds: 604_800, want: '168h' },
-    { seconds: -60, want: '-1m' },
-  ])('formats $seconds as $want', ({ seconds, want }) => {
+    [0, '0s'],
+    [61, '1m1s'],
+    [3601, '1h1s'],
+    [5400, '1h30m'],
+    [604_800, '168h'],
+    [-60, '-1m'],
+  ])('formats %i as %s', (seconds, want) => {
     expect(formatDuration(seconds)).toBe(want);
   });
 

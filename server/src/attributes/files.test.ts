@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { CertificateSpec } from './certificate-spec.js';
-import { P, parse, catchInvalid } from './test-helpers.js';
+import { itRejects, P, parse, catchInvalid } from './test-helpers.js';
 
 const CM = 'csi.cert-manager.io/';
 
@@ -73,119 +73,56 @@ describe('files and ownership: happy paths', () => {
   });
 });
 
-type Reject = { name: string; attrs: Record<string, string>; field: string; phrase: string };
-
 describe('files and ownership: rejections', () => {
-  it.each<Reject>([
-    {
-      name: 'empty certificate-file',
-      attrs: { 'certificate-file': '' },
-      field: 'certificate-file',
-      phrase: 'must not be empty',
-    },
-    {
-      name: 'subdirectory',
-      attrs: { 'certificate-file': 'bar/foo.crt' },
-      field: 'certificate-file',
-      phrase: "without '/'",
-    },
-    {
-      name: 'backslash',
-      attrs: { 'pkcs12-enable': 'true', 'pkcs12-filename': 'a\\b' },
-      field: 'pkcs12-filename',
-      phrase: "without '/'",
-    },
-    {
-      name: 'reserved ..data',
-      attrs: { 'privatekey-file': '..data' },
-      field: 'privatekey-file',
-      phrase: 'reserved',
-    },
-    { name: 'dot', attrs: { 'ca-file': '.' }, field: 'ca-file', phrase: "must not be '.'" },
-    { name: 'NUL', attrs: { 'ca-file': 'a\0b' }, field: 'ca-file', phrase: 'NUL' },
-    {
-      name: 'too long',
-      attrs: { 'ca-file': 'a'.repeat(256) },
-      field: 'ca-file',
-      phrase: 'at most 255 bytes',
-    },
-    {
-      name: 'explicit name collides with a default',
-      attrs: { 'certificate-file': 'tls.key' },
-      field: 'certificate-file',
-      phrase: `file name 'tls.key' is also used by ${P}privatekey-file (default)`,
-    },
-    {
-      name: 'collision ignoring case',
-      attrs: { 'privatekey-file': 'TLS.CRT' },
-      field: 'privatekey-file',
-      phrase: `is also used by ${P}certificate-file (default)`,
-    },
-    {
-      name: 'two explicit names collide',
-      attrs: { 'certificate-file': 'a.pem', 'privatekey-file': 'a.pem' },
-      field: 'privatekey-file',
-      phrase: `is also used by ${P}certificate-file;`,
-    },
-    {
-      name: 'ca-file collides',
-      attrs: { 'ca-file': 'tls.crt' },
-      field: 'ca-file',
-      phrase: `is also used by ${P}certificate-file (default)`,
-    },
-    {
-      name: 'pkcs12-filename collides',
-      attrs: { 'pkcs12-enable': 'true', 'pkcs12-filename': 'ca.crt' },
-      field: 'pkcs12-filename',
-      phrase: `is also used by ${P}ca-file (default)`,
-    },
-    {
-      name: 'collision under the cert-manager prefix',
-      attrs: { [`${CM}certificate-file`]: 'cert.pem', [`${CM}privatekey-file`]: 'cert.pem' },
-      field: `${CM}privatekey-file`,
-      phrase: `is also used by ${CM}certificate-file`,
-    },
-    {
-      name: 'pkcs12-filename without enable',
-      attrs: { 'pkcs12-filename': 'a.p12' },
-      field: 'pkcs12-filename',
-      phrase: `only allowed with ${P}pkcs12-enable: "true"`,
-    },
-    {
-      name: 'pkcs12-password with enable false',
-      attrs: { 'pkcs12-enable': 'false', 'pkcs12-password': 'x' },
-      field: 'pkcs12-password',
-      phrase: 'only allowed with',
-    },
-    {
-      name: 'pkcs12-enable not bool',
-      attrs: { 'pkcs12-enable': 'on' },
-      field: 'pkcs12-enable',
-      phrase: 'must be "true" or "false"',
-    },
-    {
-      name: 'fs-group negative',
-      attrs: { 'fs-group': '-1' },
-      field: 'fs-group',
-      phrase: 'integer group ID from 0 to 2147483647',
-    },
-    {
-      name: 'fs-group too big',
-      attrs: { 'fs-group': '2147483648' },
-      field: 'fs-group',
-      phrase: 'integer group ID',
-    },
-    {
-      name: 'fs-group not a number',
-      attrs: { 'fs-group': 'staff' },
-      field: 'fs-group',
-      phrase: "got 'staff'",
-    },
-  ])('$name', ({ attrs, field, phrase }) => {
-    const e = catchInvalid(() => parse(attrs));
-    expect(e.field).toBe(field.includes('/') ? field : P + field);
-    expect(e.reason).toContain(phrase);
-  });
+  itRejects([
+    ['empty certificate-file', { 'certificate-file': '' }, 'must not be empty'],
+    ['subdirectory', { 'certificate-file': 'bar/foo.crt' }, "without '/'"],
+    ['backslash', { 'pkcs12-enable': 'true', 'pkcs12-filename': 'a\\b' }, "without '/'"],
+    ['reserved ..data', { 'privatekey-file': '..data' }, 'reserved'],
+    ['dot', { 'ca-file': '.' }, "must not be '.'"],
+    ['NUL', { 'ca-file': 'a\0b' }, 'NUL'],
+    ['too long', { 'ca-file': 'a'.repeat(256) }, 'at most 255 bytes'],
+    [
+      'explicit name collides with a default',
+      { 'certificate-file': 'tls.key' },
+      `file name 'tls.key' is also used by ${P}privatekey-file (default)`,
+    ],
+    [
+      'collision ignoring case',
+      { 'privatekey-file': 'TLS.CRT' },
+      `is also used by ${P}certificate-file (default)`,
+    ],
+    [
+      'two explicit names collide',
+      { 'certificate-file': 'a.pem', 'privatekey-file': 'a.pem' },
+      `is also used by ${P}certificate-file;`,
+    ],
+    ['ca-file collides', { 'ca-file': 'tls.crt' }, `is also used by ${P}certificate-file (default)`],
+    [
+      'pkcs12-filename collides',
+      { 'pkcs12-enable': 'true', 'pkcs12-filename': 'ca.crt' },
+      `is also used by ${P}ca-file (default)`,
+    ],
+    [
+      'collision under the cert-manager prefix',
+      { [`${CM}certificate-file`]: 'cert.pem', [`${CM}privatekey-file`]: 'cert.pem' },
+      `is also used by ${CM}certificate-file`,
+    ],
+    [
+      'pkcs12-filename without enable',
+      { 'pkcs12-filename': 'a.p12' },
+      `only allowed with ${P}pkcs12-enable: "true"`,
+    ],
+    [
+      'pkcs12-password with enable false',
+      { 'pkcs12-enable': 'false', 'pkcs12-password': 'x' },
+      'only allowed with',
+    ],
+    ['pkcs12-enable not bool', { 'pkcs12-enable': 'on' }, 'must be "true" or "false"'],
+    ['fs-group negative', { 'fs-group': '-1' }, 'integer group ID from 0 to 2147483647'],
+    ['fs-group too big', { 'fs-group': '2147483648' }, 'integer group ID'],
+    ['fs-group not a number', { 'fs-group': 'staff' }, "got 'staff'"],
+  ]);
 
   it('reports the platform rule with the attribute key', () => {
     const e = catchInvalid(() =>

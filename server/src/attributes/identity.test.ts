@@ -1,82 +1,59 @@
 import { describe, it, expect } from 'vitest';
-import type { CertificateSpec } from './certificate-spec.js';
-import { P, POD, parse, catchInvalid } from './test-helpers.js';
-
-type Case = {
-  name: string;
-  attrs: Record<string, string>;
-  pick: (s: CertificateSpec) => unknown;
-  want: unknown;
-};
+import { POD, itParses, itRejects, parse } from './test-helpers.js';
 
 const list = (n: number, f: (i: number) => string): string =>
   Array.from({ length: n }, (_, i) => f(i)).join(',');
 
 describe('names: happy paths', () => {
-  it.each<Case>([
-    {
-      name: 'common-name',
-      attrs: { 'common-name': 'my-app' },
-      pick: (s) => s.subject.commonName,
-      want: 'my-app',
-    },
-    {
-      name: 'common-name expanded',
-      attrs: { 'common-name': '${POD_NAME}.${POD_NAMESPACE}' },
-      pick: (s) => s.subject.commonName,
-      want: 'web-0.shop',
-    },
-    {
-      name: 'common-name alone keeps the default DNS SAN',
-      attrs: { 'common-name': 'x' },
-      pick: (s) => s.dnsNames,
-      want: ['web-0'],
-    },
-    {
-      name: 'dns-names lower-cased, wildcard allowed',
-      attrs: { 'dns-names': 'A.Example.com, *.example.com' },
-      pick: (s) => s.dnsNames,
-      want: ['a.example.com', '*.example.com'],
-    },
-    {
-      name: 'dns-names expanded',
-      attrs: { 'dns-names': '${POD_NAME}.${POD_NAMESPACE}.svc,${SERVICE_ACCOUNT_NAME}.sa' },
-      pick: (s) => s.dnsNames,
-      want: ['web-0.shop.svc', 'web-sa.sa'],
-    },
-    {
-      name: 'dns-names keep the default CN',
-      attrs: { 'dns-names': 'a.example.com' },
-      pick: (s) => s.subject.commonName,
-      want: 'web-0.shop.svc.cluster.local',
-    },
-    {
-      name: 'ip-sans replace the default DNS SAN',
-      attrs: { 'ip-sans': '192.0.2.1, 2001:DB8::1' },
-      pick: (s) => [s.dnsNames, s.ipAddresses],
-      want: [[], ['192.0.2.1', '2001:db8::1']],
-    },
-    {
-      name: 'uri-sans expanded',
-      attrs: { 'uri-sans': 'spiffe://cluster.local/ns/${POD_NAMESPACE}/sa/${SERVICE_ACCOUNT_NAME}' },
-      pick: (s) => [s.dnsNames, s.uris],
-      want: [[], ['spiffe://cluster.local/ns/shop/sa/web-sa']],
-    },
-    {
-      name: 'email-sans expanded',
-      attrs: { 'email-sans': '${POD_NAME}@example.com' },
-      pick: (s) => [s.dnsNames, s.emailAddresses],
-      want: [[], ['web-0@example.com']],
-    },
-    {
-      name: '100 SANs',
-      attrs: { 'dns-names': list(100, (i) => `h${i}.example.com`) },
-      pick: (s) => s.dnsNames.length,
-      want: 100,
-    },
-    {
-      name: 'subject lists',
-      attrs: {
+  itParses([
+    ['common-name', { 'common-name': 'my-app' }, (s) => s.subject.commonName, 'my-app'],
+    [
+      'common-name expanded',
+      { 'common-name': '${POD_NAME}.${POD_NAMESPACE}' },
+      (s) => s.subject.commonName,
+      'web-0.shop',
+    ],
+    ['common-name alone keeps the default DNS SAN', { 'common-name': 'x' }, (s) => s.dnsNames, ['web-0']],
+    [
+      'dns-names lower-cased, wildcard allowed',
+      { 'dns-names': 'A.Example.com, *.example.com' },
+      (s) => s.dnsNames,
+      ['a.example.com', '*.example.com'],
+    ],
+    [
+      'dns-names expanded',
+      { 'dns-names': '${POD_NAME}.${POD_NAMESPACE}.svc,${SERVICE_ACCOUNT_NAME}.sa' },
+      (s) => s.dnsNames,
+      ['web-0.shop.svc', 'web-sa.sa'],
+    ],
+    [
+      'dns-names keep the default CN',
+      { 'dns-names': 'a.example.com' },
+      (s) => s.subject.commonName,
+      'web-0.shop.svc.cluster.local',
+    ],
+    [
+      'ip-sans replace the default DNS SAN',
+      { 'ip-sans': '192.0.2.1, 2001:DB8::1' },
+      (s) => [s.dnsNames, s.ipAddresses],
+      [[], ['192.0.2.1', '2001:db8::1']],
+    ],
+    [
+      'uri-sans expanded',
+      { 'uri-sans': 'spiffe://cluster.local/ns/${POD_NAMESPACE}/sa/${SERVICE_ACCOUNT_NAME}' },
+      (s) => [s.dnsNames, s.uris],
+      [[], ['spiffe://cluster.local/ns/shop/sa/web-sa']],
+    ],
+    [
+      'email-sans expanded',
+      { 'email-sans': '${POD_NAME}@example.com' },
+      (s) => [s.dnsNames, s.emailAddresses],
+      [[], ['web-0@example.com']],
+    ],
+    ['100 SANs', { 'dns-names': list(100, (i) => `h${i}.example.com`) }, (s) => s.dnsNames.length, 100],
+    [
+      'subject lists',
+      {
         organizations: 'Acme Corp, Example Ltd',
         'organizational-units': 'payments,${POD_NAMESPACE}',
         countries: 'de, US',
@@ -86,8 +63,8 @@ describe('names: happy paths', () => {
         'postal-codes': '80331',
         'serial-number': '${POD_UID}',
       },
-      pick: (s) => s.subject,
-      want: {
+      (s) => s.subject,
+      {
         commonName: 'web-0.shop.svc.cluster.local',
         organizations: ['Acme Corp', 'Example Ltd'],
         organizationalUnits: ['payments', 'shop'],
@@ -98,16 +75,14 @@ describe('names: happy paths', () => {
         postalCodes: ['80331'],
         serialNumber: POD.uid,
       },
-    },
-    {
-      name: '20 organizations',
-      attrs: { organizations: list(20, (i) => `O${i}`) },
-      pick: (s) => s.subject.organizations.length,
-      want: 20,
-    },
-  ])('$name', ({ attrs, pick, want }) => {
-    expect(pick(parse(attrs))).toEqual(want);
-  });
+    ],
+    [
+      '20 organizations',
+      { organizations: list(20, (i) => `O${i}`) },
+      (s) => s.subject.organizations.length,
+      20,
+    ],
+  ]);
 
   it('uses the cluster domain in the default CN', () => {
     expect(parse({}, { clusterDomain: 'example.org' }).subject.commonName).toBe('web-0.shop.svc.example.org');
@@ -120,171 +95,43 @@ describe('names: happy paths', () => {
   });
 });
 
-type Reject = { name: string; attrs: Record<string, string>; field: string; phrase: string };
-
 describe('names: rejections', () => {
-  it.each<Reject>([
-    {
-      name: 'empty common-name',
-      attrs: { 'common-name': '' },
-      field: 'common-name',
-      phrase: 'must not be empty',
-    },
-    {
-      name: 'long common-name',
-      attrs: { 'common-name': 'a'.repeat(65) },
-      field: 'common-name',
-      phrase: 'longer than 64',
-    },
-    {
-      name: 'common-name too long after expansion',
-      attrs: { 'common-name': '${POD_UID}.${POD_UID}' },
-      field: 'common-name',
-      phrase: 'longer than 64',
-    },
-    {
-      name: 'common-name control char',
-      attrs: { 'common-name': 'a\nb' },
-      field: 'common-name',
-      phrase: 'control character',
-    },
-    {
-      name: 'common-name unknown variable',
-      attrs: { 'common-name': '${NODE_NAME}' },
-      field: 'common-name',
-      phrase: "unknown variable '${NODE_NAME}'",
-    },
-    { name: 'empty dns-names', attrs: { 'dns-names': '' }, field: 'dns-names', phrase: 'must not be empty' },
-    {
-      name: 'dns-names empty entry',
-      attrs: { 'dns-names': 'a.com,,b.com' },
-      field: 'dns-names',
-      phrase: 'empty entry',
-    },
-    {
-      name: 'dns-names invalid',
-      attrs: { 'dns-names': 'a_b.com' },
-      field: 'dns-names',
-      phrase: 'not a valid DNS name',
-    },
-    {
-      name: 'dns-names duplicate',
-      attrs: { 'dns-names': 'a.com,A.com' },
-      field: 'dns-names',
-      phrase: "lists 'a.com' more than once",
-    },
-    {
-      name: 'dns-names too many',
-      attrs: { 'dns-names': list(101, (i) => `h${i}.com`) },
-      field: 'dns-names',
-      phrase: 'at most 100 entries, got 101',
-    },
-    {
-      name: 'dns-names bare variable',
-      attrs: { 'dns-names': '$POD_NAME.svc' },
-      field: 'dns-names',
-      phrase: "write '${POD_NAME}'",
-    },
-    {
-      name: 'ip-sans invalid',
-      attrs: { 'ip-sans': '192.0.2' },
-      field: 'ip-sans',
-      phrase: 'not an IPv4 or IPv6 address',
-    },
-    {
-      name: 'ip-sans not expanded',
-      attrs: { 'ip-sans': '${POD_NAME}' },
-      field: 'ip-sans',
-      phrase: 'not an IPv4 or IPv6 address',
-    },
-    {
-      name: 'ip-sans duplicate',
-      attrs: { 'ip-sans': '2001:db8::1,2001:DB8:0:0::1' },
-      field: 'ip-sans',
-      phrase: "lists '2001:db8:0:0::1' more than once",
-    },
-    {
-      name: 'uri-sans relative',
-      attrs: { 'uri-sans': 'example.com/x' },
-      field: 'uri-sans',
-      phrase: 'absolute URI',
-    },
-    {
-      name: 'uri-sans duplicate',
-      attrs: { 'uri-sans': 'spiffe://a/b,spiffe://a/b' },
-      field: 'uri-sans',
-      phrase: 'more than once',
-    },
-    {
-      name: 'uri-sans variable',
-      attrs: { 'uri-sans': 'spiffe://td/${POD_IP}' },
-      field: 'uri-sans',
-      phrase: "unknown variable '${POD_IP}'",
-    },
-    {
-      name: 'email-sans invalid',
-      attrs: { 'email-sans': 'nobody' },
-      field: 'email-sans',
-      phrase: 'not an email address',
-    },
-    {
-      name: 'countries',
-      attrs: { countries: 'DE,USA' },
-      field: 'countries',
-      phrase: "'USA' is not a two-letter",
-    },
-    {
-      name: 'organizations entry too long',
-      attrs: { organizations: 'a'.repeat(65) },
-      field: 'organizations',
-      phrase: 'longer than 64',
-    },
-    {
-      name: 'organizations too many',
-      attrs: { organizations: list(21, (i) => `O${i}`) },
-      field: 'organizations',
-      phrase: 'at most 20 entries',
-    },
-    {
-      name: 'organizational-units variable',
-      attrs: { 'organizational-units': '${NAMESPACE}' },
-      field: 'organizational-units',
-      phrase: "unknown variable '${NAMESPACE}'",
-    },
-    {
-      name: 'provinces too long',
-      attrs: { provinces: 'a'.repeat(129) },
-      field: 'provinces',
-      phrase: 'longer than 128',
-    },
-    { name: 'localities empty', attrs: { localities: '' }, field: 'localities', phrase: 'must not be empty' },
-    {
-      name: 'street-addresses control char',
-      attrs: { 'street-addresses': 'a\tb' },
-      field: 'street-addresses',
-      phrase: 'control character',
-    },
-    {
-      name: 'postal-codes too long',
-      attrs: { 'postal-codes': '1'.repeat(41) },
-      field: 'postal-codes',
-      phrase: 'longer than 40',
-    },
-    {
-      name: 'serial-number empty',
-      attrs: { 'serial-number': '' },
-      field: 'serial-number',
-      phrase: 'must not be empty',
-    },
-    {
-      name: 'serial-number too long',
-      attrs: { 'serial-number': 'x'.repeat(65) },
-      field: 'serial-number',
-      phrase: 'longer than 64',
-    },
-  ])('$name', ({ attrs, field, phrase }) => {
-    const e = catchInvalid(() => parse(attrs));
-    expect(e.field).toBe(P + field);
-    expect(e.reason).toContain(phrase);
-  });
+  itRejects([
+    ['empty common-name', { 'common-name': '' }, 'must not be empty'],
+    ['long common-name', { 'common-name': 'a'.repeat(65) }, 'longer than 64'],
+    ['common-name too long after expansion', { 'common-name': '${POD_UID}.${POD_UID}' }, 'longer than 64'],
+    ['common-name control char', { 'common-name': 'a\nb' }, 'control character'],
+    ['common-name unknown variable', { 'common-name': '${NODE_NAME}' }, "unknown variable '${NODE_NAME}'"],
+    ['empty dns-names', { 'dns-names': '' }, 'must not be empty'],
+    ['dns-names empty entry', { 'dns-names': 'a.com,,b.com' }, 'empty entry'],
+    ['dns-names invalid', { 'dns-names': 'a_b.com' }, 'not a valid DNS name'],
+    ['dns-names duplicate', { 'dns-names': 'a.com,A.com' }, "lists 'a.com' more than once"],
+    ['dns-names too many', { 'dns-names': list(101, (i) => `h${i}.com`) }, 'at most 100 entries, got 101'],
+    ['dns-names bare variable', { 'dns-names': '$POD_NAME.svc' }, "write '${POD_NAME}'"],
+    ['ip-sans invalid', { 'ip-sans': '192.0.2' }, 'not an IPv4 or IPv6 address'],
+    ['ip-sans not expanded', { 'ip-sans': '${POD_NAME}' }, 'not an IPv4 or IPv6 address'],
+    [
+      'ip-sans duplicate',
+      { 'ip-sans': '2001:db8::1,2001:DB8:0:0::1' },
+      "lists '2001:db8:0:0::1' more than once",
+    ],
+    ['uri-sans relative', { 'uri-sans': 'example.com/x' }, 'absolute URI'],
+    ['uri-sans duplicate', { 'uri-sans': 'spiffe://a/b,spiffe://a/b' }, 'more than once', 'uri-sans'],
+    ['uri-sans variable', { 'uri-sans': 'spiffe://td/${POD_IP}' }, "unknown variable '${POD_IP}'"],
+    ['email-sans invalid', { 'email-sans': 'nobody' }, 'not an email address'],
+    ['countries', { countries: 'DE,USA' }, "'USA' is not a two-letter"],
+    ['organizations entry too long', { organizations: 'a'.repeat(65) }, 'longer than 64'],
+    ['organizations too many', { organizations: list(21, (i) => `O${i}`) }, 'at most 20 entries'],
+    [
+      'organizational-units variable',
+      { 'organizational-units': '${NAMESPACE}' },
+      "unknown variable '${NAMESPACE}'",
+    ],
+    ['provinces too long', { provinces: 'a'.repeat(129) }, 'longer than 128'],
+    ['localities empty', { localities: '' }, 'must not be empty'],
+    ['street-addresses control char', { 'street-addresses': 'a\tb' }, 'control character'],
+    ['postal-codes too long', { 'postal-codes': '1'.repeat(41) }, 'longer than 40'],
+    ['serial-number empty', { 'serial-number': '' }, 'must not be empty'],
+    ['serial-number too long', { 'serial-number': 'x'.repeat(65) }, 'longer than 64'],
+  ]);
 });

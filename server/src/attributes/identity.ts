@@ -94,16 +94,19 @@ function parseScalar(attr: RawAttribute, vars: ExpansionValues, max: number): st
   return value;
 }
 
-function parseSubjectList(attr: RawAttribute | undefined, vars: ExpansionValues, max: number): string[] {
+/** The comma-separated items of `attr` (none when it is absent); more than `max` is INVALID_ARGUMENT. */
+function boundedList(attr: RawAttribute | undefined, max: number): string[] {
   if (attr === undefined) return [];
   const items = parseList(attr.key, attr.value);
-  if (items.length > MAX_SUBJECT_ENTRIES) {
-    throw new InvalidArgumentError(
-      attr.key,
-      `must list at most ${MAX_SUBJECT_ENTRIES} entries, got ${items.length}`,
-    );
+  if (items.length > max) {
+    throw new InvalidArgumentError(attr.key, `must list at most ${max} entries, got ${items.length}`);
   }
-  return items.map((item) => {
+  return items;
+}
+
+function parseSubjectList(attr: RawAttribute | undefined, vars: ExpansionValues, max: number): string[] {
+  if (attr === undefined) return [];
+  return boundedList(attr, MAX_SUBJECT_ENTRIES).map((item) => {
     const value = expandVariables(attr.key, item, vars);
     const reason = checkSubjectValue(value, max);
     if (reason !== undefined) throw new InvalidArgumentError(attr.key, reason);
@@ -137,15 +140,8 @@ function parseSans(
   check: (item: string) => Checked,
 ): string[] {
   if (attr === undefined) return [];
-  const items = parseList(attr.key, attr.value);
-  if (items.length > MAX_SANS_PER_ATTRIBUTE) {
-    throw new InvalidArgumentError(
-      attr.key,
-      `must list at most ${MAX_SANS_PER_ATTRIBUTE} entries, got ${items.length}`,
-    );
-  }
   const seen = new Set<string>();
-  return items.map((item) => {
+  return boundedList(attr, MAX_SANS_PER_ATTRIBUTE).map((item) => {
     const expanded = vars === undefined ? item : expandVariables(attr.key, item, vars);
     const { value, compareAs = value, reason } = check(expanded);
     if (reason !== undefined) throw new InvalidArgumentError(attr.key, reason);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadClusterViewConfig } from './cluster-view-settings.js';
-import { configErrorOf } from './testing.js';
+import { badSettings, configErrorOf } from './testing.js';
 
 describe('loadClusterViewConfig', () => {
   it('applies the defaults the chart relies on', () => {
@@ -29,17 +29,19 @@ describe('loadClusterViewConfig', () => {
     });
   });
 
-  it.each([
-    { env: { LOG_LEVEL: 'loud' }, setting: 'LOG_LEVEL' },
-    { env: { API_LISTEN_ADDR: 'nowhere' }, setting: 'API_LISTEN_ADDR' },
-    { env: { API_ALLOWED_HOSTS: 'a b' }, setting: 'API_ALLOWED_HOSTS' },
-    { env: { API_ALLOWED_HOSTS: `${'a'.repeat(250)}.org` }, setting: 'API_ALLOWED_HOSTS' },
-    { env: { API_CORS_ORIGINS: 'ops.example.com' }, setting: 'API_CORS_ORIGINS' },
-    { env: { API_CORS_ORIGINS: 'https://ops.example.com/path' }, setting: 'API_CORS_ORIGINS' },
-    { env: { STALE_AFTER: '29s' }, setting: 'STALE_AFTER' },
-    { env: { STALE_AFTER: 'soon' }, setting: 'STALE_AFTER' },
-    { env: { CA_BUNDLE_FILE: 'relative/ca.crt' }, setting: 'CA_BUNDLE_FILE' },
-  ])('refuses a bad $setting', ({ env, setting }) => {
+  it.each(
+    badSettings([
+      { LOG_LEVEL: 'loud' },
+      { API_LISTEN_ADDR: 'nowhere' },
+      { API_ALLOWED_HOSTS: 'a b' },
+      { API_ALLOWED_HOSTS: `${'a'.repeat(250)}.org` },
+      { API_CORS_ORIGINS: 'ops.example.com' },
+      { API_CORS_ORIGINS: 'https://ops.example.com/path' },
+      { STALE_AFTER: '29s' },
+      { STALE_AFTER: 'soon' },
+      { CA_BUNDLE_FILE: 'relative/ca.crt' },
+    ]),
+  )('refuses a bad $setting', ({ env, setting }) => {
     expect(configErrorOf(() => loadClusterViewConfig([], env)).setting).toBe(setting);
   });
 });

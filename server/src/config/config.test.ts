@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadIssuerConfig, loadNodeConfig } from './config.js';
 import { ConfigError } from './settings.js';
+import { badSettings } from './testing.js';
 
 const issuerBase = { CA_CERT_FILE: '/ca/tls.crt', CA_KEY_FILE: '/ca/tls.key', ISSUER_AUTH: 'none' };
 
@@ -29,15 +30,30 @@ describe('node config', () => {
     expect(c.clusterDomain).toBe('example.org');
   });
 
-  it.each([
-    { env: { CSI_ENDPOINT: 'tcp://1.2.3.4:5' }, setting: 'CSI_ENDPOINT' },
-    { env: { CERT_BASE_PATH: 'relative/path' }, setting: 'CERT_BASE_PATH' },
-    { env: { CERT_SERVICE_ADDR: 'no port' }, setting: 'CERT_SERVICE_ADDR' },
-    { env: { CLUSTER_DOMAIN: 'Bad_Domain' }, setting: 'CLUSTER_DOMAIN' },
-    { env: { LOG_LEVEL: 'loud' }, setting: 'LOG_LEVEL' },
-    { env: { VOLUME_SIZE: '1 MB' }, setting: 'VOLUME_SIZE' },
-    { env: { ISSUER_TIMEOUT: 'soon' }, setting: 'ISSUER_TIMEOUT' },
-  ])('rejects a bad $setting, naming it', ({ env, setting }) => {
+  it.each(
+    badSettings([
+      { CSI_ENDPOINT: 'tcp://1.2.3.4:5' },
+      { CERT_BASE_PATH: 'relative/path' },
+      { CERT_SERVICE_ADDR: 'no port' },
+      { CLUSTER_DOMAIN: 'Bad_Domain' },
+      { LOG_LEVEL: 'loud' },
+      { VOLUME_SIZE: '1 MB' },
+      { ISSUER_TIMEOUT: 'soon' },
+      // lifecycle: key pool, trust bundle, metrics, memory trim
+      { KEY_POOL_SIZE: '-1' },
+      { KEY_POOL_LARGE_RSA_WORKERS: '0' },
+      { KEY_POOL_LARGE_RSA_WORKERS: '17' },
+      { KEY_POOL_SHAPES: 'RSA-1024' },
+      { KEY_POOL_SHAPES: 'ECDSA-255' },
+      { KEY_POOL_SHAPES: 'DSA-2048' },
+      { KEY_POOL_WORKERS: '0' },
+      { TRUST_BUNDLE_FILE: 'relative.pem' },
+      { TRUST_BUNDLE_REFRESH: '0s' },
+      { METRICS_LISTEN_ADDR: 'nowhere' },
+      { MEMORY_TRIM_INTERVAL: 'off' },
+      { MEMORY_TRIM_INTERVAL: '-10s' },
+    ]),
+  )('rejects a bad $setting, naming it', ({ env, setting }) => {
     expect(() => loadNodeConfig([], env)).toThrowError(ConfigError);
     expect(() => loadNodeConfig([], env)).toThrowError(new RegExp(`^${setting}: `));
   });
@@ -87,11 +103,13 @@ describe('issuer config', () => {
 });
 
 describe('issuer LISTEN_ADDR', () => {
-  it.each([
-    { v: 'unix:///run/csi/issuer.sock', want: 'unix:///run/csi/issuer.sock' },
-    { v: ':50051', want: '0.0.0.0:50051' },
-    { v: '[::1]:7000', want: '[::1]:7000' },
-  ])('accepts $v', ({ v, want }) => {
+  /** Each accepted LISTEN_ADDR and the address the issuer listens on. */
+  const ACCEPTED: Record<string, string> = {
+    'unix:///run/csi/issuer.sock': 'unix:///run/csi/issuer.sock',
+    ':50051': '0.0.0.0:50051',
+    '[::1]:7000': '[::1]:7000',
+  };
+  it.each(Object.entries(ACCEPTED))('accepts %s', (v, want) => {
     expect(loadIssuerConfig([`--listen-addr=${v}`], issuerBase).listenAddr).toBe(want);
   });
   it.each(['unix:relative.sock', 'unix://host/x', 'nohost'])('rejects %s naming LISTEN_ADDR', (v) => {

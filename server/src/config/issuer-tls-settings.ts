@@ -8,15 +8,21 @@
  * stops the start unless plaintext is asked for explicitly. Outside a pod (development, tests, the
  * demo) plaintext is the default; the roles log a warning when it is not on loopback or a unix socket.
  */
+import { readFileSync } from 'node:fs';
 import { ConfigError, read, type RawSettings, type SettingsTable } from './settings.js';
 import * as p from './parsers.js';
 
+/** The file setting that turns TLS on: required in a pod unless `plaintext` is true. */
+function tlsFileRequiredInPod(plaintext: string) {
+  return {
+    help: `(in a pod required unless ${plaintext}=true; outside a pod plaintext)`,
+    parse: p.absolutePath,
+  };
+}
+
 /** The node's settings for its channel to the issuer: defaults, parsers and `--help` text. */
 export const NODE_ISSUER_TLS_TABLE = {
-  ISSUER_TLS_CA_FILE: {
-    help: '(in a pod required unless ISSUER_PLAINTEXT=true; outside a pod plaintext)',
-    parse: p.absolutePath,
-  },
+  ISSUER_TLS_CA_FILE: tlsFileRequiredInPod('ISSUER_PLAINTEXT'),
   ISSUER_TLS_SERVER_NAME: { help: '(the host of CERT_SERVICE_ADDR)', parse: p.domain },
   ISSUER_TLS_CLIENT_CERT_FILE: { help: '(none: no client certificate)', parse: p.absolutePath },
   ISSUER_TLS_CLIENT_KEY_FILE: { help: '(none)', parse: p.absolutePath },
@@ -25,10 +31,7 @@ export const NODE_ISSUER_TLS_TABLE = {
 
 /** The issuer's settings for serving TLS. */
 export const ISSUER_LISTEN_TLS_TABLE = {
-  LISTEN_TLS_CERT_FILE: {
-    help: '(in a pod required unless LISTEN_PLAINTEXT=true; outside a pod plaintext)',
-    parse: p.absolutePath,
-  },
+  LISTEN_TLS_CERT_FILE: tlsFileRequiredInPod('LISTEN_PLAINTEXT'),
   LISTEN_TLS_KEY_FILE: { help: '(required with LISTEN_TLS_CERT_FILE)', parse: p.absolutePath },
   LISTEN_TLS_CLIENT_CA_FILE: { help: '(none: client certificates not asked for)', parse: p.absolutePath },
   LISTEN_PLAINTEXT: { default: 'false', parse: p.bool },
@@ -125,4 +128,13 @@ export function issuerServingTls(
       clientCaFile: s.has('LISTEN_TLS_CLIENT_CA_FILE') ? read(s, t, 'LISTEN_TLS_CLIENT_CA_FILE') : undefined,
     },
   };
+}
+
+/** The file a TLS setting names, read now; an unreadable one is a ConfigError naming the setting. */
+export function readSettingFile(setting: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ConfigError(setting, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
 }

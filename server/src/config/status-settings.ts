@@ -17,6 +17,15 @@ export const STATUS_TABLE = {
   STATUS_BURST: { default: '10' },
 } as const satisfies SettingsTable;
 
+/**
+ * The token bucket at STATUS_QPS and STATUS_BURST's defaults: the rate of cert-manager mode's own
+ * Events when status objects and pod Events are both off (and `status` is undefined).
+ */
+export const DEFAULT_STATUS_RATE = {
+  qps: Number(STATUS_TABLE.STATUS_QPS.default),
+  burst: Number(STATUS_TABLE.STATUS_BURST.default),
+};
+
 export interface NodeStatusSettings {
   /** CertVolumeStatus objects per volume. */
   objects: boolean;

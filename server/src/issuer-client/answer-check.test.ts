@@ -1,6 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { thrownBy } from '../common/testing.js';
 import { CertificateAuthority } from '../issuer/certificate-authority.js';
-import { makeTestCa, type TestCa } from '../issuer/testing/ca-fixtures.js';
+import { makeTestCa } from '../issuer/testing/ca-fixtures.js';
 import { signCsr } from '../issuer/signer.js';
 import { DEFAULT_SIGNING_POLICY } from '../issuer/signing-policy.js';
 import { buildCsr } from '../pki/csr.js';
@@ -23,21 +24,15 @@ const HOUR = 3600_000;
 const spec = testSpec();
 const pod = { name: 'web-0', namespace: 'default', uid: 'uid-1', serviceAccount: 'web' };
 
-let ca: CertificateAuthority;
-let caPem: TestCa;
-let rogue: CertificateAuthority;
-let keys: KeyPair;
-let other: KeyPair;
-let req: SignRequest;
-
-beforeAll(async () => {
-  caPem = await makeTestCa({ commonName: 'cluster CA' });
-  ca = await CertificateAuthority.load({ certPem: caPem.certPem, keyPem: caPem.keyPem });
+/** The cluster CA, a rogue CA, the pod's key and another one, and a request with the pod's key. */
+async function fixtures() {
+  const caPem = await makeTestCa({ commonName: 'cluster CA' });
+  const ca = await CertificateAuthority.load({ certPem: caPem.certPem, keyPem: caPem.keyPem });
   const r = await makeTestCa({ commonName: 'rogue CA' });
-  rogue = await CertificateAuthority.load({ certPem: r.certPem, keyPem: r.keyPem });
-  keys = await generateKey({ algorithm: 'ECDSA', size: 256 });
-  other = await generateKey({ algorithm: 'ECDSA', size: 256 });
-  req = {
+  const rogue = await CertificateAuthority.load({ certPem: r.certPem, keyPem: r.keyPem });
+  const keys = await generateKey({ algorithm: 'ECDSA', size: 256 });
+  const other = await generateKey({ algorithm: 'ECDSA', size: 256 });
+  const req: SignRequest = {
     csrPem: await buildCsr(spec, keys),
     pod,
     nodeId: 'n1',
@@ -46,7 +41,9 @@ beforeAll(async () => {
     isCA: false,
     usages: spec.usages,
   };
-});
+  return { caPem, ca, rogue, keys, other, req };
+}
+const { caPem, ca, rogue, keys, other, req } = await fixtures();
 
 /** A leaf like the issuer's, with one property changed. */
 interface Leaf {
@@ -129,16 +126,10 @@ describe('checkIssuerAnswer', () => {
       expect(run).not.toThrow();
       return;
     }
-    let err: unknown;
-    try {
-      run();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(IssuerAnswerError);
-    expect((err as IssuerAnswerError).mismatch).toBe(want);
-    expect((err as IssuerAnswerError).code).toBe(13);
-    expect((err as Error).message).not.toContain('BEGIN');
+    const err = thrownBy(run, IssuerAnswerError);
+    expect(err.mismatch).toBe(want);
+    expect(err.code).toBe(13);
+    expect(err.message).not.toContain('BEGIN');
   });
 
   it('accepts what the issuer really signs, through an intermediate too', async () => {

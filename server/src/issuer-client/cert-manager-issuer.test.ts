@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { Code, UnavailableError, isDomainError } from '../common/errors.js';
+import { Code, isDomainError } from '../common/errors.js';
 import { makeCsr, makeTestCa } from '../issuer/testing/ca-fixtures.js';
 import { CertificateAuthority } from '../issuer/certificate-authority.js';
 import { DEFAULT_SIGNING_POLICY } from '../issuer/signing-policy.js';
@@ -12,122 +12,31 @@ import {
   VOLUME_ANNOTATION,
   VOLUME_LABEL,
   labelValue,
-  type CertificateRequestClient,
-  type CertificateRequestJanitorClient,
-  type CertificateRequestUpdates,
   type CertificateRequestView,
   type NewCertificateRequest,
-  type PodWarningReason,
 } from './certificate-requests.port.js';
+import type { PodEvent } from '../kube/events/pod-events.port.js';
 import { CertificateRequestJanitor } from './certificate-request-janitor.js';
+import { FakeRequests, FakeUpdates } from './testing.js';
 import type { SignRequest } from './issuer.port.js';
 
 const logger = pino({ level: 'silent' });
 const VOLUME = `csi-${'ab'.repeat(32)}`;
 const POD = { name: 'web-1', namespace: 'apps', uid: '1111-2222', serviceAccount: 'web' };
 
-/** An in-memory CertificateRequest API; `answer` plays cert-manager on each get. */
-class FakeRequests implements CertificateRequestClient, CertificateRequestJanitorClient {
-  readonly objects = new Map<string, CertificateRequestView & { spec: NewCertificateRequest }>();
-  readonly deleted: string[] = [];
-  tokensUsed: (string | undefined)[] = [];
-  answer: (cr: CertificateRequestView & { spec: NewCertificateRequest }) => void = () => undefined;
-  failGets = 0;
-  /** Shared with the per-token views `as` makes. */
-  readonly calls = { gets: 0 };
-  private n = 0;
-
-  constructor(private readonly token?: string) {}
-
-  as(token: string): FakeRequests {
-    const view = Object.create(this) as FakeRequests;
-    view.tokensUsed.push(token);
-    return view;
-  }
-
-  create(req: NewCertificateRequest): Promise<{ name: string }> {
-    const name = `${req.generateName}${++this.n}`;
-    this.objects.set(`${req.namespace}/${name}`, {
-      namespace: req.namespace,
-      name,
-      labels: req.labels,
-      annotations: req.annotations,
-      creationTimestamp: new Date(),
-      conditions: [],
-      spec: req,
-    });
-    return Promise.resolve({ name });
-  }
-
-  get(namespace: string, name: string) {
-    this.calls.gets++;
-    if (this.failGets > 0) {
-      this.failGets--;
-      return Promise.reject(new UnavailableError('API server down'));
-    }
-    const cr = this.objects.get(`${namespace}/${name}`);
-    if (cr) this.answer(cr);
-    return Promise.resolve(cr);
-  }
-
-  listByLabel(key: string, value: string) {
-    return Promise.resolve([...this.objects.values()].filter((o) => o.labels[key] === value));
-  }
-
-  delete(namespace: string, name: string) {
-    this.deleted.push(`${namespace}/${name}`);
-    this.objects.delete(`${namespace}/${name}`);
-    return Promise.resolve();
-  }
-}
-
-/** A fake watch over the fake API's objects: `emit` plays an event; `stalled` drops them all. */
-class FakeUpdates implements CertificateRequestUpdates {
-  private readonly waiters = new Map<string, ((changed: boolean) => void)[]>();
-  stalled = false;
-
-  constructor(private readonly fake: FakeRequests) {}
-
-  synced() {
-    return true;
-  }
-
-  get(namespace: string, name: string) {
-    return this.stalled ? undefined : this.fake.objects.get(`${namespace}/${name}`);
-  }
-
-  changed(namespace: string, name: string, ms: number) {
-    return new Promise<boolean>((resolve) => {
-      const key = `${namespace}/${name}`;
-      const timer = setTimeout(() => resolve(false), ms);
-      this.waiters.set(key, [
-        ...(this.waiters.get(key) ?? []),
-        (c) => {
-          clearTimeout(timer);
-          resolve(c);
-        },
-      ]);
-    });
-  }
-
-  emit(key: string) {
-    if (this.stalled) return;
-    const ws = this.waiters.get(key) ?? [];
-    this.waiters.delete(key);
-    for (const w of ws) w(true);
-  }
-}
-
 async function harness(o: { identity?: 'pod' | 'driver'; timeoutMs?: number; watch?: boolean } = {}) {
   const fake = new FakeRequests();
   const updates = o.watch ? new FakeUpdates(fake) : undefined;
-  const events: { reason: PodWarningReason; message: string }[] = [];
+  const events: Pick<PodEvent, 'type' | 'reason' | 'message'>[] = [];
   const issuer = new CertManagerIssuer({
     identity: o.identity ?? 'pod',
     tokenAudience: '',
     driver: fake,
     asToken: (token) => fake.as(token),
-    events: { warn: (_pod, reason, message) => (events.push({ reason, message }), Promise.resolve()) },
+    events: {
+      record: ({ type, reason, message }) => void events.push({ type, reason, message }),
+      close: () => Promise.resolve(),
+    },
     nodeId: 'node-a',
     timeoutMs: o.timeoutMs ?? 2000,
     logger,
@@ -244,7 +153,7 @@ describe('CertManagerIssuer', () => {
     const err: unknown = await h.issuer.sign(h.req).catch((e: unknown) => e);
     expect(isDomainError(err) && err.code).toBe(wantCode);
     expect((err as Error).message).toMatch(wantMessage);
-    expect(h.events.map((e) => e.reason)).toEqual([wantEvent]);
+    expect(h.events.map((e) => [e.type, e.reason])).toEqual([['Warning', wantEvent]]);
     expect(h.events[0]?.message).toContain('apps/web-1-1');
     expect(JSON.stringify(h.events)).not.toContain(h.req.tokens!['']);
   });

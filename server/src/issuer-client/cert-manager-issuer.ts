@@ -33,8 +33,8 @@ import {
   type CertificateRequestView,
   type IssuerRefName,
   type PodWarningReason,
-  type PodWarnings,
 } from './certificate-requests.port.js';
+import type { PodEventRecorder, PodRef } from '../kube/events/pod-events.port.js';
 import type { Issuer, SignRequest, SignedCertificate } from './issuer.port.js';
 
 export type CertManagerIdentity = 'pod' | 'driver';
@@ -53,7 +53,11 @@ export interface CertManagerIssuerOptions {
   driver: CertificateRequestClient & CertificateRequestJanitorClient;
   /** A client that authenticates with a pod's token; `who` names the identity in errors. */
   asToken(token: string, who: string): CertificateRequestClient;
-  events: PodWarnings;
+  /**
+   * Where the pod's Warning Events go (Denied, Failed, Timeout): the node's one recorder, or the
+   * no-op when POD_EVENTS is on and the status reporter already records each failure.
+   */
+  events: PodEventRecorder;
   nodeId: string;
   timeoutMs: number;
   logger: Logger;
@@ -334,13 +338,9 @@ export class CertManagerIssuer implements Issuer {
     }
   }
 
-  private event(
-    pod: { namespace: string; name: string; uid: string },
-    reason: PodWarningReason,
-    message: string,
-  ): void {
-    // Best effort and not awaited: a slow API server must not hold up the answer to kubelet.
-    void this.o.events.warn(pod, reason, safeText(message));
+  /** Best effort and returns at once: a slow API server must not hold up the answer to kubelet. */
+  private event(pod: PodRef, reason: PodWarningReason, message: string): void {
+    this.o.events.record({ pod, type: 'Warning', reason, message: safeText(message) });
   }
 }
 

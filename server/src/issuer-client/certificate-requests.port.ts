@@ -1,11 +1,11 @@
 /**
  * The ports of cert-manager mode: what the node needs from the Kubernetes API to sign through a
- * cert-manager CertificateRequest, and to tell the pod why it could not. Adapters live in
- * `server/src/kube/` (certificate-requests.ts, events.ts); tests use in-memory fakes. Every method
+ * cert-manager CertificateRequest. Adapters live in `server/src/kube/cert-manager/`; the pod is told
+ * why it could not through the PodEventRecorder port (`kube/events/pod-events.port.ts`); tests use
+ * in-memory fakes. Every method
  * throws DomainErrors: UnavailableError when the API server cannot be reached, PermissionDeniedError
  * when RBAC forbids the call, so callers can hand them to kubelet as they are.
  */
-import type { PodRef } from '../attributes/certificate-spec.js';
 import { createHash } from 'node:crypto';
 
 export interface IssuerRefName {
@@ -83,16 +83,9 @@ export interface CertificateRequestJanitorClient {
   delete(namespace: string, name: string): Promise<void>;
 }
 
+/** The reasons of cert-manager mode's own Warning Events on a pod (recorded through the PodEventRecorder). */
 export type PodWarningReason =
   'CertificateRequestDenied' | 'CertificateRequestFailed' | 'CertificateRequestTimeout';
-
-/**
- * Warning Events on a pod. Never rejects: an Event is best effort and its failure is only logged.
- * Callers pass messages already cleaned of key material and tokens (safeText).
- */
-export interface PodWarnings {
-  warn(pod: PodRef, reason: PodWarningReason, message: string): Promise<void>;
-}
 
 export const LABEL_PREFIX = 'csi.k8s.cert-driver/';
 /** Label: the node that created the request (its NODE_ID, hashed when not a valid label value). */

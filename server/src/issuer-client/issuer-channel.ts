@@ -1,16 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import type { IssuerClientTls } from '../config/issuer-tls-settings.js';
-import { ConfigError } from '../config/settings.js';
-
-function read(setting: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new ConfigError(setting, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-}
+import { readSettingFile, type IssuerClientTls } from '../config/issuer-tls-settings.js';
 
 /**
  * The node's credentials for the issuer channel: plaintext when `tls` is undefined; otherwise the
@@ -20,9 +10,9 @@ function read(setting: string, path: string): Buffer {
  */
 export function issuerChannelCredentials(tls: IssuerClientTls | undefined): grpc.ChannelCredentials {
   if (!tls) return grpc.credentials.createInsecure();
-  const ca = read('ISSUER_TLS_CA_FILE', tls.caFile);
-  const key = tls.client && read('ISSUER_TLS_CLIENT_KEY_FILE', tls.client.keyFile);
-  const cert = tls.client && read('ISSUER_TLS_CLIENT_CERT_FILE', tls.client.certFile);
+  const ca = readSettingFile('ISSUER_TLS_CA_FILE', tls.caFile);
+  const key = tls.client && readSettingFile('ISSUER_TLS_CLIENT_KEY_FILE', tls.client.keyFile);
+  const cert = tls.client && readSettingFile('ISSUER_TLS_CLIENT_CERT_FILE', tls.client.certFile);
   const name = tls.serverName;
   return grpc.credentials.createSsl(
     ca,

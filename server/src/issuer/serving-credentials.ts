@@ -1,15 +1,5 @@
-import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import type { IssuerServingTls } from '../config/issuer-tls-settings.js';
-import { ConfigError } from '../config/settings.js';
-
-function read(setting: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new ConfigError(setting, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-}
+import { readSettingFile, type IssuerServingTls } from '../config/issuer-tls-settings.js';
 
 /**
  * The issuer's server credentials: plaintext when `tls` is undefined; otherwise TLS with the serving
@@ -20,9 +10,9 @@ function read(setting: string, path: string): Buffer {
 export function issuerServerCredentials(tls: IssuerServingTls | undefined): grpc.ServerCredentials {
   if (!tls) return grpc.ServerCredentials.createInsecure();
   const pair = {
-    cert_chain: read('LISTEN_TLS_CERT_FILE', tls.certFile),
-    private_key: read('LISTEN_TLS_KEY_FILE', tls.keyFile),
+    cert_chain: readSettingFile('LISTEN_TLS_CERT_FILE', tls.certFile),
+    private_key: readSettingFile('LISTEN_TLS_KEY_FILE', tls.keyFile),
   };
-  const clientCa = tls.clientCaFile ? read('LISTEN_TLS_CLIENT_CA_FILE', tls.clientCaFile) : null;
+  const clientCa = tls.clientCaFile ? readSettingFile('LISTEN_TLS_CLIENT_CA_FILE', tls.clientCaFile) : null;
   return grpc.ServerCredentials.createSsl(clientCa, [pair], clientCa !== null);
 }

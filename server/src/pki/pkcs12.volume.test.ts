@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeHarness, type NodeHarness } from '../../test/support/node-harness.js';
 import { haveJava, javaCheckKeystores, opensslPkcs12Info } from './pkcs12.test-support.js';
+import { prefixed } from '../attributes/test-helpers.js';
 import { withTempDir } from './testing/openssl.js';
-
-const P = 'csi.k8s.cert-driver/';
 
 let h: NodeHarness;
 beforeAll(async () => {
@@ -26,13 +25,13 @@ describe('PKCS#12 in a published volume', () => {
   it('writes the keystore next to the PEM files, holding the same key and chain, with the key file mode', async () => {
     await h.publish({
       volumeId: 'p12-a',
-      attributes: {
-        [`${P}pkcs12-enable`]: 'true',
-        [`${P}pkcs12-password`]: 'changeit',
-        [`${P}key-algorithm`]: 'RSA',
-        [`${P}key-size`]: '2048',
-        [`${P}fs-group`]: '2000',
-      },
+      attributes: prefixed({
+        'pkcs12-enable': 'true',
+        'pkcs12-password': 'changeit',
+        'key-algorithm': 'RSA',
+        'key-size': '2048',
+        'fs-group': '2000',
+      }),
     });
     const f = files('p12-a');
     expect([...f.keys()].sort()).toEqual(['ca.crt', 'keystore.p12', 'tls.crt', 'tls.key']);
@@ -60,7 +59,7 @@ describe('PKCS#12 in a published volume', () => {
   it('honours pkcs12-filename and an absent password (empty), and is 0400 without an fs-group', async () => {
     await h.publish({
       volumeId: 'p12-b',
-      attributes: { [`${P}pkcs12-enable`]: 'true', [`${P}pkcs12-filename`]: 'store.pfx' },
+      attributes: prefixed({ 'pkcs12-enable': 'true', 'pkcs12-filename': 'store.pfx' }),
     });
     const f = files('p12-b');
     expect(f.has('keystore.p12')).toBe(false);

@@ -5,36 +5,42 @@ import { KNOWN_USAGES, KeyUsageFlags as F, resolveUsages, usageNamesOf } from '.
 import { x509 } from './x509.js';
 
 describe('resolveUsages', () => {
-  it.each([
-    { usage: 'signing', keyUsage: F.digitalSignature },
-    { usage: 'digital signature', keyUsage: F.digitalSignature },
-    { usage: 'content commitment', keyUsage: F.nonRepudiation },
-    { usage: 'key encipherment', keyUsage: F.keyEncipherment },
-    { usage: 'key agreement', keyUsage: F.keyAgreement },
-    { usage: 'data encipherment', keyUsage: F.dataEncipherment },
-    { usage: 'cert sign', keyUsage: F.keyCertSign },
-    { usage: 'crl sign', keyUsage: F.cRLSign },
-    { usage: 'encipher only', keyUsage: F.encipherOnly },
-    { usage: 'decipher only', keyUsage: F.decipherOnly },
-  ])('key usage "$usage"', ({ usage, keyUsage }) => {
+  /** Each KeyUsage bit and the cert-manager spellings of it. */
+  const KEY_USAGE_SPELLINGS: [number, string[]][] = [
+    [F.digitalSignature, ['signing', 'digital signature']],
+    [F.nonRepudiation, ['content commitment']],
+    [F.keyEncipherment, ['key encipherment']],
+    [F.keyAgreement, ['key agreement']],
+    [F.dataEncipherment, ['data encipherment']],
+    [F.keyCertSign, ['cert sign']],
+    [F.cRLSign, ['crl sign']],
+    [F.encipherOnly, ['encipher only']],
+    [F.decipherOnly, ['decipher only']],
+  ];
+  it.each(
+    KEY_USAGE_SPELLINGS.flatMap(([keyUsage, spellings]) => spellings.map((usage) => ({ usage, keyUsage }))),
+  )('key usage "$usage"', ({ usage, keyUsage }) => {
     expect(resolveUsages([usage])).toEqual({ keyUsage, extendedKeyUsages: [] });
   });
 
-  it.each([
-    { usage: 'any', oid: '2.5.29.37.0' },
-    { usage: 'server auth', oid: '1.3.6.1.5.5.7.3.1' },
-    { usage: 'client auth', oid: '1.3.6.1.5.5.7.3.2' },
-    { usage: 'code signing', oid: '1.3.6.1.5.5.7.3.3' },
-    { usage: 'email protection', oid: '1.3.6.1.5.5.7.3.4' },
-    { usage: 's/mime', oid: '1.3.6.1.5.5.7.3.4' },
-    { usage: 'ipsec end system', oid: '1.3.6.1.5.5.7.3.5' },
-    { usage: 'ipsec tunnel', oid: '1.3.6.1.5.5.7.3.6' },
-    { usage: 'ipsec user', oid: '1.3.6.1.5.5.7.3.7' },
-    { usage: 'timestamping', oid: '1.3.6.1.5.5.7.3.8' },
-    { usage: 'ocsp signing', oid: '1.3.6.1.5.5.7.3.9' },
-    { usage: 'microsoft sgc', oid: '1.3.6.1.4.1.311.10.3.3' },
-    { usage: 'netscape sgc', oid: '2.16.840.1.113730.4.1' },
-  ])('extended key usage "$usage"', ({ usage, oid }) => {
+  /** Each extended key usage OID and the cert-manager spellings of it. */
+  const EKU_SPELLINGS: Record<string, string[]> = {
+    '2.5.29.37.0': ['any'],
+    '1.3.6.1.5.5.7.3.1': ['server auth'],
+    '1.3.6.1.5.5.7.3.2': ['client auth'],
+    '1.3.6.1.5.5.7.3.3': ['code signing'],
+    '1.3.6.1.5.5.7.3.4': ['email protection', 's/mime'],
+    '1.3.6.1.5.5.7.3.5': ['ipsec end system'],
+    '1.3.6.1.5.5.7.3.6': ['ipsec tunnel'],
+    '1.3.6.1.5.5.7.3.7': ['ipsec user'],
+    '1.3.6.1.5.5.7.3.8': ['timestamping'],
+    '1.3.6.1.5.5.7.3.9': ['ocsp signing'],
+    '1.3.6.1.4.1.311.10.3.3': ['microsoft sgc'],
+    '2.16.840.1.113730.4.1': ['netscape sgc'],
+  };
+  it.each(
+    Object.entries(EKU_SPELLINGS).flatMap(([oid, spellings]) => spellings.map((usage) => ({ usage, oid }))),
+  )('extended key usage "$usage"', ({ usage, oid }) => {
     expect(resolveUsages([usage])).toEqual({ keyUsage: 0, extendedKeyUsages: [oid] });
   });
 

@@ -23,6 +23,14 @@ function rig(o: { trimCpuMs?: number; release?: () => boolean; intervalMs?: numb
   return { trimmer, calls, trims, warnings, spend: (ms: number) => (cpu += ms) };
 }
 
+/** A rig started with `intervalMs` on fake interval timers. */
+function startedRig(intervalMs: number) {
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  const r = rig({ intervalMs });
+  r.trimmer.start();
+  return r;
+}
+
 describe('MemoryTrimmer', () => {
   afterEach(() => vi.useRealTimers());
 
@@ -72,9 +80,7 @@ describe('MemoryTrimmer', () => {
   });
 
   it('looks every intervalMs once started, and never after stop', () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    const r = rig({ intervalMs: 10_000 });
-    r.trimmer.start();
+    const r = startedRig(10_000);
     r.spend(100);
     vi.advanceTimersByTime(9_999);
     expect(r.calls).toHaveLength(0);
@@ -87,9 +93,7 @@ describe('MemoryTrimmer', () => {
   });
 
   it('with intervalMs 0 never starts a timer', () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    const r = rig({ intervalMs: 0 });
-    r.trimmer.start();
+    const r = startedRig(0);
     r.spend(1000);
     vi.advanceTimersByTime(600_000);
     expect(r.calls).toHaveLength(0);

@@ -124,6 +124,7 @@ export async function startNodeRole(
       : undefined;
   const keys: KeySource = o.keys ?? keyPool ?? { get: (spec) => generateKey(spec) };
   const store = new FileStateStore(join(cfg.certBasePath, 'state'));
+  const status = await nodeStatus(cfg, logger, metrics.registry);
   // cert-manager mode (docs/cert-manager.md): its module, and with it the Kubernetes client, is
   // loaded only when CERT_MANAGER_ENABLED=true.
   const certManager = cfg.certManager
@@ -134,7 +135,7 @@ export async function startNodeRole(
         kubeconfig: cfg.kubeconfig,
         nodeId: cfg.nodeId,
         logger,
-        podEvents: !cfg.status?.events,
+        events: status.certManagerEvents,
         volumeIds: async () => new Set((await store.list()).states.map((st) => st.volumeId)),
       })
     : undefined;
@@ -152,7 +153,6 @@ export async function startNodeRole(
     }),
     metrics,
   );
-  const status = await nodeStatus(cfg, logger, metrics.registry);
   const listeners = new Set<(id: string, s: VolumeState | undefined) => void>();
   const readiness: Readiness = { ready: false };
   const onChange = (id: string, s: VolumeState | undefined) => {
@@ -318,7 +318,7 @@ export async function startNodeRole(
       await api?.close();
       renewal.stop();
       csi.close();
-      await status.reporter.close();
+      await status.close();
       certManager?.close();
       issuer.close();
     },

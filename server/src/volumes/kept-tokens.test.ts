@@ -8,7 +8,7 @@ import { numberedPublishRequest } from '../../test/support/publish-requests.js';
 import { toDetails, toSummary } from '../api/volume-view.js';
 import { UnauthenticatedError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
-import type { Issuer, SignRequest, SignedCertificate } from '../issuer-client/issuer.port.js';
+import { CheckedIssuer } from '../issuer-client/testing.js';
 import { FakePlatform } from '../platform/fake-platform.js';
 import { generateKey } from '../pki/keys.js';
 import { FileStateStore } from './file-state-store.js';
@@ -55,28 +55,11 @@ describe('tokensToKeep, usableKeptTokens', () => {
   });
 });
 
-/** The in-process issuer that refuses, as ISSUER_AUTH=kubernetes does, a request without its token. */
-class TokenIssuer implements Issuer {
-  readonly seen: (string | undefined)[] = [];
-  constructor(private readonly inner: InProcessIssuer) {}
-  sign(req: SignRequest): Promise<SignedCertificate> {
-    const token = req.tokens?.[AUD];
-    this.seen.push(token);
-    if (token === undefined)
-      return Promise.reject(
-        new UnauthenticatedError(`token: a service-account token for audience "${AUD}" is required`),
-      );
-    return this.inner.sign(req);
-  }
-  caBundle(): Promise<string> {
-    return this.inner.caBundle();
-  }
-  close(): void {}
-}
-
 describe('tokens kept with the volume state across a node restart', () => {
   let dir: string;
-  let issuer: TokenIssuer;
+  let issuer: CheckedIssuer;
+  /** The token of each signature the issuer saw. */
+  let seen: (string | undefined)[];
   let logged: string;
   /** A node process: a fresh manager (empty memory) over the same state directory. */
   const node = (): { manager: VolumeManager; store: FileStateStore } => {
@@ -99,7 +82,14 @@ describe('tokens kept with the volume state across a node restart', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kept-tokens-'));
-    issuer = new TokenIssuer(await InProcessIssuer.create());
+    seen = [];
+    // The in-process issuer that refuses, as ISSUER_AUTH=kubernetes does, a request without its token.
+    issuer = new CheckedIssuer(await InProcessIssuer.create(), (req) => {
+      const token = req.tokens?.[AUD];
+      seen.push(token);
+      if (token === undefined)
+        throw new UnauthenticatedError(`token: a service-account token for audience "${AUD}" is required`);
+    });
     logged = '';
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
@@ -140,7 +130,7 @@ describe('tokens kept with the volume state across a node restart', () => {
       if (id === 'vol-1') await expect(renewal).resolves.toMatchObject({ signed: expect.anything() });
       else await expect(renewal).rejects.toThrow(/expired at .*renewal waits for kubelet's next republish/);
     }
-    expect(issuer.seen.slice(-2)).toEqual([fresh, undefined]);
+    expect(seen.slice(-2)).toEqual([fresh, undefined]);
   });
 
   it("a republish with new tokens replaces the kept ones; kubelet's cached ones cost no write", async () => {

@@ -6,7 +6,7 @@ import { InProcessIssuer } from '../../test/support/in-process-issuer.js';
 import { numberedPublishRequest } from '../../test/support/publish-requests.js';
 import { UnavailableError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
-import type { Issuer, SignRequest, SignedCertificate } from '../issuer-client/issuer.port.js';
+import { CheckedIssuer } from '../issuer-client/testing.js';
 import { FakePlatform } from '../platform/fake-platform.js';
 import type { CreateVolumeRequest, VolumeFile, VolumeLocation } from '@csi-cert-driver/platform-contract';
 import { generateKey, type KeyPair } from '../pki/keys.js';
@@ -50,29 +50,13 @@ class RecordingStore extends FileStateStore {
   }
 }
 
-/** The real signing code; `failWith` makes the next call fail at once. */
-class RecordingIssuer implements Issuer {
-  failWith: Error | undefined;
-  constructor(
-    private readonly inner: InProcessIssuer,
-    private readonly steps: Step[],
-  ) {}
-  sign(req: SignRequest): Promise<SignedCertificate> {
-    this.steps.push('sign');
-    if (this.failWith) return Promise.reject(this.failWith);
-    return this.inner.sign(req);
-  }
-  caBundle(): Promise<string> {
-    return this.inner.caBundle();
-  }
-  close(): void {}
-}
-
 describe('VolumeManager.publish', () => {
   let dir: string;
   let steps: Step[];
   let platform: RecordingPlatform;
-  let issuer: RecordingIssuer;
+  let issuer: CheckedIssuer;
+  /** Set: every signature fails at once with it. */
+  let failWith: Error | undefined;
   let manager: VolumeManager;
   /** Keys as a warm pool hands them out: ready at once. Set `slowKeys` for on-demand generation. */
   let slowKeys: boolean;
@@ -83,7 +67,12 @@ describe('VolumeManager.publish', () => {
     dir = await mkdtemp(join(tmpdir(), 'volume-manager-'));
     steps = [];
     platform = new RecordingPlatform(steps);
-    issuer = new RecordingIssuer(await InProcessIssuer.create(), steps);
+    failWith = undefined;
+    // The real signing code, each call recorded.
+    issuer = new CheckedIssuer(await InProcessIssuer.create(), () => {
+      steps.push('sign');
+      if (failWith) throw failWith;
+    });
     manager = new VolumeManager({
       platform,
       issuer,
@@ -137,7 +126,7 @@ describe('VolumeManager.publish', () => {
   it.each([
     {
       name: 'the issuer refuses at once',
-      arrange: () => (issuer.failWith = new UnavailableError('issuer down (test)')),
+      arrange: () => (failWith = new UnavailableError('issuer down (test)')),
       want: /issuer down/,
     },
     {

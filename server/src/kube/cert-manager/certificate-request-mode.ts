@@ -1,10 +1,10 @@
 /**
  * Wires cert-manager mode of the node: loads the Kubernetes client library (only now: node.role
  * imports this file with `await import()` when CERT_MANAGER_ENABLED=true), builds the driver's own
- * CertificateRequest client, pod-token clients on demand, Warning Events, the watch of this node's
- * requests, the CertManagerIssuer and the cleanup of stale requests (started here, stopped by
- * `close`). A KUBECONFIG that cannot be
- * loaded is a ConfigError naming it.
+ * CertificateRequest client, pod-token clients on demand, the watch of this node's requests, the
+ * CertManagerIssuer (its Warning Events go to the recorder it is given) and the cleanup of stale
+ * requests (started here, stopped by `close`). A KUBECONFIG that cannot be loaded is a ConfigError
+ * naming it.
  */
 import type { CertManagerConfig } from '../../config/cert-manager-settings.js';
 import type { Logger } from '../../common/logger.js';
@@ -12,7 +12,7 @@ import { CertManagerIssuer } from '../../issuer-client/cert-manager-issuer.js';
 import { CertificateRequestJanitor } from '../../issuer-client/certificate-request-janitor.js';
 import { CertificateRequestWatch, nodeRequestsApi } from './certificate-request-watch.js';
 import { CertificateRequestApi, kubeConfigWithToken } from './certificate-requests.js';
-import { kubernetesPodWarnings } from '../events/pod-warnings.js';
+import type { PodEventRecorder } from '../events/pod-events.port.js';
 import { loadClientLibrary, loadKubeConfig } from '../client/kube-client.js';
 
 export interface CertManagerModeOptions {
@@ -22,10 +22,11 @@ export interface CertManagerModeOptions {
   nodeId: string;
   logger: Logger;
   /**
-   * Record its own Warning Events on pods. False when POD_EVENTS is on: the status reporter then
-   * records every failed publish or renewal with the same message, and one Event per failure is enough.
+   * Where its own Warning Events on pods go: the node's one recorder, or the no-op when POD_EVENTS
+   * is on (the status reporter then records every failed publish or renewal with the same message,
+   * and one Event per failure is enough).
    */
-  podEvents: boolean;
+  events: PodEventRecorder;
   /** Volume ids this node has state for, so the cleanup knows which volumes are gone. */
   volumeIds: () => Promise<ReadonlySet<string>>;
 }
@@ -61,9 +62,7 @@ export async function startCertManagerMode(o: CertManagerModeOptions): Promise<C
         who,
         callTimeoutMs,
       }),
-    events: o.podEvents
-      ? kubernetesPodWarnings({ core: base.makeApiClient(lib.CoreV1Api), nodeId: o.nodeId, logger })
-      : { warn: () => Promise.resolve() },
+    events: o.events,
     nodeId: o.nodeId,
     timeoutMs: o.config.timeoutMs,
     logger,

@@ -42,7 +42,6 @@ function recorder(now = () => new Date('2026-01-01T00:00:00Z')) {
   const r = new KubernetesPodEventRecorder({
     api,
     queue,
-    logger,
     component: 'csi-cert-driver-node',
     instance: 'node-a',
     now,
@@ -119,14 +118,48 @@ describe('KubernetesPodEventRecorder', () => {
     expect(api.events.size).toBe(2);
   });
 
-  it('offers the warn(pod, reason, message) shape of the cert-manager adapter', async () => {
+  it("records cert-manager mode's Warnings with the message cut to 1024 characters", async () => {
     const { r, api, flush } = recorder();
-    await r.warn(pod, 'CertificateRequestDenied', 'denied by approver');
+    r.record({ pod, type: 'Warning', reason: 'CertificateRequestDenied', message: 'x'.repeat(2000) });
     await flush();
-    expect([...api.events.values()][0]).toMatchObject({
+    const [e] = [...api.events.values()];
+    expect(e).toMatchObject({
+      metadata: { namespace: 'apps' },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: 'web-1', namespace: 'apps', uid: 'uid-1' },
       type: 'Warning',
       reason: 'CertificateRequestDenied',
+      source: { component: 'csi-cert-driver-node', host: 'node-a' },
+      count: 1,
     });
+    expect(e!.metadata.name).toMatch(/^web-1\./);
+    expect(e!.message).toHaveLength(1024);
+  });
+
+  it('never throws: a refused Event is only logged', async () => {
+    const lines: string[] = [];
+    const warnLogger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+    const api: EventsApi = {
+      create: () => Promise.reject(new ApiException(403, 'Forbidden', { message: 'forbidden' }, {})),
+      update: () => Promise.resolve(),
+    };
+    const queue = new WriteQueue({
+      limiter: new TokenBucket({ qps: 1000, burst: 1000 }),
+      logger: warnLogger,
+      batchDelayMs: 0,
+      maxAttempts: 1,
+    });
+    const r = new KubernetesPodEventRecorder({
+      api,
+      queue,
+      component: 'c',
+      instance: 'node-a',
+    });
+    expect(() =>
+      r.record({ pod, type: 'Warning', reason: 'CertificateRequestFailed', message: 'm' }),
+    ).not.toThrow();
+    await r.close(1000);
+    expect(lines.join('')).toContain('Kubernetes API write failed');
+    expect(lines.join('')).toContain('HTTP 403: forbidden');
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * The Kubernetes adapter of the PodEventRecorder port: core/v1 Events on the pod (what kubelet and
- * client-go's recorder write, shown by `kubectl describe pod`). Repeats of one (pod, reason, key)
+ * The Kubernetes adapter of the PodEventRecorder port, the node's one writer of pod Events: core/v1
+ * Events on the pod (what kubelet and client-go's recorder write, shown by `kubectl describe pod`),
+ * for the status reporter's failures and cert-manager mode's own Warnings alike. Repeats of one (pod, reason, key)
  * within an hour are one Event whose count, lastTimestamp and message are updated; pending writes
  * are coalesced and rate limited by the shared WriteQueue, so a storm of failures costs a few
  * writes. RBAC: events create and patch. PEM blocks and JWT-shaped strings are cut out of messages
@@ -8,13 +9,10 @@
  */
 import { safeText } from '../../common/safe-text.js';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../common/logger.js';
 import type { PodEvent, PodEventRecorder, PodRef } from './pod-events.port.js';
 import { kubeStatusCode } from '../client/kube-errors.js';
 import type { CoreEvent, EventsApi } from '../status/status-api.js';
 import type { WriteQueue } from '../status/status-queue.js';
-
-export type { PodEvent, PodEventRecorder, PodRef } from './pod-events.port.js';
 
 /** The API server's default Event TTL: after this an Event is gone and a repeat starts a new one. */
 const AGGREGATE_WINDOW_MS = 60 * 60_000;
@@ -23,9 +21,8 @@ const MAX_MESSAGE = 1024;
 
 export interface KubernetesPodEventRecorderOptions {
   api: EventsApi;
-  /** A queue of its own, sharing the TokenBucket of the status writes. */
+  /** A queue of its own, sharing the TokenBucket of the status writes; it logs failed writes. */
   queue: WriteQueue;
-  logger: Logger;
   /** `source.component` / `reportingComponent`, e.g. `csi-cert-driver-node`. */
   component: string;
   /** `source.host` / `reportingInstance`: the node name. */
@@ -34,7 +31,7 @@ export interface KubernetesPodEventRecorderOptions {
 }
 
 /** The `involvedObject` of an Event about `pod`. */
-export function podObjectReference(pod: PodRef) {
+function podObjectReference(pod: PodRef) {
   return { apiVersion: 'v1', kind: 'Pod', name: pod.name, namespace: pod.namespace, uid: pod.uid };
 }
 
@@ -88,15 +85,6 @@ export class KubernetesPodEventRecorder implements PodEventRecorder {
       },
       run: () => this.write(series),
     });
-  }
-
-  /**
-   * A Warning Event keyed by reason: the shape of the cert-manager adapter's recorder port
-   * (`issuer-client/certificate-requests.port.ts`), so that adapter can use this one. Resolves at once.
-   */
-  warn(pod: PodRef, reason: string, message: string): Promise<void> {
-    this.record({ pod, type: 'Warning', reason, message });
-    return Promise.resolve();
   }
 
   async close(timeoutMs = 5_000): Promise<void> {

@@ -1,13 +1,13 @@
 /**
- * Builds the node's Kubernetes StatusReporter and PodEventRecorder. The node role imports this file
- * with `await import()` only when STATUS_OBJECTS or POD_EVENTS is on, and loads
- * `@kubernetes/client-node` through kube-client's `loadClientLibrary`, so a node without the
- * feature never loads the library.
+ * Builds the node's Kubernetes StatusReporter and its one PodEventRecorder. The node role imports
+ * this file with `await import()` only when STATUS_OBJECTS or POD_EVENTS is on or cert-manager mode
+ * records its own Events, and loads `@kubernetes/client-node` through kube-client's
+ * `loadClientLibrary`, so a node without these features never loads the library.
  * Status object writes and Events share one token bucket (STATUS_QPS, STATUS_BURST).
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
-import type { StatusReporter } from '../../volumes/status-reporter.port.js';
+import { noopStatusReporter, type StatusReporter } from '../../volumes/status-reporter.port.js';
 import { loadClientLibrary, loadKubeConfig } from '../client/kube-client.js';
 import { KubernetesPodEventRecorder } from '../events/pod-events.js';
 import { noopPodEventRecorder, type PodEventRecorder } from '../events/pod-events.port.js';
@@ -23,8 +23,13 @@ export const EVENT_COMPONENT = 'csi-cert-driver-node';
 export interface StatusFeatureConfig {
   /** CertVolumeStatus objects on. */
   objects: boolean;
-  /** Pod Events on. */
+  /** Pod Events on (POD_EVENTS): the status reporter records failed publishes and renewals. */
   events: boolean;
+  /**
+   * cert-manager mode: with `events` off, its own Warning Events (CertificateRequestDenied, ...) go
+   * through the recorder instead, so a pod gets one Event per failure either way.
+   */
+  certManager?: boolean | undefined;
   qps: number;
   burst: number;
   /** KUBECONFIG; undefined = the in-cluster config. */
@@ -35,8 +40,10 @@ export interface StatusFeatureConfig {
 
 export interface StatusFeature {
   reporter: StatusReporter;
-  /** For other adapters' Events (cert-manager CertificateRequests): same API budget. */
-  events: PodEventRecorder;
+  /** The recorder of cert-manager mode's own Events: the no-op unless `certManager` and not `events`. */
+  certManagerEvents: PodEventRecorder;
+  /** Sends what is pending (bounded by `timeoutMs`) and stops both. */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 export async function createKubernetesStatus(o: {
@@ -64,26 +71,42 @@ export async function createKubernetesStatus(o: {
   });
   const eventQueue = new WriteQueue({ limiter, logger: log, metrics: eventMetrics, batchDelayMs: 0 });
 
-  const events = cfg.events
-    ? new KubernetesPodEventRecorder({
-        api: kubernetesEventsApi(objects),
-        queue: eventQueue,
-        logger: log,
-        component: EVENT_COMPONENT,
-        instance: o.nodeId,
-      })
-    : noopPodEventRecorder;
-  const reporter = new KubernetesStatusReporter({
-    api: cfg.objects ? kubernetesStatusApi(objects, kc.makeApiClient(lib.CustomObjectsApi)) : undefined,
-    queue: statusQueue,
-    events,
-    nodeId: o.nodeId,
-    logger: log,
-    onList: statusMetrics?.read,
-  });
+  const recorder =
+    cfg.events || cfg.certManager
+      ? new KubernetesPodEventRecorder({
+          api: kubernetesEventsApi(objects),
+          queue: eventQueue,
+          component: EVENT_COMPONENT,
+          instance: o.nodeId,
+        })
+      : noopPodEventRecorder;
+  const reporter =
+    cfg.objects || cfg.events
+      ? new KubernetesStatusReporter({
+          api: cfg.objects ? kubernetesStatusApi(objects, kc.makeApiClient(lib.CustomObjectsApi)) : undefined,
+          queue: statusQueue,
+          events: cfg.events ? recorder : noopPodEventRecorder,
+          nodeId: o.nodeId,
+          logger: log,
+          onList: statusMetrics?.read,
+        })
+      : noopStatusReporter;
   log.info(
-    { statusObjects: cfg.objects, podEvents: cfg.events, qps: cfg.qps, burst: cfg.burst },
+    {
+      statusObjects: cfg.objects,
+      podEvents: cfg.events,
+      certManagerEvents: !cfg.events && !!cfg.certManager,
+      qps: cfg.qps,
+      burst: cfg.burst,
+    },
     'Kubernetes status reporting on',
   );
-  return { reporter, events };
+  const certManagerEvents = cfg.events ? noopPodEventRecorder : recorder;
+  return {
+    reporter,
+    certManagerEvents,
+    close: async (timeoutMs) => {
+      await Promise.all([reporter.close(timeoutMs), certManagerEvents.close(timeoutMs)]);
+    },
+  };
 }
