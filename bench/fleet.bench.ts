@@ -19,9 +19,8 @@
  * Needs root (tmpfs mounts), openssl, and .cache/bin/kube-apiserver (scripts/install-kube.sh).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify, parseArgs } from 'node:util';
@@ -35,7 +34,9 @@ import { testSpec } from '../server/src/pki/testing/openssl.js';
 import { GrpcIssuerClient } from '../server/src/issuer-client/grpc-issuer.client.js';
 import { TestCluster } from '../e2e/kube/cluster.js';
 import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../e2e/kube/control-plane.js';
+import { apiServerPid, apiServerRequests, cpuMsOf } from './lib/api-server.js';
 import { sweepMounts } from './lib/cleanup.js';
+import { certManagerReport, partCertManager, type RequestIdentity } from './fleet-cert-manager.js';
 import { driverNodeBinary, imageEnv } from './lib/machine.js';
 import { opensslVolume } from './lib/openssl-baseline.js';
 import { freeLoopbackPort } from '../e2e/support/ports.js';
@@ -51,8 +52,12 @@ const { values: flags } = parseArgs({
     nodes: { type: 'string', default: '20' },
     volumes: { type: 'string', default: '110' },
     quick: { type: 'boolean', default: false },
-    /** `node` or `issuer`: run one part only (the report then shows only its rows). */
+    /** `node`, `issuer` or `cert-manager`: run one part only (the report then shows only its rows). */
     only: { type: 'string' },
+    /** cert-manager part: the request identities to run (`pod`, `driver` or both). */
+    'cm-identity': { type: 'string', default: 'pod,driver' },
+    /** cert-manager part: sequential publishes (the burst is --volumes). */
+    'cm-sequential': { type: 'string', default: '50' },
     json: { type: 'string' },
   },
 });
@@ -194,52 +199,6 @@ async function partNode(dir: string): Promise<void> {
 
 // --- part F: the issuer at fleet scale ---------------------------------------------------------
 
-/** kube-apiserver's request counters by resource/verb, and its CPU time. */
-async function apiServerMetrics(cp: ControlPlane): Promise<Map<string, number>> {
-  const token = cp.kubeConfig.getCurrentUser()?.token ?? '';
-  const text = await new Promise<string>((resolve, reject) => {
-    const req = request(
-      `${cp.server}/metrics`,
-      { ca: cp.caPem, headers: { authorization: `Bearer ${token}` } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-  const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? '';
-    const verb = /verb="([^"]*)"/.exec(line)?.[1] ?? '';
-    const key = `${verb} ${resource}`;
-    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return counts;
-}
-
-function apiServerPid(cp: ControlPlane): number {
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes('kube-apiserver') && cmd.includes(cp.dir)) return Number(pid);
-    } catch {
-      // gone
-    }
-  }
-  throw new Error('kube-apiserver process not found');
-}
-
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-}
-
 interface Phase {
   issuances: number;
   perIssuerCpuS: number;
@@ -321,7 +280,7 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
           );
         }),
       );
-      const before = await apiServerMetrics(cp);
+      const before = await apiServerRequests(cp);
       const apiCpu0 = cpuMsOf(apiPid);
       const issuerCpu0 = issuer!.cpuMs();
       const lat: number[] = [];
@@ -349,7 +308,7 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
       await pool(jobs, concurrency);
       const issuerCpu = issuer!.cpuMs() - issuerCpu0;
       const apiCpu = cpuMsOf(apiPid) - apiCpu0;
-      const after = await apiServerMetrics(cp);
+      const after = await apiServerRequests(cp);
       const issuerCalls = ['POST tokenreviews', 'GET pods'].reduce(
         (sum, k) => sum + (after.get(k) ?? 0) - (before.get(k) ?? 0),
         0,
@@ -385,10 +344,23 @@ try {
   const pipelineMs = await opensslPipelineMs(dir, flags.quick ? 5 : 15);
   results.opensslSignPerS = signRate;
   results.opensslPipelineMs = pipelineMs;
-  const doNode = flags.only !== 'issuer';
-  const doFleet = flags.only !== 'node';
+  const doNode = !flags.only || flags.only === 'node';
+  const doFleet = !flags.only || flags.only === 'issuer';
+  const doCertManager = !flags.only || flags.only === 'cert-manager';
   if (doNode) await partNode(dir);
   const fleet = doFleet ? await partFleet(dir) : undefined;
+  const certManager = doCertManager
+    ? await partCertManager({
+        repoRoot,
+        dir,
+        identities: flags['cm-identity'].split(',') as RequestIdentity[],
+        sequential: flags.quick ? 10 : Number(flags['cm-sequential']),
+        burst: flags.quick ? 20 : VOLUMES,
+        log,
+        // e.g. FLEET_NODE_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the node
+        nodeOptions: process.env.FLEET_NODE_NODE_OPTIONS,
+      })
+    : [];
   const afterSignRate = await opensslSignRate();
   results.opensslSignPerSAfter = afterSignRate;
 
@@ -479,6 +451,11 @@ try {
         `${(cores * 100).toFixed(1)} % of one issuer core at the steady rate measured here, ` +
         `${(steadyRate * fleet.steady.callsPerIssuance).toFixed(1)} API calls/s.`,
     );
+  }
+  if (certManager.length > 0) lines.push('', ...certManagerReport(certManager, pipelineMs));
+  for (const f of certManager) {
+    for (const [k, v] of Object.entries(f))
+      if (typeof v === 'number') results[`certManager_${f.identity}_${k}`] = v;
   }
   console.log(lines.join('\n'));
   if (flags.json) writeFileSync(flags.json, JSON.stringify(results, null, 2));
