@@ -17,6 +17,7 @@
  * public key and is signed by the fake's CA, ca.crt is that CA).
  */
 import { X509Certificate, createPrivateKey, randomUUID, createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -259,6 +260,7 @@ async function measure(c: MeasureContext): Promise<CertManagerFigures> {
     const calls0 = await apiServerRequests(suite.cp);
     const api0 = cpuMsOf(apiPid);
     const node0 = node.cpuMs();
+    const threads0 = threadCpuMs(node.pid);
     const polls0 = c.signer.polls;
     const t0 = performance.now();
     const lat: number[] = [];
@@ -272,6 +274,9 @@ async function measure(c: MeasureContext): Promise<CertManagerFigures> {
     );
     const wallMs = performance.now() - t0;
     const nodeCpu = node.cpuMs() - node0;
+    c.log(
+      `node CPU by thread, ms per publish: ${threadDelta(threads0, threadCpuMs(node.pid), volumes.length)}`,
+    );
     const apiCpu = cpuMsOf(apiPid) - api0;
     const polls = c.signer.polls - polls0;
     const calls = requestDelta(calls0, await apiServerRequests(suite.cp));
@@ -329,6 +334,37 @@ async function measure(c: MeasureContext): Promise<CertManagerFigures> {
     latencyP50Ms: seq.latencyP50Ms,
     burstWallMs: burst.wallMs,
   };
+}
+
+/** User and system CPU ms of each thread of `pid`, summed by thread name and kind (`user`/`sys`). */
+function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}${tid === String(pid) ? ' (main)' : ''}`;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      for (const [kind, i] of [
+        ['user', 11],
+        ['sys', 12],
+      ] as const) {
+        const key = `${name} ${kind}`;
+        out.set(key, (out.get(key) ?? 0) + Number(f[i]) * 10);
+      }
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+function threadDelta(before: Map<string, number>, after: Map<string, number>, n: number): string {
+  return [...after]
+    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / n] as const)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
 }
 
 const loadAvg = (): string => loadavg()[0]!.toFixed(1);

@@ -1,0 +1,150 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { describeKubeError, kubeStatusCode } from './kube-errors.js';
+import { KubeHttpError, kubeConfigOf, kubeJson } from './kube-json.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  auth: string | undefined;
+  contentType: string | undefined;
+  body: string;
+}
+
+/** A loopback HTTP server that records each request and answers with `answer(url)`. */
+let server: Server;
+let origin: string;
+const seen: Seen[] = [];
+function answer(url: string): { status: number; body: string } {
+  if (url.includes('/missing')) {
+    return {
+      status: 404,
+      body: JSON.stringify({ kind: 'Status', message: 'certificaterequests "missing" not found' }),
+    };
+  }
+  if (url.includes('/empty')) return { status: 200, body: '' };
+  return { status: 200, body: JSON.stringify({ metadata: { name: 'web-1-abcde' }, echo: url }) };
+}
+
+function read(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let s = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (s += c));
+    req.on('end', () => resolve(s));
+  });
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    void read(req).then((body) => {
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        auth: req.headers.authorization,
+        contentType: req.headers['content-type'],
+        body,
+      });
+      const a = answer(req.url ?? '');
+      res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+/** A kubeconfig with a bearer token; plain HTTP, which the library allows only with skipTLSVerify. */
+function kubeConfig(server: string, token = 'token-a'): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server, skipTLSVerify: server.startsWith('http:') }],
+    users: [{ name: 'u', token }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kc;
+}
+
+describe('kubeConfigOf', () => {
+  it('finds the KubeConfig a generated client was made from (fails when the library moves it)', () => {
+    const kc = kubeConfig('https://api.example:6443');
+    expect(kubeConfigOf(kc.makeApiClient(CustomObjectsApi))).toBe(kc);
+  });
+
+  it.each([
+    ['a fake client', { createNamespacedCustomObject: () => undefined }],
+    ['undefined', undefined],
+    [
+      'a client whose auth method is something else',
+      { api: { configuration: { authMethods: { default: {} } } } },
+    ],
+  ])('gives undefined for %s', (_name, client) => {
+    expect(kubeConfigOf(client)).toBeUndefined();
+  });
+});
+
+describe('kubeJson', () => {
+  it.each([
+    {
+      name: 'POST with a JSON body',
+      method: 'POST' as const,
+      body: { spec: { a: 1 } },
+      wantType: 'application/json',
+    },
+    { name: 'GET without a body', method: 'GET' as const, body: undefined, wantType: undefined },
+    { name: 'DELETE without a body', method: 'DELETE' as const, body: undefined, wantType: undefined },
+  ])('$name: sends the token, path and body; parses the answer', async ({ method, body, wantType }) => {
+    seen.length = 0;
+    const path = '/apis/cert-manager.io/v1/namespaces/apps/certificaterequests?labelSelector=a%3Db';
+    const res = await kubeJson(kubeConfig(origin)).request(method, path, body);
+    expect(res).toEqual({ metadata: { name: 'web-1-abcde' }, echo: path });
+    expect(seen).toEqual([
+      {
+        method,
+        url: path,
+        auth: 'Bearer token-a',
+        contentType: wantType,
+        body: body === undefined ? '' : JSON.stringify(body),
+      },
+    ]);
+  });
+
+  it('keeps the path of a server URL with a prefix', async () => {
+    seen.length = 0;
+    await kubeJson(kubeConfig(`${origin}/k8s/clusters/c-1/`)).request('GET', '/api/v1/pods');
+    expect(seen[0]?.url).toBe('/k8s/clusters/c-1/api/v1/pods');
+  });
+
+  it('answers {} for an empty body', async () => {
+    await expect(kubeJson(kubeConfig(origin)).request('DELETE', '/empty')).resolves.toEqual({});
+  });
+
+  it('rejects an error status with a KubeHttpError that kube-errors reads like an ApiException', async () => {
+    const e: unknown = await kubeJson(kubeConfig(origin))
+      .request('GET', '/missing')
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(KubeHttpError);
+    expect(kubeStatusCode(e)).toBe(404);
+    expect(describeKubeError(e)).toBe('HTTP 404: certificaterequests "missing" not found');
+  });
+
+  it('rejects without a status code when the server is unreachable', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const e: unknown = await kubeJson(kubeConfig(`http://127.0.0.1:${port}`))
+      .request('GET', '/api')
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(Error);
+    expect(kubeStatusCode(e)).toBeUndefined();
+  });
+
+  it('throws for a kubeconfig without a current cluster', () => {
+    expect(() => kubeJson(new KubeConfig())).toThrow(/no current cluster/);
+  });
+});
