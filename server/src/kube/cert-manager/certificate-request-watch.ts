@@ -19,6 +19,7 @@ import {
 } from '../../issuer-client/certificate-requests.port.js';
 import { viewOf } from './certificate-requests.js';
 import type { ClientLibrary } from '../client/kube-client.js';
+import { kubeJson } from '../client/kube-json.js';
 
 const PATH = '/apis/cert-manager.io/v1/certificaterequests';
 
@@ -26,7 +27,9 @@ const PATH = '/apis/cert-manager.io/v1/certificaterequests';
 export function nodeRequestsApi(lib: ClientLibrary, config: KubeConfig, nodeId: string): WatchableApi {
   const labelSelector = `${NODE_LABEL}=${labelValue(nodeId)}`;
   const api = config.makeApiClient(lib.CustomObjectsApi);
-  const watcher = new lib.Watch(config);
+  // The watch's events are this mode's busiest API traffic (four or more per publish): read them
+  // on the shared connection without the library's fetch/web-stream/readline layers (ADR 25).
+  const json = kubeJson(config);
   return {
     async list() {
       const res = (await api.listClusterCustomObject({
@@ -38,11 +41,17 @@ export function nodeRequestsApi(lib: ClientLibrary, config: KubeConfig, nodeId: 
       return { items: res.items ?? [], resourceVersion: res.metadata?.resourceVersion ?? '' };
     },
     async watch(resourceVersion, onEvent, onDone) {
-      return watcher.watch(
-        PATH,
-        { resourceVersion, labelSelector, allowWatchBookmarks: true, timeoutSeconds: 300 },
-        (phase: string, obj: CertificateRequest & { code?: number }) =>
-          onEvent(phase as Parameters<typeof onEvent>[0], obj),
+      const query = new URLSearchParams({
+        watch: 'true',
+        resourceVersion,
+        labelSelector,
+        allowWatchBookmarks: 'true',
+        timeoutSeconds: '300',
+      });
+      return json.watch(
+        `${PATH}?${query.toString()}`,
+        (phase, obj) =>
+          onEvent(phase as Parameters<typeof onEvent>[0], obj as CertificateRequest & { code?: number }),
         onDone,
       );
     },

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -17,6 +17,9 @@ interface Seen {
 let server: Server;
 let origin: string;
 const seen: Seen[] = [];
+/** Responses held open by the `/hang` route, ended by the tests' cleanup. */
+const hanging: ServerResponse[] = [];
+
 function answer(url: string): { status: number; body: string } {
   if (url.includes('/missing')) {
     return {
@@ -47,6 +50,7 @@ beforeAll(async () => {
         contentType: req.headers['content-type'],
         body,
       });
+      if (req.url?.startsWith('/watch')) return streamWatch(req.url, res);
       const a = answer(req.url ?? '');
       res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body);
     });
@@ -55,7 +59,54 @@ beforeAll(async () => {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => {
+  for (const r of hanging) r.end();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/**
+ * `/watch/events`: two events, the second split over chunks, a line that is not JSON, then the end.
+ * `/watch/forbidden`: 403. `/watch/hang`: one event, then silence with the connection open.
+ */
+function streamWatch(url: string, res: ServerResponse): void {
+  if (url.startsWith('/watch/forbidden')) {
+    res.writeHead(403).end(JSON.stringify({ kind: 'Status', message: 'watch is forbidden' }));
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  const added = JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } });
+  if (url.startsWith('/watch/hang')) {
+    res.write(`${added}\n`);
+    hanging.push(res);
+    return;
+  }
+  const modified = JSON.stringify({
+    type: 'MODIFIED',
+    object: { metadata: { name: 'a', resourceVersion: '7' } },
+  });
+  res.write(`${added}\n${modified.slice(0, 10)}`);
+  setTimeout(() => {
+    res.write(`${modified.slice(10)}\nnot json\n\n`);
+    res.end();
+  }, 20);
+}
+
+/** Runs a watch of `path` to its end; returns its events and what onDone got. */
+function watchOf(path: string, idleMs?: number, abortAfterFirst = false) {
+  const events: [string, unknown][] = [];
+  return new Promise<{ events: [string, unknown][]; err: unknown }>((resolve) => {
+    let handle: Promise<{ abort(): void }> | undefined = undefined;
+    handle = kubeJson(kubeConfig(origin)).watch(
+      path,
+      (type, object) => {
+        events.push([type, object]);
+        if (abortAfterFirst) void handle?.then((h) => h.abort());
+      },
+      (err) => resolve({ events, err }),
+      idleMs,
+    );
+  });
+}
 
 /** A kubeconfig with a bearer token; plain HTTP, which the library allows only with skipTLSVerify. */
 function kubeConfig(server: string, token = 'token-a'): KubeConfig {
@@ -142,6 +193,41 @@ describe('kubeJson', () => {
       .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Error);
     expect(kubeStatusCode(e)).toBeUndefined();
+  });
+
+  it('watch: calls onEvent per line across chunks, skips what is not JSON, ends with null', async () => {
+    seen.length = 0;
+    const { events, err } = await watchOf('/watch/events?watch=true&labelSelector=a%3Db');
+    expect(events).toEqual([
+      ['ADDED', { metadata: { name: 'a' } }],
+      ['MODIFIED', { metadata: { name: 'a', resourceVersion: '7' } }],
+    ]);
+    expect(err).toBeNull();
+    expect(seen[0]).toMatchObject({
+      method: 'GET',
+      url: '/watch/events?watch=true&labelSelector=a%3Db',
+      auth: 'Bearer token-a',
+    });
+  });
+
+  it('watch: a refused watch ends with a KubeHttpError carrying the status', async () => {
+    const { events, err } = await watchOf('/watch/forbidden');
+    expect(events).toEqual([]);
+    expect(kubeStatusCode(err)).toBe(403);
+    expect(describeKubeError(err)).toBe('HTTP 403: watch is forbidden');
+  });
+
+  it('watch: ends with a TimeoutError after idleMs without data', async () => {
+    const { events, err } = await watchOf('/watch/hang', 150);
+    expect(events).toHaveLength(1);
+    expect((err as Error).name).toBe('TimeoutError');
+  });
+
+  it('watch: abort ends it with an error that is not a timeout', async () => {
+    const { events, err } = await watchOf('/watch/hang', 30_000, true);
+    expect(events).toHaveLength(1);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).name).not.toBe('TimeoutError');
   });
 
   it('throws for a kubeconfig without a current cluster', () => {

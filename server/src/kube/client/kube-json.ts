@@ -30,6 +30,18 @@ export type KubeMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface KubeJson {
   /** `path` starts with `/` and carries its query string; `body` is sent as JSON. Resolves to the parsed answer. */
   request(method: KubeMethod, path: string, body?: unknown): Promise<unknown>;
+  /**
+   * A watch (`path` with `watch=true` in its query), as the library's `Watch.watch` behaves: `onEvent`
+   * per event line (a line that is not JSON, or an `onEvent` that throws, is skipped), `onDone` once
+   * when the stream ends (null), fails or is aborted (the error); no data for `idleMs` (default 30 s)
+   * ends it with an error named `TimeoutError`. A status other than 200 ends it with a KubeHttpError.
+   */
+  watch(
+    path: string,
+    onEvent: (type: string, object: unknown) => void,
+    onDone: (err: unknown) => void,
+    idleMs?: number,
+  ): Promise<{ abort(): void }>;
 }
 
 /** What the generated clients keep of their KubeConfig: `api.configuration.authMethods.default`. */
@@ -44,11 +56,16 @@ interface Dispatcher {
     method: string;
     headers: Record<string, string>;
     body?: string;
+    signal?: AbortSignal;
   }): Promise<{
     statusCode: number;
     headers: Record<string, unknown>;
-    body: { text(): Promise<string> };
+    body: NodeJS.ReadableStream & { text(): Promise<string> };
   }>;
+}
+
+function timeoutError(): Error {
+  return new DOMException('no data from the watch within its idle timeout', 'TimeoutError');
 }
 
 function isKubeConfig(v: unknown): v is KubeConfig {
@@ -71,14 +88,19 @@ export function kubeJson(kc: KubeConfig): KubeJson {
   if (!server) throw new Error('the kubeconfig has no current cluster');
   const url = new URL(server);
   const prefix = url.pathname.replace(/\/+$/, '');
+  /** The headers and connection pool the library would use for one request now. */
+  const prepare = async () => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    let dispatcher: Dispatcher | undefined;
+    await kc.applySecurityAuthentication({
+      setHeaderParam: (k: string, v: string) => (headers[k.toLowerCase()] = v),
+      setDispatcher: (d: unknown) => (dispatcher = d as Dispatcher),
+    } as unknown as Parameters<KubeConfig['applySecurityAuthentication']>[0]);
+    return { headers, dispatcher };
+  };
   return {
     async request(method, path, body) {
-      const headers: Record<string, string> = { accept: 'application/json' };
-      let dispatcher: Dispatcher | undefined;
-      await kc.applySecurityAuthentication({
-        setHeaderParam: (k: string, v: string) => (headers[k.toLowerCase()] = v),
-        setDispatcher: (d: unknown) => (dispatcher = d as Dispatcher),
-      } as unknown as Parameters<KubeConfig['applySecurityAuthentication']>[0]);
+      const { headers, dispatcher } = await prepare();
       const text = body === undefined ? undefined : JSON.stringify(body);
       if (text !== undefined) headers['content-type'] = 'application/json';
       let status: number;
@@ -105,6 +127,72 @@ export function kubeJson(kc: KubeConfig): KubeJson {
       }
       if (status >= 400) throw new KubeHttpError(status, answer, answerHeaders);
       return answer === '' ? {} : (JSON.parse(answer) as unknown);
+    },
+
+    async watch(path, onEvent, onDone, idleMs = 30_000) {
+      const controller = new AbortController();
+      let finished = false;
+      let timedOut = false;
+      let lastData = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (err: unknown) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        controller.abort();
+        onDone(timedOut ? timeoutError() : (err ?? null));
+      };
+      // One timer re-armed when it fires, not one per chunk: it ends the watch after idleMs of silence.
+      const arm = (ms: number) => {
+        timer = setTimeout(() => {
+          const idle = Date.now() - lastData;
+          if (idle < idleMs) return arm(idleMs - idle);
+          timedOut = true;
+          finish(null);
+        }, ms);
+        timer.unref();
+      };
+      arm(idleMs);
+      try {
+        const { headers, dispatcher } = await prepare();
+        if (!dispatcher || typeof dispatcher.request !== 'function') {
+          throw new Error('the Kubernetes client library gave no connection pool for the watch');
+        }
+        const res = await dispatcher.request({
+          origin: url.origin,
+          path: prefix + path,
+          method: 'GET',
+          headers,
+          signal: controller.signal,
+        });
+        if (res.statusCode !== 200) {
+          throw new KubeHttpError(res.statusCode, await res.body.text().catch(() => ''), res.headers);
+        }
+        lastData = Date.now();
+        let pending = '';
+        res.body.setEncoding('utf8');
+        res.body.on('data', (chunk: string) => {
+          lastData = Date.now();
+          pending += chunk;
+          for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+            const line = pending.slice(0, nl);
+            pending = pending.slice(nl + 1);
+            if (line.trim() === '') continue;
+            try {
+              const e = JSON.parse(line) as { type: string; object: unknown };
+              onEvent(e.type, e.object);
+            } catch {
+              // Skipped, as the library's Watch does.
+            }
+          }
+        });
+        res.body.on('error', finish);
+        res.body.on('end', () => finish(null));
+        res.body.on('close', () => finish(null));
+      } catch (e) {
+        finish(e);
+      }
+      return { abort: () => controller.abort() };
     },
   };
 }
