@@ -450,7 +450,7 @@ export function certManagerReport(figures: readonly CertManagerFigures[], pipeli
     row(
       'publish p50, sequential',
       f,
-      `${(f.latencyP50Ms / pipelineMs).toFixed(2)}× the openssl pipeline (includes the fake\'s 100 ms polls)`,
+      `${(f.latencyP50Ms / pipelineMs).toFixed(2)}× the openssl pipeline (includes the fake's 100 ms polls)`,
       '',
       '',
       undefined,

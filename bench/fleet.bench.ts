@@ -33,7 +33,7 @@ import { generateKey } from '../server/src/pki/keys.js';
 import { testSpec } from '../server/src/pki/testing/openssl.js';
 import { GrpcIssuerClient } from '../server/src/issuer-client/grpc-issuer.client.js';
 import { TestCluster } from '../e2e/kube/cluster.js';
-import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../e2e/kube/control-plane.js';
+import { controlPlaneMissing, startControlPlane } from '../e2e/kube/control-plane.js';
 import { apiServerPid, apiServerRequests, cpuMsOf } from './lib/api-server.js';
 import { sweepMounts } from './lib/cleanup.js';
 import { certManagerReport, partCertManager, type RequestIdentity } from './fleet-cert-manager.js';

@@ -19,7 +19,7 @@ import {
 } from '../../issuer-client/certificate-requests.port.js';
 import { viewOf } from './certificate-requests.js';
 import type { ClientLibrary } from '../client/kube-client.js';
-import { kubeJson } from '../client/kube-json.js';
+import { NoConnectionPoolError, kubeJson } from '../client/kube-json.js';
 
 const PATH = '/apis/cert-manager.io/v1/certificaterequests';
 
@@ -30,6 +30,8 @@ export function nodeRequestsApi(lib: ClientLibrary, config: KubeConfig, nodeId: 
   // The watch's events are this mode's busiest API traffic (four or more per publish): read them
   // on the shared connection without the library's fetch/web-stream/readline layers (ADR 25).
   const json = kubeJson(config);
+  let pooled = true;
+  const library = new lib.Watch(config);
   return {
     async list() {
       const res = (await api.listClusterCustomObject({
@@ -48,12 +50,18 @@ export function nodeRequestsApi(lib: ClientLibrary, config: KubeConfig, nodeId: 
         allowWatchBookmarks: 'true',
         timeoutSeconds: '300',
       });
-      return json.watch(
-        `${PATH}?${query.toString()}`,
-        (phase, obj) =>
-          onEvent(phase as Parameters<typeof onEvent>[0], obj as CertificateRequest & { code?: number }),
-        onDone,
-      );
+      const handler = (phase: string, obj: unknown) =>
+        onEvent(phase as Parameters<typeof onEvent>[0], obj as CertificateRequest & { code?: number });
+      if (pooled) {
+        try {
+          return await json.watch(`${PATH}?${query.toString()}`, handler, onDone);
+        } catch (e) {
+          if (!(e instanceof NoConnectionPoolError)) throw e;
+          pooled = false;
+        }
+      }
+      query.delete('watch');
+      return library.watch(PATH, Object.fromEntries(query), handler, onDone);
     },
     updateStatus() {
       return Promise.reject(new Error('the node never writes a CertificateRequest status'));

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { describeKubeError, kubeStatusCode } from './kube-errors.js';
-import { KubeHttpError, kubeConfigOf, kubeJson } from './kube-json.js';
+import { KubeHttpError, NoConnectionPoolError, kubeConfigOf, kubeJson } from './kube-json.js';
 
 interface Seen {
   method: string;
@@ -228,6 +228,20 @@ describe('kubeJson', () => {
     expect(events).toHaveLength(1);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).not.toBe('TimeoutError');
+  });
+
+  it('watch: rejects with NoConnectionPoolError, never calling onDone, when the library gives no pool', async () => {
+    // https with no CA, client certificate or skipTLSVerify: the library's dispatcher type is "none".
+    const kc = kubeConfig('https://127.0.0.1:1');
+    let done = false;
+    await expect(
+      kubeJson(kc).watch(
+        '/api/v1/pods?watch=true',
+        () => undefined,
+        () => (done = true),
+      ),
+    ).rejects.toBeInstanceOf(NoConnectionPoolError);
+    expect(done).toBe(false);
   });
 
   it('throws for a kubeconfig without a current cluster', () => {

@@ -35,6 +35,8 @@ export interface KubeJson {
    * per event line (a line that is not JSON, or an `onEvent` that throws, is skipped), `onDone` once
    * when the stream ends (null), fails or is aborted (the error); no data for `idleMs` (default 30 s)
    * ends it with an error named `TimeoutError`. A status other than 200 ends it with a KubeHttpError.
+   * Rejects, without calling `onDone`, when the credentials cannot be prepared, and with a
+   * NoConnectionPoolError when the cluster has no connection pool of its own.
    */
   watch(
     path: string,
@@ -62,6 +64,17 @@ interface Dispatcher {
     headers: Record<string, unknown>;
     body: NodeJS.ReadableStream & { text(): Promise<string> };
   }>;
+}
+
+/**
+ * `watch` needs the KubeConfig's own connection pool, and the library gives none when the cluster
+ * has no TLS options at all (public CA, no client certificate): use the library's Watch then.
+ */
+export class NoConnectionPoolError extends Error {
+  constructor() {
+    super('the Kubernetes client library gives no connection pool for this cluster');
+    this.name = 'NoConnectionPoolError';
+  }
 }
 
 function timeoutError(): Error {
@@ -152,12 +165,12 @@ export function kubeJson(kc: KubeConfig): KubeJson {
         }, ms);
         timer.unref();
       };
+      // As the library's Watch: credentials are prepared before the watch starts, and a failure
+      // there rejects instead of ending the watch.
+      const { headers, dispatcher } = await prepare();
+      if (!dispatcher || typeof dispatcher.request !== 'function') throw new NoConnectionPoolError();
       arm(idleMs);
       try {
-        const { headers, dispatcher } = await prepare();
-        if (!dispatcher || typeof dispatcher.request !== 'function') {
-          throw new Error('the Kubernetes client library gave no connection pool for the watch');
-        }
         const res = await dispatcher.request({
           origin: url.origin,
           path: prefix + path,
