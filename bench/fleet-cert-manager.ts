@@ -60,6 +60,8 @@ export interface CertManagerFigures {
   /** API calls per second while the node was idle (the fake signer's polls). */
   idleCallsPerS: Record<string, number>;
   idleApiCpuMsPerS: number;
+  /** The node's own CPU while idle (no publish in flight, the watch open). */
+  nodeIdleCpuMsPerS: number;
   apiCpuMsPerSignerPoll: number;
   latencyP50Ms: number;
   burstWallMs: number;
@@ -241,11 +243,13 @@ async function measure(c: MeasureContext): Promise<CertManagerFigures> {
   // Idle window: the node does nothing, the fake signer polls.
   const idleCalls0 = await apiServerRequests(suite.cp);
   const idleApi0 = cpuMsOf(apiPid);
+  const idleNode0 = node.cpuMs();
   const idlePolls0 = c.signer.polls;
   const idleT0 = performance.now();
   await sleep(5_000);
   const idleWallS = (performance.now() - idleT0) / 1000;
   const idleApiCpuMs = cpuMsOf(apiPid) - idleApi0;
+  const nodeIdleCpuMsPerS = (node.cpuMs() - idleNode0) / idleWallS;
   const idlePolls = c.signer.polls - idlePolls0;
   const idleCalls = requestDelta(idleCalls0, await apiServerRequests(suite.cp));
   // What one poll of the fake signer costs the API server (with the API server's own background).
@@ -253,7 +257,8 @@ async function measure(c: MeasureContext): Promise<CertManagerFigures> {
   const rssIdleMiB = node.rssMiB();
   c.log(
     `cert-manager (${c.identity}): RSS idle ${rssIdleMiB.toFixed(1)} MiB; API server idle ` +
-      `${(idleApiCpuMs / idleWallS).toFixed(1)} ms CPU/s, ${apiCpuMsPerPoll.toFixed(2)} ms per signer poll`,
+      `${(idleApiCpuMs / idleWallS).toFixed(1)} ms CPU/s, ${apiCpuMsPerPoll.toFixed(2)} ms per signer poll; ` +
+      `node idle ${nodeIdleCpuMsPerS.toFixed(1)} ms CPU/s`,
   );
 
   const phase = async (volumes: Volume[], concurrency: number) => {
@@ -330,6 +335,7 @@ async function measure(c: MeasureContext): Promise<CertManagerFigures> {
     signerCallsPerPublish: seq.signerCallsPerPublish,
     idleCallsPerS: Object.fromEntries([...idleCalls].map(([k, v]) => [k, v / idleWallS])),
     idleApiCpuMsPerS: idleApiCpuMs / idleWallS,
+    nodeIdleCpuMsPerS,
     apiCpuMsPerSignerPoll: apiCpuMsPerPoll,
     latencyP50Ms: seq.latencyP50Ms,
     burstWallMs: burst.wallMs,
@@ -413,6 +419,7 @@ export function certManagerReport(figures: readonly CertManagerFigures[], pipeli
       '≤ 10 ms',
       f.nodeCpuMsPerPublish <= 10,
     );
+    row('node: CPU while idle', f, `${f.nodeIdleCpuMsPerS.toFixed(1)} ms per s`, '', '', undefined);
     row('node: CPU per publish, burst', f, `${f.nodeCpuMsPerPublishBurst.toFixed(2)} ms`, '', '', undefined);
     row(
       "kube-apiserver: CPU per publish, sequential (all / minus the fake signer's polls)",
