@@ -14,8 +14,11 @@
  *   110 pods with 24 h certificates do, spread over the day); "restart": every pod at once, two
  *   volumes per pod with the same token (a mass restart). Reported: issuances per issuer CPU-second,
  *   p99 latency, API calls (kube-apiserver's own request counters) and kube-apiserver CPU per issuance.
+ * Part C, the node in cert-manager mode against a real kube-apiserver with the e2e suite's fake
+ *   signer (not cert-manager's controller): bench/fleet-cert-manager.ts.
  *
- * Usage: scripts/bench.sh fleet [--pods 400] [--nodes 20] [--quick] [--json file]
+ * Usage: scripts/bench.sh fleet [--only node|issuer|cert-manager] [--pods 400] [--nodes 20]
+ *        [--cm-identity pod,driver] [--cm-sequential 50] [--quick] [--json file]
  * Needs root (tmpfs mounts), openssl, and .cache/bin/kube-apiserver (scripts/install-kube.sh).
  */
 import { execFile } from 'node:child_process';
