@@ -15,14 +15,16 @@
  *   110 pods with 24 h certificates do, spread over the day); "restart": every pod at once, two
  *   volumes per pod with the same token (a mass restart). Reported: issuances per issuer CPU-second,
  *   p99 latency, API calls (kube-apiserver's own request counters) and kube-apiserver CPU per issuance.
+ * Part C, the node in cert-manager mode against a real kube-apiserver with the e2e suite's fake
+ *   signer (not cert-manager's controller): bench/fleet-cert-manager.ts.
  *
- * Usage: scripts/bench.sh fleet [--pods 400] [--nodes 20] [--quick] [--json file]
+ * Usage: scripts/bench.sh fleet [--only node|issuer|cert-manager] [--pods 400] [--nodes 20]
+ *        [--cm-identity pod,driver] [--cm-sequential 50] [--cm-warmup 1] [--quick] [--json file]
  * Needs root (tmpfs mounts), openssl, and .cache/bin/kube-apiserver (scripts/install-kube.sh).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify, parseArgs } from 'node:util';
@@ -35,8 +37,10 @@ import { generateKey } from '../server/src/pki/keys.js';
 import { testSpec } from '../server/src/pki/testing/openssl.js';
 import { GrpcIssuerClient } from '../server/src/issuer-client/grpc-issuer.client.js';
 import { TestCluster } from '../e2e/kube/cluster.js';
-import { controlPlaneMissing, startControlPlane, type ControlPlane } from '../e2e/kube/control-plane.js';
+import { controlPlaneMissing, startControlPlane } from '../e2e/kube/control-plane.js';
+import { apiServerPid, apiServerRequests } from './lib/api-server.js';
 import { sweepMounts } from './lib/cleanup.js';
+import { certManagerReport, partCertManager, type RequestIdentity } from './fleet-cert-manager.js';
 import { driverNodeBinary, imageEnv, processCpuMs, processMemory } from './lib/machine.js';
 import { opensslVolume } from './lib/openssl-baseline.js';
 import { startDriver, startIssuer, type DriverProcess } from './lib/processes.js';
@@ -51,8 +55,14 @@ const { values: flags } = parseArgs({
     nodes: { type: 'string', default: '20' },
     volumes: { type: 'string', default: '110' },
     quick: { type: 'boolean', default: false },
-    /** `node` or `issuer`: run one part only (the report then shows only its rows). */
+    /** `node`, `issuer` or `cert-manager`: run one part only (the report then shows only its rows). */
     only: { type: 'string' },
+    /** cert-manager part: the request identities to run (`pod`, `driver` or both). */
+    'cm-identity': { type: 'string', default: 'pod,driver' },
+    /** cert-manager part: sequential publishes (the burst is --volumes). */
+    'cm-sequential': { type: 'string', default: '50' },
+    /** cert-manager part: publishes before measuring (JIT warm-up). */
+    'cm-warmup': { type: 'string', default: '1' },
     json: { type: 'string' },
   },
 });
@@ -136,9 +146,9 @@ async function partNode(dir: string): Promise<void> {
     NODE_ID: 'fleet-node',
     CERT_SERVICE_ADDR: addr,
     CERT_BASE_PATH: path.join(dir, 'base'),
-    API_LISTEN_ADDR: 'off',
-    // The volumes' target paths lie under the run's own kubelet directory.
+    // The volumes' target paths lie under dir/kubelet (bench/lib/volumes.ts).
     KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
+    API_LISTEN_ADDR: 'off',
   };
   const start = () => {
     const t0 = performance.now();
@@ -192,46 +202,6 @@ async function partNode(dir: string): Promise<void> {
 }
 
 // --- part F: the issuer at fleet scale ---------------------------------------------------------
-
-/** kube-apiserver's request counters by resource/verb, and its CPU time. */
-async function apiServerMetrics(cp: ControlPlane): Promise<Map<string, number>> {
-  const token = cp.kubeConfig.getCurrentUser()?.token ?? '';
-  const text = await new Promise<string>((resolve, reject) => {
-    const req = request(
-      `${cp.server}/metrics`,
-      { ca: cp.caPem, headers: { authorization: `Bearer ${token}` } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-  const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? '';
-    const verb = /verb="([^"]*)"/.exec(line)?.[1] ?? '';
-    const key = `${verb} ${resource}`;
-    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return counts;
-}
-
-function apiServerPid(cp: ControlPlane): number {
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes('kube-apiserver') && cmd.includes(cp.dir)) return Number(pid);
-    } catch {
-      // gone
-    }
-  }
-  throw new Error('kube-apiserver process not found');
-}
 
 interface Phase {
   issuances: number;
@@ -311,7 +281,7 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
           );
         }),
       );
-      const before = await apiServerMetrics(cp);
+      const before = await apiServerRequests(cp);
       const apiCpu0 = processCpuMs(apiPid, { reaped: false });
       const issuerCpu0 = processCpuMs(issuer!.pid);
       const lat: number[] = [];
@@ -339,7 +309,7 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
       await pool(jobs, concurrency);
       const issuerCpu = processCpuMs(issuer!.pid) - issuerCpu0;
       const apiCpu = processCpuMs(apiPid, { reaped: false }) - apiCpu0;
-      const after = await apiServerMetrics(cp);
+      const after = await apiServerRequests(cp);
       const issuerCalls = ['POST tokenreviews', 'GET pods'].reduce(
         (sum, k) => sum + (after.get(k) ?? 0) - (before.get(k) ?? 0),
         0,
@@ -375,10 +345,24 @@ try {
   const pipelineMs = await opensslPipelineMs(dir, flags.quick ? 5 : 15);
   results.opensslSignPerS = signRate;
   results.opensslPipelineMs = pipelineMs;
-  const doNode = flags.only !== 'issuer';
-  const doFleet = flags.only !== 'node';
+  const doNode = !flags.only || flags.only === 'node';
+  const doFleet = !flags.only || flags.only === 'issuer';
+  const doCertManager = !flags.only || flags.only === 'cert-manager';
   if (doNode) await partNode(dir);
   const fleet = doFleet ? await partFleet(dir) : undefined;
+  const certManager = doCertManager
+    ? await partCertManager({
+        repoRoot,
+        dir,
+        identities: flags['cm-identity'].split(',') as RequestIdentity[],
+        sequential: flags.quick ? 10 : Number(flags['cm-sequential']),
+        burst: flags.quick ? 20 : VOLUMES,
+        warmup: Math.max(1, Number(flags['cm-warmup'])),
+        log,
+        // e.g. FLEET_NODE_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the node
+        nodeOptions: process.env.FLEET_NODE_NODE_OPTIONS,
+      })
+    : [];
   const afterSignRate = await opensslSignRate();
   results.opensslSignPerSAfter = afterSignRate;
 
@@ -469,6 +453,11 @@ try {
         `${(cores * 100).toFixed(1)} % of one issuer core at the steady rate measured here, ` +
         `${(steadyRate * fleet.steady.callsPerIssuance).toFixed(1)} API calls/s.`,
     );
+  }
+  if (certManager.length > 0) lines.push('', ...certManagerReport(certManager, pipelineMs));
+  for (const f of certManager) {
+    for (const [k, v] of Object.entries(f))
+      if (typeof v === 'number') results[`certManager_${f.identity}_${k}`] = v;
   }
   console.log(lines.join('\n'));
   if (flags.json) writeFileSync(flags.json, JSON.stringify(results, null, 2));

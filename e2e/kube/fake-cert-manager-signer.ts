@@ -52,6 +52,8 @@ export function goDurationSeconds(text: string): number {
 export class FakeCertManagerSigner {
   /** `namespace/name` of every request it signed, denied or failed. */
   readonly handled = new Map<string, Decision['action']>();
+  /** Lists of every CertificateRequest it sent so far (one per poll), for benchmarks that subtract its load. */
+  polls = 0;
   private readonly api: CustomObjectsApi;
   private readonly decisions = new Map<string, Decision>();
   private stopped = false;
@@ -77,6 +79,7 @@ export class FakeCertManagerSigner {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
+        this.polls++;
         const list = (await this.api.listClusterCustomObject({
           group: CM_GROUP,
           version: CM_VERSION,

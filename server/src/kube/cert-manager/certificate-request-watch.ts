@@ -20,6 +20,7 @@ import {
 import { viewOf } from './certificate-requests.js';
 import type { ClientLibrary } from '../client/kube-client.js';
 import { customObjectPages, listAll } from '../client/paged-list.js';
+import { NoConnectionPoolError, kubeJson } from '../client/kube-json.js';
 
 const PATH = '/apis/cert-manager.io/v1/certificaterequests';
 
@@ -27,7 +28,11 @@ const PATH = '/apis/cert-manager.io/v1/certificaterequests';
 export function nodeRequestsApi(lib: ClientLibrary, config: KubeConfig, nodeId: string): WatchableApi {
   const labelSelector = `${NODE_LABEL}=${labelValue(nodeId)}`;
   const api = config.makeApiClient(lib.CustomObjectsApi);
-  const watcher = new lib.Watch(config);
+  // The watch's events are this mode's busiest API traffic (four or more per publish): read them
+  // on the shared connection without the library's fetch/web-stream/readline layers (ADR 25).
+  const json = kubeJson(config);
+  let pooled = true;
+  const library = new lib.Watch(config);
   return {
     list() {
       const read = customObjectPages<CertificateRequest>(api, {
@@ -39,13 +44,25 @@ export function nodeRequestsApi(lib: ClientLibrary, config: KubeConfig, nodeId: 
       return listAll({ what: 'certificaterequests', read });
     },
     async watch(resourceVersion, onEvent, onDone) {
-      return watcher.watch(
-        PATH,
-        { resourceVersion, labelSelector, allowWatchBookmarks: true, timeoutSeconds: 300 },
-        (phase: string, obj: CertificateRequest & { code?: number }) =>
-          onEvent(phase as Parameters<typeof onEvent>[0], obj),
-        onDone,
-      );
+      const query = new URLSearchParams({
+        watch: 'true',
+        resourceVersion,
+        labelSelector,
+        allowWatchBookmarks: 'true',
+        timeoutSeconds: '300',
+      });
+      const handler = (phase: string, obj: unknown) =>
+        onEvent(phase as Parameters<typeof onEvent>[0], obj as CertificateRequest & { code?: number });
+      if (pooled) {
+        try {
+          return await json.watch(`${PATH}?${query.toString()}`, handler, onDone);
+        } catch (e) {
+          if (!(e instanceof NoConnectionPoolError)) throw e;
+          pooled = false;
+        }
+      }
+      query.delete('watch');
+      return library.watch(PATH, Object.fromEntries(query), handler, onDone);
     },
     updateStatus() {
       return Promise.reject(new Error('the node never writes a CertificateRequest status'));

@@ -1,7 +1,9 @@
 /**
  * The Kubernetes adapter of cert-manager mode's CertificateRequest ports: cert-manager.io/v1
  * CertificateRequests through the custom-objects API, as the driver's account or as a pod (a client
- * built from the driver's cluster settings and the pod's bearer token). API failures become
+ * built from the driver's cluster settings and the pod's bearer token). The calls go out as plain
+ * JSON requests on the client's KubeConfig and connections (kube-json.ts); a client without one
+ * (a test's fake) is called through its generated methods. API failures become
  * DomainErrors: 401 → UNAUTHENTICATED, 403 → PERMISSION_DENIED (naming the identity and the RBAC
  * verb), 404 on create → FAILED_PRECONDITION (cert-manager's API is not installed), 429/5xx/network
  * or no answer within `callTimeoutMs` or a list whose continue token keeps expiring → UNAVAILABLE,
@@ -27,6 +29,7 @@ import type { ClientLibrary } from '../client/kube-client.js';
 import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
 import { reuseConnections } from '../client/connection-reuse.js';
 import { customObjectPages, listAll, ListExpiredError } from '../client/paged-list.js';
+import { kubeConfigOf, kubeJson, type KubeJson } from '../client/kube-json.js';
 
 const GROUP = 'cert-manager.io';
 const VERSION = 'v1';
@@ -107,25 +110,49 @@ export interface CertificateRequestApiOptions {
   callTimeoutMs?: number;
 }
 
+/** The single-object calls a CertificateRequestApi makes, over one transport (lists are paged: paged-list.ts). */
+interface Transport {
+  create(namespace: string, body: object): Promise<unknown>;
+  get(namespace: string, name: string): Promise<unknown>;
+  delete(namespace: string, name: string): Promise<unknown>;
+}
+
+const RESOURCE = `/apis/${GROUP}/${VERSION}`;
+const nsPath = (namespace: string) => `${RESOURCE}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}`;
+
+/** Plain JSON requests on the client's own KubeConfig and connections (kube-json.ts, ADR 25). */
+function directTransport(json: KubeJson): Transport {
+  return {
+    create: (namespace, body) => json.request('POST', nsPath(namespace), body),
+    get: (namespace, name) => json.request('GET', `${nsPath(namespace)}/${encodeURIComponent(name)}`),
+    delete: (namespace, name) => json.request('DELETE', `${nsPath(namespace)}/${encodeURIComponent(name)}`),
+  };
+}
+
+/** The generated client's calls: for a client that carries no KubeConfig (tests' fakes). */
+function libraryTransport(api: CustomObjectsApi): Transport {
+  const at = { group: GROUP, version: VERSION, plural: PLURAL };
+  return {
+    create: (namespace, body) => api.createNamespacedCustomObject({ ...at, namespace, body }),
+    get: (namespace, name) => api.getNamespacedCustomObject({ ...at, namespace, name }),
+    delete: (namespace, name) => api.deleteNamespacedCustomObject({ ...at, namespace, name }),
+  };
+}
+
 /** CertificateRequests as one identity. */
 export class CertificateRequestApi implements CertificateRequestClient, CertificateRequestJanitorClient {
-  private readonly api: CustomObjectsApi;
+  private readonly transport: Transport;
   private readonly timeoutMs: number;
 
   constructor(private readonly o: CertificateRequestApiOptions) {
-    this.api = o.api;
+    const kc = kubeConfigOf(o.api);
+    this.transport = kc ? directTransport(kubeJson(kc)) : libraryTransport(o.api);
     this.timeoutMs = o.callTimeoutMs ?? 10_000;
   }
 
   async create(req: NewCertificateRequest): Promise<{ name: string }> {
     const created = (await this.call('create', req.namespace, () =>
-      this.api.createNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: req.namespace,
-        plural: PLURAL,
-        body: certificateRequestObject(req),
-      }),
+      this.transport.create(req.namespace, certificateRequestObject(req)),
     )) as CrObject;
     const name = created.metadata?.name;
     if (!name) throw new InternalError('the API server returned a CertificateRequest without a name');
@@ -134,15 +161,7 @@ export class CertificateRequestApi implements CertificateRequestClient, Certific
 
   async get(namespace: string, name: string): Promise<CertificateRequestView | undefined> {
     try {
-      const o = (await this.call('get', namespace, () =>
-        this.api.getNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: PLURAL,
-          name,
-        }),
-      )) as CrObject;
+      const o = (await this.call('get', namespace, () => this.transport.get(namespace, name))) as CrObject;
       return viewOf(o);
     } catch (e) {
       if ((e as { notFound?: boolean }).notFound) return undefined;
@@ -151,7 +170,7 @@ export class CertificateRequestApi implements CertificateRequestClient, Certific
   }
 
   async listByLabel(key: string, value: string): Promise<CertificateRequestView[]> {
-    const read = customObjectPages<CrObject>(this.api, {
+    const read = customObjectPages<CrObject>(this.o.api, {
       group: GROUP,
       version: VERSION,
       plural: PLURAL,
@@ -163,15 +182,7 @@ export class CertificateRequestApi implements CertificateRequestClient, Certific
 
   async delete(namespace: string, name: string): Promise<void> {
     try {
-      await this.call('delete', namespace, () =>
-        this.api.deleteNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: PLURAL,
-          name,
-        }),
-      );
+      await this.call('delete', namespace, () => this.transport.delete(namespace, name));
     } catch (e) {
       if ((e as { notFound?: boolean }).notFound) return;
       throw e;

@@ -1,0 +1,250 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { describeKubeError, kubeStatusCode } from './kube-errors.js';
+import { KubeHttpError, NoConnectionPoolError, kubeConfigOf, kubeJson } from './kube-json.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  auth: string | undefined;
+  contentType: string | undefined;
+  body: string;
+}
+
+/** A loopback HTTP server that records each request and answers with `answer(url)`. */
+let server: Server;
+let origin: string;
+const seen: Seen[] = [];
+/** Responses held open by the `/hang` route, ended by the tests' cleanup. */
+const hanging: ServerResponse[] = [];
+
+function answer(url: string): { status: number; body: string } {
+  if (url.includes('/missing')) {
+    return {
+      status: 404,
+      body: JSON.stringify({ kind: 'Status', message: 'certificaterequests "missing" not found' }),
+    };
+  }
+  if (url.includes('/empty')) return { status: 200, body: '' };
+  return { status: 200, body: JSON.stringify({ metadata: { name: 'web-1-abcde' }, echo: url }) };
+}
+
+function read(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let s = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (s += c));
+    req.on('end', () => resolve(s));
+  });
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    void read(req).then((body) => {
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        auth: req.headers.authorization,
+        contentType: req.headers['content-type'],
+        body,
+      });
+      if (req.url?.startsWith('/watch')) return streamWatch(req.url, res);
+      const a = answer(req.url ?? '');
+      res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => {
+  for (const r of hanging) r.end();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/**
+ * `/watch/events`: two events, the second split over chunks, a line that is not JSON, then the end.
+ * `/watch/forbidden`: 403. `/watch/hang`: one event, then silence with the connection open.
+ */
+function streamWatch(url: string, res: ServerResponse): void {
+  if (url.startsWith('/watch/forbidden')) {
+    res.writeHead(403).end(JSON.stringify({ kind: 'Status', message: 'watch is forbidden' }));
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  const added = JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } });
+  if (url.startsWith('/watch/hang')) {
+    res.write(`${added}\n`);
+    hanging.push(res);
+    return;
+  }
+  const modified = JSON.stringify({
+    type: 'MODIFIED',
+    object: { metadata: { name: 'a', resourceVersion: '7' } },
+  });
+  res.write(`${added}\n${modified.slice(0, 10)}`);
+  setTimeout(() => {
+    res.write(`${modified.slice(10)}\nnot json\n\n`);
+    res.end();
+  }, 20);
+}
+
+/** Runs a watch of `path` to its end; returns its events and what onDone got. */
+function watchOf(path: string, idleMs?: number, abortAfterFirst = false) {
+  const events: [string, unknown][] = [];
+  return new Promise<{ events: [string, unknown][]; err: unknown }>((resolve) => {
+    let handle: Promise<{ abort(): void }> | undefined = undefined;
+    handle = kubeJson(kubeConfig(origin)).watch(
+      path,
+      (type, object) => {
+        events.push([type, object]);
+        if (abortAfterFirst) void handle?.then((h) => h.abort());
+      },
+      (err) => resolve({ events, err }),
+      idleMs,
+    );
+  });
+}
+
+/** A kubeconfig with a bearer token; plain HTTP, which the library allows only with skipTLSVerify. */
+function kubeConfig(server: string, token = 'token-a'): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server, skipTLSVerify: server.startsWith('http:') }],
+    users: [{ name: 'u', token }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kc;
+}
+
+describe('kubeConfigOf', () => {
+  it('finds the KubeConfig a generated client was made from (fails when the library moves it)', () => {
+    const kc = kubeConfig('https://api.example:6443');
+    expect(kubeConfigOf(kc.makeApiClient(CustomObjectsApi))).toBe(kc);
+  });
+
+  it.each([
+    ['a fake client', { createNamespacedCustomObject: () => undefined }],
+    ['undefined', undefined],
+    [
+      'a client whose auth method is something else',
+      { api: { configuration: { authMethods: { default: {} } } } },
+    ],
+  ])('gives undefined for %s', (_name, client) => {
+    expect(kubeConfigOf(client)).toBeUndefined();
+  });
+});
+
+describe('kubeJson', () => {
+  it.each([
+    {
+      name: 'POST with a JSON body',
+      method: 'POST' as const,
+      body: { spec: { a: 1 } },
+      wantType: 'application/json',
+    },
+    { name: 'GET without a body', method: 'GET' as const, body: undefined, wantType: undefined },
+    { name: 'DELETE without a body', method: 'DELETE' as const, body: undefined, wantType: undefined },
+  ])('$name: sends the token, path and body; parses the answer', async ({ method, body, wantType }) => {
+    seen.length = 0;
+    const path = '/apis/cert-manager.io/v1/namespaces/apps/certificaterequests?labelSelector=a%3Db';
+    const res = await kubeJson(kubeConfig(origin)).request(method, path, body);
+    expect(res).toEqual({ metadata: { name: 'web-1-abcde' }, echo: path });
+    expect(seen).toEqual([
+      {
+        method,
+        url: path,
+        auth: 'Bearer token-a',
+        contentType: wantType,
+        body: body === undefined ? '' : JSON.stringify(body),
+      },
+    ]);
+  });
+
+  it('keeps the path of a server URL with a prefix', async () => {
+    seen.length = 0;
+    await kubeJson(kubeConfig(`${origin}/k8s/clusters/c-1/`)).request('GET', '/api/v1/pods');
+    expect(seen[0]?.url).toBe('/k8s/clusters/c-1/api/v1/pods');
+  });
+
+  it('answers {} for an empty body', async () => {
+    await expect(kubeJson(kubeConfig(origin)).request('DELETE', '/empty')).resolves.toEqual({});
+  });
+
+  it('rejects an error status with a KubeHttpError that kube-errors reads like an ApiException', async () => {
+    const e: unknown = await kubeJson(kubeConfig(origin))
+      .request('GET', '/missing')
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(KubeHttpError);
+    expect(kubeStatusCode(e)).toBe(404);
+    expect(describeKubeError(e)).toBe('HTTP 404: certificaterequests "missing" not found');
+  });
+
+  it('rejects without a status code when the server is unreachable', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const e: unknown = await kubeJson(kubeConfig(`http://127.0.0.1:${port}`))
+      .request('GET', '/api')
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(Error);
+    expect(kubeStatusCode(e)).toBeUndefined();
+  });
+
+  it('watch: calls onEvent per line across chunks, skips what is not JSON, ends with null', async () => {
+    seen.length = 0;
+    const { events, err } = await watchOf('/watch/events?watch=true&labelSelector=a%3Db');
+    expect(events).toEqual([
+      ['ADDED', { metadata: { name: 'a' } }],
+      ['MODIFIED', { metadata: { name: 'a', resourceVersion: '7' } }],
+    ]);
+    expect(err).toBeNull();
+    expect(seen[0]).toMatchObject({
+      method: 'GET',
+      url: '/watch/events?watch=true&labelSelector=a%3Db',
+      auth: 'Bearer token-a',
+    });
+  });
+
+  it('watch: a refused watch ends with a KubeHttpError carrying the status', async () => {
+    const { events, err } = await watchOf('/watch/forbidden');
+    expect(events).toEqual([]);
+    expect(kubeStatusCode(err)).toBe(403);
+    expect(describeKubeError(err)).toBe('HTTP 403: watch is forbidden');
+  });
+
+  it('watch: ends with a TimeoutError after idleMs without data', async () => {
+    const { events, err } = await watchOf('/watch/hang', 150);
+    expect(events).toHaveLength(1);
+    expect((err as Error).name).toBe('TimeoutError');
+  });
+
+  it('watch: abort ends it with an error that is not a timeout', async () => {
+    const { events, err } = await watchOf('/watch/hang', 30_000, true);
+    expect(events).toHaveLength(1);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).name).not.toBe('TimeoutError');
+  });
+
+  it('watch: rejects with NoConnectionPoolError, never calling onDone, when the library gives no pool', async () => {
+    // https with no CA, client certificate or skipTLSVerify: the library's dispatcher type is "none".
+    const kc = kubeConfig('https://127.0.0.1:1');
+    let done = false;
+    await expect(
+      kubeJson(kc).watch(
+        '/api/v1/pods?watch=true',
+        () => undefined,
+        () => (done = true),
+      ),
+    ).rejects.toBeInstanceOf(NoConnectionPoolError);
+    expect(done).toBe(false);
+  });
+
+  it('throws for a kubeconfig without a current cluster', () => {
+    expect(() => kubeJson(new KubeConfig())).toThrow(/no current cluster/);
+  });
+});
