@@ -11,7 +11,7 @@
  * Wine only: node.exe loads `support/wine-keepalive-shim.mjs` (WINE_KEEPALIVE_NODE_OPTIONS in support/wine.ts).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ import { startFakeCertManager, startKubeSuite, stopKubeSuite, type KubeSuite } f
 import { APPS, NS, TOKENS_KEY } from '../kube/names.js';
 import { publishStep, unpublishStep } from './plan.js';
 import { NODE_ID } from './rpc-table.js';
-import { MANIFEST, expectNothingOf } from './support/checks.js';
+import { MANIFEST, copyOneGeneration, expectNothingOf } from './support/checks.js';
 import type { WinVolume } from './support/layout.js';
 import { WineSession } from './support/session.js';
 import { WINE_KEEPALIVE_NODE_OPTIONS, WINE_SKIP_REASON, onZ, wineReady } from './support/wine.js';
@@ -167,9 +167,14 @@ describe.skipIf(!wineReady)(
         async () => ((await serialOf(crt)) !== first ? true : undefined),
         { timeoutMs: 60_000, intervalMs: 500 },
       );
-      expect((await verifyChain(caFile, crt)).ok).toBe(true);
-      const { fromKey, fromCert } = await publicKeys(join(vol.linuxTarget, 'tls.key'), crt);
+      // Renewals keep coming every ~5 s: judge one whole generation, not files read at random times.
+      const copy = await waitFor('one whole generation of the volume', () =>
+        copyOneGeneration(vol, ['tls.key', 'tls.crt']),
+      );
+      expect((await verifyChain(caFile, join(copy, 'tls.crt'))).ok).toBe(true);
+      const { fromKey, fromCert } = await publicKeys(join(copy, 'tls.key'), join(copy, 'tls.crt'));
       expect(fromKey, 'the renewed key belongs to the renewed certificate').toBe(fromCert);
+      rmSync(copy, { recursive: true, force: true });
       const requests = [...seen.values()].filter(
         (c) => c.metadata!.ownerReferences?.[0]?.uid === pod.metadata!.uid,
       );

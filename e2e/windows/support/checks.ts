@@ -4,7 +4,16 @@
  * to compare across a restart.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { fingerprintOf, opensslOk, publicKeys, serialOf } from '../../support/openssl.js';
@@ -29,6 +38,36 @@ export function manifestOf(vol: WinVolume): {
     files: string[];
     generation: number;
   };
+}
+
+/**
+ * Copies `names` of one whole generation into a scratch directory, as docs/windows.md tells a careful
+ * reader to: the manifest, then the files, then the manifest again, accepted only when both reads
+ * saw the same `complete` generation. The adapter replaces a volume's files one by one (keys first),
+ * so a reader racing a renewal could otherwise pair a new key with the old certificate. Undefined
+ * while a generation is being written; the caller retries.
+ */
+export function copyOneGeneration(vol: WinVolume, names: readonly string[]): string | undefined {
+  const read = () => {
+    try {
+      return manifestOf(vol);
+    } catch {
+      return undefined; // between the manifest's own rename steps
+    }
+  };
+  const before = read();
+  if (before?.state !== 'complete') return undefined;
+  const out = mkdtempSync(join(tmpdir(), 'ccd-win-gen-'));
+  try {
+    for (const n of names) writeFileSync(join(out, n), readFileSync(join(vol.linuxTarget, n)));
+  } catch {
+    rmSync(out, { recursive: true, force: true });
+    return undefined; // a file moved aside for an instant by a rename
+  }
+  const after = read();
+  if (after?.state === 'complete' && after.generation === before.generation) return out;
+  rmSync(out, { recursive: true, force: true });
+  return undefined;
 }
 
 /** Exactly the expected files plus the manifest, all plain files (no symlinks, no junctions). */
