@@ -8,7 +8,7 @@ import type { CallerAuthorizer } from '../../issuer/auth/caller-authorizer.js';
 import { KubernetesAuthorizer } from '../../issuer/auth/kubernetes-authorizer.js';
 import type { CertificateAuthority } from '../../issuer/certificate-authority.js';
 import { readCaSecret } from './ca-secret.js';
-import { kubeJson } from '../client/json-request.js';
+import { kubeJson } from '../client/kube-json.js';
 import { loadKubeClients } from '../client/kube-client.js';
 import { kubernetesPodReader } from './pod-reader.js';
 import type { SecretWatch } from './secret-watcher.js';

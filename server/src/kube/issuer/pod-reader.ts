@@ -2,7 +2,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { InternalError, UnavailableError } from '../../common/errors.js';
 import type { PodFacts, PodReader } from '../../issuer/auth/caller-authorizer.js';
-import type { KubeJsonCall } from '../client/json-request.js';
+import type { KubeJson } from '../client/kube-json.js';
 import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
 
 export function podFacts(pod: V1Pod): PodFacts {
@@ -19,12 +19,12 @@ export function podFacts(pod: V1Pod): PodFacts {
   };
 }
 
-/** Reads a pod through `kubeJson` (json-request.ts); undefined when it does not exist. */
-export function kubernetesPodReader(call: KubeJsonCall): PodReader {
+/** Reads a pod through `kubeJson` (kube-json.ts); undefined when it does not exist. */
+export function kubernetesPodReader(json: KubeJson): PodReader {
   return async (namespace, name) => {
     try {
       const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
-      return podFacts(((await call('GET', path)) ?? {}) as V1Pod);
+      return podFacts((await json.request('GET', path)) as V1Pod);
     } catch (e) {
       const code = kubeStatusCode(e);
       if (code === 404) return undefined;

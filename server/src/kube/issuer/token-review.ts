@@ -5,7 +5,7 @@
 import type { V1TokenReview, V1TokenReviewStatus } from '@kubernetes/client-node';
 import { InternalError, UnauthenticatedError, UnavailableError } from '../../common/errors.js';
 import type { ReviewedToken, TokenReviewer } from '../../issuer/auth/caller-authorizer.js';
-import type { KubeJsonCall } from '../client/json-request.js';
+import type { KubeJson } from '../client/kube-json.js';
 import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
 
 /** `extra` keys the API server sets for pod-bound service-account tokens. */
@@ -45,14 +45,14 @@ export function claimsFromReview(status: V1TokenReviewStatus | undefined, audien
 
 /**
  * A TokenReviewer backed by the TokenReview API (RBAC: create tokenreviews), called through
- * `kubeJson` (json-request.ts: the kubeconfig's credentials and connection, without the generated
+ * `kubeJson` (kube-json.ts: the kubeconfig's credentials and connection, without the generated
  * client's request path).
  */
-export function kubernetesTokenReviewer(call: KubeJsonCall, audience: string): TokenReviewer {
+export function kubernetesTokenReviewer(json: KubeJson, audience: string): TokenReviewer {
   return async (token) => {
     let status: V1TokenReviewStatus | undefined;
     try {
-      const review = (await call('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      const review = (await json.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenReview',
         spec: { token, audiences: [audience] },
