@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { get as httpGet } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../common/logger.js';
@@ -28,6 +29,29 @@ describe('http server', () => {
       expect(first.headers.get('x-content-type-options')).toBe('nosniff');
       expect(api.loaded()).toBe(true);
       expect((await fetch(`${api.url}/metrics`, { method: 'DELETE' })).status).toBe(405);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('refuses a foreign Host with 421 before loading the API', async () => {
+    const api = await startHttpServer({
+      listenAddr: '127.0.0.1:0',
+      corsOrigins: [],
+      context: {} as ApiContext,
+      logger: createLogger({ level: 'fatal', role: 'node', destination: new PassThrough().resume() }),
+      metrics: () => Promise.resolve({ contentType: 'text/plain', body: 'up 1\n' }),
+    });
+    try {
+      const { port } = new URL(api.url);
+      const status = await new Promise<number | undefined>((resolve, reject) =>
+        httpGet({ host: '127.0.0.1', port, path: '/metrics', headers: { host: 'evil.example' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        }).on('error', reject),
+      );
+      expect(status).toBe(421);
+      expect(api.loaded(), 'a refused request loads nothing').toBe(false);
     } finally {
       await api.close();
     }

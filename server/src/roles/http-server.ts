@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { ApiContext } from '../api/api-context.js';
 import type { Logger } from '../common/logger.js';
 import { listenHttp, splitHostPort } from '../common/http-listen.js';
+import { MISDIRECTED, hostAllowed } from '../common/host-check.js';
 import type { HttpApp } from './http-app.js';
 
 export { splitHostPort };
@@ -31,7 +32,8 @@ export interface HttpServer {
 
 /**
  * Listens on `listenAddr` at once and loads the REST API and dashboard (http-app.ts: NestJS on
- * Express) on the first request, which waits for it; every request after that goes straight to it.
+ * Express) on the first request with an allowed Host, which waits for it; every request after that
+ * goes straight to it. A foreign Host is refused with 421 before anything is loaded.
  * A node nobody browses never loads NestJS (docs/adr/0023-node-role-without-nestjs.md). A load that
  * fails answers 503 and is tried again on the next request.
  */
@@ -49,7 +51,14 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
       loaded = true;
       return a;
     });
+  const allowedHosts = o.allowedHosts ?? [];
   const server = createServer((req, res) => {
+    // The app checks the Host again; checked here first so that a foreign Host (DNS rebinding)
+    // never makes the node load NestJS.
+    if (!loaded && !hostAllowed(req.headers.host, allowedHosts)) {
+      res.writeHead(421, { 'Content-Type': 'application/json' }).end(JSON.stringify(MISDIRECTED));
+      return;
+    }
     app ??= load();
     app.then(
       (a) => a.handle(req, res),
