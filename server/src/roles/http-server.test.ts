@@ -6,6 +6,16 @@ import { createLogger } from '../common/logger.js';
 import type { ApiContext } from '../api/index.js';
 import { splitHostPort, startHttpServer } from './http-server.js';
 
+/** The lazily loaded API with only /metrics wired (an empty context), on a free loopback port. */
+const startMetricsOnlyApi = () =>
+  startHttpServer({
+    listenAddr: '127.0.0.1:0',
+    corsOrigins: [],
+    context: {} as ApiContext,
+    logger: createLogger({ level: 'fatal', role: 'node', destination: new PassThrough().resume() }),
+    metrics: () => Promise.resolve({ contentType: 'text/plain', body: 'up 1\n' }),
+  });
+
 describe('http server', () => {
   it.each([
     ['127.0.0.1:8080', { host: '127.0.0.1', port: 8080 }],
@@ -14,13 +24,7 @@ describe('http server', () => {
   ])('splits %s', (addr, want) => expect(splitHostPort(addr)).toEqual(want));
 
   it('listens at once and loads the API on its first request, which waits for it', async () => {
-    const api = await startHttpServer({
-      listenAddr: '127.0.0.1:0',
-      corsOrigins: [],
-      context: {} as ApiContext,
-      logger: createLogger({ level: 'fatal', role: 'node', destination: new PassThrough().resume() }),
-      metrics: () => Promise.resolve({ contentType: 'text/plain', body: 'up 1\n' }),
-    });
+    const api = await startMetricsOnlyApi();
     try {
       expect(api.loaded()).toBe(false);
       const [first, second] = await Promise.all([fetch(`${api.url}/metrics`), fetch(`${api.url}/metrics`)]);
@@ -35,13 +39,7 @@ describe('http server', () => {
   });
 
   it('refuses a foreign Host with 421 before loading the API', async () => {
-    const api = await startHttpServer({
-      listenAddr: '127.0.0.1:0',
-      corsOrigins: [],
-      context: {} as ApiContext,
-      logger: createLogger({ level: 'fatal', role: 'node', destination: new PassThrough().resume() }),
-      metrics: () => Promise.resolve({ contentType: 'text/plain', body: 'up 1\n' }),
-    });
+    const api = await startMetricsOnlyApi();
     try {
       const { port } = new URL(api.url);
       const status = await new Promise<number | undefined>((resolve, reject) =>
