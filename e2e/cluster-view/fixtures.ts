@@ -1,23 +1,10 @@
 /** The status objects of the cluster-view suites: three Linux nodes, one of them stopped reporting. */
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the status-object fakes shared with the unit tests
-import type { FakeVolume } from '../../server/src/cluster-view/testing.js';
+import { healthyVolume, type FakeVolume } from '../../server/src/cluster-view/testing.js';
 
 const H = 3600;
-export const healthy = (
-  namespace: string,
-  pod: string,
-  node: string,
-  extra: Partial<FakeVolume> = {},
-): FakeVolume => ({
-  namespace,
-  pod,
-  node,
-  notBefore: -H,
-  notAfter: 23 * H,
-  nextRenewal: 18 * H,
-  last: { at: -H, outcome: 'Success' },
-  ...extra,
-});
+/** A volume that is fine (server/src/cluster-view/testing.ts); `extra` overrides any field. */
+export const healthy = healthyVolume;
 
 /** A renewal error carrying what must never be served: a PEM key and a JWT-shaped token. */
 export const LEAKY_ERROR =

@@ -3,7 +3,7 @@ import { compactVolume, Interner } from './compact-volume.js';
 import { ClusterStore, HISTORY_PER_VOLUME } from './cluster-store.js';
 import { parseClusterQuery, QueryError } from './cluster-query.js';
 import { CHANGED_REUSE_MS, ClusterViews } from './cluster-views.js';
-import { fakeStatusObject, type FakeVolume } from './testing.js';
+import { fakeStatusObject, healthyVolume, type FakeVolume } from './testing.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 const H = 3600;
@@ -22,15 +22,7 @@ function setup(vols: FakeVolume[], grace = 300_000) {
 }
 const q = (s = '') => parseClusterQuery(new URLSearchParams(s));
 
-const healthy = (ns: string, pod: string, node: string): FakeVolume => ({
-  namespace: ns,
-  pod,
-  node,
-  notBefore: -H,
-  notAfter: 23 * H,
-  nextRenewal: 18 * H,
-  last: { at: -H, outcome: 'Success' },
-});
+const healthy = healthyVolume;
 
 describe('volume state from a status object', () => {
   it.each([

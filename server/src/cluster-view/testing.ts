@@ -30,6 +30,26 @@ export interface FakeVolume {
   ready?: { status: 'True' | 'False'; reason: string };
 }
 
+/**
+ * A volume that is fine: issued an hour ago, valid for 23 more hours, renewal planned in 18, its
+ * last operation a success. `extra` overrides any field.
+ */
+export const healthyVolume = (
+  namespace: string,
+  pod: string,
+  node: string,
+  extra: Partial<FakeVolume> = {},
+): FakeVolume => ({
+  namespace,
+  pod,
+  node,
+  notBefore: -3600,
+  notAfter: 23 * 3600,
+  nextRenewal: 18 * 3600,
+  last: { at: -3600, outcome: 'Success' },
+  ...extra,
+});
+
 const rfc = (now: number, s: number) =>
   new Date(Math.floor(now / 1000 + s) * 1000).toISOString().replace('.000Z', 'Z');
 
