@@ -35,7 +35,6 @@ import { generateDevCa } from '../server/src/issuer/index.js';
 import { buildCsr } from '../server/src/pki/csr.js';
 import { generateKey } from '../server/src/pki/keys.js';
 import { testSpec } from '../server/src/pki/testing/openssl.js';
-import { GrpcIssuerClient } from '../server/src/issuer-client/grpc-issuer.client.js';
 import { TestCluster } from '../e2e/kube/cluster.js';
 import { controlPlaneMissing, startControlPlane } from '../e2e/kube/control-plane.js';
 import { apiServerPid, apiServerRequests } from './lib/api-server.js';
@@ -203,6 +202,39 @@ async function partNode(dir: string): Promise<void> {
 
 // --- part F: the issuer at fleet scale ---------------------------------------------------------
 
+interface NodeChannel {
+  sign(req: object): Promise<{ certificate_pem: string }>;
+  close(): void;
+}
+
+/**
+ * What one node's driver holds: one channel to the issuer, opened once and kept, with the options
+ * of `GrpcIssuerClient`. Its own subchannel pool, so that every node has its own HTTP/2 connection
+ * (grpc-js otherwise shares one connection between channels to the same address).
+ */
+function nodeChannel(addr: string): NodeChannel {
+  const pkg = loadProto('issuer.proto') as unknown as {
+    csicertdriver: { issuer: { v1: { CertificateIssuer: grpc.ServiceClientConstructor } } };
+  };
+  const stub = new pkg.csicertdriver.issuer.v1.CertificateIssuer(addr, grpc.credentials.createInsecure(), {
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.use_local_subchannel_pool': 1,
+  });
+  return {
+    sign: (req) =>
+      new Promise((resolve, reject) => {
+        const deadline = new Date(Date.now() + 60_000);
+        const call = stub['SignCertificate'] as (
+          r: object,
+          o: grpc.CallOptions,
+          cb: (e: grpc.ServiceError | null, res?: { certificate_pem: string }) => void,
+        ) => void;
+        call.call(stub, req, { deadline }, (err, res) => (err ? reject(err) : resolve(res!)));
+      }),
+    close: () => stub.close(),
+  };
+}
+
 interface Phase {
   issuances: number;
   perIssuerCpuS: number;
@@ -217,7 +249,7 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
   if (missing) throw new Error(missing);
   const cp = await startControlPlane({ name: 'bench-fleet' });
   let issuer: DriverProcess | undefined;
-  let client: GrpcIssuerClient | undefined;
+  let clients = new Map<string, NodeChannel>();
   try {
     const cluster = new TestCluster(cp);
     await cluster.namespace('csi-cert-driver');
@@ -253,12 +285,14 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
           : {}),
       },
     }));
-    client = new GrpcIssuerClient(addr, 60_000);
+    // One channel per node, kept for the whole run, as each node's driver keeps one: a local
+    // subchannel pool, or grpc-js would let every "node" share one HTTP/2 connection.
+    clients = new Map(Array.from({ length: NODES }, (_, n) => [`node-${n}`, nodeChannel(addr)]));
     const keys = await Promise.all(
       Array.from({ length: 4 }, () => generateKey({ algorithm: 'ECDSA', size: 256 })),
     );
     const apiPid = apiServerPid(cp);
-    const c = client;
+    const clientOf = (node: string) => clients.get(node)!;
 
     const phase = async (name: string, volumesPerPod: number, concurrency: number): Promise<Phase> => {
       log(`${name}: ${PODS} pod tokens`);
@@ -288,21 +322,23 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
       const jobs = pods.flatMap((pod, i) =>
         Array.from({ length: volumesPerPod }, (_, v) => async () => {
           const t = performance.now();
-          await c.sign({
-            csrPem: csrs[i]!,
+          const res = await clientOf(pod.spec!.nodeName!).sign({
+            csr_pem: csrs[i]!,
             pod: {
               name: pod.metadata!.name!,
               namespace: 'apps',
               uid: pod.metadata!.uid!,
-              serviceAccount: 'web',
+              service_account: 'web',
             },
-            nodeId: pod.spec!.nodeName!,
-            volumeId: `csi-${pod.metadata!.uid}-${v}`,
-            durationSeconds: 86_400,
-            isCA: false,
+            node_id: pod.spec!.nodeName!,
+            volume_id: `csi-${pod.metadata!.uid}-${v}`,
+            duration_seconds: '86400',
+            is_ca: false,
             usages: [],
             token: tokens[i]!,
           });
+          if (!res.certificate_pem.startsWith('-----BEGIN CERTIFICATE-----'))
+            throw new Error(`no certificate for ${pod.metadata!.name}`);
           lat.push(performance.now() - t);
         }),
       );
@@ -330,7 +366,7 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
     const restart = await phase('restart', 2, 64);
     return { steady, restart };
   } finally {
-    client?.close();
+    for (const c of clients.values()) c.close();
     await issuer?.stop();
     await cp.stop();
   }
