@@ -279,6 +279,9 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
       settings: {
         ISSUER_AUTH: 'kubernetes',
         KUBECONFIG: kubeconfig.path,
+        // The chart's level: one audit line per issuance, as in a cluster. FLEET_ISSUER_LOG_LEVEL=warn
+        // leaves it out.
+        LOG_LEVEL: process.env.FLEET_ISSUER_LOG_LEVEL ?? 'info',
         // e.g. FLEET_ISSUER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the issuer
         ...(process.env.FLEET_ISSUER_NODE_OPTIONS
           ? { NODE_OPTIONS: process.env.FLEET_ISSUER_NODE_OPTIONS }
