@@ -5,7 +5,7 @@ import { encodePrivateKey } from '../pki/keys.js';
 import { testSpec, withFiles, openssl } from '../pki/testing/openssl.js';
 import { CertificateAuthority } from './certificate-authority.js';
 import { DEFAULT_SIGNING_POLICY } from './signing-policy.js';
-import { CLOCK_SKEW_MS, signCsr, type SignedCertificate } from './signer.js';
+import { CLOCK_SKEW_MS, randomSerial, signCsr, type SignedCertificate } from './signer.js';
 import { makeCsr, makeTestCa, signRequest, type TestCa } from './testing/ca-fixtures.js';
 
 const NOW = new Date();
@@ -185,6 +185,18 @@ describe('signCsr', () => {
     const { text, verify } = await inspect(signed, encodePrivateKey(keys.privateKey, 'PKCS8'));
     expect(verify).toMatch(/OK/);
     expect(text).toMatch(/Subject Alternative Name: critical\s+DNS:web-0/);
+  });
+
+  it('draws every serial from fresh random bytes across refills of its pool', () => {
+    const serials = new Set<string>();
+    for (let i = 0; i < 1_000; i++) {
+      const serial = randomSerial();
+      expect(serial).toHaveLength(16);
+      expect(serial[0]! & 0x80).toBe(0);
+      expect(serial[0]).not.toBe(0);
+      serials.add(serial.toString('hex'));
+    }
+    expect(serials.size).toBe(1_000);
   });
 
   it('uses unique, positive 16-byte serials', async () => {

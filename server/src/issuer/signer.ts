@@ -49,9 +49,22 @@ export interface SignedCertificate {
   notices: string[];
 }
 
-/** 16 random bytes with the top bit cleared and a non-zero first byte: a positive serial that stays 16 bytes in DER. */
+const SERIAL_BYTES = 16;
+/** Random bytes drawn 256 serials at a time (one `randomBytes` call costs as much as 16 bytes of it). */
+let serialPool = Buffer.alloc(0);
+let serialOffset = 0;
+
+/**
+ * 16 random bytes (CSPRNG) with the top bit cleared and a non-zero first byte: a positive serial that
+ * stays 16 bytes in DER. Every serial comes from bytes no other serial used.
+ */
 export function randomSerial(): Buffer {
-  const serial = randomBytes(16);
+  if (serialOffset + SERIAL_BYTES > serialPool.length) {
+    serialPool = randomBytes(256 * SERIAL_BYTES);
+    serialOffset = 0;
+  }
+  const serial = Buffer.from(serialPool.subarray(serialOffset, serialOffset + SERIAL_BYTES));
+  serialOffset += SERIAL_BYTES;
   serial[0] = (serial[0] ?? 0) & 0x7f || 0x01;
   return serial;
 }

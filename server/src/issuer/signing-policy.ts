@@ -9,7 +9,7 @@ import { InvalidArgumentError, PermissionDeniedError, quoteValue } from '../comm
 import { parseCsr, type ParsedCsr } from '../pki/csr.js';
 import { isAscii } from '../pki/der.js';
 import { EXTENSION_OIDS } from '../pki/extensions.js';
-import { describeKeyShape, keySpecOf, type KeyShape } from '../pki/keys.js';
+import { describeKeyShape, publicKeySpecOf, type KeyShape } from '../pki/keys.js';
 import { decodeGeneralNames, NAME_OIDS, nameValues, type GeneralName } from '../pki/names.js';
 import { DEFAULT_USAGES, resolveUsages, type ResolvedUsages } from '../pki/usages.js';
 import { PolicyError } from './errors.js';
@@ -83,7 +83,7 @@ function requestedSans(csr: ParsedCsr): GeneralName[] {
 function checkKey(policy: SigningPolicy, csr: ParsedCsr): KeyShape {
   let key: KeyShape;
   try {
-    key = keySpecOf(csr.publicKey);
+    key = publicKeySpecOf(csr.publicKey, csr.spkiDer);
   } catch {
     throw new PolicyError(
       'allowedKeyAlgorithms',

@@ -23,12 +23,14 @@ export function extension(extnId: string, critical: boolean, value: Uint8Array):
     : der.sequence(der.oid(extnId), der.octetString(value));
 }
 
+const BASIC_CONSTRAINTS = {
+  ca: extension(EXTENSION_OIDS.basicConstraints, true, der.sequence(der.boolean(true))),
+  endEntity: extension(EXTENSION_OIDS.basicConstraints, true, der.sequence()),
+};
+
+/** BasicConstraints (critical). One shared encoding per value: the caller must not modify it. */
 export function basicConstraintsExtension(isCA: boolean): Buffer {
-  return extension(
-    EXTENSION_OIDS.basicConstraints,
-    true,
-    isCA ? der.sequence(der.boolean(true)) : der.sequence(),
-  );
+  return isCA ? BASIC_CONSTRAINTS.ca : BASIC_CONSTRAINTS.endEntity;
 }
 
 /** KeyUsage from flag bits (bit n = 1 << n, digitalSignature = bit 0): a named-bit BIT STRING without trailing zeros. */
@@ -67,6 +69,17 @@ export function subjectKeyIdentifierExtension(keyId: Uint8Array): Buffer {
   return extension(EXTENSION_OIDS.subjectKeyIdentifier, false, der.octetString(keyId));
 }
 
+const akiByKeyId = new WeakMap<Uint8Array, Buffer>();
+
+/**
+ * AuthorityKeyIdentifier with `keyId`. The encoding is kept for as long as that `keyId` object lives
+ * (a CA's, for every certificate it signs): `keyId` must not be modified, nor the result.
+ */
 export function authorityKeyIdentifierExtension(keyId: Uint8Array): Buffer {
-  return extension(EXTENSION_OIDS.authorityKeyIdentifier, false, der.sequence(der.context(0, false, keyId)));
+  let ext = akiByKeyId.get(keyId);
+  if (ext === undefined) {
+    ext = extension(EXTENSION_OIDS.authorityKeyIdentifier, false, der.sequence(der.context(0, false, keyId)));
+    akiByKeyId.set(keyId, ext);
+  }
+  return ext;
 }

@@ -2,7 +2,14 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { KeyAlgorithm, KeyEncoding } from '../attributes/certificate-spec.js';
 import { InvalidArgumentError } from '../common/errors.js';
-import { decodePrivateKey, describeKeyShape, encodePrivateKey, generateKey, keySpecOf } from './keys.js';
+import {
+  decodePrivateKey,
+  describeKeyShape,
+  encodePrivateKey,
+  generateKey,
+  keySpecOf,
+  publicKeySpecOf,
+} from './keys.js';
 import { opensslOn } from './testing/openssl.js';
 
 interface KeyCase {
@@ -59,6 +66,36 @@ describe('generateKey + encodePrivateKey', () => {
     expect(createPublicKey(decoded).export({ type: 'spki', format: 'pem' })).toBe(
       keys.publicKey.export({ type: 'spki', format: 'pem' }),
     );
+  });
+});
+
+describe('publicKeySpecOf', () => {
+  it.each([
+    { name: 'ECDSA P-256', algorithm: 'ECDSA' as const, size: 256 },
+    { name: 'ECDSA P-384', algorithm: 'ECDSA' as const, size: 384 },
+    { name: 'ECDSA P-521', algorithm: 'ECDSA' as const, size: 521 },
+    { name: 'RSA 2048', algorithm: 'RSA' as const, size: 2048 },
+    { name: 'Ed25519', algorithm: 'Ed25519' as const, size: 0 },
+  ])('reads $name from the SubjectPublicKeyInfo as keySpecOf does', async ({ algorithm, size }) => {
+    const keys = await generateKey({ algorithm, size });
+    const spki = keys.publicKey.export({ type: 'spki', format: 'der' });
+    const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    expect(publicKeySpecOf(key, spki)).toEqual({ algorithm, size });
+    expect(publicKeySpecOf(key, spki)).toEqual(keySpecOf(key));
+  });
+
+  it('asks the key when the DER names no curve it knows', async () => {
+    const keys = await generateKey({ algorithm: 'ECDSA', size: 384 });
+    expect(publicKeySpecOf(keys.publicKey, Buffer.from([0x30, 0x00]))).toEqual({
+      algorithm: 'ECDSA',
+      size: 384,
+    });
+  });
+
+  it('refuses an EC curve it does not support, as keySpecOf', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+    const spki = publicKey.export({ type: 'spki', format: 'der' });
+    expect(() => publicKeySpecOf(publicKey, spki)).toThrow(InvalidArgumentError);
   });
 });
 

@@ -86,12 +86,24 @@ export function resolveUsages(usages: readonly string[], field = 'usages'): Reso
   return { keyUsage, extendedKeyUsages: [...ekus] };
 }
 
-/** DER KeyUsage and ExtendedKeyUsage extensions for resolved usages (KeyUsage critical, as cert-manager). */
-export function usageExtensions(resolved: ResolvedUsages): Buffer[] {
+/** Encodings of the last usage sets asked for (a request's usages are bounded; most ask the default). */
+const usageExtensionsCache = new Map<string, readonly Buffer[]>();
+const USAGE_EXTENSIONS_CACHE_SIZE = 64;
+
+/**
+ * DER KeyUsage and ExtendedKeyUsage extensions for resolved usages (KeyUsage critical, as
+ * cert-manager). Encodings are shared between calls: the caller must not modify them.
+ */
+export function usageExtensions(resolved: ResolvedUsages): readonly Buffer[] {
+  const key = `${resolved.keyUsage}/${resolved.extendedKeyUsages.join(',')}`;
+  const cached = usageExtensionsCache.get(key);
+  if (cached !== undefined) return cached;
   const extensions: Buffer[] = [];
   if (resolved.keyUsage !== 0) extensions.push(keyUsageExtension(resolved.keyUsage));
   if (resolved.extendedKeyUsages.length > 0)
     extensions.push(extKeyUsageExtension(resolved.extendedKeyUsages));
+  if (usageExtensionsCache.size >= USAGE_EXTENSIONS_CACHE_SIZE) usageExtensionsCache.clear();
+  usageExtensionsCache.set(key, extensions);
   return extensions;
 }
 
