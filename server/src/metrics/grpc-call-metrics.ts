@@ -16,7 +16,7 @@ export function codeName(code: number): string {
 /**
  * Counts every unary gRPC call by method and resulting status code, and times it. The one recorder
  * of both gRPC edges: the node's plain handlers (csi/csi-server.ts) call it directly, the issuer's
- * Nest interceptor (grpc-metrics.interceptor.ts) wraps it.
+ * grpc-js server interceptor (grpc-metrics.interceptor.ts) wraps it.
  */
 export class GrpcCallMetrics {
   constructor(private readonly m: GrpcMetrics) {}

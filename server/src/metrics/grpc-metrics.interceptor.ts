@@ -1,33 +1,27 @@
-import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
-import { tap, type Observable } from 'rxjs';
-import { toNestGrpcStatus } from '../csi/grpc-error.filter.js';
+/**
+ * The issuer's gRPC call metrics as a grpc-js server interceptor: every call is counted by method
+ * and the status code it ended with, and timed. It sits under NestJS's handler pipeline, not in it:
+ * a Nest interceptor, even one that does nothing, put an rxjs chain around every call and cost
+ * ~0.1 ms of CPU per call (ADR 29); this costs a few microseconds and sees the status code the
+ * exception filter chose. A call the client cancels is counted as CANCELLED.
+ */
+import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
 import { codeName, type GrpcCallMetrics } from './grpc-call-metrics.js';
 
-/** "nodePublishVolume" → "NodePublishVolume": handler names follow the RPC names. */
-function rpcName(handler: string): string {
-  return handler.charAt(0).toUpperCase() + handler.slice(1);
+/** `/package.Service/Method` → `Method`. */
+function methodName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** The gRPC status code name ("OK", "UNAVAILABLE") a handler's error becomes on the wire. */
-export function codeOf(e: unknown): string {
-  return codeName(toNestGrpcStatus(e).code);
-}
-
-/**
- * GrpcCallMetrics for a Nest gRPC microservice (the issuer role). Sees the error before
- * GrpcErrorFilter maps it and computes the same code the filter will send.
- */
-export class GrpcMetricsInterceptor implements NestInterceptor {
-  constructor(private readonly calls: GrpcCallMetrics) {}
-
-  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const finish = this.calls.start(rpcName(ctx.getHandler().name));
-    return next.handle().pipe(
-      tap({
-        next: () => finish('OK'),
-        complete: () => finish('OK'),
-        error: (e: unknown) => finish(codeOf(e)),
-      }),
-    );
-  }
+export function grpcMetricsInterceptor(calls: GrpcCallMetrics): ServerInterceptor {
+  return (method, call) => {
+    const finish = calls.start(methodName(method.path));
+    return new ServerInterceptingCall(call, {
+      start: (next) => next({ onCancel: () => finish('CANCELLED') }),
+      sendStatus: (status, next) => {
+        finish(codeName(status.code));
+        next(status);
+      },
+    });
+  };
 }

@@ -2,10 +2,11 @@
  * The issuer role's Prometheus metrics (docs/metrics.md): calls by method and code, signatures by
  * outcome, and the CAs it trusts with their expiry. Served on METRICS_LISTEN_ADDR.
  */
+import type { ServerInterceptor } from '@grpc/grpc-js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CaRotationStatus } from '../issuer/ca-rotation.js';
 import { GrpcCallMetrics } from './grpc-call-metrics.js';
-import { GrpcMetricsInterceptor } from './grpc-metrics.interceptor.js';
+import { grpcMetricsInterceptor } from './grpc-metrics.interceptor.js';
 import { EVENT_LOOP_SAMPLE_MS, LATENCY_BUCKETS, PREFIX } from './node-metrics.js';
 
 /** Status codes that mean "the issuer said no" rather than "the issuer failed". */
@@ -18,7 +19,8 @@ export interface IssuerMetricsSources {
 
 export class IssuerMetrics {
   readonly registry = new Registry();
-  readonly interceptor: GrpcMetricsInterceptor;
+  /** For the issuer's grpc-js server (`GrpcServerOptions.grpcInterceptors`). */
+  readonly interceptor: ServerInterceptor;
 
   constructor(sources: IssuerMetricsSources = {}) {
     const registers = [this.registry];
@@ -29,7 +31,7 @@ export class IssuerMetrics {
       labelNames: ['outcome'],
       registers,
     });
-    this.interceptor = new GrpcMetricsInterceptor(
+    this.interceptor = grpcMetricsInterceptor(
       new GrpcCallMetrics({
         requests: new Counter({
           name: `${PREFIX}issuer_requests_total`,

@@ -228,6 +228,7 @@ describe('issuer metrics, scraped from METRICS_LISTEN_ADDR', () => {
     const P = 'csi_cert_driver_issuer_';
     expect(m(`${P}signatures_total`, { outcome: 'signed' })).toBe(2);
     expect(m(`${P}signatures_total`, { outcome: 'refused' })).toBe(1);
+    expect(m(`${P}requests_total`, { method: 'SignCertificate', code: 'OK' })).toBe(2);
     expect(m(`${P}requests_total`, { method: 'SignCertificate', code: 'INVALID_ARGUMENT' })).toBe(1);
     expect(m(`${P}requests_total`, { method: 'GetCABundle', code: 'OK' })).toBe(1);
     expect(m(`${P}request_duration_seconds_count`, { method: 'SignCertificate' })).toBe(3);

@@ -81,7 +81,7 @@ export async function startIssuerRole(cfg: IssuerConfig, logger: Logger): Promis
     controllers: [IssuerController],
     providers: [{ provide: ISSUER_STATE, useValue: state }],
     logger,
-    interceptors: [metrics.interceptor],
+    grpcInterceptors: [metrics.interceptor],
     credentials: issuerServerCredentials(cfg.servingTls),
   });
   // Watched only once serving: a failed start leaves no watch behind, and no rotation is missed
