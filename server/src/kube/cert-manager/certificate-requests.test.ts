@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { Code, isDomainError } from '../../common/errors.js';
-import {
-  CertificateRequestApi,
-  certificateRequestObject,
-  kubeConfigWithToken,
-  viewOf,
-} from './certificate-requests.js';
-import { loadClientLibrary } from '../client/kube-client.js';
+import { CertificateRequestApi, certificateRequestObject, viewOf } from './certificate-requests.js';
+import type { KubeJson } from '../client/kube-json.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -16,15 +10,13 @@ function apiError(code: number, message: string): Error {
   return Object.assign(new Error(`HTTP ${code}`), { code, body: JSON.stringify({ message }), headers: {} });
 }
 
+/** A KubeJson whose every request fails with `fail`. */
 function api(fail: unknown): CertificateRequestApi {
-  const reject = () => Promise.reject(fail);
-  const fake = {
-    createNamespacedCustomObject: reject,
-    getNamespacedCustomObject: reject,
-    listClusterCustomObject: reject,
-    deleteNamespacedCustomObject: reject,
-  } as unknown as CustomObjectsApi;
-  return new CertificateRequestApi({ api: fake, who: 'service account apps/web', callTimeoutMs: 200 });
+  const fake: KubeJson = {
+    request: () => Promise.reject(fail),
+    watch: () => Promise.reject(fail),
+  };
+  return new CertificateRequestApi({ json: fake, who: 'service account apps/web', callTimeoutMs: 200 });
 }
 
 const NEW = {
@@ -144,26 +136,12 @@ describe('CertificateRequestApi errors', () => {
   });
 
   it('gives up on a call the API server does not answer (UNAVAILABLE)', async () => {
-    const hang = {
-      getNamespacedCustomObject: () => new Promise(() => undefined),
-    } as unknown as CustomObjectsApi;
-    const a = new CertificateRequestApi({ api: hang, who: 'x', callTimeoutMs: 50 });
+    const hang: KubeJson = {
+      request: () => new Promise(() => undefined),
+      watch: () => new Promise(() => undefined),
+    };
+    const a = new CertificateRequestApi({ json: hang, who: 'x', callTimeoutMs: 50 });
     const got: unknown = await a.get('apps', 'x').catch((e: unknown) => e);
     expect(isDomainError(got) && got.code).toBe(Code.UNAVAILABLE);
-  });
-
-  it("builds a pod client with the driver's cluster and only the pod's token", async () => {
-    const lib = await loadClientLibrary();
-    const base = new lib.KubeConfig();
-    base.loadFromOptions({
-      clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', skipTLSVerify: false, caData: b64('CA') }],
-      users: [{ name: 'node', certData: b64('cert'), keyData: b64('key') }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'node' }],
-      currentContext: 'x',
-    });
-    const kc = kubeConfigWithToken(lib, base, 'pod-token');
-    expect(kc.getCurrentCluster()).toMatchObject({ server: 'https://127.0.0.1:6443', caData: b64('CA') });
-    expect(kc.getCurrentUser()).toMatchObject({ token: 'pod-token' });
-    expect(kc.getCurrentUser()?.certData).toBeUndefined();
   });
 });

@@ -28,8 +28,12 @@ export class KubeHttpError extends Error {
 export type KubeMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface KubeJson {
-  /** `path` starts with `/` and carries its query string; `body` is sent as JSON. Resolves to the parsed answer. */
-  request(method: KubeMethod, path: string, body?: unknown): Promise<unknown>;
+  /**
+   * `path` starts with `/` and carries its query string; `body` is sent as JSON, labelled
+   * `contentType` (default `application/json`; a patch names its strategy, e.g.
+   * `application/merge-patch+json`). Resolves to the parsed answer.
+   */
+  request(method: KubeMethod, path: string, body?: unknown, contentType?: string): Promise<unknown>;
   /**
    * A watch (`path` with `watch=true` in its query), as the library's `Watch.watch` behaves: `onEvent`
    * per event line (a line that is not JSON, or an `onEvent` that throws, is skipped), `onDone` once
@@ -112,10 +116,10 @@ export function kubeJson(kc: KubeConfig): KubeJson {
     return { headers, dispatcher };
   };
   return {
-    async request(method, path, body) {
+    async request(method, path, body, contentType = 'application/json') {
       const { headers, dispatcher } = await prepare();
       const text = body === undefined ? undefined : JSON.stringify(body);
-      if (text !== undefined) headers['content-type'] = 'application/json';
+      if (text !== undefined) headers['content-type'] = contentType;
       let status: number;
       let answerHeaders: Record<string, unknown>;
       let answer: string;
