@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { describeKubeError, kubeStatusCode } from './kube-errors.js';
 import { httpsKubeJson } from './kube-https.js';
-import { KubeHttpError, NoConnectionPoolError, kubeConfigOf, kubeJson, type KubeJson } from './kube-json.js';
+import { KubeHttpError, NoConnectionPoolError, kubeJson, type KubeJson } from './kube-json.js';
 
 interface Seen {
   method: string;
@@ -134,24 +134,6 @@ const TRANSPORTS: { name: string; make: (server: string, token?: string) => Kube
       }),
   },
 ];
-
-describe('kubeConfigOf', () => {
-  it('finds the KubeConfig a generated client was made from (fails when the library moves it)', () => {
-    const kc = kubeConfig('https://api.example:6443');
-    expect(kubeConfigOf(kc.makeApiClient(CustomObjectsApi))).toBe(kc);
-  });
-
-  it.each([
-    ['a fake client', { createNamespacedCustomObject: () => undefined }],
-    ['undefined', undefined],
-    [
-      'a client whose auth method is something else',
-      { api: { configuration: { authMethods: { default: {} } } } },
-    ],
-  ])('gives undefined for %s', (_name, client) => {
-    expect(kubeConfigOf(client)).toBeUndefined();
-  });
-});
 
 describe.each(TRANSPORTS)('the KubeJson contract: $name', ({ make }) => {
   it.each([
