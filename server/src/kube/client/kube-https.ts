@@ -11,8 +11,9 @@
  * insecure-skip-tls-verify says otherwise.
  *
  * Credentials: `Authorization: Bearer <token>` per request, the token re-read from its file at most
- * once a minute. An answer of 400 or more is a KubeHttpError; a network failure rejects with the
- * socket's error (no status code: "unreachable").
+ * once a minute. An answer of 400 or more is a KubeHttpError; a network failure, or a request
+ * whose socket is silent for REQUEST_IDLE_MS, rejects with an error without a status code
+ * ("unreachable").
  */
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
@@ -24,6 +25,11 @@ import { KubeHttpError, type KubeJson, type KubeMethod } from './kube-json.js';
 export const MAX_POOLS = 8;
 /** Connections per API server and identity; more requests wait for one (kube-apiserver serves HTTP/1.1 one at a time). */
 export const MAX_SOCKETS = 64;
+/**
+ * A request whose socket is silent this long fails (undici's own default is 300 s; the library's
+ * path had that): a hung API server must not hold a connection for ever. Watches have their idle timeout.
+ */
+export const REQUEST_IDLE_MS = 60_000;
 /** Largest answer read (a list page of 500 objects is well below); more fails the request. */
 export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
@@ -141,6 +147,11 @@ export function httpsKubeJson(access: ClusterAccess): KubeJson {
         resolve,
       );
       req.on('error', reject);
+      if (!signal) {
+        req.setTimeout(REQUEST_IDLE_MS, () =>
+          req.destroy(new Error(`the API server sent nothing for ${REQUEST_IDLE_MS / 1000} s`)),
+        );
+      }
       req.end(body);
     });
 
