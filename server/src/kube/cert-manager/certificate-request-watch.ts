@@ -20,6 +20,16 @@ import { CERTIFICATE_REQUESTS_PATH, viewOf } from './certificate-requests.js';
 import type { KubeJson } from '../client/kube-json.js';
 import { jsonPages, listAll } from '../client/paged-list.js';
 
+/** The API server ends each watch after this; the informer re-opens it from the last version seen. */
+const WATCH_TIMEOUT_S = 300;
+/**
+ * Silence after which the node gives up on a watch: past the server's own end. A quiet watch gets
+ * no bookmarks before its end (none within 200 s measured, ADR 27), so a shorter bound re-opened
+ * every quiet node's watch twice a minute. A dead connection is noticed within this; meanwhile a
+ * publish reads its request with GET once no event came for 2 s (CertManagerIssuer).
+ */
+export const WATCH_IDLE_MS = (WATCH_TIMEOUT_S + 30) * 1000;
+
 /**
  * list + watch of the requests carrying `csi.k8s.cert-driver/node=<node>`, in every namespace, as
  * plain JSON on `json` (the watch's events are this mode's busiest API traffic, four or more per
@@ -38,13 +48,14 @@ export function nodeRequestsApi(json: KubeJson, nodeId: string): WatchableApi {
         resourceVersion,
         labelSelector,
         allowWatchBookmarks: 'true',
-        timeoutSeconds: '300',
+        timeoutSeconds: String(WATCH_TIMEOUT_S),
       });
       return json.watch(
         `${CERTIFICATE_REQUESTS_PATH}?${query.toString()}`,
         (phase, obj) =>
           onEvent(phase as Parameters<typeof onEvent>[0], obj as CertificateRequest & { code?: number }),
         onDone,
+        WATCH_IDLE_MS,
       );
     },
     updateStatus() {
