@@ -82,6 +82,10 @@ export interface CertManagerOptions {
   nodeOptions?: string | undefined;
 }
 
+/** Quiet time after the warm-up before the idle window, and the window (10 ms CPU ticks: ±1 ms per s). */
+const SETTLE_MS = 10_000;
+const IDLE_MS = 10_000;
+
 const ISSUER_REF = { name: 'ca-issuer', kind: 'Issuer', group: 'cert-manager.io' };
 const P = 'csi.k8s.cert-driver/';
 
@@ -249,13 +253,17 @@ async function measure(c: MeasureContext): Promise<CertManagerFigures> {
     await unpublish(warm);
   }
 
-  // Idle window: the node does nothing, the fake signer polls.
+  // Idle window: the node does nothing, the fake signer polls. It starts SETTLE_MS after the
+  // warm-up: until then the node still finishes the warm-up's work (V8's memory reducer collects
+  // ~5–8 s after the last allocation burst, ~70 ms of CPU; compiles on helper threads), which a
+  // window right after it caught or missed by chance (2–16 ms per s; ADR 27).
+  await sleep(SETTLE_MS);
   const idleCalls0 = await apiServerRequests(suite.cp);
   const idleApi0 = processCpuMs(apiPid, { reaped: false });
   const idleNode0 = processCpuMs(node.pid);
   const idlePolls0 = c.signer.polls;
   const idleT0 = performance.now();
-  await sleep(5_000);
+  await sleep(IDLE_MS);
   const idleWallS = (performance.now() - idleT0) / 1000;
   const idleApiCpuMs = processCpuMs(apiPid, { reaped: false }) - idleApi0;
   const nodeIdleCpuMsPerS = (processCpuMs(node.pid) - idleNode0) / idleWallS;

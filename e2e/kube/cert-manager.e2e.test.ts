@@ -7,8 +7,13 @@
  * request's owner, labels, username, usages and duration, the files with OpenSSL, the cleanup, the
  * codes and pod Events of Denied, Failed and timeouts, renewal through cert-manager, the stale-request
  * cleanup, and that a workload without RBAC for CertificateRequests is refused.
+ *
+ * Every node here runs with a module-resolution hook (NODE_OPTIONS=--import) that prints a marker
+ * when @kubernetes/client-node is resolved: a node whose kubeconfig holds a token never loads the
+ * library (ADR 27); one whose kubeconfig uses an exec plugin does, and publishes just the same.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
@@ -47,6 +52,7 @@ const ISSUER_AUDIENCE = 'csi.k8s.cert-driver';
 const P = 'csi.k8s.cert-driver/';
 const ISSUER_REF = { name: 'ca-issuer', kind: 'Issuer', group: 'cert-manager.io' };
 const TIMEOUT_S = 4;
+const LIBRARY_MARKER = 'RESOLVED @kubernetes/client-node';
 
 let cp: ControlPlane;
 let cluster: TestCluster;
@@ -59,6 +65,7 @@ const clients: CsiClient[] = [];
 let signer: FakeCertManagerSigner | undefined;
 let tmp: string;
 let caFile: string;
+let hook: string;
 /** Every request the signer saw, as it first saw it (before the node deletes it). */
 const seen = new Map<string, CertificateRequestObject>();
 
@@ -77,11 +84,23 @@ beforeAll(async () => {
   const suite = await startKubeSuite({
     suite: SUITE,
     tmpPrefix: 'kube-cm',
-    nodes: [NODE, 'node-b'],
+    nodes: [NODE, 'node-b', 'node-exec'],
     // The built-in issuer runs on the same node, verifying pod tokens for its own audience (TokenReview).
     rbac: ['node.yaml', 'issuer.yaml'],
   });
   ({ tmp, cp, cluster } = suite);
+  hook = join(tmp, 'resolve-hook.mjs');
+  writeFileSync(
+    hook,
+    `import { registerHooks } from 'node:module';
+registerHooks({
+  resolve(specifier, context, next) {
+    if (specifier === '@kubernetes/client-node') process.stderr.write(${JSON.stringify(LIBRARY_MARKER + '\n')});
+    return next(specifier, context);
+  },
+});
+`,
+  );
   // Only `web` may request certificates in apps (deploy/rbac/node.yaml's requester role); `norbac` may not.
   ({ signer, caFile } = await startFakeCertManager(suite, {
     caName: 'fake cert-manager CA',
@@ -111,6 +130,7 @@ async function startNode(nodeId: string, extra: Record<string, string>) {
     baseDir: join(tmp, `base-${nodeId}`),
     logName: `${nodeId}.log`,
     settings: {
+      NODE_OPTIONS: `--import=${pathToFileURL(hook).href}`,
       KEY_POOL_SIZE: '0',
       STATUS_OBJECTS: 'false',
       POD_EVENTS: 'false',
@@ -396,5 +416,70 @@ describe('cert-manager mode', () => {
     expect((await verifyChain(join(tmp, 'builtin-ca.crt'), join(p.targetPath, 'tls.crt'))).ok).toBe(true);
     expect(await requestsFor(p.volumeId)).toEqual([]);
     expectNoSecrets(builtIn!.proc.logText(), p.tokens);
+  });
+
+  it('never loads @kubernetes/client-node for a kubeconfig with a token (pod and driver identity)', () => {
+    // node-a (pod identity) has published, been refused, timed out, renewed and cleaned up by now;
+    // node-b (driver identity) has published.
+    const nodes = processes.filter((p) => /node-(a|b)\.log$/.test(p.options.logFile));
+    expect(nodes).toHaveLength(2);
+    for (const p of nodes) {
+      expect(p.logText()).toContain('cert-manager mode on');
+      expect(p.logText()).toContain('"transport":"https"');
+      expect(p.logText()).not.toContain(LIBRARY_MARKER);
+    }
+  });
+
+  it('falls back to the client library for an exec-plugin kubeconfig, and publishes the same', async () => {
+    const token = await cluster.serviceAccountToken(NS, 'csi-cert-driver-node');
+    const plugin = join(tmp, 'exec-credential.sh');
+    const credential = JSON.stringify({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token },
+    });
+    writeFileSync(plugin, `#!/bin/sh\nprintf '%s' '${credential}'\n`, { mode: 0o700 });
+    const kubeconfig = join(tmp, 'node-exec.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          {
+            name: 'c',
+            cluster: {
+              server: cp.server,
+              'certificate-authority-data': Buffer.from(cp.caPem).toString('base64'),
+            },
+          },
+        ],
+        users: [
+          {
+            name: 'node',
+            user: {
+              exec: {
+                apiVersion: 'client.authentication.k8s.io/v1',
+                command: plugin,
+                interactiveMode: 'Never',
+              },
+            },
+          },
+        ],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'node' } }],
+        'current-context': 'x',
+      }),
+      { mode: 0o600 },
+    );
+    const c = await startNode('node-exec', { KUBECONFIG: kubeconfig });
+    const p = await publish('exec-1', {}, 'web', { nodeName: 'node-exec', client: c.client, tokens: true });
+    await p.call;
+    expect((await verifyChain(caFile, join(p.targetPath, 'tls.crt'))).ok).toBe(true);
+    await waitFor('the request to be deleted', async () =>
+      (await requestsFor(p.volumeId)).length === 0 ? true : undefined,
+    );
+    // The hook's positive control: it sees the library's load.
+    expect(c.proc.logText()).toContain(LIBRARY_MARKER);
+    expect(c.proc.logText()).toContain('"transport":"library"');
   });
 });

@@ -9,6 +9,8 @@ import { CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the list under test
 import { customObjectPages, listAll, type ListPage } from '../../server/src/kube/client/paged-list.js';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the status API's transport
+import { loadKubeAccess } from '../../server/src/kube/client/kube-access.js';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the list under test
 import { kubernetesStatusApi } from '../../server/src/kube/status/status-api.js';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the CRD's names and the node's label selector
@@ -61,7 +63,10 @@ describe('lists of custom resources, page by page, against a real kube-apiserver
   });
 
   it("the node's re-sync list reads every page of its own objects", async () => {
-    const api = kubernetesStatusApi(objects, custom, PAGE);
+    // The node's own transport (node:https, kube-access.ts) with the admin's kubeconfig.
+    const { json, transport } = await loadKubeAccess({ kubeconfigPath: cp.kubeconfigPath });
+    expect(transport).toBe('https');
+    const api = kubernetesStatusApi(json, PAGE);
     const listed = await api.list(cvs.nodeSelector('node-paged'));
     const want = mine.map((v) => nameOf(fakeStatusObject(v))).sort();
     expect(listed.map(nameOf).sort()).toEqual(want);

@@ -1,7 +1,8 @@
 /**
- * Wires cert-manager mode of the node: loads the Kubernetes client library (only now: node.role
- * imports this file with `await import()` when CERT_MANAGER_ENABLED=true), builds the driver's own
- * CertificateRequest client, pod-token clients on demand, the watch of this node's requests, the
+ * Wires cert-manager mode of the node (node.role imports this file with `await import()` when
+ * CERT_MANAGER_ENABLED=true): loads the Kubernetes access (kube-access.ts: node:https for the
+ * kubeconfigs it supports, so the client library stays unloaded; the library otherwise), builds the
+ * driver's own CertificateRequest client, pod-token clients on demand, the watch of this node's requests, the
  * CertManagerIssuer (its Warning Events go to the recorder it is given) and the cleanup of stale
  * requests (started here, stopped by `close`). A KUBECONFIG that cannot be loaded is a ConfigError
  * naming it.
@@ -11,9 +12,9 @@ import type { Logger } from '../../common/logger.js';
 import { CertManagerIssuer } from '../../issuer-client/cert-manager-issuer.js';
 import { CertificateRequestJanitor } from '../../issuer-client/certificate-request-janitor.js';
 import { CertificateRequestWatch, nodeRequestsApi } from './certificate-request-watch.js';
-import { CertificateRequestApi, kubeConfigWithToken } from './certificate-requests.js';
+import { CertificateRequestApi } from './certificate-requests.js';
 import type { PodEventRecorder } from '../events/pod-events.port.js';
-import { loadClientLibrary, loadKubeConfig } from '../client/kube-client.js';
+import { loadKubeAccess } from '../client/kube-access.js';
 
 export interface CertManagerModeOptions {
   config: CertManagerConfig;
@@ -38,18 +39,17 @@ export interface CertManagerMode {
 }
 
 export async function startCertManagerMode(o: CertManagerModeOptions): Promise<CertManagerMode> {
-  const lib = await loadClientLibrary();
-  const base = loadKubeConfig({ kubeconfigPath: o.kubeconfig });
   const logger = o.logger.child({ component: 'cert-manager' });
+  const kube = await loadKubeAccess({ kubeconfigPath: o.kubeconfig, logger });
   // One API call never outlasts the whole wait.
   const callTimeoutMs = Math.min(10_000, o.config.timeoutMs);
   const driver = new CertificateRequestApi({
-    api: base.makeApiClient(lib.CustomObjectsApi),
+    json: kube.json,
     who: "the driver's service account",
     callTimeoutMs,
   });
   // One watch of this node's requests instead of a GET per poll (ADR 20); needs list + watch.
-  const watch = new CertificateRequestWatch(nodeRequestsApi(lib, base, o.nodeId), logger);
+  const watch = new CertificateRequestWatch(nodeRequestsApi(kube.json, o.nodeId), logger);
   watch.start();
   const issuer = new CertManagerIssuer({
     updates: watch,
@@ -58,7 +58,7 @@ export async function startCertManagerMode(o: CertManagerModeOptions): Promise<C
     driver,
     asToken: (token, who) =>
       new CertificateRequestApi({
-        api: kubeConfigWithToken(lib, base, token).makeApiClient(lib.CustomObjectsApi),
+        json: kube.asToken(token),
         who,
         callTimeoutMs,
       }),
@@ -80,6 +80,7 @@ export async function startCertManagerMode(o: CertManagerModeOptions): Promise<C
   logger.info(
     {
       identity: o.config.identity,
+      transport: kube.transport,
       timeoutMs: o.config.timeoutMs,
       cleanupIntervalMs: o.config.cleanupIntervalMs,
     },

@@ -6,7 +6,6 @@
  * synced and falls back to GETs when it is not (no `watch` permission, API server restarting), so
  * a broken watch costs API calls, never a publish.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../common/logger.js';
 import { CrInformer } from '../../approver/cr-informer.js';
 import type { CertificateRequestApi as WatchableApi } from '../../approver/kube-adapters.js';
@@ -17,52 +16,47 @@ import {
   type CertificateRequestUpdates,
   type CertificateRequestView,
 } from '../../issuer-client/certificate-requests.port.js';
-import { viewOf } from './certificate-requests.js';
-import type { ClientLibrary } from '../client/kube-client.js';
-import { customObjectPages, listAll } from '../client/paged-list.js';
-import { NoConnectionPoolError, kubeJson } from '../client/kube-json.js';
+import { CERTIFICATE_REQUESTS_PATH, viewOf } from './certificate-requests.js';
+import type { KubeJson } from '../client/kube-json.js';
+import { jsonPages, listAll } from '../client/paged-list.js';
 
-const PATH = '/apis/cert-manager.io/v1/certificaterequests';
+/** The API server ends each watch after this; the informer re-opens it from the last version seen. */
+const WATCH_TIMEOUT_S = 300;
+/**
+ * Silence after which the node gives up on a watch: past the server's own end. A quiet watch gets
+ * no bookmarks before its end (none within 200 s measured, ADR 27), so a shorter bound re-opened
+ * every quiet node's watch twice a minute. A dead connection is noticed within this; meanwhile a
+ * publish reads its request with GET once no event came for 2 s (CertManagerIssuer).
+ */
+export const WATCH_IDLE_MS = (WATCH_TIMEOUT_S + 30) * 1000;
 
-/** list + watch of the requests carrying `csi.k8s.cert-driver/node=<node>`, in every namespace. */
-export function nodeRequestsApi(lib: ClientLibrary, config: KubeConfig, nodeId: string): WatchableApi {
+/**
+ * list + watch of the requests carrying `csi.k8s.cert-driver/node=<node>`, in every namespace, as
+ * plain JSON on `json` (the watch's events are this mode's busiest API traffic, four or more per
+ * publish; ADR 25).
+ */
+export function nodeRequestsApi(json: KubeJson, nodeId: string): WatchableApi {
   const labelSelector = `${NODE_LABEL}=${labelValue(nodeId)}`;
-  const api = config.makeApiClient(lib.CustomObjectsApi);
-  // The watch's events are this mode's busiest API traffic (four or more per publish): read them
-  // on the shared connection without the library's fetch/web-stream/readline layers (ADR 25).
-  const json = kubeJson(config);
-  let pooled = true;
-  const library = new lib.Watch(config);
   return {
     list() {
-      const read = customObjectPages<CertificateRequest>(api, {
-        group: 'cert-manager.io',
-        version: 'v1',
-        plural: 'certificaterequests',
-        labelSelector,
-      });
+      const read = jsonPages<CertificateRequest>(json, CERTIFICATE_REQUESTS_PATH, { labelSelector });
       return listAll({ what: 'certificaterequests', read });
     },
-    async watch(resourceVersion, onEvent, onDone) {
+    watch(resourceVersion, onEvent, onDone) {
       const query = new URLSearchParams({
         watch: 'true',
         resourceVersion,
         labelSelector,
         allowWatchBookmarks: 'true',
-        timeoutSeconds: '300',
+        timeoutSeconds: String(WATCH_TIMEOUT_S),
       });
-      const handler = (phase: string, obj: unknown) =>
-        onEvent(phase as Parameters<typeof onEvent>[0], obj as CertificateRequest & { code?: number });
-      if (pooled) {
-        try {
-          return await json.watch(`${PATH}?${query.toString()}`, handler, onDone);
-        } catch (e) {
-          if (!(e instanceof NoConnectionPoolError)) throw e;
-          pooled = false;
-        }
-      }
-      query.delete('watch');
-      return library.watch(PATH, Object.fromEntries(query), handler, onDone);
+      return json.watch(
+        `${CERTIFICATE_REQUESTS_PATH}?${query.toString()}`,
+        (phase, obj) =>
+          onEvent(phase as Parameters<typeof onEvent>[0], obj as CertificateRequest & { code?: number }),
+        onDone,
+        WATCH_IDLE_MS,
+      );
     },
     updateStatus() {
       return Promise.reject(new Error('the node never writes a CertificateRequest status'));

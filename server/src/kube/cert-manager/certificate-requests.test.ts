@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { Code, isDomainError } from '../../common/errors.js';
-import {
-  CertificateRequestApi,
-  certificateRequestObject,
-  kubeConfigWithToken,
-  viewOf,
-} from './certificate-requests.js';
-import { loadClientLibrary } from '../client/kube-client.js';
+import { CertificateRequestApi, certificateRequestObject, viewOf } from './certificate-requests.js';
+import type { KubeJson } from '../client/kube-json.js';
+import { WATCH_IDLE_MS, nodeRequestsApi } from './certificate-request-watch.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -16,15 +11,13 @@ function apiError(code: number, message: string): Error {
   return Object.assign(new Error(`HTTP ${code}`), { code, body: JSON.stringify({ message }), headers: {} });
 }
 
+/** A KubeJson whose every request fails with `fail`. */
 function api(fail: unknown): CertificateRequestApi {
-  const reject = () => Promise.reject(fail);
-  const fake = {
-    createNamespacedCustomObject: reject,
-    getNamespacedCustomObject: reject,
-    listClusterCustomObject: reject,
-    deleteNamespacedCustomObject: reject,
-  } as unknown as CustomObjectsApi;
-  return new CertificateRequestApi({ api: fake, who: 'service account apps/web', callTimeoutMs: 200 });
+  const fake: KubeJson = {
+    request: () => Promise.reject(fail),
+    watch: () => Promise.reject(fail),
+  };
+  return new CertificateRequestApi({ json: fake, who: 'service account apps/web', callTimeoutMs: 200 });
 }
 
 const NEW = {
@@ -144,26 +137,86 @@ describe('CertificateRequestApi errors', () => {
   });
 
   it('gives up on a call the API server does not answer (UNAVAILABLE)', async () => {
-    const hang = {
-      getNamespacedCustomObject: () => new Promise(() => undefined),
-    } as unknown as CustomObjectsApi;
-    const a = new CertificateRequestApi({ api: hang, who: 'x', callTimeoutMs: 50 });
+    const hang: KubeJson = {
+      request: () => new Promise(() => undefined),
+      watch: () => new Promise(() => undefined),
+    };
+    const a = new CertificateRequestApi({ json: hang, who: 'x', callTimeoutMs: 50 });
     const got: unknown = await a.get('apps', 'x').catch((e: unknown) => e);
     expect(isDomainError(got) && got.code).toBe(Code.UNAVAILABLE);
   });
+});
 
-  it("builds a pod client with the driver's cluster and only the pod's token", async () => {
-    const lib = await loadClientLibrary();
-    const base = new lib.KubeConfig();
-    base.loadFromOptions({
-      clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', skipTLSVerify: false, caData: b64('CA') }],
-      users: [{ name: 'node', certData: b64('cert'), keyData: b64('key') }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'node' }],
-      currentContext: 'x',
-    });
-    const kc = kubeConfigWithToken(lib, base, 'pod-token');
-    expect(kc.getCurrentCluster()).toMatchObject({ server: 'https://127.0.0.1:6443', caData: b64('CA') });
-    expect(kc.getCurrentUser()).toMatchObject({ token: 'pod-token' });
-    expect(kc.getCurrentUser()?.certData).toBeUndefined();
+describe('the requests sent', () => {
+  /** A KubeJson that records each call and answers with `answer`. */
+  function recorder(answer: (path: string) => unknown) {
+    const calls: { method: string; path: string; body?: unknown; idleMs?: number }[] = [];
+    const json: KubeJson = {
+      request: (method, path, body) => {
+        calls.push({ method, path, ...(body === undefined ? {} : { body }) });
+        return Promise.resolve(answer(path));
+      },
+      watch: (path, _onEvent, _onDone, idleMs) => {
+        calls.push({ method: 'WATCH', path, idleMs });
+        return Promise.resolve({ abort: () => undefined });
+      },
+    };
+    return { json, calls };
+  }
+  const NS_PATH = '/apis/cert-manager.io/v1/namespaces/apps/certificaterequests';
+
+  it.each([
+    {
+      name: 'create',
+      run: (a: CertificateRequestApi) => a.create(NEW),
+      want: { method: 'POST', path: NS_PATH, body: certificateRequestObject(NEW) },
+    },
+    {
+      name: 'get',
+      run: (a: CertificateRequestApi) => a.get('apps', 'web-1-x'),
+      want: { method: 'GET', path: `${NS_PATH}/web-1-x` },
+    },
+    {
+      name: 'delete',
+      run: (a: CertificateRequestApi) => a.delete('apps', 'web-1-x'),
+      want: { method: 'DELETE', path: `${NS_PATH}/web-1-x` },
+    },
+  ])('$name', async ({ run, want }) => {
+    const { json, calls } = recorder(() => ({ metadata: { name: 'web-1-x' } }));
+    await run(new CertificateRequestApi({ json, who: 'x' }));
+    expect(calls).toEqual([want]);
+  });
+
+  it('lists by label page by page, following the continue token', async () => {
+    const { json, calls } = recorder((path) =>
+      path.includes('continue=')
+        ? { items: [{ metadata: { name: 'b', namespace: 'apps' } }], metadata: { resourceVersion: '9' } }
+        : {
+            items: [{ metadata: { name: 'a', namespace: 'apps' } }],
+            metadata: { resourceVersion: '8', continue: 'c1' },
+          },
+    );
+    const list = await new CertificateRequestApi({ json, who: 'x' }).listByLabel('k', 'v');
+    expect(list.map((v) => v.name)).toEqual(['a', 'b']);
+    expect(calls.map((c) => c.path)).toEqual([
+      '/apis/cert-manager.io/v1/certificaterequests?limit=500&labelSelector=k%3Dv',
+      '/apis/cert-manager.io/v1/certificaterequests?limit=500&labelSelector=k%3Dv&continue=c1',
+    ]);
+  });
+
+  it("watches this node's requests until the API server ends the watch, not 30 s of silence", async () => {
+    const { json, calls } = recorder(() => ({}));
+    await nodeRequestsApi(json, 'node-a').watch(
+      '41',
+      () => undefined,
+      () => undefined,
+    );
+    const [call] = calls;
+    const query = new URL(`http://x${call!.path}`).searchParams;
+    expect(query.get('labelSelector')).toBe('csi.k8s.cert-driver/node=node-a');
+    expect(query.get('resourceVersion')).toBe('41');
+    expect(query.get('allowWatchBookmarks')).toBe('true');
+    expect(call!.idleMs).toBe(WATCH_IDLE_MS);
+    expect(WATCH_IDLE_MS).toBeGreaterThan(Number(query.get('timeoutSeconds')) * 1000);
   });
 });

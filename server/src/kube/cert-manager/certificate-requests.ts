@@ -1,15 +1,13 @@
 /**
  * The Kubernetes adapter of cert-manager mode's CertificateRequest ports: cert-manager.io/v1
- * CertificateRequests through the custom-objects API, as the driver's account or as a pod (a client
- * built from the driver's cluster settings and the pod's bearer token). The calls go out as plain
- * JSON requests on the client's KubeConfig and connections (kube-json.ts); a client without one
- * (a test's fake) is called through its generated methods. API failures become
+ * CertificateRequests as plain JSON requests (KubeJson: kube-access.ts picks node:https or the
+ * client library), as the driver's account or as a pod (the driver's cluster settings and the pod's
+ * bearer token). API failures become
  * DomainErrors: 401 → UNAUTHENTICATED, 403 → PERMISSION_DENIED (naming the identity and the RBAC
  * verb), 404 on create → FAILED_PRECONDITION (cert-manager's API is not installed), 429/5xx/network
  * or no answer within `callTimeoutMs` or a list whose continue token keeps expiring → UNAVAILABLE,
  * anything else → INTERNAL. Lists are read page by page (paged-list.ts).
  */
-import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import {
   FailedPreconditionError,
   InternalError,
@@ -25,11 +23,9 @@ import type {
   NewCertificateRequest,
   RequestCondition,
 } from '../../issuer-client/certificate-requests.port.js';
-import type { ClientLibrary } from '../client/kube-client.js';
 import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
-import { reuseConnections } from '../client/connection-reuse.js';
-import { customObjectPages, listAll, ListExpiredError } from '../client/paged-list.js';
-import { kubeConfigOf, kubeJson, type KubeJson } from '../client/kube-json.js';
+import { jsonPages, listAll, ListExpiredError } from '../client/paged-list.js';
+import type { KubeJson } from '../client/kube-json.js';
 
 const GROUP = 'cert-manager.io';
 const VERSION = 'v1';
@@ -102,57 +98,33 @@ export function certificateRequestObject(req: NewCertificateRequest): object {
 }
 
 export interface CertificateRequestApiOptions {
-  /** `config.makeApiClient(lib.CustomObjectsApi)` of the identity to act as. */
-  api: CustomObjectsApi;
+  /** Requests as the identity to act as (`KubeAccess.json` or `asToken(token)`). */
+  json: KubeJson;
   /** Named in error messages: "the driver's service account", "service account apps/web". */
   who: string;
   /** Bound on each API call; default 10 s. */
   callTimeoutMs?: number;
 }
 
-/** The single-object calls a CertificateRequestApi makes, over one transport (lists are paged: paged-list.ts). */
-interface Transport {
-  create(namespace: string, body: object): Promise<unknown>;
-  get(namespace: string, name: string): Promise<unknown>;
-  delete(namespace: string, name: string): Promise<unknown>;
-}
-
 const RESOURCE = `/apis/${GROUP}/${VERSION}`;
+/** All namespaces' requests (the list of this node's, by label). */
+export const CERTIFICATE_REQUESTS_PATH = `${RESOURCE}/${PLURAL}`;
 const nsPath = (namespace: string) => `${RESOURCE}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}`;
-
-/** Plain JSON requests on the client's own KubeConfig and connections (kube-json.ts, ADR 25). */
-function directTransport(json: KubeJson): Transport {
-  return {
-    create: (namespace, body) => json.request('POST', nsPath(namespace), body),
-    get: (namespace, name) => json.request('GET', `${nsPath(namespace)}/${encodeURIComponent(name)}`),
-    delete: (namespace, name) => json.request('DELETE', `${nsPath(namespace)}/${encodeURIComponent(name)}`),
-  };
-}
-
-/** The generated client's calls: for a client that carries no KubeConfig (tests' fakes). */
-function libraryTransport(api: CustomObjectsApi): Transport {
-  const at = { group: GROUP, version: VERSION, plural: PLURAL };
-  return {
-    create: (namespace, body) => api.createNamespacedCustomObject({ ...at, namespace, body }),
-    get: (namespace, name) => api.getNamespacedCustomObject({ ...at, namespace, name }),
-    delete: (namespace, name) => api.deleteNamespacedCustomObject({ ...at, namespace, name }),
-  };
-}
+const objectPath = (namespace: string, name: string) => `${nsPath(namespace)}/${encodeURIComponent(name)}`;
 
 /** CertificateRequests as one identity. */
 export class CertificateRequestApi implements CertificateRequestClient, CertificateRequestJanitorClient {
-  private readonly transport: Transport;
+  private readonly json: KubeJson;
   private readonly timeoutMs: number;
 
   constructor(private readonly o: CertificateRequestApiOptions) {
-    const kc = kubeConfigOf(o.api);
-    this.transport = kc ? directTransport(kubeJson(kc)) : libraryTransport(o.api);
+    this.json = o.json;
     this.timeoutMs = o.callTimeoutMs ?? 10_000;
   }
 
   async create(req: NewCertificateRequest): Promise<{ name: string }> {
     const created = (await this.call('create', req.namespace, () =>
-      this.transport.create(req.namespace, certificateRequestObject(req)),
+      this.json.request('POST', nsPath(req.namespace), certificateRequestObject(req)),
     )) as CrObject;
     const name = created.metadata?.name;
     if (!name) throw new InternalError('the API server returned a CertificateRequest without a name');
@@ -161,7 +133,9 @@ export class CertificateRequestApi implements CertificateRequestClient, Certific
 
   async get(namespace: string, name: string): Promise<CertificateRequestView | undefined> {
     try {
-      const o = (await this.call('get', namespace, () => this.transport.get(namespace, name))) as CrObject;
+      const o = (await this.call('get', namespace, () =>
+        this.json.request('GET', objectPath(namespace, name)),
+      )) as CrObject;
       return viewOf(o);
     } catch (e) {
       if ((e as { notFound?: boolean }).notFound) return undefined;
@@ -170,10 +144,7 @@ export class CertificateRequestApi implements CertificateRequestClient, Certific
   }
 
   async listByLabel(key: string, value: string): Promise<CertificateRequestView[]> {
-    const read = customObjectPages<CrObject>(this.o.api, {
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
+    const read = jsonPages<CrObject>(this.json, CERTIFICATE_REQUESTS_PATH, {
       labelSelector: `${key}=${value}`,
     });
     const list = await this.call('list', '', () => listAll({ what: PLURAL, read, map: viewOf }));
@@ -182,7 +153,7 @@ export class CertificateRequestApi implements CertificateRequestClient, Certific
 
   async delete(namespace: string, name: string): Promise<void> {
     try {
-      await this.call('delete', namespace, () => this.transport.delete(namespace, name));
+      await this.call('delete', namespace, () => this.json.request('DELETE', objectPath(namespace, name)));
     } catch (e) {
       if ((e as { notFound?: boolean }).notFound) return;
       throw e;
@@ -242,21 +213,4 @@ export class CertificateRequestApi implements CertificateRequestClient, Certific
     }
     return new InternalError(`${verb} certificaterequests${where} failed: ${detail}`);
   }
-}
-
-/**
- * A kubeconfig for the same cluster as `base` that authenticates with `token` only (no client
- * certificate, exec plugin or token file of the driver's own user).
- */
-export function kubeConfigWithToken(lib: ClientLibrary, base: KubeConfig, token: string): KubeConfig {
-  const cluster = base.getCurrentCluster();
-  if (!cluster) throw new InternalError('the kubeconfig has no current cluster');
-  const kc = new lib.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: 'pod', token }],
-    contexts: [{ name: 'pod', cluster: cluster.name, user: 'pod' }],
-    currentContext: 'pod',
-  });
-  return reuseConnections(kc);
 }

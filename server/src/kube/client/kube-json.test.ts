@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { describeKubeError, kubeStatusCode } from './kube-errors.js';
-import { KubeHttpError, NoConnectionPoolError, kubeConfigOf, kubeJson } from './kube-json.js';
+import { httpsKubeJson } from './kube-https.js';
+import { KubeHttpError, NoConnectionPoolError, kubeJson, type KubeJson } from './kube-json.js';
 
 interface Seen {
   method: string;
@@ -92,11 +93,11 @@ function streamWatch(url: string, res: ServerResponse): void {
 }
 
 /** Runs a watch of `path` to its end; returns its events and what onDone got. */
-function watchOf(path: string, idleMs?: number, abortAfterFirst = false) {
+function watchOf(json: KubeJson, path: string, idleMs?: number, abortAfterFirst = false) {
   const events: [string, unknown][] = [];
   return new Promise<{ events: [string, unknown][]; err: unknown }>((resolve) => {
     let handle: Promise<{ abort(): void }> | undefined = undefined;
-    handle = kubeJson(kubeConfig(origin)).watch(
+    handle = json.watch(
       path,
       (type, object) => {
         events.push([type, object]);
@@ -120,25 +121,21 @@ function kubeConfig(server: string, token = 'token-a'): KubeConfig {
   return kc;
 }
 
-describe('kubeConfigOf', () => {
-  it('finds the KubeConfig a generated client was made from (fails when the library moves it)', () => {
-    const kc = kubeConfig('https://api.example:6443');
-    expect(kubeConfigOf(kc.makeApiClient(CustomObjectsApi))).toBe(kc);
-  });
+/** The two transports of the KubeJson contract: the client library's and node:https (ADR 27). */
+const TRANSPORTS: { name: string; make: (server: string, token?: string) => KubeJson }[] = [
+  { name: 'library', make: (server, token) => kubeJson(kubeConfig(server, token)) },
+  {
+    name: 'node:https',
+    make: (server, token = 'token-a') =>
+      httpsKubeJson({
+        server,
+        insecureSkipTlsVerify: false,
+        token: { read: () => Promise.resolve(Buffer.from(token)) },
+      }),
+  },
+];
 
-  it.each([
-    ['a fake client', { createNamespacedCustomObject: () => undefined }],
-    ['undefined', undefined],
-    [
-      'a client whose auth method is something else',
-      { api: { configuration: { authMethods: { default: {} } } } },
-    ],
-  ])('gives undefined for %s', (_name, client) => {
-    expect(kubeConfigOf(client)).toBeUndefined();
-  });
-});
-
-describe('kubeJson', () => {
+describe.each(TRANSPORTS)('the KubeJson contract: $name', ({ make }) => {
   it.each([
     {
       name: 'POST with a JSON body',
@@ -151,7 +148,7 @@ describe('kubeJson', () => {
   ])('$name: sends the token, path and body; parses the answer', async ({ method, body, wantType }) => {
     seen.length = 0;
     const path = '/apis/cert-manager.io/v1/namespaces/apps/certificaterequests?labelSelector=a%3Db';
-    const res = await kubeJson(kubeConfig(origin)).request(method, path, body);
+    const res = await make(origin).request(method, path, body);
     expect(res).toEqual({ metadata: { name: 'web-1-abcde' }, echo: path });
     expect(seen).toEqual([
       {
@@ -166,16 +163,16 @@ describe('kubeJson', () => {
 
   it('keeps the path of a server URL with a prefix', async () => {
     seen.length = 0;
-    await kubeJson(kubeConfig(`${origin}/k8s/clusters/c-1/`)).request('GET', '/api/v1/pods');
+    await make(`${origin}/k8s/clusters/c-1/`).request('GET', '/api/v1/pods');
     expect(seen[0]?.url).toBe('/k8s/clusters/c-1/api/v1/pods');
   });
 
   it('answers {} for an empty body', async () => {
-    await expect(kubeJson(kubeConfig(origin)).request('DELETE', '/empty')).resolves.toEqual({});
+    await expect(make(origin).request('DELETE', '/empty')).resolves.toEqual({});
   });
 
   it('rejects an error status with a KubeHttpError that kube-errors reads like an ApiException', async () => {
-    const e: unknown = await kubeJson(kubeConfig(origin))
+    const e: unknown = await make(origin)
       .request('GET', '/missing')
       .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(KubeHttpError);
@@ -188,7 +185,7 @@ describe('kubeJson', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const e: unknown = await kubeJson(kubeConfig(`http://127.0.0.1:${port}`))
+    const e: unknown = await make(`http://127.0.0.1:${port}`)
       .request('GET', '/api')
       .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Error);
@@ -197,7 +194,7 @@ describe('kubeJson', () => {
 
   it('watch: calls onEvent per line across chunks, skips what is not JSON, ends with null', async () => {
     seen.length = 0;
-    const { events, err } = await watchOf('/watch/events?watch=true&labelSelector=a%3Db');
+    const { events, err } = await watchOf(make(origin), '/watch/events?watch=true&labelSelector=a%3Db');
     expect(events).toEqual([
       ['ADDED', { metadata: { name: 'a' } }],
       ['MODIFIED', { metadata: { name: 'a', resourceVersion: '7' } }],
@@ -211,25 +208,42 @@ describe('kubeJson', () => {
   });
 
   it('watch: a refused watch ends with a KubeHttpError carrying the status', async () => {
-    const { events, err } = await watchOf('/watch/forbidden');
+    const { events, err } = await watchOf(make(origin), '/watch/forbidden');
     expect(events).toEqual([]);
     expect(kubeStatusCode(err)).toBe(403);
     expect(describeKubeError(err)).toBe('HTTP 403: watch is forbidden');
   });
 
   it('watch: ends with a TimeoutError after idleMs without data', async () => {
-    const { events, err } = await watchOf('/watch/hang', 150);
+    const { events, err } = await watchOf(make(origin), '/watch/hang', 150);
     expect(events).toHaveLength(1);
     expect((err as Error).name).toBe('TimeoutError');
   });
 
   it('watch: abort ends it with an error that is not a timeout', async () => {
-    const { events, err } = await watchOf('/watch/hang', 30_000, true);
+    const { events, err } = await watchOf(make(origin), '/watch/hang', 30_000, true);
     expect(events).toHaveLength(1);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).not.toBe('TimeoutError');
   });
 
+  it('sends a patch with its content type', async () => {
+    seen.length = 0;
+    await make(origin).request(
+      'PATCH',
+      '/api/v1/namespaces/a/events/e',
+      { count: 2 },
+      'application/merge-patch+json',
+    );
+    expect(seen[0]).toMatchObject({
+      method: 'PATCH',
+      contentType: 'application/merge-patch+json',
+      body: '{"count":2}',
+    });
+  });
+});
+
+describe('kubeJson on a library KubeConfig', () => {
   it('watch: rejects with NoConnectionPoolError, never calling onDone, when the library gives no pool', async () => {
     // https with no CA, client certificate or skipTLSVerify: the library's dispatcher type is "none".
     const kc = kubeConfig('https://127.0.0.1:1');

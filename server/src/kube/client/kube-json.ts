@@ -1,8 +1,10 @@
 /**
- * JSON requests to the API server with a KubeConfig's own credentials and connection pool, without
- * the generated clients' request pipeline (fetch, the rxjs stub, ObjectSerializer): for hot paths
- * that send and read plain JSON objects, such as cert-manager mode's create and delete per publish,
- * where that pipeline cost ~2–3 ms of CPU per call (ADR 25).
+ * The KubeJson contract (plain JSON requests and watches, for cert-manager mode and the status
+ * feature; kube-access.ts picks the transport) and its transport on a library KubeConfig, with its
+ * own credentials and connection pool but without the generated clients' request pipeline (fetch,
+ * the rxjs stub, ObjectSerializer, ~2–3 ms of CPU per call, ADR 25): for the kubeconfigs only the
+ * library supports (exec plugins, auth-provider, ...). The others go over node:https
+ * (kube-https.ts, ADR 27) without loading the library.
  *
  * Credentials come from `KubeConfig.applySecurityAuthentication`, the method the generated clients
  * call, so tokens (including in-cluster token files re-read as they rotate), exec plugins and client
@@ -28,8 +30,12 @@ export class KubeHttpError extends Error {
 export type KubeMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface KubeJson {
-  /** `path` starts with `/` and carries its query string; `body` is sent as JSON. Resolves to the parsed answer. */
-  request(method: KubeMethod, path: string, body?: unknown): Promise<unknown>;
+  /**
+   * `path` starts with `/` and carries its query string; `body` is sent as JSON, labelled
+   * `contentType` (default `application/json`; a patch names its strategy, e.g.
+   * `application/merge-patch+json`). Resolves to the parsed answer.
+   */
+  request(method: KubeMethod, path: string, body?: unknown, contentType?: string): Promise<unknown>;
   /**
    * A watch (`path` with `watch=true` in its query), as the library's `Watch.watch` behaves: `onEvent`
    * per event line (a line that is not JSON, or an `onEvent` that throws, is skipped), `onDone` once
@@ -44,11 +50,6 @@ export interface KubeJson {
     onDone: (err: unknown) => void,
     idleMs?: number,
   ): Promise<{ abort(): void }>;
-}
-
-/** What the generated clients keep of their KubeConfig: `api.configuration.authMethods.default`. */
-interface GeneratedClient {
-  api?: { configuration?: { authMethods?: { default?: unknown } } };
 }
 
 interface Dispatcher {
@@ -81,20 +82,6 @@ function timeoutError(): Error {
   return new DOMException('no data from the watch within its idle timeout', 'TimeoutError');
 }
 
-function isKubeConfig(v: unknown): v is KubeConfig {
-  const k = v as Partial<KubeConfig> | undefined;
-  return typeof k?.applySecurityAuthentication === 'function' && typeof k.getCurrentCluster === 'function';
-}
-
-/**
- * The KubeConfig a client of `config.makeApiClient(...)` was made from, or undefined when `client`
- * is not one (a test fake) or the library no longer keeps it where 2.0 does.
- */
-export function kubeConfigOf(client: unknown): KubeConfig | undefined {
-  const kc = (client as GeneratedClient | undefined)?.api?.configuration?.authMethods?.default;
-  return isKubeConfig(kc) ? kc : undefined;
-}
-
 /** JSON requests on `kc` (see above). Throws when `kc` has no current cluster. */
 export function kubeJson(kc: KubeConfig): KubeJson {
   const server = kc.getCurrentCluster()?.server;
@@ -112,10 +99,10 @@ export function kubeJson(kc: KubeConfig): KubeJson {
     return { headers, dispatcher };
   };
   return {
-    async request(method, path, body) {
+    async request(method, path, body, contentType = 'application/json') {
       const { headers, dispatcher } = await prepare();
       const text = body === undefined ? undefined : JSON.stringify(body);
-      if (text !== undefined) headers['content-type'] = 'application/json';
+      if (text !== undefined) headers['content-type'] = contentType;
       let status: number;
       let answerHeaders: Record<string, unknown>;
       let answer: string;

@@ -7,6 +7,7 @@
  */
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { kubeStatusCode } from './kube-errors.js';
+import type { KubeJson } from './kube-json.js';
 
 /** Objects a page unless the caller says otherwise: client-go's pager default. */
 export const PAGE_LIMIT = 500;
@@ -97,6 +98,31 @@ export function customObjectPages<T>(api: CustomObjectsApi, r: CustomResourceLis
       limit: r.limit ?? PAGE_LIMIT,
       _continue: token,
     })) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
+    return {
+      items: page.items ?? [],
+      resourceVersion: page.metadata?.resourceVersion ?? '',
+      continueToken: page.metadata?.continue || undefined,
+    };
+  };
+}
+
+/**
+ * Pages of a list through plain JSON requests (kube-json.ts): `path` is the collection, e.g.
+ * `/apis/cert-manager.io/v1/certificaterequests` for all namespaces.
+ */
+export function jsonPages<T>(
+  json: Pick<KubeJson, 'request'>,
+  path: string,
+  o: { labelSelector?: string | undefined; limit?: number | undefined } = {},
+): ReadPage<T> {
+  return async (token) => {
+    const query = new URLSearchParams({ limit: String(o.limit ?? PAGE_LIMIT) });
+    if (o.labelSelector) query.set('labelSelector', o.labelSelector);
+    if (token) query.set('continue', token);
+    const page = (await json.request('GET', `${path}?${query.toString()}`)) as {
+      items?: T[] | null;
+      metadata?: { resourceVersion?: string; continue?: string };
+    };
     return {
       items: page.items ?? [],
       resourceVersion: page.metadata?.resourceVersion ?? '',

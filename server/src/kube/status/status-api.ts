@@ -1,26 +1,15 @@
 /**
  * The API calls of the status feature, behind two small interfaces so the queue and reporter are
  * tested with in-memory fakes: CertVolumeStatus objects (server-side apply, delete, list by node)
- * and core/v1 Events (create, merge-patch). The adapters use client-node's KubernetesObjectApi and
- * CustomObjectsApi, handed in by the lazily loaded factory (`status-kubernetes.ts`); this file imports only types
- * from client-node, so loading it does not load the library.
+ * and core/v1 Events (create, merge-patch). The adapters send plain JSON requests (KubeJson, from
+ * kube-access.ts: node:https, or the client library for kubeconfigs only it supports), so loading
+ * this file does not load the library.
  */
-import type {
-  CustomObjectsApi,
-  KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-} from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { kubeStatusCode } from '../client/kube-errors.js';
-import { customObjectPages, listAll, PAGE_LIMIT } from '../client/paged-list.js';
-import {
-  CVS_API_VERSION,
-  CVS_GROUP,
-  CVS_KIND,
-  CVS_PLURAL,
-  CVS_VERSION,
-  type CertVolumeStatusObject,
-} from './status-object.js';
+import type { KubeJson } from '../client/kube-json.js';
+import { jsonPages, listAll, PAGE_LIMIT } from '../client/paged-list.js';
+import { CVS_GROUP, CVS_PLURAL, CVS_VERSION, type CertVolumeStatusObject } from './status-object.js';
 
 /** The field manager of every write; `kubectl get cvs --show-managed-fields` shows it. */
 export const FIELD_MANAGER = 'csi-cert-driver-node';
@@ -62,34 +51,39 @@ export interface EventsApi {
   ): Promise<void>;
 }
 
-const APPLY: PatchStrategy = 'application/apply-patch+yaml';
-const MERGE: PatchStrategy = 'application/merge-patch+json';
+const APPLY = 'application/apply-patch+yaml';
+const MERGE = 'application/merge-patch+json';
+const CVS_PATH = `/apis/${CVS_GROUP}/${CVS_VERSION}`;
+const ns = (namespace: string) => `/namespaces/${encodeURIComponent(namespace)}`;
+const cvsPath = (namespace: string, name: string) =>
+  `${CVS_PATH}${ns(namespace)}/${CVS_PLURAL}/${encodeURIComponent(name)}`;
+const eventsPath = (namespace: string) => `/api/v1${ns(namespace)}/events`;
+const manager = `fieldManager=${FIELD_MANAGER}`;
 
 /**
- * Writes through KubernetesObjectApi (server-side apply), lists through CustomObjectsApi page by
- * page (`pageLimit` objects a request, default 500; paged-list.ts).
+ * Writes by server-side apply (forced: the node owns its objects), lists page by page (`pageLimit`
+ * objects a request, default 500; paged-list.ts).
  */
-export function kubernetesStatusApi(
-  objects: KubernetesObjectApi,
-  custom: CustomObjectsApi,
-  pageLimit = PAGE_LIMIT,
-): StatusApi {
+export function kubernetesStatusApi(json: KubeJson, pageLimit = PAGE_LIMIT): StatusApi {
   return {
     async apply(obj) {
-      await objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, APPLY);
+      // JSON is YAML: the apply body is the object as JSON.
+      await json.request(
+        'PATCH',
+        `${cvsPath(obj.metadata.namespace, obj.metadata.name)}?${manager}&force=true`,
+        obj,
+        APPLY,
+      );
     },
     async delete(namespace, name) {
       try {
-        await objects.delete({ apiVersion: CVS_API_VERSION, kind: CVS_KIND, metadata: { namespace, name } });
+        await json.request('DELETE', cvsPath(namespace, name));
       } catch (e) {
         if (kubeStatusCode(e) !== 404) throw e;
       }
     },
     async list(labelSelector) {
-      const read = customObjectPages<CertVolumeStatusObject>(custom, {
-        group: CVS_GROUP,
-        version: CVS_VERSION,
-        plural: CVS_PLURAL,
+      const read = jsonPages<CertVolumeStatusObject>(json, `${CVS_PATH}/${CVS_PLURAL}`, {
         labelSelector,
         limit: pageLimit,
       });
@@ -98,18 +92,16 @@ export function kubernetesStatusApi(
   };
 }
 
-export function kubernetesEventsApi(objects: KubernetesObjectApi): EventsApi {
+export function kubernetesEventsApi(json: KubeJson): EventsApi {
   return {
     async create(event) {
-      await objects.create(event);
+      await json.request('POST', `${eventsPath(event.metadata.namespace)}?${manager}`, event);
     },
     async update(namespace, name, patch) {
-      await objects.patch(
-        { apiVersion: 'v1', kind: 'Event', metadata: { namespace, name }, ...patch },
-        undefined,
-        undefined,
-        FIELD_MANAGER,
-        undefined,
+      await json.request(
+        'PATCH',
+        `${eventsPath(namespace)}/${encodeURIComponent(name)}?${manager}`,
+        patch,
         MERGE,
       );
     },

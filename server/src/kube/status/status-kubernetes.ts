@@ -1,14 +1,14 @@
 /**
  * Builds the node's Kubernetes StatusReporter and its one PodEventRecorder. The node role imports
  * this file with `await import()` only when STATUS_OBJECTS or POD_EVENTS is on or cert-manager mode
- * records its own Events, and loads `@kubernetes/client-node` through kube-client's
- * `loadClientLibrary`, so a node without these features never loads the library.
+ * records its own Events. Its API access comes from kube-access.ts: node:https for the kubeconfigs
+ * its loader supports (the client library stays unloaded), the library otherwise.
  * Status object writes and Events share one token bucket (STATUS_QPS, STATUS_BURST).
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
 import { noopStatusReporter, type StatusReporter } from '../../volumes/status-reporter.port.js';
-import { loadClientLibrary, loadKubeConfig } from '../client/kube-client.js';
+import { loadKubeAccess } from '../client/kube-access.js';
 import { KubernetesPodEventRecorder } from '../events/pod-events.js';
 import { noopPodEventRecorder, type PodEventRecorder } from '../events/pod-events.port.js';
 import { kubernetesEventsApi, kubernetesStatusApi } from './status-api.js';
@@ -53,9 +53,7 @@ export async function createKubernetesStatus(o: {
   registry?: Registry | undefined;
 }): Promise<StatusFeature> {
   const { cfg, logger } = o;
-  const lib = await loadClientLibrary();
-  const kc = loadKubeConfig({ kubeconfigPath: cfg.kubeconfig });
-  const objects = lib.KubernetesObjectApi.makeApiClient(kc);
+  const { json } = await loadKubeAccess({ kubeconfigPath: cfg.kubeconfig, logger });
   const limiter = new TokenBucket({ qps: cfg.qps, burst: cfg.burst });
   const metrics = o.registry ? new StatusMetrics(o.registry) : undefined;
   const log = logger.child({ component: 'status' });
@@ -74,7 +72,7 @@ export async function createKubernetesStatus(o: {
   const recorder =
     cfg.events || cfg.certManager
       ? new KubernetesPodEventRecorder({
-          api: kubernetesEventsApi(objects),
+          api: kubernetesEventsApi(json),
           queue: eventQueue,
           component: EVENT_COMPONENT,
           instance: o.nodeId,
@@ -83,7 +81,7 @@ export async function createKubernetesStatus(o: {
   const reporter =
     cfg.objects || cfg.events
       ? new KubernetesStatusReporter({
-          api: cfg.objects ? kubernetesStatusApi(objects, kc.makeApiClient(lib.CustomObjectsApi)) : undefined,
+          api: cfg.objects ? kubernetesStatusApi(json) : undefined,
           queue: statusQueue,
           events: cfg.events ? recorder : noopPodEventRecorder,
           nodeId: o.nodeId,
