@@ -150,13 +150,18 @@ async function partNode(dir: string): Promise<void> {
     KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
     API_LISTEN_ADDR: 'off',
   };
+  const nodeArgs = (process.env.FLEET_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const start = () => {
     const t0 = performance.now();
     const p = startDriver({
       dir,
       role: 'node',
       settings: env,
-      command: { file: driverNodeBinary(repoRoot), args: [path.join(repoRoot, 'dist/main.mjs'), 'node'] },
+      command: {
+        file: driverNodeBinary(repoRoot),
+        // e.g. FLEET_NODE_ARGS="--single-threaded-gc" (node flags NODE_OPTIONS refuses) to compare V8 settings
+        args: [...nodeArgs, path.join(repoRoot, 'dist/main.mjs'), 'node'],
+      },
     });
     return { p, t0 };
   };
