@@ -368,14 +368,10 @@ class KeyWorkers {
 
   private spawn(): WorkerSlot {
     if (this.o.threadpool) return { worker: undefined, busy: undefined, tid: null, background: false };
-    const slot: WorkerSlot = {
-      worker: new Worker(KEY_POOL_WORKER_SOURCE, { eval: true }),
-      busy: undefined,
-      tid: undefined,
-      background: false,
-    };
-    slot.worker.unref();
-    slot.worker.on(
+    const worker = new Worker(KEY_POOL_WORKER_SOURCE, { eval: true });
+    const slot: WorkerSlot = { worker, busy: undefined, tid: undefined, background: false };
+    worker.unref();
+    worker.on(
       'message',
       (m: {
         id: number;
@@ -400,10 +396,8 @@ class KeyWorkers {
         this.dispatch();
       },
     );
-    slot.worker.on('error', (e) =>
-      this.logger?.error({ err: { message: e.message } }, 'key pool worker failed'),
-    );
-    slot.worker.on('exit', () => {
+    worker.on('error', (e) => this.logger?.error({ err: { message: e.message } }, 'key pool worker failed'));
+    worker.on('exit', () => {
       const p = slot.busy;
       slot.busy = undefined;
       p?.reject(new Error('key pool worker exited'));
