@@ -360,7 +360,7 @@ async function measure(c: MeasureContext): Promise<CertManagerFigures> {
 }
 
 /** User and system CPU ms of each thread of `pid`, summed by thread name and kind (`user`/`sys`). */
-function threadCpuMs(pid: number): Map<string, number> {
+export function threadCpuMs(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -381,7 +381,7 @@ function threadCpuMs(pid: number): Map<string, number> {
   return out;
 }
 
-function threadDelta(before: Map<string, number>, after: Map<string, number>, n: number): string {
+export function threadDelta(before: Map<string, number>, after: Map<string, number>, n: number): string {
   return [...after]
     .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / n] as const)
     .filter(([, v]) => v > 0)

@@ -39,7 +39,13 @@ import { TestCluster } from '../e2e/kube/cluster.js';
 import { controlPlaneMissing, startControlPlane } from '../e2e/kube/control-plane.js';
 import { apiServerPid, apiServerRequests } from './lib/api-server.js';
 import { sweepMounts } from './lib/cleanup.js';
-import { certManagerReport, partCertManager, type RequestIdentity } from './fleet-cert-manager.js';
+import {
+  certManagerReport,
+  partCertManager,
+  threadCpuMs,
+  threadDelta,
+  type RequestIdentity,
+} from './fleet-cert-manager.js';
 import { driverNodeBinary, imageEnv, processCpuMs, processMemory } from './lib/machine.js';
 import { opensslVolume } from './lib/openssl-baseline.js';
 import { startDriver, startIssuer, type DriverProcess } from './lib/processes.js';
@@ -149,13 +155,18 @@ async function partNode(dir: string): Promise<void> {
     KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
     API_LISTEN_ADDR: 'off',
   };
+  const nodeArgs = (process.env.FLEET_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const start = () => {
     const t0 = performance.now();
     const p = startDriver({
       dir,
       role: 'node',
       settings: env,
-      command: { file: driverNodeBinary(repoRoot), args: [path.join(repoRoot, 'dist/main.mjs'), 'node'] },
+      command: {
+        file: driverNodeBinary(repoRoot),
+        // e.g. FLEET_NODE_ARGS="--single-threaded-gc" (node flags NODE_OPTIONS refuses) to compare V8 settings
+        args: [...nodeArgs, path.join(repoRoot, 'dist/main.mjs'), 'node'],
+      },
     });
     return { p, t0 };
   };
@@ -179,8 +190,10 @@ async function partNode(dir: string): Promise<void> {
     results.nodeFirstPublishCpuMs = processCpuMs(node.pid) - firstCpu0;
     const nodeCpu0 = processCpuMs(node.pid);
     const issuerCpu0 = processCpuMs(issuer.pid);
+    const threads0 = threadCpuMs(node.pid);
     for (let i = 1; i < VOLUMES; i++) await publishOne();
     results.nodeCpuPerPublishMs = (processCpuMs(node.pid) - nodeCpu0) / (VOLUMES - 1);
+    log(`node CPU by thread, ms per publish: ${threadDelta(threads0, threadCpuMs(node.pid), VOLUMES - 1)}`);
     results.issuerCpuPerPublishMs = (processCpuMs(issuer.pid) - issuerCpu0) / (VOLUMES - 1);
     client.close();
     await sleep(5_000);

@@ -4,9 +4,9 @@
  * publishes N ECDSA volumes with a long lifetime onto real tmpfs mounts, and prints RSS split into anonymous and file-backed pages, the V8 heap,
  * and the heap snapshot's largest constructors. Not a benchmark: a profiling aid for issue 3.
  *
- *   npx tsx bench/memory-profile.ts [--volumes 10000] [--node-flags="..."] [--node-args="..."] [--env K=V ...] [--snapshot]
+ *   npx tsx bench/memory-profile.ts [--volumes 10000] [--node-flags="..."] [--node-args="..."] [--env K=V ...] [--snapshot] [--smaps]
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +30,8 @@ const { values: flags } = parseArgs({
     'node-args': { type: 'string', default: '' },
     env: { type: 'string', multiple: true, default: [] },
     snapshot: { type: 'boolean', default: false },
+    /** Also print /proc/<pid>/smaps by kind of mapping, the threads, and V8's heap spaces. */
+    smaps: { type: 'boolean', default: false },
   },
 });
 const VOLUMES = Number(flags.volumes);
@@ -39,6 +41,75 @@ function memory(pid: number): string {
   const m = processMemory(pid);
   const mib = (v: number): string => v.toFixed(1);
   return `RSS ${mib(m.rssMiB)} MiB (anon ${mib(m.anonMiB)}, file ${mib(m.fileMiB)}), HWM ${mib(m.hwmMiB)}, threads ${m.threads}`;
+}
+
+/**
+ * RSS by kind of mapping from /proc/<pid>/smaps: the node binary, shared libraries, other files,
+ * glibc's main heap ([heap]), thread stacks (8 MiB pthread mappings and [stack]) and other anonymous
+ * mappings (V8's heap and code pages, other malloc arenas, ...), plus the largest anonymous ones.
+ */
+function smapsSummary(pid: number): string[] {
+  const text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  const kinds = new Map<string, { rss: number; n: number }>();
+  const anon: { range: string; sizeKiB: number; rssKiB: number }[] = [];
+  let cur: { range: string; path: string; sizeKiB: number } | undefined;
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+-[0-9a-f]+)\s+\S+\s+\S+\s+\S+\s+\d+\s*(.*)$/.exec(line);
+    if (head) {
+      cur = { range: head[1]!, path: head[2]!.trim(), sizeKiB: 0 };
+      continue;
+    }
+    const kv = /^(\w+):\s+(\d+) kB/.exec(line);
+    if (!kv || !cur) continue;
+    if (kv[1] === 'Size') cur.sizeKiB = Number(kv[2]);
+    if (kv[1] !== 'Rss') continue;
+    const rss = Number(kv[2]);
+    const p = cur.path;
+    const kind =
+      p === ''
+        ? cur.sizeKiB === 8192
+          ? 'anon: thread stacks (8 MiB)'
+          : 'anon: other'
+        : p.startsWith('[')
+          ? p
+          : /\/node$/.test(p)
+            ? 'file: node binary'
+            : /\.so(\.|$)/.test(p)
+              ? 'file: shared libraries'
+              : 'file: other';
+    const k = kinds.get(kind) ?? { rss: 0, n: 0 };
+    k.rss += rss;
+    k.n++;
+    kinds.set(kind, k);
+    if (p === '' && rss > 0) anon.push({ range: cur.range, sizeKiB: cur.sizeKiB, rssKiB: rss });
+  }
+  const threads = readdirSync(`/proc/${pid}/task`).map((t) =>
+    readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim(),
+  );
+  return [
+    ...[...kinds.entries()]
+      .sort((a, b) => b[1].rss - a[1].rss)
+      .map(([k, v]) => `  ${(v.rss / 1024).toFixed(1).padStart(6)} MiB  ${k} (${v.n} mappings)`),
+    '  largest anonymous mappings (RSS / size KiB): ' +
+      anon
+        .sort((a, b) => b.rssKiB - a.rssKiB)
+        .slice(0, 12)
+        .map((a) => `${a.rssKiB}/${a.sizeKiB}`)
+        .join(', '),
+    `  threads (${threads.length}): ${threads.join(', ')}`,
+  ];
+}
+
+/** V8's heap spaces (used / size MiB) from prom-client's default metrics. */
+async function heapSpaces(url: string): Promise<string> {
+  const s = parsePrometheus(await (await fetch(url)).text());
+  const by = (n: string): Map<string, number> =>
+    new Map(s.filter((x) => x.name === n).map((x) => [x.labels['space'] ?? '?', x.value / 2 ** 20]));
+  const used = by('nodejs_heap_space_size_used_bytes');
+  const total = by('nodejs_heap_space_size_total_bytes');
+  return [...total.entries()]
+    .map(([k, v]) => `${k} ${(used.get(k) ?? 0).toFixed(1)}/${v.toFixed(1)}`)
+    .join(', ');
 }
 
 async function heap(url: string): Promise<string> {
@@ -121,6 +192,10 @@ try {
   await waitForNodeReady(node, `unix://${sock}`);
   await sleep(10_000);
   log(`start: ${memory(node.pid)}; ${await heap(metricsUrl)}`);
+  if (flags.smaps) {
+    for (const l of smapsSummary(node.pid)) console.log(l);
+    console.log(`  V8 spaces (used/size MiB): ${await heapSpaces(metricsUrl)}`);
+  }
   let done = 0;
   await pool(
     Array.from({ length: VOLUMES }, () => async () => {
@@ -132,6 +207,10 @@ try {
   log(`published ${VOLUMES}: ${memory(node.pid)}; ${await heap(metricsUrl)}`);
   await sleep(30_000);
   log(`30 s later: ${memory(node.pid)}; ${await heap(metricsUrl)}`);
+  if (flags.smaps) {
+    for (const l of smapsSummary(node.pid)) console.log(l);
+    console.log(`  V8 spaces (used/size MiB): ${await heapSpaces(metricsUrl)}`);
+  }
   if (flags.snapshot) {
     const cwd = `/proc/${node.pid}/cwd`;
     process.kill(node.pid, 'SIGUSR2');

@@ -83,6 +83,32 @@ describe('KeyPool', () => {
     ]);
   });
 
+  it('with startOnFirstUse, starts no worker thread for ECDSA keys; RSA shapes and their thread start with the first RSA key', async () => {
+    pool = new KeyPool({
+      size: 1,
+      workers: 1,
+      shapes: [
+        { algorithm: 'ECDSA', size: 256 },
+        { algorithm: 'RSA', size: 2048 },
+      ],
+      startOnFirstUse: true,
+    });
+    const threads = () => (pool as unknown as { workers: { slots: unknown[] } }).workers.slots.length;
+    const ec = await pool.get(spec('ECDSA', 256));
+    expect(keySpecOf(ec.privateKey)).toEqual({ algorithm: 'ECDSA', size: 256 });
+    await pool.warm();
+    expect(pool.stats().map((s) => [s.shape, s.depth])).toEqual([['ECDSA-256', 1]]);
+    expect(threads()).toBe(0);
+    const rsa = await pool.get(spec('RSA', 2048));
+    expect(keySpecOf(rsa.privateKey)).toEqual({ algorithm: 'RSA', size: 2048 });
+    await pool.warm();
+    expect(pool.stats().map((s) => [s.shape, s.depth])).toEqual([
+      ['ECDSA-256', 1],
+      ['RSA-2048', 1],
+    ]);
+    expect(threads()).toBe(1);
+  }, 60_000);
+
   it('never hands out the same key twice', async () => {
     pool = new KeyPool({ size: 4, workers: 2, shapes: [{ algorithm: 'ECDSA', size: 256 }] });
     const keys = await Promise.all(Array.from({ length: 40 }, () => pool!.get(spec('ECDSA', 256))));
@@ -102,8 +128,8 @@ describe('KeyPool', () => {
 
   it('runs a waiting publish ahead of queued refills', async () => {
     pool = new KeyPool({ size: 6, workers: 1, shapes: [{ algorithm: 'RSA', size: 2048 }] });
-    const ec = await pool.get(spec('ECDSA', 384));
-    expect(keySpecOf(ec.privateKey)).toEqual({ algorithm: 'ECDSA', size: 384 });
+    const rsa = await pool.get(spec('RSA', 2048)); // the pool is still empty: a demand job
+    expect(keySpecOf(rsa.privateKey)).toEqual({ algorithm: 'RSA', size: 2048 });
     // Only the refill already running when the demand arrived may have finished before it.
     expect(pool.stats().find((s) => s.shape === 'RSA-2048')!.depth).toBeLessThanOrEqual(1);
   });
@@ -139,15 +165,15 @@ describe('KeyPool', () => {
 
   it('replaces a worker that died and still serves keys', async () => {
     pool = new KeyPool({ size: 0, workers: 1, shapes: [] });
-    // With size 0 the thread starts with the first key asked for.
-    await pool.get(spec('ECDSA', 256));
+    // With size 0 the thread starts with the first RSA key asked for.
+    await pool.get(spec('RSA', 2048));
     const workers = (
       pool as unknown as { workers: { slots: { worker: { terminate(): Promise<number> } }[] } }
     ).workers;
     await workers.slots[0]!.worker.terminate();
-    const k = await pool.get(spec('ECDSA', 256));
-    expect(keySpecOf(k.privateKey).algorithm).toBe('ECDSA');
-  });
+    const k = await pool.get(spec('RSA', 2048));
+    expect(keySpecOf(k.privateKey).algorithm).toBe('RSA');
+  }, 60_000);
 
   it('drops its keys and refuses work once closed', async () => {
     const p = new KeyPool({ size: 2, workers: 1, shapes: [{ algorithm: 'Ed25519', size: 0 }] });
@@ -160,7 +186,7 @@ describe('KeyPool', () => {
   it.skipIf(process.platform !== 'linux')(
     'refills at nice 19, so pre-generation only takes idle CPU',
     async () => {
-      pool = new KeyPool({ size: 2, workers: 1, shapes: [{ algorithm: 'ECDSA', size: 256 }] });
+      pool = new KeyPool({ size: 1, workers: 1, shapes: [{ algorithm: 'RSA', size: 2048 }] });
       await pool.warm();
       const { readdirSync, readFileSync } = await import('node:fs');
       const nices = readdirSync('/proc/self/task').map((tid) => {
@@ -176,7 +202,7 @@ describe('KeyPool', () => {
     pool = new KeyPool({
       size: 1,
       workers: 1,
-      shapes: [{ algorithm: 'ECDSA', size: 256 }],
+      shapes: [{ algorithm: 'RSA', size: 2048 }],
       threadBackground: (tid, background) => calls.push({ tid, background }),
     });
     await pool.warm();
@@ -184,34 +210,34 @@ describe('KeyPool', () => {
     const tid = calls[0]?.tid;
     expect(tid).toBeGreaterThan(process.pid);
     // Two takes at once: the second finds the pool empty and waits, a demand job at normal priority.
-    await Promise.all([pool.get(spec('ECDSA', 256)), pool.get(spec('ECDSA', 256))]);
+    await Promise.all([pool.get(spec('RSA', 2048)), pool.get(spec('RSA', 2048))]);
     await pool.warm();
     // The next take's refill goes back to the background.
-    await pool.get(spec('ECDSA', 256));
+    await pool.get(spec('RSA', 2048));
     await pool.warm();
     expect(calls).toEqual([
       { tid, background: true },
       { tid, background: false },
       { tid, background: true },
     ]);
-  });
+  }, 60_000);
 
   it('keeps serving keys when the scheduling class cannot be changed, and stops asking', async () => {
     let attempts = 0;
     pool = new KeyPool({
-      size: 2,
+      size: 1,
       workers: 1,
-      shapes: [{ algorithm: 'ECDSA', size: 256 }],
+      shapes: [{ algorithm: 'RSA', size: 2048 }],
       threadBackground: () => {
         attempts++;
         throw new Error('sched_setscheduler: EPERM');
       },
     });
     await pool.warm();
-    await pool.get(spec('Ed25519', 0));
+    await pool.get(spec('RSA', 2048));
     await pool.warm();
     expect(attempts).toBe(1);
-  });
+  }, 60_000);
 
   it('names shapes the way KEY_POOL_SHAPES spells them', () => {
     expect(shapeKey({ algorithm: 'RSA', size: 2048 })).toBe('RSA-2048');

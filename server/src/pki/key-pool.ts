@@ -1,10 +1,16 @@
 /**
- * A warm pool of private keys per algorithm and size, refilled on worker threads, so a publish takes a
- * ready key instead of waiting for RSA generation (~50–200 ms for RSA-2048). Keys live only in this
+ * A warm pool of private keys per algorithm and size, refilled off the event loop, so a publish takes
+ * a ready key instead of waiting for RSA generation (~50–200 ms for RSA-2048). Keys live only in this
  * process's memory, are handed out once (taken off the pool) and never persisted or reused.
+ *
+ * ECDSA and Ed25519 keys (well under a millisecond of CPU each) come from node:crypto's asynchronous
+ * generator on libuv's threadpool; RSA keys from worker threads, which refill in the background
+ * scheduling class (ADR 6, 14). A worker thread costs ~9 MiB, so it starts with the first RSA key
+ * (ADR 28).
  */
 import { Worker } from 'node:worker_threads';
-import type { KeyObject } from 'node:crypto';
+import { generateKeyPair, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { KeySpec } from '../attributes/certificate-spec.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -26,7 +32,10 @@ export interface KeyPoolOptions {
    * except RSA above 4096 bits, which is generated on demand unless listed here.
    */
   shapes: readonly KeyShape[];
-  /** Worker threads generating every key but RSA ≥ 4096 bits. */
+  /**
+   * Keys of one lane generated at once: ECDSA and Ed25519 on libuv's threadpool, RSA below 4096 bits
+   * on this many worker threads.
+   */
   workers: number;
   /**
    * Worker threads for RSA keys of 4096 bits and more (seconds each): at most this many are generated
@@ -46,8 +55,10 @@ export interface KeyPoolOptions {
   threadBackground?: ((tid: number, background: boolean) => void) | undefined;
   /**
    * True: no thread starts and no shape is warmed until the first key is asked for (the node role:
-   * a worker thread costs ~8 MiB and start-up CPU a node with no publish yet has no use for). That
-   * first key is then generated on demand while `shapes` start filling. Default false: at once.
+   * a worker thread costs ~9 MiB and start-up CPU a node with no publish yet has no use for). That
+   * first key is then generated on demand while the ECDSA and Ed25519 `shapes` start filling; RSA
+   * `shapes` start filling, and the RSA worker thread starts, with the first RSA key asked for.
+   * Default false: every shape at once.
    */
   startOnFirstUse?: boolean | undefined;
 }
@@ -80,6 +91,11 @@ export const LARGE_RSA_BITS = 4096;
 function isLargeRsa(shape: KeyShape): boolean {
   return shape.algorithm === 'RSA' && shape.size >= LARGE_RSA_BITS;
 }
+
+/** Shapes that need a worker thread: RSA (ECDSA and Ed25519 are made on libuv's threadpool). */
+function onWorkerThread(shape: KeyShape): boolean {
+  return shape.algorithm === 'RSA';
+}
 const REFILL_RETRY_MS = 1000;
 
 /** "RSA-2048", "ECDSA-256", "Ed25519-0": the pool's key for a shape (also KEY_POOL_SHAPES' syntax). */
@@ -111,19 +127,22 @@ function jobOf(shape: KeyShape): Omit<KeyJob, 'id' | 'priority'> {
 }
 
 /**
- * Keys come from two lanes of worker threads: cheap keys (ECDSA, Ed25519, RSA below 4096 bits) on
- * `workers` threads, RSA of 4096 bits and more on `largeRsaWorkers` threads of their own. A lane
- * runs demand jobs before refills; a cheap key never waits behind a large RSA generation, and large
- * RSA generations are bounded per node by the size of their lane.
+ * Keys come from three lanes: ECDSA and Ed25519 on libuv's threadpool, `workers` at a time; RSA
+ * below 4096 bits on `workers` worker threads; RSA of 4096 bits and more on `largeRsaWorkers` worker
+ * threads of their own. A lane runs demand jobs before refills; a cheap key never waits behind an
+ * RSA generation, and large RSA generations are bounded per node by the size of their lane.
  */
 export class KeyPool {
   private readonly pools = new Map<string, ShapePool>();
+  private readonly cheap: KeyWorkers;
   private readonly workers: KeyWorkers;
   private readonly largeRsa: KeyWorkers;
   private closed = false;
-  private started = false;
+  /** Whether the configured ECDSA/Ed25519 shapes, and the RSA ones, have been created. */
+  private readonly started = { threadpool: false, rsa: false };
 
   constructor(private readonly o: KeyPoolOptions) {
+    this.cheap = new KeyWorkers(Math.max(1, o.workers), o.logger, undefined, { threadpool: true });
     // With nothing to keep warm, threads start with the first key asked for.
     this.workers = new KeyWorkers(Math.max(1, o.workers), o.logger, o.threadBackground, {
       lazy: o.size === 0 || o.startOnFirstUse === true,
@@ -134,11 +153,18 @@ export class KeyPool {
     if (!o.startOnFirstUse) this.start();
   }
 
-  /** Creates and starts filling the pools of `shapes` (once; `get` does it with `startOnFirstUse`). */
-  start(): void {
-    if (this.started || this.closed) return;
-    this.started = true;
-    for (const shape of this.o.shapes) this.poolFor(shape);
+  /**
+   * Creates and starts filling the pools of `shapes` (once; `get` does it with `startOnFirstUse`):
+   * all of them, or with `forShape` those made on the same kind of thread as it (RSA or not).
+   */
+  start(forShape?: KeyShape): void {
+    if (this.closed) return;
+    const kinds = forShape ? [onWorkerThread(forShape) ? 'rsa' : 'threadpool'] : ['threadpool', 'rsa'];
+    for (const kind of kinds as ('threadpool' | 'rsa')[]) {
+      if (this.started[kind]) continue;
+      this.started[kind] = true;
+      for (const shape of this.o.shapes) if (onWorkerThread(shape) === (kind === 'rsa')) this.poolFor(shape);
+    }
   }
 
   /** The large-RSA lane now: generations running and waiting (metrics, tests). */
@@ -147,7 +173,7 @@ export class KeyPool {
   }
 
   private lane(shape: KeyShape): KeyWorkers {
-    return isLargeRsa(shape) ? this.largeRsa : this.workers;
+    return isLargeRsa(shape) ? this.largeRsa : onWorkerThread(shape) ? this.workers : this.cheap;
   }
 
   /** A fresh key of `spec`'s shape: from the pool when one is ready, else generated now (ahead of refills). */
@@ -155,7 +181,7 @@ export class KeyPool {
     const shape = { algorithm: spec.algorithm, size: spec.algorithm === 'Ed25519' ? 0 : spec.size };
     const job = jobOf(shape);
     if (this.closed) throw new Error('key pool is closed');
-    this.start();
+    this.start(shape);
     if (!this.pools.has(shapeKey(shape)) && shape.algorithm === 'RSA' && shape.size > MAX_LEARNED_RSA_BITS) {
       this.o.onTake?.(shape, false);
       return this.largeRsa.run(job, 'demand');
@@ -195,7 +221,7 @@ export class KeyPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.pools.values()) p.keys.length = 0;
-    await Promise.all([this.workers.close(), this.largeRsa.close()]);
+    await Promise.all([this.cheap.close(), this.workers.close(), this.largeRsa.close()]);
   }
 
   private poolFor(shape: KeyShape): ShapePool {
@@ -262,7 +288,8 @@ interface Pending {
 }
 
 interface WorkerSlot {
-  worker: Worker;
+  /** Undefined in a threadpool lane: its jobs run on libuv's threadpool, one slot per job at a time. */
+  worker: Worker | undefined;
   busy: Pending | undefined;
   /** The worker's OS thread id, once it has posted it (null: it could not tell). */
   tid: number | null | undefined;
@@ -270,10 +297,24 @@ interface WorkerSlot {
   background: boolean;
 }
 
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** One key of `job`'s shape from node:crypto's asynchronous generator (libuv's threadpool). */
+async function generateOnThreadpool(job: KeyJob): Promise<KeyPair> {
+  const pair =
+    job.algorithm === 'ECDSA'
+      ? await generateKeyPairAsync('ec', { namedCurve: job.curve! })
+      : job.algorithm === 'Ed25519'
+        ? await generateKeyPairAsync('ed25519')
+        : await generateKeyPairAsync('rsa', { modulusLength: job.size, publicExponent: 0x10001 });
+  return pairOf(job, pair.privateKey, pair.publicKey, pair.publicKey.export({ type: 'spki', format: 'der' }));
+}
+
 /**
- * A fixed set of worker threads (started at once, or on first use when `lazy`) and a two-level
- * queue: demand jobs (a publish is waiting) run before refill jobs. A worker that dies fails its job
- * and is replaced.
+ * A fixed set of slots and a two-level queue: demand jobs (a publish is waiting) run before refill
+ * jobs. A slot is a worker thread (started at once, or on first use when `lazy`; one that dies fails
+ * its job and is replaced), or with `threadpool` a place for one job on libuv's threadpool, so a lane
+ * takes at most `count` of its threads and file I/O keeps the others.
  */
 class KeyWorkers {
   private readonly slots: WorkerSlot[] = [];
@@ -287,7 +328,7 @@ class KeyWorkers {
     private readonly count: number,
     private readonly logger?: Logger,
     private readonly threadBackground?: (tid: number, background: boolean) => void,
-    o: { lazy?: boolean } = {},
+    private readonly o: { lazy?: boolean; threadpool?: boolean } = {},
   ) {
     if (!o.lazy) this.start();
   }
@@ -322,18 +363,15 @@ class KeyWorkers {
     for (const p of [...this.demand, ...this.refill]) p.reject(err);
     this.demand.length = 0;
     this.refill.length = 0;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
   }
 
   private spawn(): WorkerSlot {
-    const slot: WorkerSlot = {
-      worker: new Worker(KEY_POOL_WORKER_SOURCE, { eval: true }),
-      busy: undefined,
-      tid: undefined,
-      background: false,
-    };
-    slot.worker.unref();
-    slot.worker.on(
+    if (this.o.threadpool) return { worker: undefined, busy: undefined, tid: null, background: false };
+    const worker = new Worker(KEY_POOL_WORKER_SOURCE, { eval: true });
+    const slot: WorkerSlot = { worker, busy: undefined, tid: undefined, background: false };
+    worker.unref();
+    worker.on(
       'message',
       (m: {
         id: number;
@@ -358,10 +396,8 @@ class KeyWorkers {
         this.dispatch();
       },
     );
-    slot.worker.on('error', (e) =>
-      this.logger?.error({ err: { message: e.message } }, 'key pool worker failed'),
-    );
-    slot.worker.on('exit', () => {
+    worker.on('error', (e) => this.logger?.error({ err: { message: e.message } }, 'key pool worker failed'));
+    worker.on('exit', () => {
       const p = slot.busy;
       slot.busy = undefined;
       p?.reject(new Error('key pool worker exited'));
@@ -379,9 +415,27 @@ class KeyWorkers {
       const next = this.demand.shift() ?? this.refill.shift();
       if (!next) return;
       slot.busy = next;
+      if (!slot.worker) {
+        this.runOnThreadpool(slot, next);
+        continue;
+      }
       this.schedule(slot, next.job.priority === 'refill');
       slot.worker.postMessage(next.job);
     }
+  }
+
+  private runOnThreadpool(slot: WorkerSlot, p: Pending): void {
+    generateOnThreadpool(p.job).then(
+      (key) => this.finish(slot, p, () => p.resolve(key)),
+      (e: unknown) =>
+        this.finish(slot, p, () => p.reject(new Error(`key generation failed: ${(e as Error).message}`))),
+    );
+  }
+
+  private finish(slot: WorkerSlot, p: Pending, settle: () => void): void {
+    if (slot.busy === p) slot.busy = undefined;
+    settle();
+    if (!this.closing) this.dispatch();
   }
 
   /** Puts the slot's thread in the background class for a refill, back for a demand job. */

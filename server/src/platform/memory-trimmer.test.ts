@@ -92,6 +92,38 @@ describe('MemoryTrimmer', () => {
     expect(r.calls).toHaveLength(1);
   });
 
+  it('looks once delayMs after start-up, counting the CPU start-up used, then every intervalMs', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    const r = rig({ intervalMs: 10_000 }); // the scripted clock stands at 1,000 ms of CPU: start-up
+    r.trimmer.start();
+    r.trimmer.lookAfterStart(1_000);
+    vi.advanceTimersByTime(999);
+    expect(r.calls).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(r.calls).toHaveLength(1);
+    vi.advanceTimersByTime(9_000); // the interval's first look: idle since
+    expect(r.calls).toHaveLength(1);
+    expect(r.trims).toHaveLength(1);
+  });
+
+  it('without a start-up look, the CPU used before the trimmer existed does not count', () => {
+    const r = rig();
+    expect(r.trimmer.tick()).toBe(false);
+  });
+
+  it('stop cancels a pending start-up look; with intervalMs 0 there is none', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    const r = rig();
+    r.trimmer.lookAfterStart(1_000);
+    r.trimmer.stop();
+    const off = rig({ intervalMs: 0 });
+    off.trimmer.lookAfterStart(1_000);
+    vi.advanceTimersByTime(60_000);
+    expect(r.calls).toHaveLength(0);
+    expect(off.calls).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('with intervalMs 0 never starts a timer', () => {
     const r = startedRig(0);
     r.spend(1000);

@@ -34,6 +34,7 @@ const processCpuMs = (): number => {
 
 export class MemoryTrimmer {
   private timer: NodeJS.Timeout | undefined;
+  private startLook: NodeJS.Timeout | undefined;
   private lastCpuMs: number;
   private failed = false;
   private readonly cpuMs: () => number;
@@ -52,8 +53,22 @@ export class MemoryTrimmer {
     this.timer.unref();
   }
 
+  /**
+   * One more look `delayMs` from now that counts all the CPU the process used since it began: start-up
+   * (loading modules, protos, state recovery) is a busy period like any other, and its freed memory
+   * (8–10 MiB on the node role) would otherwise stay until the first interval's look. Does nothing
+   * when the trimmer is off (`intervalMs` 0); `stop` cancels it. An unref'd timer.
+   */
+  lookAfterStart(delayMs: number): void {
+    if (this.o.intervalMs <= 0 || this.startLook) return;
+    this.lastCpuMs = 0;
+    this.startLook = setTimeout(() => this.tick(), delayMs);
+    this.startLook.unref();
+  }
+
   stop(): void {
     clearInterval(this.timer);
+    clearTimeout(this.startLook);
     this.timer = undefined;
   }
 

@@ -36,6 +36,9 @@ import { isLocalAddress } from '../config/issuer-tls-settings.js';
 import { MemoryTrimmer } from '../platform/memory-trimmer.js';
 import { startKubeletFacing, type KubeletFacing } from '../kubelet/kubelet-facing.js';
 
+/** How long after serving CSI the node gives back the memory its start-up freed (ADR 28). */
+const START_TRIM_DELAY_MS = 1_000;
+
 export interface NodeRole {
   manager: VolumeManager;
   renewal: RenewalService;
@@ -251,6 +254,8 @@ export async function startNodeRole(
         })
       : undefined;
   trimmer?.start();
+  // Start-up freed memory too; give it back once the node has settled, not at the first interval.
+  trimmer?.lookAfterStart(START_TRIM_DELAY_MS);
   const metricsServer: MetricsServer | undefined = cfg.metricsListenAddr
     ? await startMetricsServer(cfg.metricsListenAddr, () => metrics.scrape(), logger, cfg.apiAllowedHosts)
     : undefined;
