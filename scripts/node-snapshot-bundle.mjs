@@ -26,7 +26,11 @@ export const RUN_TIME_BUILTINS = ['http', 'https', 'http2', 'tls', 'worker_threa
 
 const root = path.resolve(import.meta.dirname, '..');
 const runtimeModule = path.join(root, 'server/src/common/bundle-runtime.ts');
-const packageName = (spec) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const packageName = (spec) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 
 /** Each stand-in builtin's own property names and plain-data properties, from a fresh process. */
 function builtinShapes() {
@@ -107,11 +111,16 @@ export async function buildNodeSnapshotBundle({ outfile = 'dist/node-snapshot.cj
           b.onResolve({ filter: /.*/ }, (a) => {
             if (a.namespace === 'builtin-stand-in') return { path: a.path, external: true };
             if (a.namespace === 'run-time') return undefined;
-            if (builtin.test(a.path)) return { path: a.path.replace(/^node:/, ''), namespace: 'builtin-stand-in' };
+            if (builtin.test(a.path))
+              return { path: a.path.replace(/^node:/, ''), namespace: 'builtin-stand-in' };
             const bare = !a.path.startsWith('.') && !path.isAbsolute(a.path) && !a.path.startsWith('node:');
             const fromPackage = a.importer.includes(`${path.sep}node_modules${path.sep}`);
-            if (bare && !fromPackage && !a.path.startsWith('@csi-cert-driver/') &&
-                !SNAPSHOT_PACKAGES.includes(packageName(a.path)))
+            if (
+              bare &&
+              !fromPackage &&
+              !a.path.startsWith('@csi-cert-driver/') &&
+              !SNAPSHOT_PACKAGES.includes(packageName(a.path))
+            )
               return { path: a.path, namespace: 'run-time' };
             return undefined;
           });

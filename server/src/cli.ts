@@ -82,7 +82,9 @@ export async function main(argv: string[], launchers: RoleLaunchers): Promise<nu
   }
   const launcher = launchers[role as Role];
   if (!launcher) {
-    console.error(`csi-cert-driver: this entry runs only ${Object.keys(launchers).join(', ')}; '${role}' is in dist/main.mjs`);
+    console.error(
+      `csi-cert-driver: this entry runs only ${Object.keys(launchers).join(', ')}; '${role}' is in dist/main.mjs`,
+    );
     return 2;
   }
   let logger: Logger | undefined;

@@ -23,7 +23,6 @@ import { launchNode, runMain } from './cli.js';
 // Evaluated now, so its whole static graph (grpc-js, protobufjs, pino, prom-client) is in the snapshot.
 import './roles/node.role.js';
 
-
 /** The directory of the blob this process was started from (`--snapshot-blob <file>`), i.e. dist/. */
 function blobDirectory(execArgv: readonly string[]): string {
   for (let i = 0; i < execArgv.length; i++) {
@@ -47,7 +46,9 @@ startupSnapshot.setDeserializeMainFunction(() => {
   const set = loadTimeEnvSet(process.env);
   if (set) {
     const main = join(dist, 'main.mjs');
-    process.stderr.write(`csi-cert-driver: ${set} is set, which a package reads as it loads; starting from ${main}\n`);
+    process.stderr.write(
+      `csi-cert-driver: ${set} is set, which a package reads as it loads; starting from ${main}\n`,
+    );
     // dist/main.mjs reads its arguments after the script's path.
     process.argv.splice(1, 0, main);
     runtimeRequire(main);

@@ -26,4 +26,5 @@ export function loadTimeEnvSet(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 const set = startupSnapshot.isBuildingSnapshot() ? loadTimeEnvSet(process.env) : undefined;
-if (set) throw new Error(`${set} is set while the node role's snapshot is built; build it without (env -u ${set})`);
+if (set)
+  throw new Error(`${set} is set while the node role's snapshot is built; build it without (env -u ${set})`);
