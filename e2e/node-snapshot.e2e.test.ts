@@ -110,7 +110,7 @@ describe.runIf(process.platform === 'linux')('an unusable blob', () => {
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(app, 'node_modules'));
     symlinkSync(join(REPO_ROOT, 'proto'), join(app, 'proto'));
     mkdirSync(pristine);
-    for (const f of ['node-snapshot.blob', 'node-snapshot.blob.key', 'node-snapshot.cjs.sha256'])
+    for (const f of ['node-snapshot.blob', 'node-snapshot.blob.key', 'node-snapshot.sha256'])
       copyFileSync(join(dist, f), join(pristine, f));
   });
   afterAll(async () => {
@@ -181,7 +181,7 @@ describe.runIf(process.platform === 'linux')('an unusable blob', () => {
     },
     {
       name: 'made from another bundle, dist/ read-only: dist/main.mjs',
-      spoil: () => writeFileSync(join(dist, 'node-snapshot.cjs.sha256'), `${'0'.repeat(64)}\n`),
+      spoil: () => writeFileSync(join(dist, 'node-snapshot.sha256'), `${'0'.repeat(64)}\n`),
       readOnly: true,
       from: MAIN,
     },
@@ -215,7 +215,7 @@ describe.runIf(process.platform === 'linux')('an unusable blob', () => {
   ];
 
   it.each(cases)('$name', { timeout: 60_000 }, async (c) => {
-    for (const f of ['node-snapshot.blob', 'node-snapshot.blob.key', 'node-snapshot.cjs.sha256'])
+    for (const f of ['node-snapshot.blob', 'node-snapshot.blob.key', 'node-snapshot.sha256'])
       copyFileSync(join(pristine, f), join(dist, f));
     c.spoil();
     if (c.readOnly) {
