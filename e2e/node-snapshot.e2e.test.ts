@@ -46,7 +46,17 @@ function startedFrom(pid: number): string {
 
 let h: Harness;
 harnessPerSuite(
-  { suite: 'node-snapshot', nodeSettings: { API_LISTEN_ADDR: '127.0.0.1:0', LOG_LEVEL: 'info' } },
+  {
+    suite: 'node-snapshot',
+    // The Dockerfile's ENV, with the API on as the chart runs the node.
+    nodeSettings: {
+      NODE_ENV: 'production',
+      NODE_OPTIONS: '--max-semi-space-size=2',
+      MALLOC_ARENA_MAX: '2',
+      API_LISTEN_ADDR: '127.0.0.1:0',
+      LOG_LEVEL: 'info',
+    },
+  },
   (started) => (h = started),
 );
 
@@ -73,8 +83,12 @@ describe.runIf(process.platform === 'linux')('the node role from its startup sna
     const url = /"url":"(http:\/\/[^"]+)"[^\n]*API serving/.exec(h.node!.logText())?.[1];
     expect(url).toBeDefined();
     const res = await fetch(`${url}/api/v1/node`);
-    expect(res.status).toBe(200);
+    expect(res.status, h.node!.tail()).toBe(200);
     expect(((await res.json()) as { nodeId: string }).nodeId).toBe(h.nodeId);
+    // The dashboard's files, read from dist/dashboard when the API loaded.
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
     const volumes = await fetch(`${url}/api/v1/volumes`);
     expect(volumes.status).toBe(200);
     expect(JSON.stringify(await volumes.json())).toContain(vol.current!.volumeId);
