@@ -1,9 +1,9 @@
 /**
  * The node role from a startup snapshot (docs/adr/0026-node-role-from-a-startup-snapshot.md).
  * scripts/build.mjs bundles this file, the node role and the packages it evaluates at start into
- * `dist/node-snapshot.cjs`; `node --snapshot-blob dist/node-snapshot.blob --build-snapshot
- * dist/node-snapshot.cjs` (bin/csi-cert-driver, the images) runs it once: it evaluates every module,
- * loads the .proto files, and V8 saves the heap. `node --snapshot-blob dist/node-snapshot.blob node
+ * `dist/node-snapshot.cjs`; `node --snapshot-blob dist/node-snapshot.blob --build-snapshot-config
+ * dist/node-snapshot.config.json` (`bin/csi-cert-driver --build-node-snapshot`, the images) runs it
+ * once: it evaluates every module, loads the .proto files, and V8 saves the heap. `node --snapshot-blob dist/node-snapshot.blob node
  * [--setting=value ...]` then starts from that heap and runs the deserialize main below, which
  * does what `dist/main.mjs node` does: settings from flags and the environment, state recovery,
  * CSI served.
