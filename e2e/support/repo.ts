@@ -54,14 +54,17 @@ export function distIsStale(): boolean {
 }
 
 /**
- * Runs `npm run build` (i.e. `node scripts/build.mjs` on the pinned Node) when dist is stale, then
- * makes the node role's startup snapshot (`bin/csi-cert-driver --build-node-snapshot`, ADR 26) so
- * that parallel suites do not each make it on their first node start. Synchronous and idempotent;
- * a build failure throws with esbuild's output. Nothing happens with E2E_DRIVER_ENTRY set.
+ * Runs `npm run build` (i.e. `node scripts/build.mjs` on the pinned Node) when dist is stale, and
+ * makes the node role's startup snapshot (`bin/csi-cert-driver --build-node-snapshot`, ADR 26)
+ * after a build or when there is none, so that a suite's first node start does not make it.
+ * Synchronous and idempotent; a build failure throws with esbuild's output. Nothing happens with
+ * E2E_DRIVER_ENTRY set.
  */
 export function ensureBuilt(): void {
-  if (DRIVER_ENTRY_OVERRIDE || !distIsStale()) return;
-  execFileSync(PINNED_NODE, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
-  if (process.platform === 'linux')
+  if (DRIVER_ENTRY_OVERRIDE) return;
+  const built = distIsStale();
+  if (built)
+    execFileSync(PINNED_NODE, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
+  if (process.platform === 'linux' && (built || !existsSync(join(REPO_ROOT, 'dist', 'node-snapshot.blob'))))
     execFileSync(BIN, ['--build-node-snapshot'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
 }
