@@ -13,13 +13,24 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: no install script is needed to bundle (esbuild ships its binary as a package).
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.base.json ./
-COPY scripts/build.mjs scripts/build.mjs
+COPY scripts/build.mjs scripts/node-snapshot-bundle.mjs scripts/
 COPY proto proto
 COPY server server
 COPY platform platform
 COPY dashboard dashboard
 # The image's node, not node_modules/.bin/node (the pinned-Node dev dependency is not installed).
 RUN node scripts/build.mjs
+
+# The node role's startup snapshot (docs/adr/0026-node-role-from-a-startup-snapshot.md), made by the
+# node binary of the image that runs it (this base, as the final stage's): dist/node-snapshot.blob and
+# the key bin/csi-cert-driver checks before using it. The snapshot's script needs no node_modules; it
+# reads the .proto files of proto/.
+FROM node:${NODE_VERSION}-bookworm-slim AS snapshot
+WORKDIR /app
+COPY bin/csi-cert-driver bin/csi-cert-driver
+COPY proto proto
+COPY --from=build /src/dist dist
+RUN ["bin/csi-cert-driver", "--build-node-snapshot"]
 
 # Production dependencies only: koffi (prebuilt, FFI for mount(2)), grpc-js, NestJS, ...
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
@@ -42,9 +53,11 @@ WORKDIR /app
 # mount (util-linux) and stat (coreutils), both in the base image, are used by the node role's
 # fallback mounter and by the chart's state-tmpfs init container.
 COPY --from=deps /app/node_modules node_modules
-COPY --from=build /src/dist dist
+COPY --from=snapshot /app/dist dist
+COPY bin/csi-cert-driver bin/csi-cert-driver
 COPY proto proto
 COPY package.json package.json
 USER 1000:1000
-ENTRYPOINT ["node", "/app/dist/main.mjs"]
+# bin/csi-cert-driver runs dist/main.mjs, or the node role from dist/node-snapshot.blob (ADR 26).
+ENTRYPOINT ["/app/bin/csi-cert-driver"]
 CMD ["--help"]

@@ -4,7 +4,8 @@
  * reported as a ratio to the openssl pipeline (genpkey + req + x509, bench/lib/openssl-baseline.ts)
  * and throughput as a fraction of `openssl speed ecdsap256`'s sign rate, both measured here.
  *
- * Part N, the node (built-in issuer, `bin/csi-cert-driver`'s dist/main.mjs with the image's ENV):
+ * Part N, the node (built-in issuer, started as the image starts it: `bin/csi-cert-driver node` with
+ *   the image's ENV, i.e. from the node role's startup snapshot; `--node-entry main` runs dist/main.mjs):
  *   start to CSI Probe ready, RSS idle and with 110 volumes, node and issuer CPU per publish
  *   (sequential ECDSA publishes after the first, which starts the key pool and is reported apart),
  *   then a SIGKILL and a restart with 110 volumes: start to Probe ready (Probe answers only after
@@ -19,7 +20,8 @@
  *   signer (not cert-manager's controller): bench/fleet-cert-manager.ts.
  *
  * Usage: scripts/bench.sh fleet [--only node|issuer|cert-manager] [--pods 400] [--nodes 20]
- *        [--cm-identity pod,driver] [--cm-sequential 50] [--cm-warmup 1] [--quick] [--json file]
+ *        [--cm-identity pod,driver] [--cm-sequential 50] [--cm-warmup 1] [--node-entry image|main]
+ *        [--quick] [--json file]
  * Needs root (tmpfs mounts), openssl, and .cache/bin/kube-apiserver (scripts/install-kube.sh).
  */
 import { execFile } from 'node:child_process';
@@ -68,6 +70,11 @@ const { values: flags } = parseArgs({
     'cm-sequential': { type: 'string', default: '50' },
     /** cert-manager part: publishes before measuring (JIT warm-up). */
     'cm-warmup': { type: 'string', default: '1' },
+    /**
+     * How the node starts: `image` (default) as the image's ENTRYPOINT, bin/csi-cert-driver, which
+     * starts the node role from its startup snapshot (ADR 26); `main`: node on dist/main.mjs.
+     */
+    'node-entry': { type: 'string', default: 'image' },
     json: { type: 'string' },
   },
 });
@@ -162,11 +169,14 @@ async function partNode(dir: string): Promise<void> {
       dir,
       role: 'node',
       settings: env,
-      command: {
-        file: driverNodeBinary(repoRoot),
-        // e.g. FLEET_NODE_ARGS="--single-threaded-gc" (node flags NODE_OPTIONS refuses) to compare V8 settings
-        args: [...nodeArgs, path.join(repoRoot, 'dist/main.mjs'), 'node'],
-      },
+      command:
+        flags['node-entry'] === 'main'
+          ? {
+              file: driverNodeBinary(repoRoot),
+              // e.g. FLEET_NODE_ARGS="--single-threaded-gc" (node flags NODE_OPTIONS refuses) to compare V8 settings
+              args: [...nodeArgs, path.join(repoRoot, 'dist/main.mjs'), 'node'],
+            }
+          : { file: path.join(repoRoot, 'bin/csi-cert-driver'), args: ['node'] },
     });
     return { p, t0 };
   };
@@ -425,7 +435,10 @@ try {
   const lines = [
     `Fleet benchmark, ${new Date().toISOString()}, load ${loadAvg()} (2 cores shared), ` +
       `openssl speed ecdsap256: ${signRate.toFixed(0)} sign/s before, ${afterSignRate.toFixed(0)} after; ` +
-      `openssl pipeline (genpkey + req + x509) p50 ${pipelineMs.toFixed(0)} ms.`,
+      `openssl pipeline (genpkey + req + x509) p50 ${pipelineMs.toFixed(0)} ms.` +
+      (doNode
+        ? ` Node started ${flags['node-entry'] === 'main' ? 'from dist/main.mjs' : 'by bin/csi-cert-driver (startup snapshot)'}.`
+        : ''),
     '',
     '| figure | this run | goal | |',
     '|---|---:|---|---|',

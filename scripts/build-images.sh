@@ -12,7 +12,8 @@
 # The product image has the content the Dockerfile promises (its final stage): a Debian bookworm
 # minbase root file system slimmed as the -slim images (no docs, man pages, locales), the `node`
 # user 1000:1000 of node:bookworm-slim, the pinned Node 22 at /usr/local/bin/node (the version must
-# equal the Dockerfile's ARG NODE_VERSION), /app with production node_modules, dist/, proto/ and
+# equal the Dockerfile's ARG NODE_VERSION), /app with production node_modules, dist/ (with the node
+# role's startup snapshot, made by that same node binary), bin/csi-cert-driver, proto/ and
 # package.json; ENV, USER, WORKDIR, ENTRYPOINT, CMD and LABEL are read from the Dockerfile. dist/ must
 # be built (`npm run build`); a missing or older-than-sources dist/ is an error.
 #
@@ -249,7 +250,8 @@ build_node_modules_layer() {
 
 # dist/ must exist and be newer than the sources scripts/build.mjs bundles; else `npm run build`.
 ensure_dist() {
-  local inputs=(server/src platform/linux/src platform/windows/src proto dashboard scripts/build.mjs)
+  local inputs=(server/src platform/linux/src platform/windows/src proto dashboard scripts/build.mjs
+    scripts/node-snapshot-bundle.mjs)
   if [ -f "$root/dist/main.mjs" ] &&
     [ -z "$(cd "$root" && find "${inputs[@]}" -newer dist/main.mjs -not -path '*/node_modules/*' -print -quit 2>/dev/null)" ]; then
     return 0
@@ -258,7 +260,7 @@ ensure_dist() {
   (cd "$root" && PATH="$root/node_modules/.bin:$PATH" npm run --silent build >&2) || die "npm run build failed"
 }
 
-# product: base + node + node_modules + (dist/, proto/, package.json) of this checkout, with the
+# product: base + node + node_modules + (dist/, bin/csi-cert-driver, proto/, package.json) of this checkout, with the
 # Dockerfile's ENV, LABEL, USER, WORKDIR, ENTRYPOINT and CMD; PATH and NODE_VERSION as the
 # node:<version>-bookworm-slim base sets them.
 image_product() {
@@ -267,9 +269,13 @@ image_product() {
   build_node_layer
   build_node_modules_layer
   ensure_dist
+  # The node role's startup snapshot, made by node_modules/node: the binary the node layer ships.
+  log "product: node role startup snapshot"
+  "$root/bin/csi-cert-driver" --build-node-snapshot || die "building dist/node-snapshot.blob failed"
   app="$(mktemp -d "$cache/app.XXXXXX")"
-  mkdir -p "$app/app"
+  mkdir -p "$app/app/bin"
   cp -a "$root/dist" "$root/proto" "$root/package.json" "$app/app/"
+  cp -a "$root/bin/csi-cert-driver" "$app/app/bin/"
   layer_tar "$app" "$cache/app.tar" --owner=0 --group=0
   rm -rf "$app"
   write_image localhost/csi-cert-driver:dev csi-cert-driver --dockerfile "$root/Dockerfile" \
@@ -277,7 +283,7 @@ image_product() {
     --layer "$cache/base.tar=debootstrap --variant=minbase $SUITE, slimmed; user node 1000:1000" \
     --layer "$cache/node.tar=/usr/local/bin/node $(dockerfile_node_version)" \
     --layer "$cache/node_modules.tar=COPY --from=deps /app/node_modules node_modules" \
-    --layer "$cache/app.tar=COPY dist, proto, package.json"
+    --layer "$cache/app.tar=COPY dist (with the node role's snapshot), bin/csi-cert-driver, proto, package.json"
 }
 
 # static <ref> <binary> [args...]: the binary alone at /<its file name>, the entrypoint with args.

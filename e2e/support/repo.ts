@@ -35,6 +35,7 @@ const BUILD_INPUTS = [
   'platform/windows/src',
   'proto',
   'scripts/build.mjs',
+  'scripts/node-snapshot-bundle.mjs',
 ];
 
 function newestMtime(path: string): number {
@@ -53,11 +54,17 @@ export function distIsStale(): boolean {
 }
 
 /**
- * Runs `npm run build` (i.e. `node scripts/build.mjs` on the pinned Node) when dist is stale.
+ * Runs `npm run build` (i.e. `node scripts/build.mjs` on the pinned Node) when dist is stale, and
+ * makes the node role's startup snapshot (`bin/csi-cert-driver --build-node-snapshot`, ADR 26)
+ * after a build or when there is none, so that a suite's first node start does not make it.
  * Synchronous and idempotent; a build failure throws with esbuild's output. Nothing happens with
  * E2E_DRIVER_ENTRY set.
  */
 export function ensureBuilt(): void {
-  if (DRIVER_ENTRY_OVERRIDE || !distIsStale()) return;
-  execFileSync(PINNED_NODE, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
+  if (DRIVER_ENTRY_OVERRIDE) return;
+  const built = distIsStale();
+  if (built)
+    execFileSync(PINNED_NODE, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
+  if (process.platform === 'linux' && (built || !existsSync(join(REPO_ROOT, 'dist', 'node-snapshot.blob'))))
+    execFileSync(BIN, ['--build-node-snapshot'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
 }
