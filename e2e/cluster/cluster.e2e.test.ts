@@ -9,7 +9,7 @@
  * Needs root (skipped otherwise). Reuses a cluster that is already up and leaves it up; else brings
  * one up and tears it down at the end, also when a test fails.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,19 @@ import {
 const unavailable = clusterUnavailable();
 
 /** SIGKILLs every process of one container (its cgroup under kubepods); returns how many. */
+/** Every process's command line on this host, as argv arrays (containers' processes included). */
+function hostCommandLines(): string[][] {
+  const lines: string[][] = [];
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      lines.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean));
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return lines;
+}
+
 function killCgroup(podUid: string, containerId: string): number {
   const pids = new Set<number>();
   for (const qos of ['', 'burstable/', 'besteffort/']) {
@@ -218,6 +231,13 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       return n.spec.drivers?.some((d) => d.name === DRIVER_NAME) ? n : undefined;
     });
     expect(csinode.spec.drivers?.map((d) => d.name)).toContain(DRIVER_NAME);
+    // The image's entrypoint started the node role from its startup snapshot (ADR 26), not from
+    // dist/main.mjs: the container's process, seen from the host, names the blob the image made.
+    const fromSnapshot = hostCommandLines().filter((args) => args.includes('/app/dist/node-snapshot.blob'));
+    expect(fromSnapshot, 'one process started from /app/dist/node-snapshot.blob').toHaveLength(1);
+    const args = fromSnapshot[0]!;
+    const at = args.indexOf('--snapshot-blob');
+    expect(args.slice(at, at + 3)).toEqual(['--snapshot-blob', '/app/dist/node-snapshot.blob', 'node']);
   });
 
   describe('a pod with an inline volume and default attributes', () => {
