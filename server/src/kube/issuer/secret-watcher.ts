@@ -1,12 +1,16 @@
 /**
- * Watches one Secret by name and hands every new version to a callback, in order. Needs only `get`
- * and `watch` on that one Secret (RBAC resourceNames work with a metadata.name field selector). The
- * watch is re-opened from the last resourceVersion when it ends; a 410 Gone re-reads the Secret.
+ * Watches one Secret by name and hands every new version to a callback, one call at a time and in
+ * order, each version once. Needs only `get` and `watch` on that one Secret (RBAC resourceNames work
+ * with a metadata.name field selector). Plain JSON on a KubeJson (kube-access.ts picks node:https or
+ * the client library). The watch is re-opened from the last resourceVersion seen when it ends (the
+ * API server's timeoutSeconds, or silence past it); a failure re-opens it after a delay that doubles
+ * up to 30 s; a 410 Gone (the version is too old) re-reads the Secret first, with the same backoff
+ * while the read fails. A deleted Secret is logged and the last version stays in use.
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from '../../common/logger.js';
-import type { KubeClients } from '../client/kube-client.js';
-import { describeKubeError } from '../client/kube-errors.js';
+import type { KubeJson } from '../client/kube-json.js';
+import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
 
 export interface ObjectRef {
   name: string;
@@ -14,10 +18,10 @@ export interface ObjectRef {
 }
 
 export interface WatchSecretOptions {
-  clients: Pick<KubeClients, 'core' | 'watch'>;
+  json: KubeJson;
   ref: ObjectRef;
   logger: Logger;
-  /** The version already handled (from `readNamespacedSecret`); the watch starts after it. */
+  /** The version already handled (from `readSecret`); the watch starts after it. */
   resourceVersion: string;
   /** Called with each new version, one call at a time. A throw is logged; the watch goes on. */
   onChange(secret: V1Secret): void | Promise<void>;
@@ -29,6 +33,16 @@ export interface WatchSecretOptions {
   watchTimeoutSeconds?: number;
 }
 
+/** The path of Secret `ref`. */
+export function secretPath(ref: ObjectRef): string {
+  return `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets/${encodeURIComponent(ref.name)}`;
+}
+
+/** GET of Secret `ref`; rejects as the KubeJson does (a KubeHttpError carries the status). */
+export async function readSecret(json: KubeJson, ref: ObjectRef): Promise<V1Secret> {
+  return (await json.request('GET', secretPath(ref))) as V1Secret;
+}
+
 export interface SecretWatch {
   stop(): void;
 }
@@ -37,6 +51,7 @@ const MAX_RETRY_MS = 30_000;
 
 interface WatchEvent {
   code?: number;
+  message?: string;
   metadata?: { resourceVersion?: string };
 }
 
@@ -44,12 +59,13 @@ export function watchSecret(opts: WatchSecretOptions): SecretWatch {
   const { ref, logger } = opts;
   const log = logger.child({ secret: `${ref.namespace}/${ref.name}` });
   const path = `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets`;
+  const timeoutSeconds = opts.watchTimeoutSeconds ?? 20;
   const baseDelay = opts.retryDelayMs ?? 500;
   let resourceVersion = opts.resourceVersion;
   let delivered = opts.resourceVersion;
   let stopped = false;
   let failures = 0;
-  let abort: AbortController | undefined;
+  let abort: { abort(): void } | undefined;
   let timer: NodeJS.Timeout | undefined;
   let queue: Promise<void> = Promise.resolve();
 
@@ -68,7 +84,7 @@ export function watchSecret(opts: WatchSecretOptions): SecretWatch {
   };
 
   const relist = async (): Promise<void> => {
-    const secret = await opts.clients.core.readNamespacedSecret(ref);
+    const secret = await readSecret(opts.json, ref);
     resourceVersion = secret.metadata?.resourceVersion ?? '';
     deliver(secret);
   };
@@ -89,18 +105,23 @@ export function watchSecret(opts: WatchSecretOptions): SecretWatch {
   const connect = async (): Promise<void> => {
     if (stopped) return;
     let gone = false;
+    let failed: Error | undefined;
     try {
-      abort = await opts.clients.watch.watch(
-        path,
-        {
-          fieldSelector: `metadata.name=${ref.name}`,
-          resourceVersion,
-          allowWatchBookmarks: true,
-          timeoutSeconds: opts.watchTimeoutSeconds ?? 20,
-        },
-        (phase: string, obj: WatchEvent) => {
+      const query = new URLSearchParams({
+        watch: 'true',
+        fieldSelector: `metadata.name=${ref.name}`,
+        resourceVersion,
+        allowWatchBookmarks: 'true',
+        timeoutSeconds: String(timeoutSeconds),
+      });
+      abort = await opts.json.watch(
+        `${path}?${query.toString()}`,
+        (phase, object) => {
+          const obj = object as WatchEvent;
           if (phase === 'ERROR') {
-            gone = obj.code === 410;
+            // A Status: 410 Gone re-reads the Secret; anything else is a failure, retried with backoff.
+            if (obj.code === 410) gone = true;
+            else failed = new Error(`watch error event: ${obj.code ?? '?'} ${obj.message ?? ''}`.trim());
             return;
           }
           const rv = obj.metadata?.resourceVersion;
@@ -112,7 +133,12 @@ export function watchSecret(opts: WatchSecretOptions): SecretWatch {
             opts.onDelete?.();
           }
         },
-        (err: unknown) => retry(gone ? null : err, gone),
+        (err: unknown) => {
+          if (gone || kubeStatusCode(err) === 410) retry(null, true);
+          else retry(err ?? failed, false);
+        },
+        // Past the server's own end of the watch: silence beyond it means a dead connection.
+        (timeoutSeconds + 10) * 1000,
       );
       if (stopped) abort.abort();
     } catch (e) {
