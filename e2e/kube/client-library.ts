@@ -30,13 +30,13 @@ registerHooks({
 
 /**
  * A kubeconfig in `dir` (`<name>.kubeconfig`, mode 0600) for the API server at `server` (CA
- * `caPem`) whose user is an exec plugin (`<name>-exec-credential.sh`) that prints `token`.
+ * `caPem`, else the system's) whose user is an exec plugin (`<name>-exec-credential.sh`) that prints `token`.
  */
 export function execPluginKubeconfig(o: {
   dir: string;
   name: string;
   server: string;
-  caPem: string;
+  caPem?: string;
   token: string;
 }): string {
   const plugin = join(o.dir, `${o.name}-exec-credential.sh`);
@@ -57,7 +57,7 @@ export function execPluginKubeconfig(o: {
           name: 'c',
           cluster: {
             server: o.server,
-            'certificate-authority-data': Buffer.from(o.caPem).toString('base64'),
+            ...(o.caPem ? { 'certificate-authority-data': Buffer.from(o.caPem).toString('base64') } : {}),
           },
         },
       ],
