@@ -33,7 +33,7 @@ import { promisify, parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { loadProto } from '../server/src/common/protos.js';
 import { CsiClient } from '../server/src/demo/csi-client.js';
-import { generateDevCa } from '../server/src/issuer/index.js';
+import { createDevCaPem, generateDevCa } from '../server/src/issuer/index.js';
 import { buildCsr } from '../server/src/pki/csr.js';
 import { generateKey } from '../server/src/pki/keys.js';
 import { testSpec } from '../server/src/pki/testing/openssl.js';
@@ -261,13 +261,21 @@ function nodeChannel(addr: string): NodeChannel {
 interface Phase {
   issuances: number;
   perIssuerCpuS: number;
+  p50Ms: number;
   p99Ms: number;
   callsPerIssuance: number;
   apiCpuMsPerIssuance: number;
   issuerCpuMsPerIssuance: number;
 }
 
-async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }> {
+interface Fleet {
+  steady: Phase;
+  restart: Phase;
+  /** The issuer's VmRSS 2 s after it serves, after the steady phase, after the restart phase. */
+  rss: { idle: number; steady: number; restart: number };
+}
+
+async function partFleet(dir: string): Promise<Fleet> {
   const missing = controlPlaneMissing();
   if (missing) throw new Error(missing);
   const cp = await startControlPlane({ name: 'bench-fleet' });
@@ -296,11 +304,15 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
     );
     const issuerToken = await cluster.serviceAccountToken('csi-cert-driver', 'csi-cert-driver-issuer');
     const kubeconfig = cp.kubeconfigFor('issuer', issuerToken);
+    // The CA from its watched Secret, as the chart runs the issuer (deploy/rbac/issuer.yaml names it).
+    const ca = await createDevCaPem('fleet bench CA');
+    await cluster.tlsSecret('csi-cert-driver', 'csi-ca-secret', { crt: ca.certPem, key: ca.keyPem });
     let addr: string;
     ({ proc: issuer, addr } = await startIssuer(dir, {
-      caDir: 'fleet-ca',
       settings: {
         ISSUER_AUTH: 'kubernetes',
+        CA_SECRET_NAME: 'csi-ca-secret',
+        CA_SECRET_NAMESPACE: 'csi-cert-driver',
         KUBECONFIG: kubeconfig.path,
         // The chart's level: one audit line per issuance, as in a cluster. FLEET_ISSUER_LOG_LEVEL=warn
         // leaves it out.
@@ -319,6 +331,9 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
     );
     const apiPid = apiServerPid(cp);
     const clientOf = (node: string) => clients.get(node)!;
+    await sleep(2_000);
+    const rssIdleMiB = processMemory(issuer.pid).rssMiB;
+    log(`issuer (kubernetes, CA Secret) RSS idle ${rssIdleMiB.toFixed(1)} MiB`);
 
     const phase = async (name: string, volumesPerPod: number, concurrency: number): Promise<Phase> => {
       log(`${name}: ${PODS} pod tokens`);
@@ -380,6 +395,7 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
       const p: Phase = {
         issuances: n,
         perIssuerCpuS: (n * 1000) / issuerCpu,
+        p50Ms: summarize(lat).p50,
         p99Ms: summarize(lat).p99,
         callsPerIssuance: issuerCalls / n,
         apiCpuMsPerIssuance: apiCpu / n,
@@ -389,8 +405,13 @@ async function partFleet(dir: string): Promise<{ steady: Phase; restart: Phase }
       return p;
     };
     const steady = await phase('steady', 1, 8);
+    const rssSteadyMiB = processMemory(issuer.pid).rssMiB;
     const restart = await phase('restart', 2, 64);
-    return { steady, restart };
+    const rssRestartMiB = processMemory(issuer.pid).rssMiB;
+    log(
+      `issuer RSS after steady ${rssSteadyMiB.toFixed(1)} MiB, after restart ${rssRestartMiB.toFixed(1)} MiB`,
+    );
+    return { steady, restart, rss: { idle: rssIdleMiB, steady: rssSteadyMiB, restart: rssRestartMiB } };
   } finally {
     for (const c of clients.values()) c.close();
     await issuer?.stop();
@@ -478,7 +499,25 @@ try {
       ),
     );
   }
-  for (const [name, p] of Object.entries(fleet ?? {})) {
+  if (fleet) {
+    lines.push(
+      row(
+        'issuer (kubernetes auth, CA Secret): RSS idle / after steady / after restart',
+        `${f1(fleet.rss.idle)} / ${f1(fleet.rss.steady)} / ${f1(fleet.rss.restart)} MiB`,
+        '≤ 80 MiB',
+        fleet.rss.restart <= 80,
+      ),
+    );
+    results.fleetIssuerRssIdleMiB = fleet.rss.idle;
+    results.fleetIssuerRssSteadyMiB = fleet.rss.steady;
+    results.fleetIssuerRssRestartMiB = fleet.rss.restart;
+  }
+  for (const [name, p] of fleet
+    ? ([
+        ['steady', fleet.steady],
+        ['restart', fleet.restart],
+      ] as const)
+    : []) {
     lines.push(
       row(
         `issuer, kubernetes auth, ${name}: issuances per issuer CPU-second`,
@@ -487,8 +526,8 @@ try {
         p.perIssuerCpuS >= 1000,
       ),
       row(
-        `issuer, ${name}: p99 latency`,
-        `${(p.p99Ms / pipelineMs).toFixed(2)}× the openssl pipeline`,
+        `issuer, ${name}: p50 / p99 latency`,
+        `${(p.p50Ms / pipelineMs).toFixed(2)}× / ${(p.p99Ms / pipelineMs).toFixed(2)}× the openssl pipeline (${p.p50Ms.toFixed(1)} / ${p.p99Ms.toFixed(1)} ms)`,
         '',
         undefined,
       ),
@@ -508,6 +547,7 @@ try {
     results[`${name}PerIssuerCpuS`] = p.perIssuerCpuS;
     results[`${name}CallsPerIssuance`] = p.callsPerIssuance;
     results[`${name}ApiCpuMsPerIssuance`] = p.apiCpuMsPerIssuance;
+    results[`${name}P50Ms`] = p.p50Ms;
     results[`${name}P99Ms`] = p.p99Ms;
   }
   if (fleet) {

@@ -4,8 +4,9 @@
  * ~60–85 MiB of RSS. Likewise @peculiar/x509 (pki/x509.ts, ADR 20) is loaded only when a certificate
  * is first parsed for a view, never to serve Probe, and the issuer never loads it (ADR 24: it reads
  * its CA with node:crypto). A module-resolution hook in the driver process (NODE_OPTIONS=--import)
- * prints a marker whenever a watched package is resolved; the issuer with ISSUER_AUTH=kubernetes is
- * the positive control that shows the hook sees a load.
+ * prints a marker whenever a watched package is resolved. The issuer with ISSUER_AUTH=kubernetes
+ * loads the library only for a kubeconfig its own loader does not support (ADR 30): one with an
+ * exec plugin is the positive control that shows the hook sees a load.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverCommand, ensureBuilt } from './support/repo.js';
+import { execPluginKubeconfig } from './kube/client-library.js';
 
 const MARKER = 'RESOLVED @kubernetes/client-node';
 const X509_MARKER = 'RESOLVED @peculiar/x509';
@@ -92,7 +94,7 @@ describe('@kubernetes/client-node in the built product', () => {
     expect(run.stderr).not.toContain(X509_MARKER);
   }, 90_000);
 
-  it('is resolved by the issuer as soon as a Kubernetes feature is on (ISSUER_AUTH=kubernetes)', async () => {
+  it('is not resolved by the issuer with ISSUER_AUTH=kubernetes to refuse a missing kubeconfig', async () => {
     const run = await runRole(
       'issuer',
       {
@@ -104,8 +106,29 @@ describe('@kubernetes/client-node in the built product', () => {
       },
       undefined,
     );
-    expect(run.stderr).toContain(MARKER);
     expect(run.stderr).toMatch(/invalid configuration: KUBECONFIG/);
+    expect(run.stderr).not.toContain(MARKER);
+  }, 90_000);
+
+  it('is resolved by the issuer for a kubeconfig only the library supports (an exec plugin)', async () => {
+    const run = await runRole(
+      'issuer',
+      {
+        LISTEN_ADDR: '127.0.0.1:0',
+        CA_CERT_FILE: join(dir, 'absent-ca.crt'),
+        CA_KEY_FILE: join(dir, 'absent-ca.key'),
+        ISSUER_AUTH: 'kubernetes',
+        KUBECONFIG: execPluginKubeconfig({
+          dir,
+          name: 'exec',
+          server: 'https://127.0.0.1:9',
+          token: 'unused',
+        }),
+      },
+      undefined,
+    );
+    expect(run.stderr).toContain(MARKER);
+    expect(run.stderr).toMatch(/CA_CERT_FILE/);
   }, 90_000);
 
   it('is not needed by the issuer to read and refuse its CA (@peculiar/x509 never resolved)', async () => {

@@ -82,15 +82,21 @@ export async function waitForListening(
 }
 
 /**
- * `bin/csi-cert-driver issuer` with a fresh dev CA under `dir/<caDir>` (default `ca`), on a free
- * loopback port, without caller authentication unless `settings` say otherwise; resolves once it
+ * `bin/csi-cert-driver issuer` with a fresh dev CA under `dir/<caDir>` (default `ca`; none when
+ * `settings` name CA_SECRET_NAME), on a free loopback port, without caller authentication unless `settings` say otherwise; resolves once it
  * listens.
  */
 export async function startIssuer(
   dir: string,
   o: { caDir?: string; settings?: Record<string, string> } = {},
 ): Promise<{ proc: DriverProcess; addr: string }> {
-  const ca = await generateDevCa({ dir: path.join(dir, o.caDir ?? 'ca') });
+  // With CA_SECRET_NAME in `settings` the CA comes from that Secret (the chart's way), not from files.
+  const caFiles = o.settings?.CA_SECRET_NAME
+    ? {}
+    : await generateDevCa({ dir: path.join(dir, o.caDir ?? 'ca') }).then((ca) => ({
+        CA_CERT_FILE: ca.certFile,
+        CA_KEY_FILE: ca.keyFile,
+      }));
   const port = await freeLoopbackPort();
   const proc = startDriver({
     dir,
@@ -98,8 +104,7 @@ export async function startIssuer(
     settings: {
       LOG_LEVEL: 'warn',
       LISTEN_ADDR: `127.0.0.1:${port}`,
-      CA_CERT_FILE: ca.certFile,
-      CA_KEY_FILE: ca.keyFile,
+      ...caFiles,
       ISSUER_AUTH: 'none',
       ...o.settings,
     },

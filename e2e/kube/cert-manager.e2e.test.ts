@@ -13,7 +13,6 @@
  * library (ADR 27); one whose kubeconfig uses an exec plugin does, and publishes just the same.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
@@ -34,6 +33,7 @@ import { SERVICE_ACCOUNT_ISSUER, type ControlPlane } from './control-plane.js';
 import { CLOCK_SKEW_MS, type Decision, type FakeCertManagerSigner } from './fake-cert-manager-signer.js';
 import type { IssuerProcess } from './issuer-process.js';
 import { startKubeNode } from './node-process.js';
+import { execPluginKubeconfig, LIBRARY_MARKER, libraryHookNodeOptions } from './client-library.js';
 import { APPS, NS } from './names.js';
 import {
   caSecret,
@@ -52,7 +52,6 @@ const ISSUER_AUDIENCE = 'csi.k8s.cert-driver';
 const P = 'csi.k8s.cert-driver/';
 const ISSUER_REF = { name: 'ca-issuer', kind: 'Issuer', group: 'cert-manager.io' };
 const TIMEOUT_S = 4;
-const LIBRARY_MARKER = 'RESOLVED @kubernetes/client-node';
 
 let cp: ControlPlane;
 let cluster: TestCluster;
@@ -65,7 +64,7 @@ const clients: CsiClient[] = [];
 let signer: FakeCertManagerSigner | undefined;
 let tmp: string;
 let caFile: string;
-let hook: string;
+let hookOptions: string;
 /** Every request the signer saw, as it first saw it (before the node deletes it). */
 const seen = new Map<string, CertificateRequestObject>();
 
@@ -89,18 +88,7 @@ beforeAll(async () => {
     rbac: ['node.yaml', 'issuer.yaml'],
   });
   ({ tmp, cp, cluster } = suite);
-  hook = join(tmp, 'resolve-hook.mjs');
-  writeFileSync(
-    hook,
-    `import { registerHooks } from 'node:module';
-registerHooks({
-  resolve(specifier, context, next) {
-    if (specifier === '@kubernetes/client-node') process.stderr.write(${JSON.stringify(LIBRARY_MARKER + '\n')});
-    return next(specifier, context);
-  },
-});
-`,
-  );
+  hookOptions = libraryHookNodeOptions(tmp);
   // Only `web` may request certificates in apps (deploy/rbac/node.yaml's requester role); `norbac` may not.
   ({ signer, caFile } = await startFakeCertManager(suite, {
     caName: 'fake cert-manager CA',
@@ -130,7 +118,7 @@ async function startNode(nodeId: string, extra: Record<string, string>) {
     baseDir: join(tmp, `base-${nodeId}`),
     logName: `${nodeId}.log`,
     settings: {
-      NODE_OPTIONS: `--import=${pathToFileURL(hook).href}`,
+      NODE_OPTIONS: hookOptions,
       KEY_POOL_SIZE: '0',
       STATUS_OBJECTS: 'false',
       POD_EVENTS: 'false',
@@ -432,45 +420,13 @@ describe('cert-manager mode', () => {
 
   it('falls back to the client library for an exec-plugin kubeconfig, and publishes the same', async () => {
     const token = await cluster.serviceAccountToken(NS, 'csi-cert-driver-node');
-    const plugin = join(tmp, 'exec-credential.sh');
-    const credential = JSON.stringify({
-      apiVersion: 'client.authentication.k8s.io/v1',
-      kind: 'ExecCredential',
-      status: { token },
+    const kubeconfig = execPluginKubeconfig({
+      dir: tmp,
+      name: 'node-exec',
+      server: cp.server,
+      caPem: cp.caPem,
+      token,
     });
-    writeFileSync(plugin, `#!/bin/sh\nprintf '%s' '${credential}'\n`, { mode: 0o700 });
-    const kubeconfig = join(tmp, 'node-exec.kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          {
-            name: 'c',
-            cluster: {
-              server: cp.server,
-              'certificate-authority-data': Buffer.from(cp.caPem).toString('base64'),
-            },
-          },
-        ],
-        users: [
-          {
-            name: 'node',
-            user: {
-              exec: {
-                apiVersion: 'client.authentication.k8s.io/v1',
-                command: plugin,
-                interactiveMode: 'Never',
-              },
-            },
-          },
-        ],
-        contexts: [{ name: 'x', context: { cluster: 'c', user: 'node' } }],
-        'current-context': 'x',
-      }),
-      { mode: 0o600 },
-    );
     const c = await startNode('node-exec', { KUBECONFIG: kubeconfig });
     const p = await publish('exec-1', {}, 'web', { nodeName: 'node-exec', client: c.client, tokens: true });
     await p.call;

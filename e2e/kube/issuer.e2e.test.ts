@@ -4,6 +4,10 @@
  * ServiceAccount from deploy/rbac/issuer.yaml (not admin), so a permission missing from that file
  * fails these tests. Requests come from the node's own issuer client with pod-bound tokens made by
  * the TokenRequest API, as kubelet makes them for CSIDriver tokenRequests.
+ *
+ * The issuers run with a module-resolution hook (client-library.ts): with a token kubeconfig the
+ * issuer never loads @kubernetes/client-node (ADR 30); with an exec-plugin kubeconfig it does, and
+ * reads its CA Secret and reviews tokens just the same.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +22,7 @@ import { makeCsr, type CsrNames } from './csr.js';
 import { startIssuerProcess, type IssuerProcess } from './issuer-process.js';
 import { APPS, AUDIENCE, NS } from './names.js';
 import { CA_SECRET, startKubeSuite, stopKubeSuite, writeCa } from './harness.js';
+import { execPluginKubeconfig, LIBRARY_MARKER, libraryHookNodeOptions } from './client-library.js';
 
 const SUITE = 'kube-issuer';
 const POD_IP = '10.244.0.11';
@@ -26,6 +31,7 @@ let cp: ControlPlane;
 let cluster: TestCluster;
 let issuer: IssuerProcess;
 let tmp: string;
+let hookOptions: string;
 const pods: Record<'web1' | 'web2' | 'db1', V1Pod> = {} as Record<'web1' | 'web2' | 'db1', V1Pod>;
 const tokens: Record<string, string> = {};
 
@@ -40,9 +46,9 @@ interface SignInput {
   serviceAccount?: string;
 }
 
-function sign(i: SignInput) {
+function sign(i: SignInput, client = issuer.client) {
   return makeCsr(i.csr).then((csrPem) =>
-    issuer.client.sign({
+    client.sign({
       csrPem,
       pod: {
         name: i.pod.metadata!.name!,
@@ -99,11 +105,13 @@ beforeAll(async () => {
 
   const issuerToken = await cluster.serviceAccountToken(NS, 'csi-cert-driver-issuer');
   const kubeconfig = cp.kubeconfigFor('issuer', issuerToken);
+  hookOptions = libraryHookNodeOptions(tmp);
   issuer = await startIssuerProcess({
     suite: SUITE,
     name: 'issuer',
     cwd: tmp,
     settings: {
+      NODE_OPTIONS: hookOptions,
       ISSUER_AUTH: 'kubernetes',
       CA_SECRET_NAME: CA_SECRET,
       CA_SECRET_NAMESPACE: NS,
@@ -339,5 +347,57 @@ describe('CA from a watched Secret', () => {
     expect(exit.code).not.toBe(0);
     // RBAC names only csi-ca-secret, so the API server answers 403 before it could say 404.
     expect(bad.proc.logText()).toMatch(/CA_SECRET_NAME \(Secret csi-cert-driver\/no-such-secret\)/);
+  });
+});
+
+describe('Kubernetes access without the client library (ADR 30)', () => {
+  it('never loads @kubernetes/client-node with a token kubeconfig: TokenReview, pods, CA Secret read and watch', () => {
+    // By now this issuer has reviewed tokens, read pods, read its CA Secret and rotated from its watch.
+    const log = issuer.proc.logText();
+    expect(log).toContain('"transport":"https"');
+    expect(log).toContain('CA rotated from Secret');
+    expect(issuer.proc.logLines().filter((l) => l.msg === 'certificate signed').length).toBeGreaterThan(3);
+    expect(log).not.toContain(LIBRARY_MARKER);
+  });
+
+  it('falls back to the client library for an exec-plugin kubeconfig, and works the same', async () => {
+    // A valid CA in the Secret again (the test above left the key of another CA in it).
+    const ca4 = await ca('ca4');
+    await cluster.tlsSecret(NS, CA_SECRET, { crt: ca4.crt, key: ca4.key });
+    const token = await cluster.serviceAccountToken(NS, 'csi-cert-driver-issuer');
+    const exec = await startIssuerProcess({
+      suite: SUITE,
+      name: 'issuer-exec',
+      cwd: tmp,
+      settings: {
+        NODE_OPTIONS: hookOptions,
+        ISSUER_AUTH: 'kubernetes',
+        CA_SECRET_NAME: CA_SECRET,
+        CA_SECRET_NAMESPACE: NS,
+        KUBECONFIG: execPluginKubeconfig({
+          dir: tmp,
+          name: 'issuer-exec',
+          server: cp.server,
+          caPem: cp.caPem,
+          token,
+        }),
+        ISSUER_ALLOWED_DNS_NAMES: '${SERVICE_ACCOUNT}.${POD_NAMESPACE}.svc.${CLUSTER_DOMAIN}',
+      },
+    });
+    try {
+      const res = await sign({ pod: pods.web1, token: tokens.web1!, csr: own('web-1') }, exec.client);
+      writeFileSync(join(tmp, 'exec.crt'), res.certificatePem);
+      expect((await verifyChain(ca4.certFile, join(tmp, 'exec.crt'))).ok).toBe(true);
+      // A forged token is refused over this path too.
+      const forged = await statusOf(
+        sign({ pod: pods.web1, token: `${tokens.web1!.slice(0, -4)}AAAA`, csr: own('web-1') }, exec.client),
+      );
+      expect(forged).toBe('UNAUTHENTICATED');
+      // The hook's positive control: it sees the library's load.
+      expect(exec.proc.logText()).toContain(LIBRARY_MARKER);
+      expect(exec.proc.logText()).toContain('"transport":"library"');
+    } finally {
+      await exec.stop();
+    }
   });
 });

@@ -2,12 +2,13 @@
  * Keeps the ClusterStore equal to the CertVolumeStatus objects of all namespaces: a paged list
  * (500 objects a page; an expired continue token restarts it, paged-list.ts), then a watch from
  * the list's resourceVersion, re-opened from the last one seen when it ends (bookmarks keep it
- * current). A 410 Gone of the watch (or any failure) lists again, with backoff up to 30 s. Needs
+ * current). A 410 Gone of the watch (or any failure) lists again, with backoff up to 30 s (the
+ * shared list+watch loop, kube/client/list-watch.ts). Needs
  * `list` and `watch` on certvolumestatuses, nothing else. No node is ever asked anything.
  */
 import type { CustomObjectsApi, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../common/logger.js';
-import { describeKubeError } from '../kube/client/kube-errors.js';
+import { startListWatch, type WatchPhase } from '../kube/client/list-watch.js';
 import { customObjectPages, listAll, type ListPage } from '../kube/client/paged-list.js';
 import { CVS_GROUP, CVS_PLURAL, CVS_VERSION } from '../kube/status/status-object.js';
 import type { CertVolumeStatusObject } from '../kube/status/status-object.js';
@@ -16,7 +17,7 @@ import type { ClusterStore } from './cluster-store.js';
 
 export type StatusPage = ListPage<CertVolumeStatusObject>;
 
-export type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+export type { WatchPhase };
 
 /** The two calls the view makes; the adapter below uses client-node, tests may use a fake. */
 export interface StatusListWatch {
@@ -30,7 +31,6 @@ export interface StatusListWatch {
 }
 
 const PATH = `/apis/${CVS_GROUP}/${CVS_VERSION}/${CVS_PLURAL}`;
-const MAX_RETRY_MS = 30_000;
 
 /** The adapter over client-node: pages through CustomObjectsApi (paged-list.ts), watches with Watch. */
 export function kubernetesStatusListWatch(objects: CustomObjectsApi, watch: Watch): StatusListWatch {
@@ -68,76 +68,40 @@ export interface StatusWatch {
 export function startStatusWatch(o: StatusWatchOptions): StatusWatch {
   const log = o.logger.child({ component: 'cluster-view-watch' });
   const intern = new Interner();
-  const base = o.retryDelayMs ?? 500;
-  let resourceVersion = '';
   let stopped = false;
-  let failures = 0;
-  let current: { abort(): void } | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let markSynced!: () => void;
   const synced = new Promise<void>((r) => (markSynced = r));
 
-  const list = async (): Promise<void> => {
-    const { items, resourceVersion: rv } = await listAll({
-      what: CVS_PLURAL,
-      read: (token) => o.api.list(token),
-      map: (obj: CertVolumeStatusObject) => compactVolume(obj, intern),
-      stopped: () => stopped,
-    });
-    o.store.replaceAll(items);
-    resourceVersion = rv;
-    log.info({ objects: items.length, resourceVersion: rv }, 'status objects listed');
-    markSynced();
-  };
-
-  const retry = (err: unknown, relist: boolean): void => {
-    current = undefined;
-    if (stopped) return;
-    const clean = err === null || err === undefined;
-    const delay = clean && !relist ? 0 : Math.min(MAX_RETRY_MS, base * 2 ** failures++);
-    if (!clean) log.warn({ err: describeKubeError(err), retryInMs: delay }, 'status object watch failed');
-    timer = setTimeout(() => {
-      timer = undefined;
-      void (relist ? list() : Promise.resolve()).then(connect, (e: unknown) => retry(e, true));
-    }, delay);
-    timer.unref();
-  };
-
-  const connect = async (): Promise<void> => {
-    if (stopped) return;
-    let gone = false;
-    try {
-      current = await o.api.watch(
-        resourceVersion,
-        (phase, obj) => {
-          if (phase === 'ERROR') {
-            gone = true;
-            return;
-          }
-          const rv = obj.metadata?.resourceVersion;
-          if (rv) resourceVersion = rv;
-          failures = 0;
-          if (phase === 'BOOKMARK') return;
-          const v = compactVolume(obj, intern);
-          if (!v) return;
-          if (phase === 'DELETED') o.store.delete(v.id);
-          else o.store.upsert(v);
-        },
-        (err) => retry(gone ? (err ?? new Error('watch expired (410 Gone)')) : err, gone || !!err),
-      );
-      if (stopped) current.abort();
-    } catch (e) {
-      retry(e, true);
-    }
-  };
-
-  void list().then(connect, (e: unknown) => retry(e, true));
+  const loop = startListWatch<CertVolumeStatusObject>({
+    relistOnFailure: true,
+    retryDelayMs: o.retryDelayMs,
+    logger: log,
+    failureMessage: 'status object watch failed',
+    async list() {
+      const { items, resourceVersion: rv } = await listAll({
+        what: CVS_PLURAL,
+        read: (token) => o.api.list(token),
+        map: (obj: CertVolumeStatusObject) => compactVolume(obj, intern),
+        stopped: () => stopped,
+      });
+      o.store.replaceAll(items);
+      log.info({ objects: items.length, resourceVersion: rv }, 'status objects listed');
+      markSynced();
+      return rv;
+    },
+    watch: (rv, onEvent, done) => o.api.watch(rv, onEvent, done),
+    onEvent(phase, obj) {
+      const v = compactVolume(obj, intern);
+      if (!v) return;
+      if (phase === 'DELETED') o.store.delete(v.id);
+      else o.store.upsert(v);
+    },
+  });
   return {
     synced,
     stop() {
       stopped = true;
-      current?.abort();
-      if (timer) clearTimeout(timer);
+      loop.stop();
     },
   };
 }

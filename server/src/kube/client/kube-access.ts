@@ -1,10 +1,11 @@
 /**
- * The node's access to the API server as plain JSON requests and watches (KubeJson), for
- * cert-manager mode and the status feature: the one place that picks how (ADR 27).
+ * Access to the API server as plain JSON requests and watches (KubeJson), for the node's
+ * cert-manager mode and status feature (ADR 27) and the issuer's TokenReviews, pod reads and CA
+ * Secret (ADR 30): the one place that picks how.
  *
  * A kubeconfig the loader supports (kubeconfig.ts: in-cluster, or a file with tokens, token files,
  * client certificates and CAs) goes over `node:https` (kube-https.ts) and never loads
- * `@kubernetes/client-node`, which costs the node ~50 MiB of RSS. Anything else (exec plugins,
+ * `@kubernetes/client-node`, which costs a process ~50 MiB of RSS. Anything else (exec plugins,
  * auth-provider, proxy-url, ...) goes through the library's KubeConfig as before (kube-json.ts),
  * never an error. A kubeconfig that is wrong is a ConfigError naming KUBECONFIG either way.
  */

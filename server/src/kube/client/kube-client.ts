@@ -6,8 +6,9 @@
  * `loadClientLibrary`) call: loading it costs ~85 MiB of RSS (measured, docs/benchmarks.md), which
  * a node role without a Kubernetes feature must not pay. Other modules take its *types* only
  * (`import type`); `kube-client.test.ts` fails when a value import creeps in elsewhere. The node's
- * features (cert-manager mode, status objects, pod Events) take their access from kube-access.ts,
- * which comes here only for a kubeconfig its own loader does not support (ADR 27).
+ * features (cert-manager mode, status objects, pod Events) and the issuer role take their access
+ * from kube-access.ts, which comes here only for a kubeconfig its own loader does not support
+ * (ADRs 27 and 30).
  */
 import { existsSync } from 'node:fs';
 import type * as ClientNode from '@kubernetes/client-node';

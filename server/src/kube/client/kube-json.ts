@@ -1,6 +1,6 @@
 /**
- * The KubeJson contract (plain JSON requests and watches, for cert-manager mode and the status
- * feature; kube-access.ts picks the transport) and its transport on a library KubeConfig, with its
+ * The KubeJson contract (plain JSON requests and watches, for cert-manager mode, the status feature
+ * and the issuer; kube-access.ts picks the transport) and its transport on a library KubeConfig, with its
  * own credentials and connection pool but without the generated clients' request pipeline (fetch,
  * the rxjs stub, ObjectSerializer, ~2–3 ms of CPU per call, ADR 25): for the kubeconfigs only the
  * library supports (exec plugins, auth-provider, ...). The others go over node:https

@@ -9,9 +9,9 @@ import type { Logger } from '../../common/logger.js';
 import { CertificateAuthority } from '../../issuer/certificate-authority.js';
 import { ConfigError } from '../../issuer/errors.js';
 import { certificatePems, joinPem } from '../../pki/pem.js';
-import type { KubeClients } from '../client/kube-client.js';
+import type { KubeJson } from '../client/kube-json.js';
 import { describeKubeError, kubeStatusCode } from '../client/kube-errors.js';
-import { watchSecret, type ObjectRef, type SecretWatch } from './secret-watcher.js';
+import { readSecret, watchSecret, type ObjectRef, type SecretWatch } from './secret-watcher.js';
 
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 
@@ -62,9 +62,12 @@ function withRoot(certPem: string, caPem: string | undefined): string {
 }
 
 export interface CaSecretOptions {
-  clients: Pick<KubeClients, 'core' | 'watch'>;
+  /** The issuer's API access (kube-access.ts): a GET of the Secret, then its watch. */
+  json: KubeJson;
   ref: ObjectRef;
   logger: Logger;
+  /** The watch's first retry delay (secret-watcher.ts); tests shorten it. */
+  retryDelayMs?: number;
 }
 
 export interface CaSecret {
@@ -85,7 +88,7 @@ export async function readCaSecret(opts: CaSecretOptions): Promise<CaSecret> {
   const { ref, logger } = opts;
   let secret: V1Secret;
   try {
-    secret = await opts.clients.core.readNamespacedSecret(ref);
+    secret = await readSecret(opts.json, ref);
   } catch (e) {
     const status = kubeStatusCode(e);
     const why =
@@ -102,9 +105,10 @@ export async function readCaSecret(opts: CaSecretOptions): Promise<CaSecret> {
     ca,
     watch: (onRotate) =>
       watchSecret({
-        clients: opts.clients,
+        json: opts.json,
         ref,
         logger,
+        retryDelayMs: opts.retryDelayMs,
         resourceVersion: secret.metadata?.resourceVersion ?? '',
         onChange: async (next) => {
           try {

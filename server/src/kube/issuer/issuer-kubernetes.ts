@@ -1,6 +1,9 @@
 /**
  * What the issuer role takes from Kubernetes: the CA from its Secret (watched) when CA_SECRET_NAME
- * is set, and the caller authorizer when ISSUER_AUTH=kubernetes. One kubeconfig serves both.
+ * is set, and the caller authorizer when ISSUER_AUTH=kubernetes. One kubeconfig serves both, as
+ * plain JSON through kube-access.ts: over node:https for an in-cluster config or a kubeconfig file
+ * its loader supports, so `@kubernetes/client-node` is never loaded (~50 MiB of RSS, ADR 30); through
+ * the library otherwise (exec plugins, auth-provider, ...). The start-up log names the transport.
  */
 import type { IssuerConfig } from '../../config/config.js';
 import type { Logger } from '../../common/logger.js';
@@ -8,8 +11,7 @@ import type { CallerAuthorizer } from '../../issuer/auth/caller-authorizer.js';
 import { KubernetesAuthorizer } from '../../issuer/auth/kubernetes-authorizer.js';
 import type { CertificateAuthority } from '../../issuer/certificate-authority.js';
 import { readCaSecret } from './ca-secret.js';
-import { kubeJson } from '../client/kube-json.js';
-import { loadKubeClients } from '../client/kube-client.js';
+import { loadKubeAccess } from '../client/kube-access.js';
 import { kubernetesPodReader } from './pod-reader.js';
 import type { SecretWatch } from './secret-watcher.js';
 import { DEFAULT_TOKEN_REVIEW_CACHE, TokenReviewCache } from '../../issuer/auth/token-review-cache.js';
@@ -30,8 +32,12 @@ export async function issuerKubernetes(
   logger: Logger,
 ): Promise<IssuerKubernetes | undefined> {
   if (!cfg.caSecret && cfg.issuerAuth !== 'kubernetes') return undefined;
-  const clients = await loadKubeClients({ kubeconfigPath: cfg.kubeconfig });
-  const caSecret = cfg.caSecret ? await readCaSecret({ clients, ref: cfg.caSecret, logger }) : undefined;
+  const { json, transport } = await loadKubeAccess({ kubeconfigPath: cfg.kubeconfig, logger });
+  logger.info(
+    { transport, caSecret: !!cfg.caSecret, issuerAuth: cfg.issuerAuth },
+    'issuer Kubernetes access ready',
+  );
+  const caSecret = cfg.caSecret ? await readCaSecret({ json, ref: cfg.caSecret, logger }) : undefined;
   let watch: SecretWatch | undefined;
   let stopped = false;
   return {
@@ -42,9 +48,9 @@ export async function issuerKubernetes(
             // ADR 20: a short TokenReview cache, and the pod read only when the token cannot vouch.
             reviewToken: new TokenReviewCache(DEFAULT_TOKEN_REVIEW_CACHE).reviewer(
               cfg.kubernetesAuth.tokenAudience,
-              kubernetesTokenReviewer(kubeJson(clients.config), cfg.kubernetesAuth.tokenAudience),
+              kubernetesTokenReviewer(json, cfg.kubernetesAuth.tokenAudience),
             ),
-            readPod: kubernetesPodReader(kubeJson(clients.config)),
+            readPod: kubernetesPodReader(json),
             identity: cfg.kubernetesAuth,
             audience: cfg.kubernetesAuth.tokenAudience,
             podLookup: 'when-needed',

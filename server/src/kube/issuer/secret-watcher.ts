@@ -1,12 +1,17 @@
 /**
- * Watches one Secret by name and hands every new version to a callback, in order. Needs only `get`
- * and `watch` on that one Secret (RBAC resourceNames work with a metadata.name field selector). The
- * watch is re-opened from the last resourceVersion when it ends; a 410 Gone re-reads the Secret.
+ * Watches one Secret by name and hands every new version to a callback, one call at a time and in
+ * order, each version once. Needs only `get` and `watch` on that one Secret (RBAC resourceNames work
+ * with a metadata.name field selector). Plain JSON on a KubeJson (kube-access.ts picks node:https or
+ * the client library), in the shared list+watch loop (list-watch.ts): re-opened from the last
+ * resourceVersion seen when it ends (the API server's timeoutSeconds, or silence past it); a failure
+ * re-opens it after a delay that doubles up to 30 s; a 410 Gone (the version is too old) re-reads
+ * the Secret first, with the same backoff while the read fails. A deleted Secret is logged and the
+ * last version stays in use.
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from '../../common/logger.js';
-import type { KubeClients } from '../client/kube-client.js';
-import { describeKubeError } from '../client/kube-errors.js';
+import type { KubeJson } from '../client/kube-json.js';
+import { startListWatch, type WatchPhase } from '../client/list-watch.js';
 
 export interface ObjectRef {
   name: string;
@@ -14,10 +19,10 @@ export interface ObjectRef {
 }
 
 export interface WatchSecretOptions {
-  clients: Pick<KubeClients, 'core' | 'watch'>;
+  json: KubeJson;
   ref: ObjectRef;
   logger: Logger;
-  /** The version already handled (from `readNamespacedSecret`); the watch starts after it. */
+  /** The version already handled (from `readSecret`); the watch starts after it. */
   resourceVersion: string;
   /** Called with each new version, one call at a time. A throw is logged; the watch goes on. */
   onChange(secret: V1Secret): void | Promise<void>;
@@ -29,28 +34,27 @@ export interface WatchSecretOptions {
   watchTimeoutSeconds?: number;
 }
 
-export interface SecretWatch {
-  stop(): void;
+/** The path of Secret `ref`. */
+export function secretPath(ref: ObjectRef): string {
+  return `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets/${encodeURIComponent(ref.name)}`;
 }
 
-const MAX_RETRY_MS = 30_000;
+/** GET of Secret `ref`; rejects as the KubeJson does (a KubeHttpError carries the status). */
+export async function readSecret(json: KubeJson, ref: ObjectRef): Promise<V1Secret> {
+  return (await json.request('GET', secretPath(ref))) as V1Secret;
+}
 
-interface WatchEvent {
-  code?: number;
-  metadata?: { resourceVersion?: string };
+export interface SecretWatch {
+  stop(): void;
 }
 
 export function watchSecret(opts: WatchSecretOptions): SecretWatch {
   const { ref, logger } = opts;
   const log = logger.child({ secret: `${ref.namespace}/${ref.name}` });
   const path = `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/secrets`;
-  const baseDelay = opts.retryDelayMs ?? 500;
-  let resourceVersion = opts.resourceVersion;
+  const timeoutSeconds = opts.watchTimeoutSeconds ?? 20;
   let delivered = opts.resourceVersion;
   let stopped = false;
-  let failures = 0;
-  let abort: AbortController | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let queue: Promise<void> = Promise.resolve();
 
   const deliver = (secret: V1Secret): void => {
@@ -67,65 +71,44 @@ export function watchSecret(opts: WatchSecretOptions): SecretWatch {
     });
   };
 
-  const relist = async (): Promise<void> => {
-    const secret = await opts.clients.core.readNamespacedSecret(ref);
-    resourceVersion = secret.metadata?.resourceVersion ?? '';
-    deliver(secret);
-  };
-
-  const retry = (err: unknown, gone: boolean): void => {
-    abort = undefined;
-    if (stopped) return;
-    const clean = err === null || err === undefined || (err as Error).name === 'TimeoutError';
-    const delay = clean && !gone ? 0 : Math.min(MAX_RETRY_MS, baseDelay * 2 ** failures++);
-    if (!clean) log.warn({ err: describeKubeError(err), retryInMs: delay }, 'Secret watch failed');
-    timer = setTimeout(() => {
-      timer = undefined;
-      void (gone ? relist() : Promise.resolve()).then(connect, (e: unknown) => retry(e, true));
-    }, delay);
-    timer.unref();
-  };
-
-  const connect = async (): Promise<void> => {
-    if (stopped) return;
-    let gone = false;
-    try {
-      abort = await opts.clients.watch.watch(
-        path,
-        {
-          fieldSelector: `metadata.name=${ref.name}`,
-          resourceVersion,
-          allowWatchBookmarks: true,
-          timeoutSeconds: opts.watchTimeoutSeconds ?? 20,
-        },
-        (phase: string, obj: WatchEvent) => {
-          if (phase === 'ERROR') {
-            gone = obj.code === 410;
-            return;
-          }
-          const rv = obj.metadata?.resourceVersion;
-          if (rv) resourceVersion = rv;
-          failures = 0;
-          if (phase === 'ADDED' || phase === 'MODIFIED') deliver(obj as V1Secret);
-          else if (phase === 'DELETED') {
-            log.warn('Secret deleted; keeping the version in use');
-            opts.onDelete?.();
-          }
-        },
-        (err: unknown) => retry(gone ? null : err, gone),
+  const loop = startListWatch<V1Secret>({
+    resourceVersion: opts.resourceVersion,
+    retryDelayMs: opts.retryDelayMs,
+    logger: log,
+    failureMessage: 'Secret watch failed',
+    // After 410 Gone: the Secret re-read (its version is handed on unless it is the last one).
+    async list() {
+      const secret = await readSecret(opts.json, ref);
+      deliver(secret);
+      return secret.metadata?.resourceVersion ?? '';
+    },
+    watch(resourceVersion, onEvent, onDone) {
+      const query = new URLSearchParams({
+        watch: 'true',
+        fieldSelector: `metadata.name=${ref.name}`,
+        resourceVersion,
+        allowWatchBookmarks: 'true',
+        timeoutSeconds: String(timeoutSeconds),
+      });
+      return opts.json.watch(
+        `${path}?${query.toString()}`,
+        (phase, obj) => onEvent(phase as WatchPhase, obj as V1Secret),
+        onDone,
+        // Past the server's own end of the watch: silence beyond it means a dead connection.
+        (timeoutSeconds + 10) * 1000,
       );
-      if (stopped) abort.abort();
-    } catch (e) {
-      retry(e, false);
-    }
-  };
+    },
+    onEvent(phase, secret) {
+      if (phase !== 'DELETED') return deliver(secret);
+      log.warn('Secret deleted; keeping the version in use');
+      opts.onDelete?.();
+    },
+  });
 
-  void connect();
   return {
     stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
-      abort?.abort();
+      loop.stop();
     },
   };
 }
