@@ -20,6 +20,17 @@ import { execPluginKubeconfig } from './kube/client-library.js';
 const MARKER = 'RESOLVED @kubernetes/client-node';
 const X509_MARKER = 'RESOLVED @peculiar/x509';
 const dir = mkdtempSync(join(tmpdir(), 'ccd-lazy-kube-'));
+
+/** An issuer with ISSUER_AUTH=kubernetes and absent CA files: it stops at start, after its kubeconfig. */
+function kubernetesIssuer(kubeconfig: string): Record<string, string> {
+  return {
+    LISTEN_ADDR: '127.0.0.1:0',
+    CA_CERT_FILE: join(dir, 'absent-ca.crt'),
+    CA_KEY_FILE: join(dir, 'absent-ca.key'),
+    ISSUER_AUTH: 'kubernetes',
+    KUBECONFIG: kubeconfig,
+  };
+}
 const hook = join(dir, 'hook.mjs');
 
 beforeAll(() => {
@@ -95,17 +106,7 @@ describe('@kubernetes/client-node in the built product', () => {
   }, 90_000);
 
   it('is not resolved by the issuer with ISSUER_AUTH=kubernetes to refuse a missing kubeconfig', async () => {
-    const run = await runRole(
-      'issuer',
-      {
-        LISTEN_ADDR: '127.0.0.1:0',
-        CA_CERT_FILE: join(dir, 'absent-ca.crt'),
-        CA_KEY_FILE: join(dir, 'absent-ca.key'),
-        ISSUER_AUTH: 'kubernetes',
-        KUBECONFIG: join(dir, 'absent-kubeconfig'),
-      },
-      undefined,
-    );
+    const run = await runRole('issuer', kubernetesIssuer(join(dir, 'absent-kubeconfig')), undefined);
     expect(run.stderr).toMatch(/invalid configuration: KUBECONFIG/);
     expect(run.stderr).not.toContain(MARKER);
   }, 90_000);
@@ -113,18 +114,9 @@ describe('@kubernetes/client-node in the built product', () => {
   it('is resolved by the issuer for a kubeconfig only the library supports (an exec plugin)', async () => {
     const run = await runRole(
       'issuer',
-      {
-        LISTEN_ADDR: '127.0.0.1:0',
-        CA_CERT_FILE: join(dir, 'absent-ca.crt'),
-        CA_KEY_FILE: join(dir, 'absent-ca.key'),
-        ISSUER_AUTH: 'kubernetes',
-        KUBECONFIG: execPluginKubeconfig({
-          dir,
-          name: 'exec',
-          server: 'https://127.0.0.1:9',
-          token: 'unused',
-        }),
-      },
+      kubernetesIssuer(
+        execPluginKubeconfig({ dir, name: 'exec', server: 'https://127.0.0.1:9', token: 'unused' }),
+      ),
       undefined,
     );
     expect(run.stderr).toContain(MARKER);

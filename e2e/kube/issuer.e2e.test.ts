@@ -110,17 +110,21 @@ beforeAll(async () => {
     suite: SUITE,
     name: 'issuer',
     cwd: tmp,
-    settings: {
-      NODE_OPTIONS: hookOptions,
-      ISSUER_AUTH: 'kubernetes',
-      CA_SECRET_NAME: CA_SECRET,
-      CA_SECRET_NAMESPACE: NS,
-      KUBECONFIG: kubeconfig.path,
-      ISSUER_ALLOWED_DNS_NAMES: '${SERVICE_ACCOUNT}.${POD_NAMESPACE}.svc.${CLUSTER_DOMAIN}',
-      CA_ROTATION_DELAY: '2s',
-    },
+    settings: { ...issuerSettings(kubeconfig.path), CA_ROTATION_DELAY: '2s' },
   });
 });
+
+/** The issuer's settings in this suite, with the module-resolution hook, for one kubeconfig. */
+function issuerSettings(kubeconfig: string): Record<string, string> {
+  return {
+    NODE_OPTIONS: hookOptions,
+    ISSUER_AUTH: 'kubernetes',
+    CA_SECRET_NAME: CA_SECRET,
+    CA_SECRET_NAMESPACE: NS,
+    KUBECONFIG: kubeconfig,
+    ISSUER_ALLOWED_DNS_NAMES: '${SERVICE_ACCOUNT}.${POD_NAMESPACE}.svc.${CLUSTER_DOMAIN}',
+  };
+}
 
 afterAll(() => stopKubeSuite({ cp, tmp }, [() => issuer?.stop()]));
 
@@ -369,20 +373,9 @@ describe('Kubernetes access without the client library (ADR 30)', () => {
       suite: SUITE,
       name: 'issuer-exec',
       cwd: tmp,
-      settings: {
-        NODE_OPTIONS: hookOptions,
-        ISSUER_AUTH: 'kubernetes',
-        CA_SECRET_NAME: CA_SECRET,
-        CA_SECRET_NAMESPACE: NS,
-        KUBECONFIG: execPluginKubeconfig({
-          dir: tmp,
-          name: 'issuer-exec',
-          server: cp.server,
-          caPem: cp.caPem,
-          token,
-        }),
-        ISSUER_ALLOWED_DNS_NAMES: '${SERVICE_ACCOUNT}.${POD_NAMESPACE}.svc.${CLUSTER_DOMAIN}',
-      },
+      settings: issuerSettings(
+        execPluginKubeconfig({ dir: tmp, name: 'issuer-exec', server: cp.server, caPem: cp.caPem, token }),
+      ),
     });
     try {
       const res = await sign({ pod: pods.web1, token: tokens.web1!, csr: own('web-1') }, exec.client);

@@ -7,6 +7,7 @@
 import { ConfigError } from './config/settings.js';
 import { ROLES, SETTINGS, loadNodeConfig, type Role } from './config/config.js';
 import { createLogger, type Logger } from './common/logger.js';
+import type { LogLevel } from './config/parsers.js';
 import { VERSION } from './common/version.js';
 
 const USAGE = `csi-cert-driver ${VERSION}
@@ -43,19 +44,34 @@ export interface RoleLaunch {
  */
 export type RoleLaunchers = Partial<Record<Role, (settings: string[]) => RoleLaunch>>;
 
-/** The node role: settings from flags and the environment, its module imported on start. */
-export function launchNode(settings: string[]): RoleLaunch {
-  const cfg = loadNodeConfig(settings, process.env);
-  const logger = createLogger({ level: cfg.logLevel, role: 'node' });
-  return {
-    logger,
-    async start() {
-      const { startNodeRole } = await import('./roles/node.role.js');
-      const node = await startNodeRole(cfg, logger);
-      return () => node.close();
-    },
+/**
+ * A role's launch from its settings loader and its start: the settings are parsed (and the logger
+ * made) when the launch is made, so a bad setting fails before anything starts; `start` imports
+ * the role's module (`import()` inside it, so an entry loads only the role it runs) and returns
+ * what stops the role.
+ */
+export function roleLauncher<C extends { logLevel: LogLevel }>(
+  role: Role,
+  load: (settings: string[], env: NodeJS.ProcessEnv) => C,
+  start: (cfg: C, logger: Logger) => Promise<{ close(): Promise<void> }>,
+): (settings: string[]) => RoleLaunch {
+  return (settings) => {
+    const cfg = load(settings, process.env);
+    const logger = createLogger({ level: cfg.logLevel, role });
+    return {
+      logger,
+      async start() {
+        const running = await start(cfg, logger);
+        return () => running.close();
+      },
+    };
   };
 }
+
+/** The node role: settings from flags and the environment, its module imported on start. */
+export const launchNode = roleLauncher('node', loadNodeConfig, async (cfg, logger) =>
+  (await import('./roles/node.role.js')).startNodeRole(cfg, logger),
+);
 
 /**
  * Parses the role and its settings, starts it with `launchers`, and stops it cleanly on SIGTERM or
