@@ -12,10 +12,9 @@
 //   V8's code cache, and Node 22.23 then cannot compile FileHandle's `close` (a class field arrow
 //   function of internal/fs/promises) once a garbage collection has run after the start: it throws
 //   "kFd is not defined" (every FileHandle close, so readFile, failed). Loaded at run time, the
-//   module is compiled there and works. Each is a
-//   stand-in that loads the real module on first use. Until then it answers with the module's
-//   property names and its plain-data properties (e.g. http2.constants, which grpc-js reads as it
-//   loads), taken from this Node.
+//   module is compiled there and works. Each is a stand-in that loads the real module on first
+//   use. Until then it answers with the module's property names and its plain-data properties
+//   (e.g. http2.constants, which grpc-js reads as it loads), taken from this Node.
 // `import.meta.url` becomes the bundle's own URL (bundleRuntime.moduleUrl).
 // Writes dist/node-snapshot.cjs, dist/node-snapshot.config.json (how the blob is built) and
 // dist/node-snapshot.sha256 (the hash of both, part of the key that tells bin/csi-cert-driver whether
@@ -148,9 +147,10 @@ export async function buildNodeSnapshotBundle({ outfile = 'dist/node-snapshot.cj
     ],
   });
   // How `node --build-snapshot-config` builds the blob (run in dist/). Without V8's code cache for
-  // the functions compiled while building: the blob is 5 MB smaller and the node ~4 MiB smaller
-  // idle and ~6 MiB with 110 volumes; what the start then compiles again costs ~10 ms of CPU
-  // (docs/adr/0026-node-role-from-a-startup-snapshot.md; fs/promises above).
+  // the functions compiled while building: the blob is 5.3 MB instead of 10 MB and the node ~4.5 MiB
+  // smaller, idle and with 110 volumes; the start's CPU is unchanged within the noise, the REST
+  // API's first request costs ~100 ms more (docs/adr/0026-node-role-from-a-startup-snapshot.md;
+  // fs/promises above).
   const dir = path.dirname(outfile);
   const config = `${JSON.stringify({ builder: path.basename(outfile), withoutCodeCache: true })}\n`;
   writeFileSync(path.join(dir, 'node-snapshot.config.json'), config);
