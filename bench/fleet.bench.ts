@@ -161,6 +161,8 @@ async function partNode(dir: string): Promise<void> {
     // The volumes' target paths lie under dir/kubelet (bench/lib/volumes.ts).
     KUBELET_ROOT_DIR: path.join(dir, 'kubelet'),
     API_LISTEN_ADDR: 'off',
+    // e.g. FLEET_NODE_NODE_OPTIONS="--max-semi-space-size=1" in place of the image's NODE_OPTIONS
+    ...(process.env.FLEET_NODE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FLEET_NODE_NODE_OPTIONS } : {}),
   };
   const nodeArgs = (process.env.FLEET_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const start = () => {

@@ -5,6 +5,11 @@
  * on its first request and recovers its volumes after a restart. Then, on a private copy of the
  * install, every way a blob can be unusable: the launcher makes a new one when dist/ is writable
  * and otherwise starts dist/main.mjs; a node never fails to start because of the snapshot.
+ *
+ * The node collects its garbage every 50 ms (a `--require` preload, which a start from a snapshot
+ * runs): a function of the snapshot first compiled after a collection is where a blob built without
+ * V8's code cache broke (Node's FileHandle close, "kFd is not defined", ADR 26), and without the
+ * preload whether a collection came before the REST API's first request was a matter of timing.
  */
 import { execFile } from 'node:child_process';
 import {
@@ -44,6 +49,17 @@ function startedFrom(pid: number): string {
   return args.find((a) => a.endsWith('main.mjs')) ?? args.join(' ');
 }
 
+/** A preload that makes the node collect its garbage every 50 ms (with --expose-gc); it notes each pid it ran in. */
+const gcDir = mkdtempSync(join(tmpdir(), 'ccd-snap-gc-'));
+const gcPreload = join(gcDir, 'gc-often.cjs');
+const gcRanIn = join(gcDir, 'pids');
+writeFileSync(
+  gcPreload,
+  `require('node:fs').appendFileSync(${JSON.stringify(gcRanIn)}, process.pid + '\\n');\n` +
+    'setInterval(() => globalThis.gc(), 50).unref();\n',
+);
+afterAll(() => rmSync(gcDir, { recursive: true, force: true }));
+
 let h: Harness;
 harnessPerSuite(
   {
@@ -51,7 +67,7 @@ harnessPerSuite(
     // The Dockerfile's ENV, with the API on as the chart runs the node.
     nodeSettings: {
       NODE_ENV: 'production',
-      NODE_OPTIONS: '--max-semi-space-size=2',
+      NODE_OPTIONS: `--max-semi-space-size=2 --expose-gc --require ${gcPreload}`,
       MALLOC_ARENA_MAX: '2',
       API_LISTEN_ADDR: '127.0.0.1:0',
       LOG_LEVEL: 'info',
@@ -65,6 +81,8 @@ describe.runIf(process.platform === 'linux')('the node role from its startup sna
 
   it('runs from dist/node-snapshot.blob', () => {
     expect(startedFrom(h.node!.pid)).toBe(`snapshot ${join(REPO_ROOT, 'dist', 'node-snapshot.blob')}`);
+    // The preload that collects garbage ran in it.
+    expect(readFileSync(gcRanIn, 'utf8').split('\n')).toContain(String(h.node!.pid));
   });
 
   it('publishes a key pair OpenSSL verifies against the CA', async () => {

@@ -39,6 +39,15 @@ if (!startupSnapshot.isBuildingSnapshot())
   );
 // proto-loader's reflection of the .proto files is most of grpc's start cost; it is saved with the heap.
 for (const proto of ['csi.proto', 'issuer.proto', 'pluginregistration.proto'] as const) loadProto(proto);
+// The blob holds no code cache, and Node 22.23 then cannot compile FileHandle's close once a garbage
+// collection ran when internal/fs/promises was loaded while building: fs/promises is a stand-in
+// loaded at run time (scripts/node-snapshot-bundle.mjs). A package that loads it as it loads
+// (e.g. through `fs.promises`) fails the build here instead of every file read after the start.
+const loaded = (process as unknown as { moduleLoadList?: readonly string[] }).moduleLoadList;
+if (loaded?.includes('NativeModule internal/fs/promises'))
+  throw new Error(
+    'internal/fs/promises was loaded while the snapshot was built; it may be loaded only at run time (docs/adr/0026-node-role-from-a-startup-snapshot.md)',
+  );
 
 startupSnapshot.setDeserializeMainFunction(() => {
   const dist = blobDirectory(process.execArgv);
