@@ -10,7 +10,8 @@
  * an idle window and reported apart (see `apiCpuMsPerPublishNet`). Its two status writes per request
  * stay in the figures, as cert-manager's approver and CA issuer would make them too.
  *
- * Per identity: a fresh node process (dist/main.mjs with the image's ENV, as the
+ * Per identity: a fresh node process (started as the image starts it, or on dist/main.mjs with
+ * `--node-entry main`; the image's ENV), as the
  * csi-cert-driver-node service account under deploy/rbac/node.yaml, status objects and Events off
  * as the chart's defaults), RSS idle, `sequential` ECDSA publishes one after the other, then a burst
  * of `burst` at once, RSS with the burst's volumes, every volume verified (tls.crt holds tls.key's
@@ -30,7 +31,7 @@ import type { FakeCertManagerSigner } from '../e2e/kube/fake-cert-manager-signer
 import { APPS, NS, TOKENS_KEY } from '../e2e/kube/names.js';
 import { apiServerPid, apiServerRequests, requestDelta } from './lib/api-server.js';
 import { sweepMounts } from './lib/cleanup.js';
-import { driverNodeBinary, imageEnv, processCpuMs, processMemory } from './lib/machine.js';
+import { imageEnv, nodeRoleCommand, processCpuMs, processMemory, type NodeEntry } from './lib/machine.js';
 import { startDriver, type DriverProcess } from './lib/processes.js';
 import { waitForNodeReady } from '../e2e/support/node-ready.js';
 import { pool, summarize } from './lib/stats.js';
@@ -80,6 +81,8 @@ export interface CertManagerOptions {
   log: (m: string) => void;
   /** Added to the node's NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=DIR`. */
   nodeOptions?: string | undefined;
+  /** How the node starts (`--node-entry`): as the image does (default) or on dist/main.mjs. */
+  nodeEntry: NodeEntry;
 }
 
 /** Quiet time after the warm-up before the idle window, and the window (10 ms CPU ticks: ±1 ms per s). */
@@ -149,10 +152,7 @@ export async function partCertManager(o: CertManagerOptions): Promise<CertManage
       const node = startDriver({
         dir: base,
         role: 'node',
-        command: {
-          file: driverNodeBinary(o.repoRoot),
-          args: [path.join(o.repoRoot, 'dist/main.mjs'), 'node'],
-        },
+        command: nodeRoleCommand(o.repoRoot, o.nodeEntry),
         settings: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           ...env,

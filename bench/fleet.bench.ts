@@ -48,7 +48,7 @@ import {
   threadDelta,
   type RequestIdentity,
 } from './fleet-cert-manager.js';
-import { driverNodeBinary, imageEnv, processCpuMs, processMemory } from './lib/machine.js';
+import { imageEnv, nodeRoleCommand, processCpuMs, processMemory, type NodeEntry } from './lib/machine.js';
 import { opensslVolume } from './lib/openssl-baseline.js';
 import { startDriver, startIssuer, type DriverProcess } from './lib/processes.js';
 import { pool, summarize } from './lib/stats.js';
@@ -82,6 +82,12 @@ const PODS = flags.quick ? 60 : Number(flags.pods);
 const NODES = flags.quick ? 5 : Number(flags.nodes);
 const VOLUMES = Number(flags.volumes);
 const log = (m: string) => process.stderr.write(`[fleet] ${m}\n`);
+/** `--node-entry`, checked: how every part of this benchmark starts the node role. */
+function nodeEntry(): NodeEntry {
+  const entry = flags['node-entry'];
+  if (entry !== 'image' && entry !== 'main') throw new Error(`--node-entry: image or main, not ${entry}`);
+  return entry;
+}
 const results: Record<string, number> = {};
 
 // --- baselines -------------------------------------------------------------------------------
@@ -171,14 +177,8 @@ async function partNode(dir: string): Promise<void> {
       dir,
       role: 'node',
       settings: env,
-      command:
-        flags['node-entry'] === 'main'
-          ? {
-              file: driverNodeBinary(repoRoot),
-              // e.g. FLEET_NODE_ARGS="--single-threaded-gc" (node flags NODE_OPTIONS refuses) to compare V8 settings
-              args: [...nodeArgs, path.join(repoRoot, 'dist/main.mjs'), 'node'],
-            }
-          : { file: path.join(repoRoot, 'bin/csi-cert-driver'), args: ['node'] },
+      // e.g. FLEET_NODE_ARGS="--single-threaded-gc" (node flags NODE_OPTIONS refuses; --node-entry main)
+      command: nodeRoleCommand(repoRoot, nodeEntry(), nodeArgs),
     });
     return { p, t0 };
   };
@@ -446,6 +446,7 @@ try {
         log,
         // e.g. FLEET_NODE_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the node
         nodeOptions: process.env.FLEET_NODE_NODE_OPTIONS,
+        nodeEntry: nodeEntry(),
       })
     : [];
   const afterSignRate = await opensslSignRate();

@@ -33,6 +33,24 @@ export function driverNodeBinary(repoRoot: string): string {
   return existsSync(pinned) ? pinned : 'node';
 }
 
+/** How a benchmark starts the node role: `image` as the image's ENTRYPOINT does, `main` on dist/main.mjs. */
+export type NodeEntry = 'image' | 'main';
+
+/**
+ * The node role's command line for `entry`: `image` runs `bin/csi-cert-driver node`, which starts
+ * the node from its startup snapshot (ADR 26) and falls back to dist/main.mjs; `main` runs
+ * dist/main.mjs on the pinned node with `nodeArgs` before it (node flags NODE_OPTIONS refuses).
+ */
+export function nodeRoleCommand(
+  repoRoot: string,
+  entry: NodeEntry,
+  nodeArgs: string[] = [],
+): { file: string; args: string[] } {
+  return entry === 'main'
+    ? { file: driverNodeBinary(repoRoot), args: [...nodeArgs, path.join(repoRoot, 'dist/main.mjs'), 'node'] }
+    : { file: path.join(repoRoot, 'bin/csi-cert-driver'), args: ['node'] };
+}
+
 /**
  * The environment the Linux image gives the driver: the `ENV` instructions of the Dockerfile's last
  * stage (`ENV A=1 B=2` on one line, unquoted values), so a benchmark runs the process as the image
