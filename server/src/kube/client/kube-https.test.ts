@@ -9,8 +9,8 @@
  * transport.)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { IncomingMessage } from 'node:http';
+import { createSecureServer, type Http2ServerRequest } from 'node:http2';
 import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -66,7 +66,10 @@ function listen(cert: { crt: string; key: string }, protocol: Protocol): Promise
     rejectUnauthorized: false,
     ca: clientCert.crt,
   };
-  const handle = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+  const handle = (
+    req: IncomingMessage | Http2ServerRequest,
+    res: { writeHead(status: number, headers: Record<string, string>): unknown; end(body: string): unknown },
+  ) => {
     const peer = (req.socket as TLSSocket).getPeerCertificate();
     seen.push({
       auth: req.headers.authorization,
