@@ -54,7 +54,8 @@ type Protocol = 'h2' | 'http/1.1';
 
 /**
  * A TLS server that asks for a client certificate and answers `{"ok":true}`; `h2` speaks HTTP/2
- * (and HTTP/1.1 to clients that do not offer h2), `http/1.1` only HTTP/1.1. `/slow` answers after
+ * (and HTTP/1.1 to clients that do not offer h2), `http/1.1` only HTTP/1.1. `/big` answers 3 MiB
+ * (beyond HTTP/2's default flow-control window); `/slow` answers after
  * 50 ms; `/drop` destroys the HTTP/2 session without answering; `/goaway` answers, then closes the
  * session (GOAWAY).
  */
@@ -81,7 +82,7 @@ function listen(cert: { crt: string; key: string }, protocol: Protocol): Promise
     if (req.url === '/drop' && stream) return stream.session?.destroy();
     const ok = () => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"ok":true}');
+      res.end(req.url === '/big' ? JSON.stringify({ items: 'x'.repeat(3 * 1024 * 1024) }) : '{"ok":true}');
       if (req.url === '/goaway' && stream) stream.session?.close();
     };
     if (req.url !== '/slow') return ok();
@@ -258,6 +259,11 @@ describe('httpsKubeJson over HTTP/2', () => {
     await expect(json.request('GET', '/api')).resolves.toEqual({ ok: true });
     expect(connections - before).toBe(1);
     expect(seen.map((s) => s.version)).toEqual(['2.0', '2.0']);
+  });
+
+  it('reads an answer larger than the default flow-control window', async () => {
+    const got = (await httpsKubeJson(access()).request('GET', '/big')) as { items: string };
+    expect(got.items).toHaveLength(3 * 1024 * 1024);
   });
 
   it('http2: false speaks HTTP/1.1 to a server that offers HTTP/2', async () => {

@@ -56,6 +56,13 @@ export const REQUEST_IDLE_MS = 60_000;
 export const SESSION_IDLE_MS = 30_000;
 /** A ping unanswered this long destroys the session and fails its streams (client-go: 15 s). */
 export const PING_TIMEOUT_MS = 15_000;
+/**
+ * HTTP/2 flow-control windows the client grants, per stream and per session, as client-go's (Go's
+ * http2 Transport: 4 MiB, 1 GiB): with the protocol's default of 64 KiB a list page of megabytes
+ * would take a round trip per 64 KiB. Bounded by what is read: answers are read as they arrive.
+ */
+export const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+export const SESSION_WINDOW_BYTES = 64 * 1024 * 1024;
 /** Largest answer read (a list page of 500 objects is well below); more fails the request. */
 export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
@@ -178,7 +185,11 @@ async function openSession(pool: Pool): Promise<ClientHttp2Session | undefined> 
     pool.h2 = false;
     return undefined;
   }
-  const session = http2Connect(url.origin, { createConnection: () => socket });
+  const session = http2Connect(url.origin, {
+    createConnection: () => socket,
+    settings: { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES },
+  });
+  session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW_BYTES));
   session.unref();
   const drop = () => {
     if (pool.session === session) pool.session = undefined;
