@@ -16,8 +16,8 @@
  * next request opens a new one (streams in flight on a GOAWAY finish; a stream the server refused
  * unprocessed is sent once more on a new session). A session with streams open and SESSION_IDLE_MS
  * without a frame is pinged and destroyed, failing its streams, without an answer in PING_TIMEOUT_MS;
- * one without streams is closed then. Sessions and idle sockets are unref'd: they never hold the
- * process open. `http:` (test servers) is HTTP/1.1 only.
+ * one without streams is closed then. A session is unref'd while no stream is open, as idle sockets
+ * are: an idle connection never holds the process open. `http:` (test servers) is HTTP/1.1 only.
  *
  * The server's certificate is verified against the kubeconfig's CA (or the system's) and
  * tls-server-name (or the host) unless insecure-skip-tls-verify says otherwise.
