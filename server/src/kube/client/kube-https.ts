@@ -1,46 +1,93 @@
 /**
- * The KubeJson contract (kube-json.ts) on `node:https`, for a ClusterAccess from the kubeconfig
- * loader (kubeconfig.ts), without `@kubernetes/client-node` (ADR 27).
+ * The KubeJson contract (kube-json.ts) on `node:http2` and `node:https`, for a ClusterAccess from the
+ * kubeconfig loader (kubeconfig.ts), without `@kubernetes/client-node` (ADR 27, ADR 30).
  *
- * Connections: one keep-alive Agent per distinct TLS identity (API server, CA, client certificate
- * and key, server name, verification), kept in a small process-wide table (as connection-reuse.ts
- * does for the library), so identities that differ only in their bearer token (a pod's token in
- * cert-manager mode) share connections. When a re-read file changes the TLS identity (a rotated
- * client certificate or CA), the next request gets a new Agent and the old one is closed once idle.
- * The server's certificate is verified against the kubeconfig's CA (or the system's) unless
- * insecure-skip-tls-verify says otherwise.
+ * Connections: one pool per distinct TLS identity (API server, CA, client certificate and key,
+ * server name, verification), kept in a small process-wide table (as connection-reuse.ts does for
+ * the library), so identities that differ only in their bearer token (a pod's token in cert-manager
+ * mode) share connections. When a re-read file changes the TLS identity (a rotated client
+ * certificate or CA), the next request gets a new pool; the least recently used beyond MAX_POOLS is
+ * closed once its requests have finished.
+ *
+ * Over `https:` a pool is one HTTP/2 session (ALPN `h2`), every request and watch a stream on it, as
+ * the library's undici does with kube-apiserver. The first connection offers `h2` and `http/1.1`;
+ * a server that does not pick `h2` gets HTTP/1.1 from then on for that pool (a keep-alive Agent of up
+ * to MAX_SOCKETS connections). A session that closes, fails, or is told GOAWAY is dropped and the
+ * next request opens a new one (streams in flight on a GOAWAY finish; a stream the server refused
+ * unprocessed is sent once more on a new session). A session with streams open and SESSION_IDLE_MS
+ * without a frame is pinged and destroyed, failing its streams, without an answer in PING_TIMEOUT_MS;
+ * one without streams is closed then. A session is unref'd while no stream is open, as idle sockets
+ * are: an idle connection never holds the process open. `http:` (test servers) is HTTP/1.1 only.
+ *
+ * The server's certificate is verified against the kubeconfig's CA (or the system's) and
+ * tls-server-name (or the host) unless insecure-skip-tls-verify says otherwise.
  *
  * Credentials: `Authorization: Bearer <token>` per request, the token re-read from its file at most
  * once a minute. An answer of 400 or more is a KubeHttpError; a network failure, or a request
- * whose socket is silent for REQUEST_IDLE_MS, rejects with an error without a status code
+ * that hears nothing for REQUEST_IDLE_MS, rejects with an error without a status code
  * ("unreachable").
  */
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  connect as http2Connect,
+  constants as h2,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import type { ClusterAccess } from './kubeconfig.js';
 import { KubeHttpError, type KubeJson, type KubeMethod } from './kube-json.js';
 
 /** Distinct TLS identities kept open at once; the least recently used is closed beyond this. */
 export const MAX_POOLS = 8;
-/** Connections per API server and identity; more requests wait for one (kube-apiserver serves HTTP/1.1 one at a time). */
+/** HTTP/1.1 connections per API server and identity; more requests wait for one. */
 export const MAX_SOCKETS = 64;
 /**
- * A request whose socket is silent this long fails (undici's own default is 300 s; the library's
- * path had that): a hung API server must not hold a connection for ever. Watches have their idle timeout.
+ * A request that hears nothing this long fails (undici's own default is 300 s; the library's path
+ * had that): a hung API server must not hold a request for ever. Watches have their idle timeout.
  */
 export const REQUEST_IDLE_MS = 60_000;
+/** An HTTP/2 session silent this long is pinged (streams open) or closed (none); client-go pings at 30 s. */
+export const SESSION_IDLE_MS = 30_000;
+/** A ping unanswered this long destroys the session and fails its streams (client-go: 15 s). */
+export const PING_TIMEOUT_MS = 15_000;
+/**
+ * HTTP/2 flow-control windows the client grants, per stream and per session, as client-go's (Go's
+ * http2 Transport: 4 MiB, 1 GiB): with the protocol's default of 64 KiB a list page of megabytes
+ * would take a round trip per 64 KiB. Bounded by what is read: answers are read as they arrive.
+ */
+export const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+export const SESSION_WINDOW_BYTES = 64 * 1024 * 1024;
 /** Largest answer read (a list page of 500 objects is well below); more fails the request. */
 export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
-
-type Pool = HttpAgent | HttpsAgent;
-const pools = new Map<string, Pool>();
 
 interface Tls {
   ca?: Buffer | undefined;
   cert?: Buffer | undefined;
   key?: Buffer | undefined;
 }
+
+/** The connections of one TLS identity. */
+interface Pool {
+  agent: HttpAgent | HttpsAgent;
+  /** HTTP/2 until a server did not pick it (https only). */
+  h2: boolean;
+  session?: ClientHttp2Session | undefined;
+  /** The connection being opened, shared by the requests that wait for it. */
+  connecting?: Promise<ClientHttp2Session | undefined> | undefined;
+  /** Evicted: no new session; the current one closes once its streams end. */
+  retired: boolean;
+  url: URL;
+  access: ClusterAccess;
+  tls: Tls;
+}
+
+const pools = new Map<string, Pool>();
 
 function poolFor(url: URL, access: ClusterAccess, tls: Tls): Pool {
   const h = createHash('sha256');
@@ -60,37 +107,189 @@ function poolFor(url: URL, access: ClusterAccess, tls: Tls): Pool {
     maxFreeSockets: 16,
     scheduling: 'lifo' as const,
   };
-  const pool =
-    url.protocol === 'http:'
-      ? new HttpAgent(options)
-      : new HttpsAgent({
+  const https = url.protocol !== 'http:';
+  const pool: Pool = {
+    agent: https
+      ? new HttpsAgent({
           ...options,
           ca: tls.ca,
           cert: tls.cert,
           key: tls.key,
           rejectUnauthorized: !access.insecureSkipTlsVerify,
           servername: access.tlsServerName,
-        });
+        })
+      : new HttpAgent(options),
+    h2: https,
+    retired: false,
+    url,
+    access,
+    tls,
+  };
   pools.set(key, pool);
   while (pools.size > MAX_POOLS) {
     const [oldest, old] = pools.entries().next().value as [string, Pool];
     pools.delete(oldest);
-    // Idle sockets go now; sockets with a request in flight close when it ends (no keep-alive).
-    closeWhenIdle(old);
+    retire(old);
   }
   return pool;
 }
 
-function closeWhenIdle(pool: Pool): void {
-  for (const list of Object.values(pool.freeSockets)) for (const s of list ?? []) s.destroy();
-  (pool as { keepAlive?: boolean }).keepAlive = false;
+/** Idle sockets go now; those with a request in flight close when it ends (no keep-alive). */
+function retire(pool: Pool): void {
+  pool.retired = true;
+  const { agent } = pool;
+  for (const list of Object.values(agent.freeSockets)) for (const s of list ?? []) s.destroy();
+  (agent as { keepAlive?: boolean }).keepAlive = false;
+  pool.session?.close();
+}
+
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
+/**
+ * The pool's HTTP/2 session, opened when there is none; undefined when the server did not pick h2
+ * (the pool is HTTP/1.1 from then on). Rejects when the connection fails (TLS verification too).
+ */
+function sessionOf(pool: Pool): Promise<ClientHttp2Session | undefined> {
+  const s = pool.session;
+  if (s && !s.closed && !s.destroyed) return Promise.resolve(s);
+  pool.session = undefined;
+  pool.connecting ??= openSession(pool).finally(() => (pool.connecting = undefined));
+  return pool.connecting;
+}
+
+async function openSession(pool: Pool): Promise<ClientHttp2Session | undefined> {
+  const { url, access, tls } = pool;
+  const host = hostOf(url);
+  const socket = tlsConnect({
+    host,
+    port: Number(url.port || 443),
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    rejectUnauthorized: !access.insecureSkipTlsVerify,
+    servername: access.tlsServerName ?? (isIP(host) ? undefined : host),
+    ALPNProtocols: ['h2', 'http/1.1'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.setTimeout(REQUEST_IDLE_MS, () =>
+      socket.destroy(new Error(`the API server sent nothing for ${REQUEST_IDLE_MS / 1000} s`)),
+    );
+    socket.once('secureConnect', resolve);
+    socket.once('error', reject);
+  });
+  socket.setTimeout(0);
+  if (socket.alpnProtocol !== 'h2') {
+    socket.destroy();
+    pool.h2 = false;
+    return undefined;
+  }
+  const session = http2Connect(url.origin, {
+    createConnection: () => socket,
+    settings: { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES },
+  });
+  session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW_BYTES));
+  session.unref();
+  const drop = () => {
+    if (pool.session === session) pool.session = undefined;
+  };
+  session.on('error', drop);
+  session.on('close', drop);
+  session.on('goaway', () => {
+    drop();
+    // Streams in flight finish; the session ends with the last of them.
+    if (!session.closed) session.close();
+  });
+  session.setTimeout(SESSION_IDLE_MS, () => {
+    if (streamsOf(session) === 0) return session.close();
+    const timer = setTimeout(
+      () => session.destroy(new Error('the API server did not answer a ping')),
+      PING_TIMEOUT_MS,
+    );
+    timer.unref();
+    const sent = session.ping((err) => {
+      clearTimeout(timer);
+      if (err) session.destroy(err);
+    });
+    if (!sent) {
+      clearTimeout(timer);
+      session.destroy(new Error('a ping could not be sent'));
+    }
+  });
+  if (pool.retired) session.close();
+  else pool.session = session;
+  return session;
+}
+
+const open = new WeakMap<ClientHttp2Session, number>();
+const streamsOf = (s: ClientHttp2Session) => open.get(s) ?? 0;
+
+/** An answer's status, headers (without pseudo-headers) and body, on either protocol. */
+interface Answer {
+  status: number;
+  headers: Record<string, unknown>;
+  body: Readable;
+}
+
+function unprocessed(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return (
+    code === 'ERR_HTTP2_INVALID_SESSION' ||
+    code === 'ERR_HTTP2_GOAWAY_SESSION' ||
+    (code === 'ERR_HTTP2_STREAM_ERROR' && /NGHTTP2_REFUSED_STREAM/.test(String((e as Error).message)))
+  );
+}
+
+/** One stream on `session`; the session is kept ref'd while it has streams open. */
+function streamOn(
+  session: ClientHttp2Session,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const h: OutgoingHttpHeaders = {
+      ...headers,
+      [h2.HTTP2_HEADER_METHOD]: method,
+      [h2.HTTP2_HEADER_PATH]: path,
+    };
+    if (body !== undefined) h['content-length'] = Buffer.byteLength(body);
+    let stream: ClientHttp2Stream;
+    try {
+      stream = session.request(h, { endStream: body === undefined, ...(signal ? { signal } : {}) });
+    } catch (e) {
+      return reject(e);
+    }
+    open.set(session, streamsOf(session) + 1);
+    session.ref();
+    stream.on('close', () => {
+      const n = streamsOf(session) - 1;
+      open.set(session, n);
+      if (n === 0) session.unref();
+      reject(new Error(`the API server closed the stream before answering (code ${stream.rstCode})`));
+    });
+    stream.on('error', reject);
+    stream.on('response', (answer) => {
+      const { [h2.HTTP2_HEADER_STATUS]: status, ...rest } = answer;
+      resolve({ status: Number(status), headers: rest, body: stream });
+    });
+    if (!signal) {
+      stream.setTimeout(REQUEST_IDLE_MS, () =>
+        stream.destroy(new Error(`the API server sent nothing for ${REQUEST_IDLE_MS / 1000} s`)),
+      );
+    }
+    if (body !== undefined) stream.end(body);
+  });
 }
 
 function timeoutError(): Error {
   return new DOMException('no data from the watch within its idle timeout', 'TimeoutError');
 }
 
-async function readAll(res: IncomingMessage): Promise<string> {
+async function readAll(res: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of res as AsyncIterable<Buffer>) {
@@ -104,11 +303,18 @@ async function readAll(res: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Options of httpsKubeJson. */
+export interface HttpsKubeJsonOptions {
+  /** false: HTTP/1.1 even when the server offers HTTP/2 (default true). */
+  http2?: boolean;
+}
+
 /** JSON requests to the API server of `access` as its identity (see above). */
-export function httpsKubeJson(access: ClusterAccess): KubeJson {
+export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptions = {}): KubeJson {
   const url = new URL(access.server);
   const prefix = url.pathname.replace(/\/+$/, '');
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  const http2 = options.http2 ?? true;
 
   /** Headers and connection pool for one request now (files re-read when stale). */
   const prepare = async () => {
@@ -121,22 +327,22 @@ export function httpsKubeJson(access: ClusterAccess): KubeJson {
     const headers: Record<string, string> = { accept: 'application/json' };
     const bearer = token?.toString('utf8').trim();
     if (bearer) headers.authorization = `Bearer ${bearer}`;
-    return { headers, agent: poolFor(url, access, { ca, cert, key }) };
+    return { headers, pool: poolFor(url, access, { ca, cert, key }) };
   };
 
-  const open = (
+  const overHttp1 = (
     method: string,
     path: string,
     headers: Record<string, string>,
-    agent: Pool,
+    agent: Pool['agent'],
     body?: string,
     signal?: AbortSignal,
-  ): Promise<IncomingMessage> =>
+  ): Promise<Answer> =>
     new Promise((resolve, reject) => {
       const req = send(
         {
           protocol: url.protocol,
-          hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+          hostname: hostOf(url),
           port: url.port || undefined,
           method,
           path: prefix + path,
@@ -144,7 +350,7 @@ export function httpsKubeJson(access: ClusterAccess): KubeJson {
           agent,
           signal,
         },
-        resolve,
+        (res: IncomingMessage) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
       );
       req.on('error', reject);
       if (!signal) {
@@ -155,15 +361,36 @@ export function httpsKubeJson(access: ClusterAccess): KubeJson {
       req.end(body);
     });
 
+  const openAnswer = async (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    pool: Pool,
+    body?: string,
+    signal?: AbortSignal,
+  ): Promise<Answer> => {
+    for (let attempt = 0; http2 && pool.h2; attempt++) {
+      const session = await sessionOf(pool);
+      if (!session) break;
+      try {
+        return await streamOn(session, method, prefix + path, headers, body, signal);
+      } catch (e) {
+        // Not seen by the server: once more on a new session.
+        if (attempt > 0 || !unprocessed(e)) throw e;
+        if (pool.session === session) pool.session = undefined;
+      }
+    }
+    return overHttp1(method, path, headers, pool.agent, body, signal);
+  };
+
   return {
     async request(method: KubeMethod, path, body, contentType = 'application/json') {
-      const { headers, agent } = await prepare();
+      const { headers, pool } = await prepare();
       const text = body === undefined ? undefined : JSON.stringify(body);
       if (text !== undefined) headers['content-type'] = contentType;
-      const res = await open(method, path, headers, agent, text);
-      const answer = await readAll(res);
-      const status = res.statusCode ?? 0;
-      if (status >= 400) throw new KubeHttpError(status, answer, res.headers);
+      const res = await openAnswer(method, path, headers, pool, text);
+      const answer = await readAll(res.body);
+      if (res.status >= 400) throw new KubeHttpError(res.status, answer, res.headers);
       return answer === '' ? {} : (JSON.parse(answer) as unknown);
     },
 
@@ -191,17 +418,17 @@ export function httpsKubeJson(access: ClusterAccess): KubeJson {
         timer.unref();
       };
       // Credentials are prepared before the watch starts; a failure there rejects instead of ending it.
-      const { headers, agent } = await prepare();
+      const { headers, pool } = await prepare();
       arm(idleMs);
       try {
-        const res = await open('GET', path, headers, agent, undefined, controller.signal);
-        if (res.statusCode !== 200) {
-          throw new KubeHttpError(res.statusCode ?? 0, await readAll(res).catch(() => ''), res.headers);
+        const res = await openAnswer('GET', path, headers, pool, undefined, controller.signal);
+        if (res.status !== 200) {
+          throw new KubeHttpError(res.status, await readAll(res.body).catch(() => ''), res.headers);
         }
         lastData = Date.now();
         let pending = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
+        res.body.setEncoding('utf8');
+        res.body.on('data', (chunk: string) => {
           lastData = Date.now();
           pending += chunk;
           if (pending.length > MAX_ANSWER_BYTES) return finish(new Error('a watch event exceeds its bound'));
@@ -217,9 +444,9 @@ export function httpsKubeJson(access: ClusterAccess): KubeJson {
             }
           }
         });
-        res.on('error', finish);
-        res.on('end', () => finish(null));
-        res.on('close', () => finish(null));
+        res.body.on('error', finish);
+        res.body.on('end', () => finish(null));
+        res.body.on('close', () => finish(null));
       } catch (e) {
         finish(e);
       }

@@ -1,7 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
+import { openssl } from '../../pki/testing/openssl.js';
 import { describeKubeError, kubeStatusCode } from './kube-errors.js';
 import { httpsKubeJson } from './kube-https.js';
 import { KubeHttpError, NoConnectionPoolError, kubeJson, type KubeJson } from './kube-json.js';
@@ -12,14 +17,25 @@ interface Seen {
   auth: string | undefined;
   contentType: string | undefined;
   body: string;
+  /** `1.1` or `2.0`. */
+  version: string;
 }
 
-/** A loopback HTTP server that records each request and answers with `answer(url)`. */
+/**
+ * Loopback servers that record each request and answer with `answer(url)`: plain HTTP/1.1, and TLS
+ * speaking HTTP/2 (and HTTP/1.1 to a client that does not offer h2) with a certificate from the
+ * OpenSSL CLI.
+ */
 let server: Server;
 let origin: string;
+let tlsServer: Http2SecureServer;
+let tlsOrigin: string;
+let tlsCa: string;
+const tlsSockets = new Set<Socket>();
+const dir = mkdtempSync(join(tmpdir(), 'ccd-kube-json-'));
 const seen: Seen[] = [];
 /** Responses held open by the `/hang` route, ended by the tests' cleanup. */
-const hanging: ServerResponse[] = [];
+const hanging: Res[] = [];
 
 function answer(url: string): { status: number; body: string } {
   if (url.includes('/missing')) {
@@ -32,7 +48,15 @@ function answer(url: string): { status: number; body: string } {
   return { status: 200, body: JSON.stringify({ metadata: { name: 'web-1-abcde' }, echo: url }) };
 }
 
-function read(req: IncomingMessage): Promise<string> {
+type Req = IncomingMessage | Http2ServerRequest;
+/** What the handlers use of an HTTP/1.1 or HTTP/2 server's response. */
+interface Res {
+  writeHead(status: number, headers?: Record<string, string>): unknown;
+  write(chunk: string): unknown;
+  end(chunk: string): unknown;
+}
+
+function read(req: Req): Promise<string> {
   return new Promise((resolve) => {
     let s = '';
     req.setEncoding('utf8');
@@ -41,37 +65,62 @@ function read(req: IncomingMessage): Promise<string> {
   });
 }
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    void read(req).then((body) => {
-      seen.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        auth: req.headers.authorization,
-        contentType: req.headers['content-type'],
-        body,
-      });
-      if (req.url?.startsWith('/watch')) return streamWatch(req.url, res);
-      const a = answer(req.url ?? '');
-      res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body);
+function handle(req: Req, res: Res): void {
+  void read(req).then((body) => {
+    seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      auth: req.headers.authorization,
+      contentType: req.headers['content-type'],
+      body,
+      version: req.httpVersion,
     });
+    if (req.url?.startsWith('/watch')) return streamWatch(req.url, res);
+    const a = answer(req.url ?? '');
+    res.writeHead(a.status, { 'content-type': 'application/json' });
+    res.end(a.body);
   });
+}
+
+beforeAll(async () => {
+  server = createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
+  const r = await openssl(
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+    '-subj', '/CN=apiserver', '-addext', 'subjectAltName=IP:127.0.0.1',
+    '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'),
+  ); // prettier-ignore
+  if (r.code !== 0) throw new Error(r.stderr);
+  tlsCa = readFileSync(join(dir, 'tls.crt'), 'utf8');
+  tlsServer = createSecureServer(
+    { cert: tlsCa, key: readFileSync(join(dir, 'tls.key'), 'utf8'), allowHTTP1: true },
+    handle,
+  );
+  tlsServer.on('connection', (s: Socket) => {
+    tlsSockets.add(s);
+    s.on('close', () => tlsSockets.delete(s));
+  });
+  await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+  tlsOrigin = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
+}, 30_000);
 
-afterAll(() => {
-  for (const r of hanging) r.end();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
+afterAll(async () => {
+  for (const r of hanging) r.end('');
+  for (const s of tlsSockets) s.destroy();
+  rmSync(dir, { recursive: true, force: true });
+  await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
 /**
  * `/watch/events`: two events, the second split over chunks, a line that is not JSON, then the end.
  * `/watch/forbidden`: 403. `/watch/hang`: one event, then silence with the connection open.
  */
-function streamWatch(url: string, res: ServerResponse): void {
+function streamWatch(url: string, res: Res): void {
   if (url.startsWith('/watch/forbidden')) {
-    res.writeHead(403).end(JSON.stringify({ kind: 'Status', message: 'watch is forbidden' }));
+    res.writeHead(403);
+    res.end(JSON.stringify({ kind: 'Status', message: 'watch is forbidden' }));
     return;
   }
   res.writeHead(200, { 'content-type': 'application/json' });
@@ -88,7 +137,7 @@ function streamWatch(url: string, res: ServerResponse): void {
   res.write(`${added}\n${modified.slice(0, 10)}`);
   setTimeout(() => {
     res.write(`${modified.slice(10)}\nnot json\n\n`);
-    res.end();
+    res.end('');
   }, 20);
 }
 
@@ -121,21 +170,50 @@ function kubeConfig(server: string, token = 'token-a'): KubeConfig {
   return kc;
 }
 
-/** The two transports of the KubeJson contract: the client library's and node:https (ADR 27). */
-const TRANSPORTS: { name: string; make: (server: string, token?: string) => KubeJson }[] = [
-  { name: 'library', make: (server, token) => kubeJson(kubeConfig(server, token)) },
+const token = (t = 'token-a') => ({ read: () => Promise.resolve(Buffer.from(t)) });
+
+/**
+ * The transports of the KubeJson contract: the client library's, and kube-https.ts (ADR 27, ADR 30)
+ * over plain HTTP/1.1, over HTTP/2 (h2 by ALPN) and over TLS with HTTP/2 turned off; each with the
+ * server it talks to and the HTTP version that server must see.
+ */
+const TRANSPORTS: {
+  name: string;
+  tls: boolean;
+  version: string;
+  make: (server: string, token?: string) => KubeJson;
+}[] = [
+  { name: 'library', tls: false, version: '1.1', make: (server, t) => kubeJson(kubeConfig(server, t)) },
   {
-    name: 'node:https',
-    make: (server, token = 'token-a') =>
-      httpsKubeJson({
-        server,
-        insecureSkipTlsVerify: false,
-        token: { read: () => Promise.resolve(Buffer.from(token)) },
-      }),
+    name: 'kube-https, HTTP/1.1 (http:)',
+    tls: false,
+    version: '1.1',
+    make: (server, t) => httpsKubeJson({ server, insecureSkipTlsVerify: false, token: token(t) }),
+  },
+  {
+    name: 'kube-https, HTTP/2',
+    tls: true,
+    version: '2.0',
+    make: (server, t) =>
+      httpsKubeJson({ server, insecureSkipTlsVerify: false, ca: token(tlsCa), token: token(t) }),
+  },
+  {
+    name: 'kube-https, HTTP/1.1 over TLS (http2: false)',
+    tls: true,
+    version: '1.1',
+    make: (server, t) =>
+      httpsKubeJson(
+        { server, insecureSkipTlsVerify: false, ca: token(tlsCa), token: token(t) },
+        { http2: false },
+      ),
   },
 ];
 
-describe.each(TRANSPORTS)('the KubeJson contract: $name', ({ make }) => {
+describe.each(TRANSPORTS)('the KubeJson contract: $name', ({ make: makeFor, tls, version }) => {
+  const base = () => (tls ? tlsOrigin : origin);
+  /** `origin` names the plain server in the cases below; each transport gets its own server. */
+  const make = (server: string, t?: string) => makeFor(server.replace(origin, base()), t);
+
   it.each([
     {
       name: 'POST with a JSON body',
@@ -157,6 +235,7 @@ describe.each(TRANSPORTS)('the KubeJson contract: $name', ({ make }) => {
         auth: 'Bearer token-a',
         contentType: wantType,
         body: body === undefined ? '' : JSON.stringify(body),
+        version,
       },
     ]);
   });
@@ -185,7 +264,7 @@ describe.each(TRANSPORTS)('the KubeJson contract: $name', ({ make }) => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const e: unknown = await make(`http://127.0.0.1:${port}`)
+    const e: unknown = await makeFor(`${tls ? 'https' : 'http'}://127.0.0.1:${port}`)
       .request('GET', '/api')
       .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Error);
@@ -204,6 +283,7 @@ describe.each(TRANSPORTS)('the KubeJson contract: $name', ({ make }) => {
       method: 'GET',
       url: '/watch/events?watch=true&labelSelector=a%3Db',
       auth: 'Bearer token-a',
+      version,
     });
   });
 
