@@ -41,7 +41,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { ClusterAccess } from './kubeconfig.js';
-import { KubeHttpError, type KubeJson, type KubeMethod } from './kube-json.js';
+import { KubeHttpError, followWatch, type KubeJson, type KubeMethod } from './kube-json.js';
 
 /** Distinct TLS identities kept open at once; the least recently used is closed beyond this. */
 export const MAX_POOLS = 8;
@@ -285,10 +285,6 @@ function streamOn(
   });
 }
 
-function timeoutError(): Error {
-  return new DOMException('no data from the watch within its idle timeout', 'TimeoutError');
-}
-
 async function readAll(res: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -395,62 +391,18 @@ export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptio
     },
 
     async watch(path, onEvent, onDone, idleMs = 30_000) {
-      const controller = new AbortController();
-      let finished = false;
-      let timedOut = false;
-      let lastData = Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (err: unknown) => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        controller.abort();
-        onDone(timedOut ? timeoutError() : (err ?? null));
-      };
-      // One timer re-armed when it fires, not one per chunk: it ends the watch after idleMs of silence.
-      const arm = (ms: number) => {
-        timer = setTimeout(() => {
-          const idle = Date.now() - lastData;
-          if (idle < idleMs) return arm(idleMs - idle);
-          timedOut = true;
-          finish(null);
-        }, ms);
-        timer.unref();
-      };
       // Credentials are prepared before the watch starts; a failure there rejects instead of ending it.
       const { headers, pool } = await prepare();
-      arm(idleMs);
-      try {
-        const res = await openAnswer('GET', path, headers, pool, undefined, controller.signal);
-        if (res.status !== 200) {
-          throw new KubeHttpError(res.status, await readAll(res.body).catch(() => ''), res.headers);
-        }
-        lastData = Date.now();
-        let pending = '';
-        res.body.setEncoding('utf8');
-        res.body.on('data', (chunk: string) => {
-          lastData = Date.now();
-          pending += chunk;
-          if (pending.length > MAX_ANSWER_BYTES) return finish(new Error('a watch event exceeds its bound'));
-          for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-            const line = pending.slice(0, nl);
-            pending = pending.slice(nl + 1);
-            if (line.trim() === '') continue;
-            try {
-              const e = JSON.parse(line) as { type: string; object: unknown };
-              onEvent(e.type, e.object);
-            } catch {
-              // Skipped, as the library's Watch does.
-            }
-          }
-        });
-        res.body.on('error', finish);
-        res.body.on('end', () => finish(null));
-        res.body.on('close', () => finish(null));
-      } catch (e) {
-        finish(e);
-      }
-      return { abort: () => controller.abort() };
+      return followWatch(
+        async (signal) => {
+          const res = await openAnswer('GET', path, headers, pool, undefined, signal);
+          return { ...res, text: () => readAll(res.body) };
+        },
+        onEvent,
+        onDone,
+        idleMs,
+        MAX_ANSWER_BYTES,
+      );
     },
   };
 }

@@ -82,6 +82,85 @@ function timeoutError(): Error {
   return new DOMException('no data from the watch within its idle timeout', 'TimeoutError');
 }
 
+/** A watch's answer as a transport opens it: its status, headers and body, not read yet. */
+export interface WatchAnswer {
+  status: number;
+  headers: Record<string, unknown>;
+  body: NodeJS.ReadableStream;
+  /** The whole body as text (for an error status). */
+  text(): Promise<string>;
+}
+
+/**
+ * The part of `KubeJson.watch` every transport shares, once its credentials are prepared: opens the
+ * answer with `open` (given the signal that aborts it), then calls `onEvent` per JSON line and
+ * `onDone` once, exactly as the contract above says, including the idle timeout. `maxPending`
+ * bounds a line still being received: a longer one ends the watch with an error. Resolves once the
+ * answer has started (or failed, after `onDone`), to what aborts it.
+ */
+export async function followWatch(
+  open: (signal: AbortSignal) => Promise<WatchAnswer>,
+  onEvent: (type: string, object: unknown) => void,
+  onDone: (err: unknown) => void,
+  idleMs: number,
+  maxPending = Number.POSITIVE_INFINITY,
+): Promise<{ abort(): void }> {
+  const controller = new AbortController();
+  let finished = false;
+  let timedOut = false;
+  let lastData = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const finish = (err: unknown) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    controller.abort();
+    onDone(timedOut ? timeoutError() : (err ?? null));
+  };
+  // One timer re-armed when it fires, not one per chunk: it ends the watch after idleMs of silence.
+  const arm = (ms: number) => {
+    timer = setTimeout(() => {
+      const idle = Date.now() - lastData;
+      if (idle < idleMs) return arm(idleMs - idle);
+      timedOut = true;
+      finish(null);
+    }, ms);
+    timer.unref();
+  };
+  arm(idleMs);
+  try {
+    const res = await open(controller.signal);
+    if (res.status !== 200) {
+      throw new KubeHttpError(res.status, await res.text().catch(() => ''), res.headers);
+    }
+    lastData = Date.now();
+    let pending = '';
+    res.body.setEncoding('utf8');
+    res.body.on('data', (chunk: string) => {
+      lastData = Date.now();
+      pending += chunk;
+      if (pending.length > maxPending) return finish(new Error('a watch event exceeds its bound'));
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line.trim() === '') continue;
+        try {
+          const e = JSON.parse(line) as { type: string; object: unknown };
+          onEvent(e.type, e.object);
+        } catch {
+          // Skipped, as the library's Watch does.
+        }
+      }
+    });
+    res.body.on('error', finish);
+    res.body.on('end', () => finish(null));
+    res.body.on('close', () => finish(null));
+  } catch (e) {
+    finish(e);
+  }
+  return { abort: () => controller.abort() };
+}
+
 /** JSON requests on `kc` (see above). Throws when `kc` has no current cluster. */
 export function kubeJson(kc: KubeConfig): KubeJson {
   const server = kc.getCurrentCluster()?.server;
@@ -130,69 +209,30 @@ export function kubeJson(kc: KubeConfig): KubeJson {
     },
 
     async watch(path, onEvent, onDone, idleMs = 30_000) {
-      const controller = new AbortController();
-      let finished = false;
-      let timedOut = false;
-      let lastData = Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (err: unknown) => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        controller.abort();
-        onDone(timedOut ? timeoutError() : (err ?? null));
-      };
-      // One timer re-armed when it fires, not one per chunk: it ends the watch after idleMs of silence.
-      const arm = (ms: number) => {
-        timer = setTimeout(() => {
-          const idle = Date.now() - lastData;
-          if (idle < idleMs) return arm(idleMs - idle);
-          timedOut = true;
-          finish(null);
-        }, ms);
-        timer.unref();
-      };
       // As the library's Watch: credentials are prepared before the watch starts, and a failure
       // there rejects instead of ending the watch.
       const { headers, dispatcher } = await prepare();
       if (!dispatcher || typeof dispatcher.request !== 'function') throw new NoConnectionPoolError();
-      arm(idleMs);
-      try {
-        const res = await dispatcher.request({
-          origin: url.origin,
-          path: prefix + path,
-          method: 'GET',
-          headers,
-          signal: controller.signal,
-        });
-        if (res.statusCode !== 200) {
-          throw new KubeHttpError(res.statusCode, await res.body.text().catch(() => ''), res.headers);
-        }
-        lastData = Date.now();
-        let pending = '';
-        res.body.setEncoding('utf8');
-        res.body.on('data', (chunk: string) => {
-          lastData = Date.now();
-          pending += chunk;
-          for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-            const line = pending.slice(0, nl);
-            pending = pending.slice(nl + 1);
-            if (line.trim() === '') continue;
-            try {
-              const e = JSON.parse(line) as { type: string; object: unknown };
-              onEvent(e.type, e.object);
-            } catch {
-              // Skipped, as the library's Watch does.
-            }
-          }
-        });
-        res.body.on('error', finish);
-        res.body.on('end', () => finish(null));
-        res.body.on('close', () => finish(null));
-      } catch (e) {
-        finish(e);
-      }
-      return { abort: () => controller.abort() };
+      return followWatch(
+        async (signal) => {
+          const res = await dispatcher.request({
+            origin: url.origin,
+            path: prefix + path,
+            method: 'GET',
+            headers,
+            signal,
+          });
+          return {
+            status: res.statusCode,
+            headers: res.headers,
+            body: res.body,
+            text: () => res.body.text(),
+          };
+        },
+        onEvent,
+        onDone,
+        idleMs,
+      );
     },
   };
 }
