@@ -22,11 +22,32 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
 
 /** The packages the node role evaluates at start (ADR 23's table); their dependencies come with them. */
 export const SNAPSHOT_PACKAGES = ['@grpc/grpc-js', '@grpc/proto-loader', 'pino', 'prom-client'];
+/**
+ * The roles that start from a snapshot of their own: each one's entry (server/src/<role>-snapshot.ts)
+ * and the packages evaluated while its snapshot is built. Each role's files are dist/<role>-snapshot.*.
+ */
+export const SNAPSHOT_ROLES = {
+  node: SNAPSHOT_PACKAGES,
+  issuer: [
+    ...SNAPSHOT_PACKAGES,
+    '@nestjs/common',
+    '@nestjs/core',
+    '@nestjs/microservices',
+    'rxjs',
+    'reflect-metadata',
+  ],
+};
+/**
+ * Packages a snapshot package may load but a role's start does not: left to the run time even when
+ * a bundled package requires them (NestJS's HTTP adapter, Express and multer, for `NestFactory.create`).
+ */
+export const RUN_TIME_PACKAGES = ['@nestjs/platform-express'];
 export const RUN_TIME_BUILTINS = ['http', 'https', 'http2', 'tls', 'worker_threads', 'fs/promises'];
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -36,6 +57,16 @@ const packageName = (spec) =>
     .split('/')
     .slice(0, spec.startsWith('@') ? 2 : 1)
     .join('/');
+
+/** Whether a package's `require(id)` finds something. */
+function resolvable(id, importer) {
+  try {
+    createRequire(importer).resolve(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Each stand-in builtin's own property names and plain-data properties, from a fresh process. */
 function builtinShapes() {
@@ -95,11 +126,12 @@ module.exports = new Proxy({}, {
 });`;
 }
 
-export async function buildNodeSnapshotBundle({ outfile = 'dist/node-snapshot.cjs' } = {}) {
+export async function buildNodeSnapshotBundle({ role = 'node', outfile = `dist/${role}-snapshot.cjs` } = {}) {
+  const packages = SNAPSHOT_ROLES[role];
   const shapes = builtinShapes();
   const builtin = new RegExp(`^(node:)?(${RUN_TIME_BUILTINS.join('|')})$`);
   await build({
-    entryPoints: [path.join(root, 'server/src/node-snapshot.ts')],
+    entryPoints: [path.join(root, `server/src/${role}-snapshot.ts`)],
     outfile,
     bundle: true,
     platform: 'node',
@@ -124,14 +156,31 @@ export async function buildNodeSnapshotBundle({ outfile = 'dist/node-snapshot.cj
               return { path: a.path.replace(/^node:/, ''), namespace: 'builtin-stand-in' };
             const bare = !a.path.startsWith('.') && !path.isAbsolute(a.path) && !a.path.startsWith('node:');
             const fromPackage = a.importer.includes(`${path.sep}node_modules${path.sep}`);
+            // A package's optional dependency that is not installed (NestJS's kafkajs, class-transformer,
+            // @nestjs/websockets, ...): a run-time require, which throws as it would in dist/main.mjs.
+            if (
+              bare &&
+              fromPackage &&
+              (RUN_TIME_PACKAGES.includes(packageName(a.path)) || !resolvable(a.path, a.importer))
+            )
+              return { path: a.path, namespace: 'run-time' };
             if (
               bare &&
               !fromPackage &&
               !a.path.startsWith('@csi-cert-driver/') &&
-              !SNAPSHOT_PACKAGES.includes(packageName(a.path))
+              !packages.includes(packageName(a.path))
             )
               return { path: a.path, namespace: 'run-time' };
             return undefined;
+          });
+          // An ICU object made as a package loads cannot be saved: made on first use instead.
+          b.onLoad({ filter: /[\\/]node_modules[\\/].*\.js$/ }, (a) => {
+            const text = readFileSync(a.path, 'utf8');
+            if (!text.includes('new Intl.DateTimeFormat(')) return undefined;
+            return {
+              loader: 'js',
+              contents: text.replaceAll('new Intl.DateTimeFormat(', 'lazyDateTimeFormat('),
+            };
           });
           b.onLoad({ filter: /.*/, namespace: 'builtin-stand-in' }, (a) => ({
             loader: 'js',
@@ -153,8 +202,8 @@ export async function buildNodeSnapshotBundle({ outfile = 'dist/node-snapshot.cj
   // fs/promises above).
   const dir = path.dirname(outfile);
   const config = `${JSON.stringify({ builder: path.basename(outfile), withoutCodeCache: true })}\n`;
-  writeFileSync(path.join(dir, 'node-snapshot.config.json'), config);
+  writeFileSync(path.join(dir, `${role}-snapshot.config.json`), config);
   const hash = createHash('sha256').update(readFileSync(outfile)).update(config).digest('hex');
-  writeFileSync(path.join(dir, 'node-snapshot.sha256'), `${hash}\n`);
+  writeFileSync(path.join(dir, `${role}-snapshot.sha256`), `${hash}\n`);
   return hash;
 }

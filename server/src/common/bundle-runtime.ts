@@ -35,3 +35,22 @@ export function runtimeRequire(id: string): unknown {
     );
   return load(id);
 }
+
+/**
+ * `new Intl.DateTimeFormat(...)` in a bundled package (NestJS's ConsoleLogger makes one as it loads):
+ * an ICU object, which a startup snapshot cannot hold (the build aborts: "global handle not
+ * serialized"). This one makes the real formatter on first use, with the process's own locale and
+ * time zone.
+ */
+export function lazyDateTimeFormat(
+  ...args: ConstructorParameters<typeof Intl.DateTimeFormat>
+): Intl.DateTimeFormat {
+  let real: Intl.DateTimeFormat | undefined;
+  return new Proxy({} as Intl.DateTimeFormat, {
+    get: (_, k) => {
+      real ??= new Intl.DateTimeFormat(...args);
+      const v: unknown = Reflect.get(real, k);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(real) : v;
+    },
+  });
+}
