@@ -1,9 +1,10 @@
-// Bundles the node role's startup-snapshot entry (server/src/node-snapshot.ts) into one CommonJS
-// script, dist/node-snapshot.cjs, which `node --build-snapshot` runs to save the node role's heap
-// (docs/adr/0026-node-role-from-a-startup-snapshot.md). Unlike dist/main.mjs, the packages the node
-// evaluates at start are bundled in, because a snapshot's entry script can require only Node's
+// Bundles a role's startup-snapshot entry (server/src/<role>-snapshot.ts; the roles of SNAPSHOT_ROLES)
+// into one CommonJS script, dist/<role>-snapshot.cjs, which `node --build-snapshot` runs to save the
+// role's heap (docs/adr/0026-node-role-from-a-startup-snapshot.md). Unlike dist/main.mjs, the
+// packages the role evaluates at start are bundled in, because a snapshot's entry script can require only Node's
 // built-in modules. Three kinds of imports are rewritten:
-// - SNAPSHOT_PACKAGES and whatever they import are bundled and evaluated while the snapshot is built.
+// - The role's packages and whatever they import are bundled and evaluated while the snapshot is
+//   built, except RUN_TIME_PACKAGES and optional dependencies that are not installed.
 // - Any other package (NestJS, @kubernetes/client-node, koffi's native addon, ...) is loaded at run
 //   time, from the node_modules around dist/, by common/bundle-runtime.ts's runtimeRequire.
 // - RUN_TIME_BUILTINS are not loaded while the snapshot is built. http, https, http2, tls and
@@ -16,8 +17,10 @@
 //   use. Until then it answers with the module's property names and its plain-data properties
 //   (e.g. http2.constants, which grpc-js reads as it loads), taken from this Node.
 // `import.meta.url` becomes the bundle's own URL (bundleRuntime.moduleUrl).
-// Writes dist/node-snapshot.cjs, dist/node-snapshot.config.json (how the blob is built) and
-// dist/node-snapshot.sha256 (the hash of both, part of the key that tells bin/csi-cert-driver whether
+// `new Intl.DateTimeFormat(` in a package (NestJS's ConsoleLogger) becomes bundleRuntime's lazy one:
+// an ICU object cannot be saved in a snapshot.
+// Writes dist/<role>-snapshot.cjs, dist/<role>-snapshot.config.json (how the blob is built) and
+// dist/<role>-snapshot.sha256 (the hash of both, part of the key that tells bin/csi-cert-driver whether
 // a blob is current).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';

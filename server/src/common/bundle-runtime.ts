@@ -1,5 +1,5 @@
 /**
- * What the node role's snapshot bundle (`dist/node-snapshot.cjs`, scripts/node-snapshot-bundle.mjs)
+ * What a role's snapshot bundle (`dist/<role>-snapshot.cjs`, scripts/node-snapshot-bundle.mjs)
  * uses where an ES module would use its own URL or load a package: the bundle is one CommonJS
  * script whose state V8 saves in a startup snapshot and restores in another process, possibly from
  * another directory (docs/adr/0026-node-role-from-a-startup-snapshot.md).
@@ -31,7 +31,7 @@ export function attachBundle(file: string): void {
 export function runtimeRequire(id: string): unknown {
   if (!load)
     throw new Error(
-      `${id} is loaded while the node role's snapshot is built; only the packages the node evaluates at start may be (scripts/node-snapshot-bundle.mjs)`,
+      `${id} is loaded while a role's snapshot is built; only the packages its role evaluates at start may be (SNAPSHOT_ROLES in scripts/node-snapshot-bundle.mjs)`,
     );
   return load(id);
 }
