@@ -21,16 +21,16 @@ COPY dashboard dashboard
 # The image's node, not node_modules/.bin/node (the pinned-Node dev dependency is not installed).
 RUN node scripts/build.mjs
 
-# The node role's startup snapshot (docs/adr/0026-node-role-from-a-startup-snapshot.md), made by the
-# node binary of the image that runs it (this base, as the final stage's): dist/node-snapshot.blob and
-# the key bin/csi-cert-driver checks before using it. The snapshot's script needs no node_modules; it
+# The node and issuer roles' startup snapshots (docs/adr/0026-node-role-from-a-startup-snapshot.md),
+# made by the node binary of the image that runs them (this base, as the final stage's):
+# dist/<role>-snapshot.blob and the key bin/csi-cert-driver checks before using one. The snapshot's script needs no node_modules; it
 # reads the .proto files of proto/.
 FROM node:${NODE_VERSION}-bookworm-slim AS snapshot
 WORKDIR /app
 COPY bin/csi-cert-driver bin/csi-cert-driver
 COPY proto proto
 COPY --from=build /src/dist dist
-RUN ["bin/csi-cert-driver", "--build-node-snapshot"]
+RUN ["bin/csi-cert-driver", "--build-snapshot"]
 
 # Production dependencies only: koffi (prebuilt, FFI for mount(2)), grpc-js, NestJS, ...
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
@@ -58,6 +58,6 @@ COPY bin/csi-cert-driver bin/csi-cert-driver
 COPY proto proto
 COPY package.json package.json
 USER 1000:1000
-# bin/csi-cert-driver runs dist/main.mjs, or the node role from dist/node-snapshot.blob (ADR 26).
+# bin/csi-cert-driver runs dist/main.mjs, or the node or issuer role from its dist/<role>-snapshot.blob (ADR 26).
 ENTRYPOINT ["/app/bin/csi-cert-driver"]
 CMD ["--help"]

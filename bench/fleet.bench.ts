@@ -75,6 +75,11 @@ const { values: flags } = parseArgs({
      * starts the node role from its startup snapshot (ADR 26); `main`: node on dist/main.mjs.
      */
     'node-entry': { type: 'string', default: 'image' },
+    /**
+     * How the issuer starts: `image` (default) bin/csi-cert-driver, from the issuer role's startup
+     * snapshot (ADR 26); `main`: the same launcher with CSI_CERT_DRIVER_SNAPSHOT=off (dist/main.mjs).
+     */
+    'issuer-entry': { type: 'string', default: 'image' },
     json: { type: 'string' },
   },
 });
@@ -143,6 +148,27 @@ function probeOnce(sock: string): Promise<boolean> {
   });
 }
 
+/**
+ * startIssuer with the image's ENV and --issuer-entry applied; logs the start's wall time (to listening, polled) and CPU.
+ */
+async function timedIssuerStart(
+  dir: string,
+  o: Parameters<typeof startIssuer>[1],
+): Promise<Awaited<ReturnType<typeof startIssuer>>> {
+  const t0 = performance.now();
+  // The image's ENV (NODE_ENV=production: no source maps), as the node gets it.
+  const settings = {
+    ...imageEnv(repoRoot),
+    ...o?.settings,
+    ...(flags['issuer-entry'] === 'main' ? { CSI_CERT_DRIVER_SNAPSHOT: 'off' } : {}),
+  };
+  const started = await startIssuer(dir, { ...o, settings });
+  log(
+    `issuer (${flags['issuer-entry'] === 'main' ? 'dist/main.mjs' : 'image entry'}) listening after ${(performance.now() - t0).toFixed(0)} ms wall, ${processCpuMs(started.proc.pid).toFixed(0)} ms CPU`,
+  );
+  return started;
+}
+
 /** Start to the first Probe that answers ready, polled every 5 ms once the socket exists. */
 async function msToProbeReady(proc: DriverProcess, sock: string, t0: number): Promise<number> {
   for (;;) {
@@ -154,7 +180,7 @@ async function msToProbeReady(proc: DriverProcess, sock: string, t0: number): Pr
 }
 
 async function partNode(dir: string): Promise<void> {
-  const { proc: issuer, addr } = await startIssuer(dir);
+  const { proc: issuer, addr } = await timedIssuerStart(dir, {});
   const sock = path.join(dir, 'csi.sock');
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -310,7 +336,7 @@ async function partFleet(dir: string): Promise<Fleet> {
     const ca = await createDevCaPem('fleet bench CA');
     await cluster.tlsSecret('csi-cert-driver', 'csi-ca-secret', { crt: ca.certPem, key: ca.keyPem });
     let addr: string;
-    ({ proc: issuer, addr } = await startIssuer(dir, {
+    ({ proc: issuer, addr } = await timedIssuerStart(dir, {
       settings: {
         ISSUER_AUTH: 'kubernetes',
         CA_SECRET_NAME: 'csi-ca-secret',

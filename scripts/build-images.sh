@@ -269,9 +269,9 @@ image_product() {
   build_node_layer
   build_node_modules_layer
   ensure_dist
-  # The node role's startup snapshot, made by node_modules/node: the binary the node layer ships.
-  log "product: node role startup snapshot"
-  "$root/bin/csi-cert-driver" --build-node-snapshot || die "building dist/node-snapshot.blob failed"
+  # The roles' startup snapshots, made by node_modules/node: the binary the node layer ships.
+  log "product: node and issuer role startup snapshots"
+  "$root/bin/csi-cert-driver" --build-snapshot || die "building dist/<role>-snapshot.blob failed"
   app="$(mktemp -d "$cache/app.XXXXXX")"
   mkdir -p "$app/app/bin"
   cp -a "$root/dist" "$root/proto" "$root/package.json" "$app/app/"

@@ -12,7 +12,7 @@
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import { build as buildDashboard } from 'vite';
-import { buildNodeSnapshotBundle } from './node-snapshot-bundle.mjs';
+import { SNAPSHOT_ROLES, buildNodeSnapshotBundle } from './node-snapshot-bundle.mjs';
 
 // Chunk names carry a content hash: the last build's chunks go first, so dist/ holds one build.
 rmSync('dist/chunks', { recursive: true, force: true });
@@ -36,8 +36,10 @@ console.log('built dist/main.mjs and dist/chunks/');
 
 // The node role as one script for its startup snapshot (docs/adr/0026-node-role-from-a-startup-snapshot.md);
 // the blob itself is made by the node binary that runs it (bin/csi-cert-driver, the images).
-await buildNodeSnapshotBundle();
-console.log('built dist/node-snapshot.cjs');
+for (const role of Object.keys(SNAPSHOT_ROLES)) {
+  await buildNodeSnapshotBundle({ role });
+  console.log(`built dist/${role}-snapshot.cjs`);
+}
 
 await buildDashboard({ configFile: 'dashboard/vite.config.ts' });
 console.log('built dist/dashboard');

@@ -1,9 +1,10 @@
-// Bundles the node role's startup-snapshot entry (server/src/node-snapshot.ts) into one CommonJS
-// script, dist/node-snapshot.cjs, which `node --build-snapshot` runs to save the node role's heap
-// (docs/adr/0026-node-role-from-a-startup-snapshot.md). Unlike dist/main.mjs, the packages the node
-// evaluates at start are bundled in, because a snapshot's entry script can require only Node's
+// Bundles a role's startup-snapshot entry (server/src/<role>-snapshot.ts; the roles of SNAPSHOT_ROLES)
+// into one CommonJS script, dist/<role>-snapshot.cjs, which `node --build-snapshot` runs to save the
+// role's heap (docs/adr/0026-node-role-from-a-startup-snapshot.md). Unlike dist/main.mjs, the
+// packages the role evaluates at start are bundled in, because a snapshot's entry script can require only Node's
 // built-in modules. Three kinds of imports are rewritten:
-// - SNAPSHOT_PACKAGES and whatever they import are bundled and evaluated while the snapshot is built.
+// - The role's packages and whatever they import are bundled and evaluated while the snapshot is
+//   built, except RUN_TIME_PACKAGES and optional dependencies that are not installed.
 // - Any other package (NestJS, @kubernetes/client-node, koffi's native addon, ...) is loaded at run
 //   time, from the node_modules around dist/, by common/bundle-runtime.ts's runtimeRequire.
 // - RUN_TIME_BUILTINS are not loaded while the snapshot is built. http, https, http2, tls and
@@ -16,17 +17,40 @@
 //   use. Until then it answers with the module's property names and its plain-data properties
 //   (e.g. http2.constants, which grpc-js reads as it loads), taken from this Node.
 // `import.meta.url` becomes the bundle's own URL (bundleRuntime.moduleUrl).
-// Writes dist/node-snapshot.cjs, dist/node-snapshot.config.json (how the blob is built) and
-// dist/node-snapshot.sha256 (the hash of both, part of the key that tells bin/csi-cert-driver whether
+// `new Intl.DateTimeFormat(` in a package (NestJS's ConsoleLogger) becomes bundleRuntime's lazy one:
+// an ICU object cannot be saved in a snapshot.
+// Writes dist/<role>-snapshot.cjs, dist/<role>-snapshot.config.json (how the blob is built) and
+// dist/<role>-snapshot.sha256 (the hash of both, part of the key that tells bin/csi-cert-driver whether
 // a blob is current).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
 
 /** The packages the node role evaluates at start (ADR 23's table); their dependencies come with them. */
 export const SNAPSHOT_PACKAGES = ['@grpc/grpc-js', '@grpc/proto-loader', 'pino', 'prom-client'];
+/**
+ * The roles that start from a snapshot of their own: each one's entry (server/src/<role>-snapshot.ts)
+ * and the packages evaluated while its snapshot is built. Each role's files are dist/<role>-snapshot.*.
+ */
+export const SNAPSHOT_ROLES = {
+  node: SNAPSHOT_PACKAGES,
+  issuer: [
+    ...SNAPSHOT_PACKAGES,
+    '@nestjs/common',
+    '@nestjs/core',
+    '@nestjs/microservices',
+    'rxjs',
+    'reflect-metadata',
+  ],
+};
+/**
+ * Packages a snapshot package may load but a role's start does not: left to the run time even when
+ * a bundled package requires them (NestJS's HTTP adapter, Express and multer, for `NestFactory.create`).
+ */
+export const RUN_TIME_PACKAGES = ['@nestjs/platform-express'];
 export const RUN_TIME_BUILTINS = ['http', 'https', 'http2', 'tls', 'worker_threads', 'fs/promises'];
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -36,6 +60,16 @@ const packageName = (spec) =>
     .split('/')
     .slice(0, spec.startsWith('@') ? 2 : 1)
     .join('/');
+
+/** Whether a package's `require(id)` finds something. */
+function resolvable(id, importer) {
+  try {
+    createRequire(importer).resolve(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Each stand-in builtin's own property names and plain-data properties, from a fresh process. */
 function builtinShapes() {
@@ -95,11 +129,12 @@ module.exports = new Proxy({}, {
 });`;
 }
 
-export async function buildNodeSnapshotBundle({ outfile = 'dist/node-snapshot.cjs' } = {}) {
+export async function buildNodeSnapshotBundle({ role = 'node', outfile = `dist/${role}-snapshot.cjs` } = {}) {
+  const packages = SNAPSHOT_ROLES[role];
   const shapes = builtinShapes();
   const builtin = new RegExp(`^(node:)?(${RUN_TIME_BUILTINS.join('|')})$`);
   await build({
-    entryPoints: [path.join(root, 'server/src/node-snapshot.ts')],
+    entryPoints: [path.join(root, `server/src/${role}-snapshot.ts`)],
     outfile,
     bundle: true,
     platform: 'node',
@@ -124,14 +159,31 @@ export async function buildNodeSnapshotBundle({ outfile = 'dist/node-snapshot.cj
               return { path: a.path.replace(/^node:/, ''), namespace: 'builtin-stand-in' };
             const bare = !a.path.startsWith('.') && !path.isAbsolute(a.path) && !a.path.startsWith('node:');
             const fromPackage = a.importer.includes(`${path.sep}node_modules${path.sep}`);
+            // A package's optional dependency that is not installed (NestJS's kafkajs, class-transformer,
+            // @nestjs/websockets, ...): a run-time require, which throws as it would in dist/main.mjs.
+            if (
+              bare &&
+              fromPackage &&
+              (RUN_TIME_PACKAGES.includes(packageName(a.path)) || !resolvable(a.path, a.importer))
+            )
+              return { path: a.path, namespace: 'run-time' };
             if (
               bare &&
               !fromPackage &&
               !a.path.startsWith('@csi-cert-driver/') &&
-              !SNAPSHOT_PACKAGES.includes(packageName(a.path))
+              !packages.includes(packageName(a.path))
             )
               return { path: a.path, namespace: 'run-time' };
             return undefined;
+          });
+          // An ICU object made as a package loads cannot be saved: made on first use instead.
+          b.onLoad({ filter: /[\\/]node_modules[\\/].*\.js$/ }, (a) => {
+            const text = readFileSync(a.path, 'utf8');
+            if (!text.includes('new Intl.DateTimeFormat(')) return undefined;
+            return {
+              loader: 'js',
+              contents: text.replaceAll('new Intl.DateTimeFormat(', 'lazyDateTimeFormat('),
+            };
           });
           b.onLoad({ filter: /.*/, namespace: 'builtin-stand-in' }, (a) => ({
             loader: 'js',
@@ -153,8 +205,8 @@ export async function buildNodeSnapshotBundle({ outfile = 'dist/node-snapshot.cj
   // fs/promises above).
   const dir = path.dirname(outfile);
   const config = `${JSON.stringify({ builder: path.basename(outfile), withoutCodeCache: true })}\n`;
-  writeFileSync(path.join(dir, 'node-snapshot.config.json'), config);
+  writeFileSync(path.join(dir, `${role}-snapshot.config.json`), config);
   const hash = createHash('sha256').update(readFileSync(outfile)).update(config).digest('hex');
-  writeFileSync(path.join(dir, 'node-snapshot.sha256'), `${hash}\n`);
+  writeFileSync(path.join(dir, `${role}-snapshot.sha256`), `${hash}\n`);
   return hash;
 }

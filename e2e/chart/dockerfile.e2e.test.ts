@@ -81,7 +81,7 @@ describe('Dockerfile structure', () => {
     ).toEqual(
       expect.arrayContaining([
         'COPY --from=build /src/dist dist',
-        'RUN ["bin/csi-cert-driver", "--build-node-snapshot"]',
+        'RUN ["bin/csi-cert-driver", "--build-snapshot"]',
       ]),
     );
   });
@@ -145,14 +145,16 @@ describe('the Linux image layout runs', () => {
     // The entrypoint: the node role from the snapshot the build made (dist/ is read as is).
     mkdirSync(join(app, 'bin'));
     cpSync(join(REPO_ROOT, 'bin', 'csi-cert-driver'), join(app, 'bin', 'csi-cert-driver'));
-    const node = await run('bash', ['-x', join(app, 'bin', 'csi-cert-driver'), 'node', '--help'], {
-      cwd: app,
-      env: { PATH: `${dirname(PINNED_NODE)}:/usr/bin:/bin`, NODE_ENV: 'production' },
-    });
-    expect(node.code, node.stderr).toBe(0);
-    expect(node.stdout).toContain('csi-cert-driver node');
-    expect(node.stderr).toContain(
-      `exec ${PINNED_NODE} --snapshot-blob ${join(app, 'dist', 'node-snapshot.blob')} node --help`,
-    );
+    for (const role of ['node', 'issuer']) {
+      const r = await run('bash', ['-x', join(app, 'bin', 'csi-cert-driver'), role, '--help'], {
+        cwd: app,
+        env: { PATH: `${dirname(PINNED_NODE)}:/usr/bin:/bin`, NODE_ENV: 'production' },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`csi-cert-driver ${role}\n`);
+      expect(r.stderr).toContain(
+        `exec ${PINNED_NODE} --snapshot-blob ${join(app, 'dist', `${role}-snapshot.blob`)} ${role} --help`,
+      );
+    }
   });
 });

@@ -235,6 +235,8 @@ describe.skipIf(skip)('images built by scripts/build-images.sh', { timeout: 120_
       ['/app/dist/main.mjs', '0:0', '644', 'regular file'],
       ['/app/dist/node-snapshot.blob', '0:0', '644', 'regular file'],
       ['/app/dist/node-snapshot.blob.key', '0:0', '644', 'regular file'],
+      ['/app/dist/issuer-snapshot.blob', '0:0', '644', 'regular file'],
+      ['/app/dist/issuer-snapshot.blob.key', '0:0', '644', 'regular file'],
       ['/app/bin/csi-cert-driver', '0:0', '755', 'regular file'],
       ['/app/package.json', '0:0', '644', 'regular file'],
       ['/app/proto/csi.proto', '0:0', '644', 'regular file'],
@@ -259,12 +261,15 @@ describe.skipIf(skip)('images built by scripts/build-images.sh', { timeout: 120_
       expect(etc('group')).toContain('node:x:1000:');
     });
 
-    it('/app holds this checkout’s dist/ (with the node role’s snapshot), bin/, proto/ and package.json', () => {
+    it('/app holds this checkout’s dist/ (with the node and issuer roles’ snapshots), bin/, proto/ and package.json', () => {
       for (const f of [
         'dist/main.mjs',
         'dist/node-snapshot.cjs',
         'dist/node-snapshot.blob',
         'dist/node-snapshot.blob.key',
+        'dist/issuer-snapshot.cjs',
+        'dist/issuer-snapshot.blob',
+        'dist/issuer-snapshot.blob.key',
         'bin/csi-cert-driver',
         'package.json',
         ...readdirSync(join(REPO_ROOT, 'proto')).map((p) => `proto/${p}`),
@@ -318,14 +323,17 @@ describe.skipIf(skip)('images built by scripts/build-images.sh', { timeout: 120_
       expect(r.stdout).toMatch(out);
     });
 
-    it('the node role starts from its snapshot, made by the image’s node (the image user cannot remake it)', async () => {
-      const r = await runc('product', ['bash', '-x', ...df.entrypoint, 'node', '--help']);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/csi-cert-driver node/);
-      expect(r.stderr).toMatch(
-        /\+ exec \S*node --snapshot-blob \/app\/dist\/node-snapshot\.blob node --help\n/,
-      );
-    });
+    it.each(['node', 'issuer'])(
+      'the %s role starts from its snapshot, made by the image’s node (the image user cannot remake it)',
+      async (role) => {
+        const r = await runc('product', ['bash', '-x', ...df.entrypoint, role, '--help']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toContain(`csi-cert-driver ${role}\n`);
+        expect(r.stderr).toMatch(
+          new RegExp(`\\+ exec \\S*node --snapshot-blob /app/dist/${role}-snapshot\\.blob ${role} --help\\n`),
+        );
+      },
+    );
 
     it.each([
       ['id -u:id -g', ['sh', '-c', 'echo "$(id -u):$(id -g)"'], () => `${df.user}`],

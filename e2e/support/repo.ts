@@ -55,8 +55,8 @@ export function distIsStale(): boolean {
 
 /**
  * Runs `npm run build` (i.e. `node scripts/build.mjs` on the pinned Node) when dist is stale, and
- * makes the node role's startup snapshot (`bin/csi-cert-driver --build-node-snapshot`, ADR 26)
- * after a build or when there is none, so that a suite's first node start does not make it.
+ * makes the roles' startup snapshots (`bin/csi-cert-driver --build-snapshot`, ADR 26)
+ * after a build or when one is missing, so that a suite's first node start does not make it.
  * Synchronous and idempotent; a build failure throws with esbuild's output. Nothing happens with
  * E2E_DRIVER_ENTRY set.
  */
@@ -65,6 +65,7 @@ export function ensureBuilt(): void {
   const built = distIsStale();
   if (built)
     execFileSync(PINNED_NODE, ['scripts/build.mjs'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
-  if (process.platform === 'linux' && (built || !existsSync(join(REPO_ROOT, 'dist', 'node-snapshot.blob'))))
-    execFileSync(BIN, ['--build-node-snapshot'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
+  const missing = ['node', 'issuer'].some((r) => !existsSync(join(REPO_ROOT, 'dist', `${r}-snapshot.blob`)));
+  if (process.platform === 'linux' && (built || missing))
+    execFileSync(BIN, ['--build-snapshot'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
 }

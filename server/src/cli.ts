@@ -1,11 +1,11 @@
 /**
  * The command line every entry shares: `<role> [--setting=value ...]`, `--help`, `--version`, config
  * errors → exit 2, start failures → exit 1, SIGTERM/SIGINT → a clean stop and exit 0. An entry passes
- * the roles it carries: `main.ts` every role, `node-snapshot.ts` (the node role's startup snapshot,
- * docs/adr/0026-node-role-from-a-startup-snapshot.md) the node role only.
+ * the roles it carries: `main.ts` every role, `<role>-snapshot.ts` (a role's startup snapshot,
+ * docs/adr/0026-node-role-from-a-startup-snapshot.md) its role only.
  */
 import { ConfigError } from './config/settings.js';
-import { ROLES, SETTINGS, loadNodeConfig, type Role } from './config/config.js';
+import { ROLES, SETTINGS, loadIssuerConfig, loadNodeConfig, type Role } from './config/config.js';
 import { createLogger, type Logger } from './common/logger.js';
 import type { LogLevel } from './config/parsers.js';
 import { VERSION } from './common/version.js';
@@ -71,6 +71,11 @@ export function roleLauncher<C extends { logLevel: LogLevel }>(
 /** The node role: settings from flags and the environment, its module imported on start. */
 export const launchNode = roleLauncher('node', loadNodeConfig, async (cfg, logger) =>
   (await import('./roles/node.role.js')).startNodeRole(cfg, logger),
+);
+
+/** The issuer role: settings from flags and the environment, its module imported on start. */
+export const launchIssuer = roleLauncher('issuer', loadIssuerConfig, async (cfg, logger) =>
+  (await import('./roles/issuer.role.js')).startIssuerRole(cfg, logger),
 );
 
 /**

@@ -1,15 +1,13 @@
 import { applyV8Defaults } from './common/v8-defaults.js';
-import { loadDemoConfig, loadIssuerConfig } from './config/config.js';
+import { loadDemoConfig } from './config/config.js';
 import { loadApproverConfig } from './config/approver-settings.js';
 import { loadClusterViewConfig } from './config/cluster-view-settings.js';
-import { launchNode, roleLauncher, runMain, type RoleLaunchers } from './cli.js';
+import { launchIssuer, launchNode, roleLauncher, runMain, type RoleLaunchers } from './cli.js';
 
 /** Every role; each role's module is imported only when that role starts (dist/chunks/, ADR 23). */
 const LAUNCHERS: RoleLaunchers = {
   node: launchNode,
-  issuer: roleLauncher('issuer', loadIssuerConfig, async (cfg, logger) =>
-    (await import('./roles/issuer.role.js')).startIssuerRole(cfg, logger),
-  ),
+  issuer: launchIssuer,
   demo: roleLauncher(
     'demo',
     (settings, env) => loadDemoConfig(settings, env, process.cwd()),

@@ -1,5 +1,5 @@
 /**
- * What the node role's snapshot bundle (`dist/node-snapshot.cjs`, scripts/node-snapshot-bundle.mjs)
+ * What a role's snapshot bundle (`dist/<role>-snapshot.cjs`, scripts/node-snapshot-bundle.mjs)
  * uses where an ES module would use its own URL or load a package: the bundle is one CommonJS
  * script whose state V8 saves in a startup snapshot and restores in another process, possibly from
  * another directory (docs/adr/0026-node-role-from-a-startup-snapshot.md).
@@ -31,7 +31,26 @@ export function attachBundle(file: string): void {
 export function runtimeRequire(id: string): unknown {
   if (!load)
     throw new Error(
-      `${id} is loaded while the node role's snapshot is built; only the packages the node evaluates at start may be (scripts/node-snapshot-bundle.mjs)`,
+      `${id} is loaded while a role's snapshot is built; only the packages its role evaluates at start may be (SNAPSHOT_ROLES in scripts/node-snapshot-bundle.mjs)`,
     );
   return load(id);
+}
+
+/**
+ * `new Intl.DateTimeFormat(...)` in a bundled package (NestJS's ConsoleLogger makes one as it loads):
+ * an ICU object, which a startup snapshot cannot hold (the build aborts: "global handle not
+ * serialized"). This one makes the real formatter on first use, with the process's own locale and
+ * time zone.
+ */
+export function lazyDateTimeFormat(
+  ...args: ConstructorParameters<typeof Intl.DateTimeFormat>
+): Intl.DateTimeFormat {
+  let real: Intl.DateTimeFormat | undefined;
+  return new Proxy({} as Intl.DateTimeFormat, {
+    get: (_, k) => {
+      real ??= new Intl.DateTimeFormat(...args);
+      const v: unknown = Reflect.get(real, k);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(real) : v;
+    },
+  });
 }

@@ -1,7 +1,7 @@
 /**
- * Environment variables that a package of the node role reads once, as it loads: grpc-js's logging,
- * TLS and resolver settings, on-exit-leak-free's coverage check (pino). The node role's startup
- * snapshot (server/src/node-snapshot.ts) holds the packages as they loaded, with these unset: it is
+ * Environment variables that a package of the node or issuer role reads once, as it loads: grpc-js's
+ * logging, TLS and resolver settings, on-exit-leak-free's coverage check (pino). A role's startup
+ * snapshot (server/src/role-snapshot.ts) holds the packages as they loaded, with these unset: it is
  * built without them (importing this module first, the build fails when one is set), and a process
  * that sets one starts from dist/main.mjs instead, which loads the packages afresh.
  */
@@ -26,5 +26,4 @@ export function loadTimeEnvSet(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 const set = startupSnapshot.isBuildingSnapshot() ? loadTimeEnvSet(process.env) : undefined;
-if (set)
-  throw new Error(`${set} is set while the node role's snapshot is built; build it without (env -u ${set})`);
+if (set) throw new Error(`${set} is set while a role's snapshot is built; build it without (env -u ${set})`);

@@ -34,14 +34,27 @@ export function protoFile(name: ProtoName): string {
   return join(protoDirectory(), name);
 }
 
+const definitions = new Map<string, protoLoader.PackageDefinition>();
 const cache = new Map<string, grpc.GrpcObject>();
+
+/**
+ * proto-loader's reflection of a proto file (cached: a role's startup snapshot holds it, ADR 26):
+ * what a NestJS gRPC server takes as `packageDefinition`.
+ */
+export function protoDefinition(name: ProtoName): protoLoader.PackageDefinition {
+  let def = definitions.get(name);
+  if (!def) {
+    def = protoLoader.loadSync(protoFile(name), { ...LOADER_OPTIONS, includeDirs: [protoDirectory()] });
+    definitions.set(name, def);
+  }
+  return def;
+}
 
 /** Loads a proto file into a grpc-js package object (cached). */
 export function loadProto(name: ProtoName): grpc.GrpcObject {
   let pkg = cache.get(name);
   if (!pkg) {
-    const def = protoLoader.loadSync(protoFile(name), { ...LOADER_OPTIONS, includeDirs: [protoDirectory()] });
-    pkg = grpc.loadPackageDefinition(def);
+    pkg = grpc.loadPackageDefinition(protoDefinition(name));
     cache.set(name, pkg);
   }
   return pkg;

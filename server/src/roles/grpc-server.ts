@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { INestMicroservice } from '@nestjs/common';
 import type { ServerCredentials, ServerInterceptor } from '@grpc/grpc-js';
-import { LOADER_OPTIONS, protoDirectory, protoFile } from '../common/protos.js';
+import { protoDefinition } from '../common/protos.js';
 import type { Logger } from '../common/logger.js';
 import { GrpcErrorFilter } from '../csi/grpc-error.filter.js';
 import { NestPinoLogger } from './nest-logger.js';
@@ -43,8 +43,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<INestMic
     options: {
       url: opts.url,
       package: opts.packages,
-      protoPath: opts.protos.map((p) => protoFile(p)),
-      loader: { ...LOADER_OPTIONS, includeDirs: [protoDirectory()] },
+      // The files' reflection, made once per process (or saved in a role's startup snapshot, ADR 26).
+      packageDefinition: Object.assign({}, ...opts.protos.map((p) => protoDefinition(p))),
       maxReceiveMessageLength: 4 * 1024 * 1024,
       // Nothing reads grpc-js's channelz, and it tracks every call (ADR 29).
       // grpc-js reads its server interceptors from the same options object.
