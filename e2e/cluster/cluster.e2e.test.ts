@@ -231,13 +231,22 @@ describe.skipIf(unavailable !== undefined)('a real node: kubelet, containerd, th
       return n.spec.drivers?.some((d) => d.name === DRIVER_NAME) ? n : undefined;
     });
     expect(csinode.spec.drivers?.map((d) => d.name)).toContain(DRIVER_NAME);
-    // The image's entrypoint started the node role from its startup snapshot (ADR 26), not from
-    // dist/main.mjs: the container's process, seen from the host, names the blob the image made.
-    const fromSnapshot = hostCommandLines().filter((args) => args.includes('/app/dist/node-snapshot.blob'));
-    expect(fromSnapshot, 'one process started from /app/dist/node-snapshot.blob').toHaveLength(1);
-    const args = fromSnapshot[0]!;
-    const at = args.indexOf('--snapshot-blob');
-    expect(args.slice(at, at + 3)).toEqual(['--snapshot-blob', '/app/dist/node-snapshot.blob', 'node']);
+    // The image's entrypoint started the node role and both issuer replicas from their startup
+    // snapshots (ADR 26), not from dist/main.mjs: their processes, seen from the host, name the
+    // blobs the image made.
+    const lines = hostCommandLines();
+    for (const [role, count] of [
+      ['node', 1],
+      ['issuer', 2],
+    ] as const) {
+      const blob = `/app/dist/${role}-snapshot.blob`;
+      const fromSnapshot = lines.filter((args) => args.includes(blob));
+      expect(fromSnapshot, `processes started from ${blob}`).toHaveLength(count);
+      for (const args of fromSnapshot) {
+        const at = args.indexOf('--snapshot-blob');
+        expect(args.slice(at, at + 3)).toEqual(['--snapshot-blob', blob, role]);
+      }
+    }
   });
 
   describe('a pod with an inline volume and default attributes', () => {
