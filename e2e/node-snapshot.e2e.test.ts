@@ -12,66 +12,26 @@
  * preload whether a collection came before the REST API's first request was a matter of timing.
  */
 import { execFile } from 'node:child_process';
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DriverProcess } from './support/driver-process.js';
+import { describe, expect, it } from 'vitest';
 import { codeName, harnessPerSuite, type Harness } from './support/harness.js';
 import { mountsAt } from './support/host.js';
-import { waitForNodeReady } from './support/node-ready.js';
 import { opensslOk, verifyChain } from './support/openssl.js';
-import { BIN, PINNED_NODE, REPO_ROOT } from './support/repo.js';
+import { PINNED_NODE, REPO_ROOT } from './support/repo.js';
+import { describeUnusableBlob, gcOftenPreload, imageEnv, startedFrom } from './support/snapshot.js';
 
 const run = promisify(execFile);
 
-/** The command line of a running process, one argument per entry. */
-const cmdline = (pid: number): string[] =>
-  readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-
-/** What a node process was started from: its snapshot blob, or dist/main.mjs. */
-function startedFrom(pid: number): string {
-  const args = cmdline(pid);
-  const blob = args.indexOf('--snapshot-blob');
-  if (blob >= 0) return `snapshot ${args[blob + 1]}`;
-  return args.find((a) => a.endsWith('main.mjs')) ?? args.join(' ');
-}
-
-/** A preload that makes the node collect its garbage every 50 ms (with --expose-gc); it notes each pid it ran in. */
-const gcDir = mkdtempSync(join(tmpdir(), 'ccd-snap-gc-'));
-const gcPreload = join(gcDir, 'gc-often.cjs');
-const gcRanIn = join(gcDir, 'pids');
-writeFileSync(
-  gcPreload,
-  `require('node:fs').appendFileSync(${JSON.stringify(gcRanIn)}, process.pid + '\\n');\n` +
-    'setInterval(() => globalThis.gc(), 50).unref();\n',
-);
-afterAll(() => rmSync(gcDir, { recursive: true, force: true }));
+const gc = gcOftenPreload();
 
 let h: Harness;
 harnessPerSuite(
   {
     suite: 'node-snapshot',
     // The Dockerfile's ENV, with the API on as the chart runs the node.
-    nodeSettings: {
-      NODE_ENV: 'production',
-      NODE_OPTIONS: `--max-semi-space-size=2 --expose-gc --require ${gcPreload}`,
-      MALLOC_ARENA_MAX: '2',
-      API_LISTEN_ADDR: '127.0.0.1:0',
-      LOG_LEVEL: 'info',
-    },
+    nodeSettings: { ...imageEnv(gc), API_LISTEN_ADDR: '127.0.0.1:0', LOG_LEVEL: 'info' },
   },
   (started) => (h = started),
 );
@@ -82,7 +42,7 @@ describe.runIf(process.platform === 'linux')('the node role from its startup sna
   it('runs from dist/node-snapshot.blob', () => {
     expect(startedFrom(h.node!.pid)).toBe(`snapshot ${join(REPO_ROOT, 'dist', 'node-snapshot.blob')}`);
     // The preload that collects garbage ran in it.
-    expect(readFileSync(gcRanIn, 'utf8').split('\n')).toContain(String(h.node!.pid));
+    expect(gc.ranIn()).toContain(String(h.node!.pid));
   });
 
   it('publishes a key pair OpenSSL verifies against the CA', async () => {
@@ -126,141 +86,44 @@ describe.runIf(process.platform === 'linux')('the node role from its startup sna
   });
 });
 
-describe.runIf(process.platform === 'linux')('an unusable blob', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ccd-snap-'));
-  const app = join(dir, 'app');
-  const dist = join(app, 'dist');
-  const blob = join(dist, 'node-snapshot.blob');
-  const pristine = join(dir, 'pristine');
-  let starts = 0;
+const nodeVersion = async (): Promise<string> => (await run(PINNED_NODE, ['--version'])).stdout.trim();
 
-  beforeAll(() => {
-    // A copy of the install: bin/, dist/ (with the repository's blob and key), the rest linked.
-    mkdirSync(join(app, 'bin'), { recursive: true });
-    copyFileSync(BIN, join(app, 'bin', 'csi-cert-driver'));
-    cpSync(join(REPO_ROOT, 'dist'), dist, { recursive: true });
-    symlinkSync(join(REPO_ROOT, 'node_modules'), join(app, 'node_modules'));
-    symlinkSync(join(REPO_ROOT, 'proto'), join(app, 'proto'));
-    mkdirSync(pristine);
-    for (const f of ['node-snapshot.blob', 'node-snapshot.blob.key', 'node-snapshot.sha256'])
-      copyFileSync(join(dist, f), join(pristine, f));
-  });
-  afterAll(async () => {
-    await run('umount', [dist]).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  /** Starts the copy's node, waits for Probe ready, returns what it started from and its log; stops it. */
-  async function startCopy(env: Record<string, string> = {}): Promise<{ from: string; log: string }> {
-    const n = ++starts;
-    const endpoint = `unix://${join(dir, `csi-${n}.sock`)}`;
-    const proc = new DriverProcess({
-      role: 'node',
-      cwd: dir,
-      logFile: join(h.logDir, `copy-node-${n}.log`),
-      command: { file: join(app, 'bin', 'csi-cert-driver'), args: ['node'] },
-      settings: {
-        CSI_ENDPOINT: endpoint,
-        NODE_ID: `copy-${n}`,
-        CERT_SERVICE_ADDR: h.issuerAddr,
-        CERT_BASE_PATH: join(dir, `base-${n}`),
-        KUBELET_ROOT_DIR: join(dir, 'kubelet'),
-        API_LISTEN_ADDR: 'off',
-        LOG_LEVEL: 'info',
-        ...env,
+// The node's own cases; the cases both roles share follow them (support/snapshot.ts).
+describeUnusableBlob(
+  'node',
+  () => h,
+  ({ dir, blob, main, snapshot }) => {
+    const keyOf = (): string => readFileSync(`${blob}.key`, 'utf8');
+    const hook = join(dir, 'hook.mjs');
+    return [
+      {
+        name: 'none yet, dist/ writable: one is made and used',
+        spoil: () => rmSync(blob),
+        readOnly: false,
+        from: snapshot,
+        then: async () => expect(keyOf()).toContain(`node ${await nodeVersion()} `),
       },
-    });
-    try {
-      await waitForNodeReady(proc, endpoint);
-      return { from: startedFrom(proc.pid), log: proc.logText() };
-    } finally {
-      await proc.stop();
-    }
-  }
-
-  const keyOf = (): string => readFileSync(`${blob}.key`, 'utf8');
-  const nodeVersion = async (): Promise<string> => (await run(PINNED_NODE, ['--version'])).stdout.trim();
-
-  const MAIN = join(dist, 'main.mjs');
-  const SNAPSHOT = `snapshot ${blob}`;
-  const cases: {
-    name: string;
-    spoil: () => void;
-    readOnly: boolean;
-    env?: Record<string, string>;
-    from: string;
-    then?: (log: string) => Promise<void>;
-  }[] = [
-    {
-      name: 'none yet, dist/ writable: one is made and used',
-      spoil: () => rmSync(blob),
-      readOnly: false,
-      from: SNAPSHOT,
-      then: async () => expect(keyOf()).toContain(`node ${await nodeVersion()} `),
-    },
-    {
-      name: 'made by another node version, dist/ writable: a new one is made and used',
-      spoil: () => writeFileSync(`${blob}.key`, keyOf().replace(/^node v\S+/, 'node v22.0.0')),
-      readOnly: false,
-      from: SNAPSHOT,
-      then: async () => expect(keyOf()).toMatch(new RegExp(`^node ${await nodeVersion()} `)),
-    },
-    {
-      name: 'truncated, dist/ read-only: dist/main.mjs',
-      spoil: () => truncateSync(blob, 4096),
-      readOnly: true,
-      from: MAIN,
-    },
-    {
-      name: 'made from another bundle, dist/ read-only: dist/main.mjs',
-      spoil: () => writeFileSync(join(dist, 'node-snapshot.sha256'), `${'0'.repeat(64)}\n`),
-      readOnly: true,
-      from: MAIN,
-    },
-    {
-      name: 'current, but CSI_CERT_DRIVER_SNAPSHOT=off: dist/main.mjs',
-      spoil: () => undefined,
-      readOnly: false,
-      env: { CSI_CERT_DRIVER_SNAPSHOT: 'off' },
-      from: MAIN,
-    },
-    {
-      name: 'current, but an --import in NODE_OPTIONS (not run from a snapshot): dist/main.mjs',
-      spoil: () => writeFileSync(join(dir, 'hook.mjs'), "process.stderr.write('HOOK LOADED\\n');\n"),
-      readOnly: false,
-      env: { NODE_OPTIONS: `--import=${join(dir, 'hook.mjs')}` },
-      from: MAIN,
-      then: async (log) => expect(log).toContain('HOOK LOADED'),
-    },
-    {
-      name: 'current, but GRPC_TRACE set (read as grpc-js loads): the snapshot hands over to dist/main.mjs',
-      spoil: () => undefined,
-      readOnly: false,
-      env: { GRPC_TRACE: 'server', GRPC_VERBOSITY: 'DEBUG' },
-      from: SNAPSHOT,
-      then: async (log) => {
-        expect(log).toContain(`GRPC_TRACE is set, which a package reads as it loads; starting from ${MAIN}`);
-        // grpc-js's own trace lines: the variable took effect.
-        expect(log).toMatch(/\| server \| \(\d+\) Server constructed/);
+      {
+        name: 'made by another node version, dist/ writable: a new one is made and used',
+        spoil: () => writeFileSync(`${blob}.key`, keyOf().replace(/^node v\S+/, 'node v22.0.0')),
+        readOnly: false,
+        from: snapshot,
+        then: async () => expect(keyOf()).toMatch(new RegExp(`^node ${await nodeVersion()} `)),
       },
-    },
-  ];
-
-  it.each(cases)('$name', { timeout: 60_000 }, async (c) => {
-    for (const f of ['node-snapshot.blob', 'node-snapshot.blob.key', 'node-snapshot.sha256'])
-      copyFileSync(join(pristine, f), join(dist, f));
-    c.spoil();
-    if (c.readOnly) {
-      await run('mount', ['--bind', dist, dist]);
-      await run('mount', ['-o', 'remount,bind,ro', dist]);
-    }
-    try {
-      const { from, log } = await startCopy(c.env);
-      expect(from).toBe(c.from);
-      await c.then?.(log);
-    } finally {
-      if (c.readOnly) await run('umount', [dist]);
-    }
-    expect(existsSync(join(dist, 'main.mjs'))).toBe(true);
-  });
-});
+      {
+        name: 'truncated, dist/ read-only: dist/main.mjs',
+        spoil: () => truncateSync(blob, 4096),
+        readOnly: true,
+        from: main,
+      },
+      {
+        name: 'current, but an --import in NODE_OPTIONS (not run from a snapshot): dist/main.mjs',
+        spoil: () => writeFileSync(hook, "process.stderr.write('HOOK LOADED\\n');\n"),
+        readOnly: false,
+        env: { NODE_OPTIONS: `--import=${hook}` },
+        from: main,
+        then: (log) => expect(log).toContain('HOOK LOADED'),
+      },
+    ];
+  },
+);
