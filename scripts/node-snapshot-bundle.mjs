@@ -24,7 +24,7 @@
 // a blob is current).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -206,7 +206,14 @@ export async function buildNodeSnapshotBundle({ role = 'node', outfile = `dist/$
   const dir = path.dirname(outfile);
   const config = `${JSON.stringify({ builder: path.basename(outfile), withoutCodeCache: true })}\n`;
   writeFileSync(path.join(dir, `${role}-snapshot.config.json`), config);
-  const hash = createHash('sha256').update(readFileSync(outfile)).update(config).digest('hex');
+  // The key covers what the blob holds: the bundle, its build config, and the .proto files the
+  // build loads into the heap (a changed .proto leaves the bundle byte-identical).
+  const hasher = createHash('sha256').update(readFileSync(outfile)).update(config);
+  for (const name of readdirSync(path.join(root, 'proto')).sort()) {
+    if (name.endsWith('.proto'))
+      hasher.update(`${name}\0`).update(readFileSync(path.join(root, 'proto', name)));
+  }
+  const hash = hasher.digest('hex');
   writeFileSync(path.join(dir, `${role}-snapshot.sha256`), `${hash}\n`);
   return hash;
 }

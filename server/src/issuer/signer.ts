@@ -4,6 +4,7 @@
  * extensions the CSR asks for. Pure domain logic: the gRPC service authenticates the caller first.
  */
 import { randomBytes } from 'node:crypto';
+import { startupSnapshot } from 'node:v8';
 import type { PodInfo } from '../attributes/certificate-spec.js';
 import type { ParsedCsr } from '../pki/csr.js';
 import { FailedPreconditionError } from '../common/errors.js';
@@ -53,6 +54,13 @@ const SERIAL_BYTES = 16;
 /** Random bytes drawn 256 serials at a time (one `randomBytes` call costs as much as 16 bytes of it). */
 let serialPool = Buffer.alloc(0);
 let serialOffset = 0;
+// A startup snapshot (ADR 26) must never carry serial bytes into every process started from it.
+if (startupSnapshot.isBuildingSnapshot()) {
+  startupSnapshot.addSerializeCallback(() => {
+    serialPool = Buffer.alloc(0);
+    serialOffset = 0;
+  });
+}
 
 /**
  * 16 random bytes (CSPRNG) with the top bit cleared and a non-zero first byte: a positive serial that

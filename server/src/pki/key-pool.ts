@@ -132,6 +132,12 @@ function jobOf(shape: KeyShape): Omit<KeyJob, 'id' | 'priority'> {
  * threads of their own. A lane runs demand jobs before refills; a cheap key never waits behind an
  * RSA generation, and large RSA generations are bounded per node by the size of their lane.
  */
+/** libuv's threadpool size: `UV_THREADPOOL_SIZE` when valid (1–1024), else its default of 4. */
+function threadpoolSize(): number {
+  const n = Number(process.env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(n) && n >= 1 && n <= 1024 ? n : 4;
+}
+
 export class KeyPool {
   private readonly pools = new Map<string, ShapePool>();
   private readonly cheap: KeyWorkers;
@@ -142,7 +148,10 @@ export class KeyPool {
   private readonly started = { threadpool: false, rsa: false };
 
   constructor(private readonly o: KeyPoolOptions) {
-    this.cheap = new KeyWorkers(Math.max(1, o.workers), o.logger, undefined, { threadpool: true });
+    // Keys on libuv's threadpool leave at least one of its threads to file I/O and DNS.
+    this.cheap = new KeyWorkers(Math.max(1, Math.min(o.workers, threadpoolSize() - 1)), o.logger, undefined, {
+      threadpool: true,
+    });
     // With nothing to keep warm, threads start with the first key asked for.
     this.workers = new KeyWorkers(Math.max(1, o.workers), o.logger, o.threadBackground, {
       lazy: o.size === 0 || o.startOnFirstUse === true,

@@ -150,6 +150,11 @@ describe('loadClusterAccess: a wrong kubeconfig is a ConfigError naming the fiel
       text: /clusters\[c\]\.cluster\.server \(10\.0\.0\.1:6443\) is not/,
     },
     {
+      name: 'server not http(s), its credentials masked',
+      path: kubeconfig({ cluster: '    server: ftp://admin:hunter2@a' }),
+      text: /clusters\[c\]\.cluster\.server \(ftp:\/\/\*\*\*@a\) is not an http\(s\) URL/,
+    },
+    {
       name: 'bad base64 in certificate-authority-data',
       path: kubeconfig({ cluster: '    server: https://a\n    certificate-authority-data: "not*base64"' }),
       text: /clusters\[c\]\.cluster\.certificate-authority-data is not valid base64/,

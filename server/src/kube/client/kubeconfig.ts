@@ -223,10 +223,10 @@ function select(doc: Obj, base: string, now: () => number): LoadedKubeConfig {
   try {
     url = new URL(server);
   } catch {
-    throw new Error(`${cw}.server (${server}) is not a URL`);
+    throw new Error(`${cw}.server (${withoutUserinfo(server)}) is not a URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error(`${cw}.server (${server}) is not an http(s) URL`);
+    throw new Error(`${cw}.server (${withoutUserinfo(server)}) is not an http(s) URL`);
   }
   const skip = cluster['insecure-skip-tls-verify'];
   if (skip !== undefined && typeof skip !== 'boolean') {
@@ -261,4 +261,9 @@ function select(doc: Obj, base: string, now: () => number): LoadedKubeConfig {
   if (key && !cert) throw new Error(`${uw} has a client-key but no client-certificate`);
   if (cert && key) access.clientCert = { cert, key };
   return { supported: true, access };
+}
+
+/** `server` for an error message: credentials in a URL (`scheme://user:pass@host`) are masked. */
+function withoutUserinfo(server: string): string {
+  return server.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@');
 }
