@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import { KubeHttpError } from './kube-json.js';
-import { startListWatch, type WatchPhase } from './list-watch.js';
+import { SHORT_WATCH_MS, startListWatch, type WatchPhase } from './list-watch.js';
 
 const logger = createLogger({ level: 'silent', role: 'test' });
 const obj = (rv: string) => ({ metadata: { resourceVersion: rv } });
@@ -135,6 +135,27 @@ describe('startListWatch', () => {
       w.stop();
     },
   );
+
+  it('a watch the server ends at once with no event backs off (500, 1000 ms) instead of looping; a longer quiet one re-watches at once', async () => {
+    const s = server();
+    const w = start(s, { resourceVersion: '3' });
+    await tick();
+    s.last.end(null);
+    await tick(499);
+    expect(s.watches).toHaveLength(1);
+    await tick(1);
+    expect(s.watches).toHaveLength(2);
+    s.last.end(null);
+    await tick(1000);
+    expect(s.watches).toHaveLength(3);
+    await tick(SHORT_WATCH_MS);
+    s.last.end(null);
+    await tick();
+    expect(s.watches).toHaveLength(4);
+    expect(s.watches.map((x) => x.rv)).toEqual(['3', '3', '3', '3']);
+    expect(s.lists).toEqual([]);
+    w.stop();
+  });
 
   it('retries a failing list with backoff up to 30 s, then watches', async () => {
     const s = server();

@@ -58,6 +58,9 @@ export interface ListWatch {
   stop(): void;
 }
 
+/** A watch that ends cleanly sooner than this, with no event, counts as a failure (backs off). */
+export const SHORT_WATCH_MS = 1_000;
+
 export function startListWatch<T extends WatchedObject>(o: ListWatchOptions<T>): ListWatch {
   const base = o.retryDelayMs ?? 500;
   let resourceVersion = o.resourceVersion ?? '';
@@ -96,6 +99,8 @@ export function startListWatch<T extends WatchedObject>(o: ListWatchOptions<T>):
     if (stopped) return;
     let gone = false;
     let errorEvent: Error | undefined;
+    let events = 0;
+    const opened = Date.now();
     try {
       current = await o.watch(
         resourceVersion,
@@ -108,6 +113,7 @@ export function startListWatch<T extends WatchedObject>(o: ListWatchOptions<T>):
           const rv = obj.metadata?.resourceVersion;
           if (rv) resourceVersion = rv;
           failures = 0;
+          events++;
           if (phase !== 'BOOKMARK') o.onEvent(phase, obj);
         },
         (err) => {
@@ -115,7 +121,12 @@ export function startListWatch<T extends WatchedObject>(o: ListWatchOptions<T>):
           if (stopped) return;
           if (gone || kubeStatusCode(err) === 410) return fail(new Error('watch expired (410 Gone)'), true);
           const clean = err === null || err === undefined || (err as Error).name === 'TimeoutError';
-          if (clean && !errorEvent) return later(0, false);
+          // A clean end re-watches at once, unless the watch lasted under a second with nothing in
+          // it (a proxy or server closing every watch at once): that backs off like a failure, as
+          // client-go's reflector does, instead of reconnecting in a tight loop.
+          if (clean && !errorEvent && (events > 0 || Date.now() - opened >= SHORT_WATCH_MS))
+            return later(0, false);
+          if (clean && !errorEvent) return fail(new Error('the watch ended at once with no event'), false);
           fail(clean ? errorEvent : err, o.relistOnFailure ?? false);
         },
       );
