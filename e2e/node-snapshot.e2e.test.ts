@@ -12,7 +12,7 @@
  * preload whether a collection came before the REST API's first request was a matter of timing.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -20,7 +20,13 @@ import { codeName, harnessPerSuite, type Harness } from './support/harness.js';
 import { mountsAt } from './support/host.js';
 import { opensslOk, verifyChain } from './support/openssl.js';
 import { PINNED_NODE, REPO_ROOT } from './support/repo.js';
-import { describeUnusableBlob, gcOftenPreload, imageEnv, startedFrom } from './support/snapshot.js';
+import {
+  describeUnusableBlob,
+  gcOftenPreload,
+  imageEnv,
+  processStartedAt,
+  startedFrom,
+} from './support/snapshot.js';
 
 const run = promisify(execFile);
 
@@ -83,6 +89,25 @@ describe.runIf(process.platform === 'linux')('the node role from its startup sna
     expect(codeName(r.code), r.details).toBe('OK');
     expect(mountsAt(vol.current!.targetPath)).toEqual([]);
     expect(existsSync(join(vol.current!.targetPath, 'tls.key'))).toBe(false);
+  });
+
+  it('reports its own start as process_start_time_seconds, not when the blob was built', async () => {
+    // prom-client's own value is fixed when its module is evaluated: while the blob was built. A
+    // start at least 3 s after the blob was written tells the two apart.
+    const builtAt = statSync(join(REPO_ROOT, 'dist', 'node-snapshot.blob')).mtimeMs / 1000;
+    await new Promise((r) => setTimeout(r, Math.max(0, (builtAt + 3) * 1000 - Date.now())));
+    await h.restartNode();
+    expect(startedFrom(h.node!.pid)).toMatch(/^snapshot /);
+    const url = [...h.node!.logText().matchAll(/"url":"(http:\/\/[^"]+)"[^\n]*API serving/g)].at(-1)?.[1];
+    expect(url).toBeDefined();
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const values = [...text.matchAll(/^process_start_time_seconds (\S+)$/gm)].map((m) => Number(m[1]));
+    expect(values, text).toHaveLength(1);
+    expect(values[0]).toBeGreaterThan(builtAt + 2);
+    // Whole seconds, rounded.
+    expect(Math.abs(values[0]! - processStartedAt(h.node!.pid))).toBeLessThanOrEqual(1);
   });
 });
 

@@ -43,6 +43,18 @@ export function startedFrom(pid: number): string {
   return args.find((a) => a.endsWith('main.mjs')) ?? args.join(' ');
 }
 
+/**
+ * When a running process started, in seconds since the epoch (10 ms precision): its start in clock
+ * ticks after boot (/proc/<pid>/stat, field 22; 100 ticks a second on Linux) plus the boot time.
+ */
+export function processStartedAt(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: field 3 is first.
+  const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+  return boot + ticks / 100;
+}
+
 /** A `--require` preload that collects garbage every 50 ms and notes each pid it ran in. */
 export interface GcPreload {
   /** The preload's file (needs `--expose-gc` next to its `--require`). */

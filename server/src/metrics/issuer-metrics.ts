@@ -3,11 +3,12 @@
  * outcome, and the CAs it trusts with their expiry. Served on METRICS_LISTEN_ADDR.
  */
 import type { ServerInterceptor } from '@grpc/grpc-js';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CaRotationStatus } from '../issuer/ca-rotation.js';
+import { collectProcessMetrics } from './default-metrics.js';
 import { GrpcCallMetrics } from './grpc-call-metrics.js';
 import { grpcMetricsInterceptor } from './grpc-metrics.interceptor.js';
-import { EVENT_LOOP_SAMPLE_MS, LATENCY_BUCKETS, PREFIX } from './node-metrics.js';
+import { LATENCY_BUCKETS, PREFIX } from './node-metrics.js';
 
 /** Status codes that mean "the issuer said no" rather than "the issuer failed". */
 const REFUSALS = new Set(['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'FAILED_PRECONDITION']);
@@ -24,7 +25,7 @@ export class IssuerMetrics {
 
   constructor(sources: IssuerMetricsSources = {}) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+    collectProcessMetrics(this.registry);
     const signatures = new Counter({
       name: `${PREFIX}issuer_signatures_total`,
       help: 'SignCertificate calls by outcome: signed, refused (bad request, policy, authentication) or failed.',

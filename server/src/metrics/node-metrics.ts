@@ -4,19 +4,14 @@
  * rewrites); gauges are read from their owners when Prometheus scrapes, so they cost nothing between
  * scrapes. One registry per role instance: the demo runs a node and an issuer in one process.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { KeyShape } from '../pki/keys.js';
 import type { KeyPoolShapeStats } from '../pki/key-pool.js';
 import type { VolumeState } from '../volumes/volume-state.js';
+import { collectProcessMetrics } from './default-metrics.js';
 import { GrpcCallMetrics } from './grpc-call-metrics.js';
 
 export const PREFIX = 'csi_cert_driver_';
-
-/**
- * Sampling period of `nodejs_eventloop_lag_*`. prom-client's default (10 ms) is a timer firing 100
- * times a second: measured at ~0.6 % of a core on an idle node. Once a second costs nothing.
- */
-export const EVENT_LOOP_SAMPLE_MS = 1000;
 
 /** Buckets for calls that take milliseconds to seconds (issuer round trips, publishes). */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -71,7 +66,7 @@ export class NodeMetrics {
 
   constructor(sources: NodeMetricsSources = {}) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+    collectProcessMetrics(this.registry);
     this.calls = new GrpcCallMetrics({
       requests: new Counter({
         name: `${PREFIX}csi_requests_total`,
