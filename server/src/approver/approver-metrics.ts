@@ -1,5 +1,6 @@
 /** The approver role's Prometheus metrics (docs/metrics.md): decisions by rule, leadership, errors. */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../metrics/default-metrics.js';
 import { PREFIX } from '../metrics/node-metrics.js';
 
 export class ApproverMetrics {
@@ -10,7 +11,7 @@ export class ApproverMetrics {
 
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    collectProcessMetrics(this.registry);
     this.decisions = new Counter({
       name: `${PREFIX}approver_decisions_total`,
       help: 'CertificateRequests decided by this replica: approved, or denied by rule.',
