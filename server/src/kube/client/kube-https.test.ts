@@ -12,7 +12,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { createSecureServer, type Http2ServerRequest } from 'node:http2';
 import { createServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import {
+  createServer as createTcpServer,
+  connect as tcpConnect,
+  type AddressInfo,
+  type Server as TcpServer,
+  type Socket,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -56,7 +62,7 @@ type Protocol = 'h2' | 'http/1.1';
  * A TLS server that asks for a client certificate and answers `{"ok":true}`; `h2` speaks HTTP/2
  * (and HTTP/1.1 to clients that do not offer h2), `http/1.1` only HTTP/1.1. `/big` answers 3 MiB
  * (beyond HTTP/2's default flow-control window); `/slow` answers after
- * 50 ms; `/drop` destroys the HTTP/2 session without answering; `/goaway` answers, then closes the
+ * 50 ms; `/hang` never answers; `/drop` destroys the HTTP/2 session without answering; `/goaway` answers, then closes the
  * session (GOAWAY).
  */
 function listen(cert: { crt: string; key: string }, protocol: Protocol): Promise<string> {
@@ -80,6 +86,7 @@ function listen(cert: { crt: string; key: string }, protocol: Protocol): Promise
     });
     const stream = 'stream' in req ? req.stream : undefined;
     if (req.url === '/drop' && stream) return stream.session?.destroy();
+    if (req.url === '/hang') return;
     const ok = () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(req.url === '/big' ? JSON.stringify({ items: 'x'.repeat(3 * 1024 * 1024) }) : '{"ok":true}');
@@ -109,6 +116,43 @@ function listen(cert: { crt: string; key: string }, protocol: Protocol): Promise
 
 const origins = {} as Record<Protocol, { plain: string; named: string }>;
 
+/**
+ * A TCP relay to `origin`: `silence()` makes the connections open now drop whatever either side
+ * sends, as a peer that vanished without closing would (later connections are relayed).
+ */
+async function relay(origin: string): Promise<{ origin: string; accepted(): number; silence(): void }> {
+  const port = Number(new URL(origin).port);
+  const live = new Set<{ silent: boolean }>();
+  let accepted = 0;
+  const server: TcpServer = createTcpServer((client) => {
+    accepted++;
+    const pair = { silent: false };
+    live.add(pair);
+    const upstream = tcpConnect(port, '127.0.0.1');
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      sockets.add(from);
+      from.on('data', (c: Buffer) => pair.silent || to.write(c));
+      from.on('close', () => {
+        sockets.delete(from);
+        live.delete(pair);
+        to.destroy();
+      });
+      from.on('error', () => to.destroy());
+    }
+  });
+  relays.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    accepted: () => accepted,
+    silence: () => live.forEach((p) => (p.silent = true)),
+  };
+}
+const relays: TcpServer[] = [];
+
 beforeAll(async () => {
   serverCert = await selfSigned('apiserver', 'IP:127.0.0.1');
   namedCert = await selfSigned('kubernetes', 'DNS:kubernetes');
@@ -124,7 +168,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of sockets) s.destroy();
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  await Promise.all(
+    [...servers, ...relays].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+  );
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -259,6 +305,38 @@ describe('httpsKubeJson over HTTP/2', () => {
     await expect(json.request('GET', '/api')).resolves.toEqual({ ok: true });
     expect(connections - before).toBe(1);
     expect(seen.map((s) => s.version)).toEqual(['2.0', '2.0']);
+  });
+
+  it('a session that stops answering after its first idle period is found dead on a later one and replaced', async () => {
+    const path = await relay(origins.h2.plain);
+    const json = httpsKubeJson(
+      { ...access(), server: path.origin },
+      { timeouts: { sessionIdleMs: 100, pingTimeoutMs: 200, requestIdleMs: 60_000 } },
+    );
+    // A request the server holds keeps a stream open; the session is pinged each idle period.
+    const held = json.request('GET', '/hang').catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // a ping or more answered
+    path.silence();
+    const got = await Promise.race([held, new Promise((resolve) => setTimeout(resolve, 3_000, 'pending'))]);
+    expect(got).toBeInstanceOf(Error);
+    expect(kubeStatusCode(got)).toBeUndefined();
+    await expect(json.request('GET', '/api')).resolves.toEqual({ ok: true });
+    expect(path.accepted()).toBe(2);
+  });
+
+  it('a request that hears nothing takes its dead session out of use: the next request opens a new one', async () => {
+    const path = await relay(origins.h2.plain);
+    const json = httpsKubeJson(
+      { ...access(), server: path.origin },
+      { timeouts: { sessionIdleMs: 60_000, pingTimeoutMs: 200, requestIdleMs: 300 } },
+    );
+    await json.request('GET', '/warm');
+    path.silence();
+    const got: unknown = await json.request('GET', '/hang').catch((e: unknown) => e);
+    expect(got).toBeInstanceOf(Error);
+    expect(kubeStatusCode(got)).toBeUndefined();
+    await expect(json.request('GET', '/api')).resolves.toEqual({ ok: true });
+    expect(path.accepted()).toBe(2);
   });
 
   it('reads an answer larger than the default flow-control window', async () => {

@@ -14,9 +14,11 @@
  * a server that does not pick `h2` gets HTTP/1.1 from then on for that pool (a keep-alive Agent of up
  * to MAX_SOCKETS connections). A session that closes, fails, or is told GOAWAY is dropped and the
  * next request opens a new one (streams in flight on a GOAWAY finish; a stream the server refused
- * unprocessed is sent once more on a new session). A session with streams open and SESSION_IDLE_MS
- * without a frame is pinged and destroyed, failing its streams, without an answer in PING_TIMEOUT_MS;
- * one without streams is closed then. A session is unref'd while no stream is open, as idle sockets
+ * unprocessed is sent once more on a new session). A session with streams open is pinged every
+ * SESSION_IDLE_MS without a frame (each idle period, not only the first) and destroyed, failing its
+ * streams, without an answer in PING_TIMEOUT_MS; one without streams is closed then. A request that
+ * hears nothing for REQUEST_IDLE_MS takes its session out of the pool (the next request opens a new
+ * one) and has it pinged likewise. A session is unref'd while no stream is open, as idle sockets
  * are: an idle connection never holds the process open. `http:` (test servers) is HTTP/1.1 only.
  *
  * The server's certificate is verified against the kubeconfig's CA (or the system's) and
@@ -25,7 +27,7 @@
  * Credentials: `Authorization: Bearer <token>` per request, the token re-read from its file at most
  * once a minute. An answer of 400 or more is a KubeHttpError; a network failure, or a request
  * that hears nothing for REQUEST_IDLE_MS, rejects with an error without a status code
- * ("unreachable").
+ * ("unreachable"); so does a 200 answer that is not JSON, with an error that quotes none of it.
  */
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
@@ -41,7 +43,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { ClusterAccess } from './kubeconfig.js';
-import { KubeHttpError, followWatch, type KubeJson, type KubeMethod } from './kube-json.js';
+import { KubeHttpError, followWatch, parseAnswer, type KubeJson, type KubeMethod } from './kube-json.js';
 
 /** Distinct TLS identities kept open at once; the least recently used is closed beyond this. */
 export const MAX_POOLS = 8;
@@ -66,6 +68,13 @@ export const SESSION_WINDOW_BYTES = 64 * 1024 * 1024;
 /** Largest answer read (a list page of 500 objects is well below); more fails the request. */
 export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
+/** The timeouts of a pool's connections (the constants above unless a test names others). */
+export interface Timeouts {
+  requestIdleMs: number;
+  sessionIdleMs: number;
+  pingTimeoutMs: number;
+}
+
 interface Tls {
   ca?: Buffer | undefined;
   cert?: Buffer | undefined;
@@ -85,14 +94,17 @@ interface Pool {
   url: URL;
   access: ClusterAccess;
   tls: Tls;
+  timeouts: Timeouts;
 }
 
 const pools = new Map<string, Pool>();
 
-function poolFor(url: URL, access: ClusterAccess, tls: Tls): Pool {
+function poolFor(url: URL, access: ClusterAccess, tls: Tls, timeouts: Timeouts): Pool {
   const h = createHash('sha256');
+  const { requestIdleMs, sessionIdleMs, pingTimeoutMs } = timeouts;
   for (const v of [url.origin, access.insecureSkipTlsVerify, access.tlsServerName])
     h.update(`${String(v)}\0`);
+  h.update(`${requestIdleMs},${sessionIdleMs},${pingTimeoutMs}\0`);
   for (const v of [tls.ca, tls.cert, tls.key]) h.update(v ?? '').update('\0');
   const key = h.digest('base64');
   const hit = pools.get(key);
@@ -124,6 +136,7 @@ function poolFor(url: URL, access: ClusterAccess, tls: Tls): Pool {
     url,
     access,
     tls,
+    timeouts,
   };
   pools.set(key, pool);
   while (pools.size > MAX_POOLS) {
@@ -161,6 +174,7 @@ function sessionOf(pool: Pool): Promise<ClientHttp2Session | undefined> {
 
 async function openSession(pool: Pool): Promise<ClientHttp2Session | undefined> {
   const { url, access, tls } = pool;
+  const { requestIdleMs, sessionIdleMs } = pool.timeouts;
   const host = hostOf(url);
   const socket = tlsConnect({
     host,
@@ -173,8 +187,8 @@ async function openSession(pool: Pool): Promise<ClientHttp2Session | undefined> 
     ALPNProtocols: ['h2', 'http/1.1'],
   });
   await new Promise<void>((resolve, reject) => {
-    socket.setTimeout(REQUEST_IDLE_MS, () =>
-      socket.destroy(new Error(`the API server sent nothing for ${REQUEST_IDLE_MS / 1000} s`)),
+    socket.setTimeout(requestIdleMs, () =>
+      socket.destroy(new Error(`the API server sent nothing for ${requestIdleMs / 1000} s`)),
     );
     socket.once('secureConnect', resolve);
     socket.once('error', reject);
@@ -201,27 +215,44 @@ async function openSession(pool: Pool): Promise<ClientHttp2Session | undefined> 
     // Streams in flight finish; the session ends with the last of them.
     if (!session.closed) session.close();
   });
-  session.setTimeout(SESSION_IDLE_MS, () => {
+  // Every idle period, not only the first: setTimeout's own callback is a once listener, and the
+  // timer, once fired, is not armed again by a ping's answer, so each period re-arms it.
+  session.setTimeout(sessionIdleMs);
+  session.on('timeout', () => {
     if (streamsOf(session) === 0) return session.close();
-    const timer = setTimeout(
-      () => session.destroy(new Error('the API server did not answer a ping')),
-      PING_TIMEOUT_MS,
-    );
-    timer.unref();
-    const sent = session.ping((err) => {
-      clearTimeout(timer);
-      if (err) session.destroy(err);
-    });
-    if (!sent) {
-      clearTimeout(timer);
-      session.destroy(new Error('a ping could not be sent'));
-    }
+    session.setTimeout(sessionIdleMs);
+    probe(session, pool.timeouts.pingTimeoutMs);
   });
   if (pool.retired) session.close();
   else pool.session = session;
   return session;
 }
 
+/**
+ * Pings `session` (one ping at a time) and destroys it, failing its streams, when the answer does
+ * not come within `timeoutMs` or the ping cannot be sent.
+ */
+function probe(session: ClientHttp2Session, timeoutMs: number): void {
+  if (session.closed || session.destroyed || probing.has(session)) return;
+  probing.add(session);
+  const timer = setTimeout(
+    () => session.destroy(new Error('the API server did not answer a ping')),
+    timeoutMs,
+  );
+  timer.unref();
+  const sent = session.ping((err) => {
+    clearTimeout(timer);
+    probing.delete(session);
+    if (err && !session.destroyed) session.destroy(err);
+  });
+  if (!sent) {
+    clearTimeout(timer);
+    probing.delete(session);
+    session.destroy(new Error('a ping could not be sent'));
+  }
+}
+
+const probing = new WeakSet<ClientHttp2Session>();
 const open = new WeakMap<ClientHttp2Session, number>();
 const streamsOf = (s: ClientHttp2Session) => open.get(s) ?? 0;
 
@@ -241,8 +272,14 @@ function unprocessed(e: unknown): boolean {
   );
 }
 
-/** One stream on `session`; the session is kept ref'd while it has streams open. */
+/**
+ * One stream on `session`, a session of `pool`; the session is kept ref'd while it has streams open.
+ * A stream that hears nothing for the pool's requestIdleMs fails, and its session leaves the pool
+ * (the next request opens a new one; its other streams finish) and is pinged, destroyed without an
+ * answer: a dead connection is neither reused nor kept.
+ */
 function streamOn(
+  pool: Pool,
   session: ClientHttp2Session,
   method: string,
   path: string,
@@ -277,9 +314,13 @@ function streamOn(
       resolve({ status: Number(status), headers: rest, body: stream });
     });
     if (!signal) {
-      stream.setTimeout(REQUEST_IDLE_MS, () =>
-        stream.destroy(new Error(`the API server sent nothing for ${REQUEST_IDLE_MS / 1000} s`)),
-      );
+      const ms = pool.timeouts.requestIdleMs;
+      stream.setTimeout(ms, () => {
+        stream.destroy(new Error(`the API server sent nothing for ${ms / 1000} s`));
+        if (pool.session === session) pool.session = undefined;
+        probe(session, pool.timeouts.pingTimeoutMs);
+        if (!session.closed) session.close();
+      });
     }
     if (body !== undefined) stream.end(body);
   });
@@ -303,6 +344,8 @@ async function readAll(res: Readable): Promise<string> {
 export interface HttpsKubeJsonOptions {
   /** false: HTTP/1.1 even when the server offers HTTP/2 (default true). */
   http2?: boolean;
+  /** Tests: shorter timeouts than the constants above (connections with others are not shared). */
+  timeouts?: Partial<Timeouts>;
 }
 
 /** JSON requests to the API server of `access` as its identity (see above). */
@@ -311,6 +354,12 @@ export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptio
   const prefix = url.pathname.replace(/\/+$/, '');
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
   const http2 = options.http2 ?? true;
+  const timeouts: Timeouts = {
+    requestIdleMs: REQUEST_IDLE_MS,
+    sessionIdleMs: SESSION_IDLE_MS,
+    pingTimeoutMs: PING_TIMEOUT_MS,
+    ...options.timeouts,
+  };
 
   /** Headers and connection pool for one request now (files re-read when stale). */
   const prepare = async () => {
@@ -323,14 +372,14 @@ export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptio
     const headers: Record<string, string> = { accept: 'application/json' };
     const bearer = token?.toString('utf8').trim();
     if (bearer) headers.authorization = `Bearer ${bearer}`;
-    return { headers, pool: poolFor(url, access, { ca, cert, key }) };
+    return { headers, pool: poolFor(url, access, { ca, cert, key }, timeouts) };
   };
 
   const overHttp1 = (
     method: string,
     path: string,
     headers: Record<string, string>,
-    agent: Pool['agent'],
+    pool: Pool,
     body?: string,
     signal?: AbortSignal,
   ): Promise<Answer> =>
@@ -343,16 +392,15 @@ export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptio
           method,
           path: prefix + path,
           headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
-          agent,
+          agent: pool.agent,
           signal,
         },
         (res: IncomingMessage) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
       );
       req.on('error', reject);
       if (!signal) {
-        req.setTimeout(REQUEST_IDLE_MS, () =>
-          req.destroy(new Error(`the API server sent nothing for ${REQUEST_IDLE_MS / 1000} s`)),
-        );
+        const ms = pool.timeouts.requestIdleMs;
+        req.setTimeout(ms, () => req.destroy(new Error(`the API server sent nothing for ${ms / 1000} s`)));
       }
       req.end(body);
     });
@@ -369,14 +417,14 @@ export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptio
       const session = await sessionOf(pool);
       if (!session) break;
       try {
-        return await streamOn(session, method, prefix + path, headers, body, signal);
+        return await streamOn(pool, session, method, prefix + path, headers, body, signal);
       } catch (e) {
         // Not seen by the server: once more on a new session.
         if (attempt > 0 || !unprocessed(e)) throw e;
         if (pool.session === session) pool.session = undefined;
       }
     }
-    return overHttp1(method, path, headers, pool.agent, body, signal);
+    return overHttp1(method, path, headers, pool, body, signal);
   };
 
   return {
@@ -387,7 +435,7 @@ export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptio
       const res = await openAnswer(method, path, headers, pool, text);
       const answer = await readAll(res.body);
       if (res.status >= 400) throw new KubeHttpError(res.status, answer, res.headers);
-      return answer === '' ? {} : (JSON.parse(answer) as unknown);
+      return parseAnswer(answer, method, path);
     },
 
     async watch(path, onEvent, onDone, idleMs = 30_000) {

@@ -45,6 +45,7 @@ function answer(url: string): { status: number; body: string } {
     };
   }
   if (url.includes('/empty')) return { status: 200, body: '' };
+  if (url.includes('/malformed')) return { status: 200, body: '{"data":{"tls.key":"LS0tLS1CRUdJTi' };
   return { status: 200, body: JSON.stringify({ metadata: { name: 'web-1-abcde' }, echo: url }) };
 }
 
@@ -248,6 +249,17 @@ describe.each(TRANSPORTS)('the KubeJson contract: $name', ({ make: makeFor, tls,
 
   it('answers {} for an empty body', async () => {
     await expect(make(origin).request('DELETE', '/empty')).resolves.toEqual({});
+  });
+
+  it('rejects a 200 answer that is not JSON naming the request, quoting none of the answer', async () => {
+    const e: unknown = await make(origin)
+      .request('GET', '/api/v1/namespaces/certs/secrets/malformed?resourceVersion=1')
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(Error);
+    expect((e as Error).message).toBe(
+      "the API server's answer to GET /api/v1/namespaces/certs/secrets/malformed is not JSON",
+    );
+    expect(kubeStatusCode(e)).toBeUndefined();
   });
 
   it('rejects an error status with a KubeHttpError that kube-errors reads like an ApiException', async () => {

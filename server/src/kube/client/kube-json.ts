@@ -29,6 +29,20 @@ export class KubeHttpError extends Error {
 
 export type KubeMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/**
+ * A 200 answer's text parsed ({} when empty). Text that is not JSON fails with an error naming the
+ * request (its path without the query) and none of the text: JSON.parse's own message quotes the
+ * body, which may be a Secret's.
+ */
+export function parseAnswer(answer: string, method: string, path: string): unknown {
+  if (answer === '') return {};
+  try {
+    return JSON.parse(answer) as unknown;
+  } catch {
+    throw new Error(`the API server's answer to ${method} ${path.split('?')[0]} is not JSON`);
+  }
+}
+
 export interface KubeJson {
   /**
    * `path` starts with `/` and carries its query string; `body` is sent as JSON, labelled
@@ -205,7 +219,7 @@ export function kubeJson(kc: KubeConfig): KubeJson {
         answer = await res.text();
       }
       if (status >= 400) throw new KubeHttpError(status, answer, answerHeaders);
-      return answer === '' ? {} : (JSON.parse(answer) as unknown);
+      return parseAnswer(answer, method, path);
     },
 
     async watch(path, onEvent, onDone, idleMs = 30_000) {
