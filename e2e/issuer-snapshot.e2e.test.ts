@@ -17,9 +17,15 @@ import { readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { codeName, harnessPerSuite, type Harness } from './support/harness.js';
-import { opensslOk, verifyChain } from './support/openssl.js';
+import { opensslOk } from './support/openssl.js';
 import { REPO_ROOT } from './support/repo.js';
-import { describeUnusableBlob, gcOftenPreload, imageEnv, startedFrom } from './support/snapshot.js';
+import {
+  describeUnusableBlob,
+  expectVerifiedPair,
+  gcOftenPreload,
+  imageEnv,
+  startedFrom,
+} from './support/snapshot.js';
 
 const gc = gcOftenPreload();
 
@@ -43,11 +49,7 @@ describe.runIf(process.platform === 'linux')('the issuer role from its startup s
     const v = h.newVolume();
     const r = await h.publish(v);
     expect(codeName(r.code), r.details).toBe('OK');
-    const verified = await verifyChain(join(v.targetPath, 'ca.crt'), join(v.targetPath, 'tls.crt'));
-    expect(verified.ok, verified.output).toBe(true);
-    const certKey = await opensslOk(['x509', '-in', join(v.targetPath, 'tls.crt'), '-pubkey', '-noout']);
-    const key = await opensslOk(['pkey', '-in', join(v.targetPath, 'tls.key'), '-pubout']);
-    expect(certKey).toBe(key);
+    await expectVerifiedPair(v.targetPath);
     const issuer = await opensslOk(['x509', '-in', join(v.targetPath, 'tls.crt'), '-issuer', '-noout']);
     const ca = await opensslOk(['x509', '-in', h.caCert, '-subject', '-noout']);
     expect(issuer.replace(/^issuer=/, '')).toBe(ca.replace(/^subject=/, ''));

@@ -18,9 +18,9 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { codeName, harnessPerSuite, type Harness } from './support/harness.js';
 import { mountsAt } from './support/host.js';
-import { opensslOk, verifyChain } from './support/openssl.js';
 import { PINNED_NODE, REPO_ROOT } from './support/repo.js';
 import {
+  expectVerifiedPair,
   describeUnusableBlob,
   gcOftenPreload,
   imageEnv,
@@ -56,11 +56,7 @@ describe.runIf(process.platform === 'linux')('the node role from its startup sna
     vol.current = v;
     const r = await h.publish(v);
     expect(codeName(r.code), r.details).toBe('OK');
-    const verified = await verifyChain(join(v.targetPath, 'ca.crt'), join(v.targetPath, 'tls.crt'));
-    expect(verified.ok, verified.output).toBe(true);
-    const certKey = await opensslOk(['x509', '-in', join(v.targetPath, 'tls.crt'), '-pubkey', '-noout']);
-    const key = await opensslOk(['pkey', '-in', join(v.targetPath, 'tls.key'), '-pubout']);
-    expect(certKey).toBe(key);
+    await expectVerifiedPair(v.targetPath);
   });
 
   it('loads the REST API on its first request and answers it', async () => {

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriverProcess } from './driver-process.js';
+import { opensslOk, verifyChain } from './openssl.js';
 import type { Harness } from './harness.js';
 import { waitForNodeReady } from './node-ready.js';
 import { freeLoopbackPort } from './ports.js';
@@ -294,4 +295,18 @@ export function describeUnusableBlob(
       expect(existsSync(copy.main)).toBe(true);
     });
   });
+}
+
+/**
+ * Checks a published volume with OpenSSL: `tls.crt` chains to the volume's own `ca.crt` and holds
+ * `tls.key`'s public key. Returns the certificate's path for further checks.
+ */
+export async function expectVerifiedPair(targetPath: string): Promise<string> {
+  const crt = join(targetPath, 'tls.crt');
+  const verified = await verifyChain(join(targetPath, 'ca.crt'), crt);
+  expect(verified.ok, verified.output).toBe(true);
+  const certKey = await opensslOk(['x509', '-in', crt, '-pubkey', '-noout']);
+  const key = await opensslOk(['pkey', '-in', join(targetPath, 'tls.key'), '-pubout']);
+  expect(certKey).toBe(key);
+  return crt;
 }
