@@ -348,6 +348,16 @@ export interface HttpsKubeJsonOptions {
   timeouts?: Partial<Timeouts>;
 }
 
+/** One request as the transport sends it: `path` below the server's prefix, `body` as JSON text. */
+interface Outgoing {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  pool: Pool;
+  body?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 /** JSON requests to the API server of `access` as its identity (see above). */
 export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptions = {}): KubeJson {
   const url = new URL(access.server);
@@ -372,17 +382,17 @@ export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptio
     const headers: Record<string, string> = { accept: 'application/json' };
     const bearer = token?.toString('utf8').trim();
     if (bearer) headers.authorization = `Bearer ${bearer}`;
-    return { headers, pool: poolFor(url, access, { ca, cert, key }, timeouts) };
+    // The files' bytes are the same Buffers until re-read (Material): the pool is looked up (its
+    // key hashed over them) only when one changed or the pool was closed.
+    if (!last || last.pool.retired || last.ca !== ca || last.cert !== cert || last.key !== key) {
+      last = { ca, cert, key, pool: poolFor(url, access, { ca, cert, key }, timeouts) };
+    }
+    return { headers, pool: last.pool };
   };
+  let last:
+    { ca?: Buffer | undefined; cert?: Buffer | undefined; key?: Buffer | undefined; pool: Pool } | undefined;
 
-  const overHttp1 = (
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    pool: Pool,
-    body?: string,
-    signal?: AbortSignal,
-  ): Promise<Answer> =>
+  const overHttp1 = ({ method, path, headers, pool, body, signal }: Outgoing): Promise<Answer> =>
     new Promise((resolve, reject) => {
       const req = send(
         {
@@ -405,14 +415,8 @@ export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptio
       req.end(body);
     });
 
-  const openAnswer = async (
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    pool: Pool,
-    body?: string,
-    signal?: AbortSignal,
-  ): Promise<Answer> => {
+  const openAnswer = async (out: Outgoing): Promise<Answer> => {
+    const { method, path, headers, pool, body, signal } = out;
     for (let attempt = 0; http2 && pool.h2; attempt++) {
       const session = await sessionOf(pool);
       if (!session) break;
@@ -424,7 +428,7 @@ export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptio
         if (pool.session === session) pool.session = undefined;
       }
     }
-    return overHttp1(method, path, headers, pool, body, signal);
+    return overHttp1(out);
   };
 
   return {
@@ -432,7 +436,7 @@ export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptio
       const { headers, pool } = await prepare();
       const text = body === undefined ? undefined : JSON.stringify(body);
       if (text !== undefined) headers['content-type'] = contentType;
-      const res = await openAnswer(method, path, headers, pool, text);
+      const res = await openAnswer({ method, path, headers, pool, body: text });
       const answer = await readAll(res.body);
       if (res.status >= 400) throw new KubeHttpError(res.status, answer, res.headers);
       return parseAnswer(answer, method, path);
@@ -443,7 +447,7 @@ export function httpsKubeJson(access: ClusterAccess, options: HttpsKubeJsonOptio
       const { headers, pool } = await prepare();
       return followWatch(
         async (signal) => {
-          const res = await openAnswer('GET', path, headers, pool, undefined, signal);
+          const res = await openAnswer({ method: 'GET', path, headers, pool, signal });
           return { ...res, text: () => readAll(res.body) };
         },
         onEvent,
