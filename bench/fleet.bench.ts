@@ -87,12 +87,13 @@ const PODS = flags.quick ? 60 : Number(flags.pods);
 const NODES = flags.quick ? 5 : Number(flags.nodes);
 const VOLUMES = Number(flags.volumes);
 const log = (m: string) => process.stderr.write(`[fleet] ${m}\n`);
-/** `--node-entry`, checked: how every part of this benchmark starts the node role. */
-function nodeEntry(): NodeEntry {
-  const entry = flags['node-entry'];
-  if (entry !== 'image' && entry !== 'main') throw new Error(`--node-entry: image or main, not ${entry}`);
+/** `--node-entry` or `--issuer-entry`, checked: how every part of this benchmark starts that role. */
+function entryOf(flag: 'node-entry' | 'issuer-entry'): NodeEntry {
+  const entry = flags[flag];
+  if (entry !== 'image' && entry !== 'main') throw new Error(`--${flag}: image or main, not ${entry}`);
   return entry;
 }
+const nodeEntry = () => entryOf('node-entry');
 const results: Record<string, number> = {};
 
 // --- baselines -------------------------------------------------------------------------------
@@ -160,11 +161,11 @@ async function timedIssuerStart(
   const settings = {
     ...imageEnv(repoRoot),
     ...o?.settings,
-    ...(flags['issuer-entry'] === 'main' ? { CSI_CERT_DRIVER_SNAPSHOT: 'off' } : {}),
+    ...(entryOf('issuer-entry') === 'main' ? { CSI_CERT_DRIVER_SNAPSHOT: 'off' } : {}),
   };
   const started = await startIssuer(dir, { ...o, settings });
   log(
-    `issuer (${flags['issuer-entry'] === 'main' ? 'dist/main.mjs' : 'image entry'}) listening after ${(performance.now() - t0).toFixed(0)} ms wall, ${processCpuMs(started.proc.pid).toFixed(0)} ms CPU`,
+    `issuer (${entryOf('issuer-entry') === 'main' ? 'dist/main.mjs' : 'image entry'}) listening after ${(performance.now() - t0).toFixed(0)} ms wall, ${processCpuMs(started.proc.pid).toFixed(0)} ms CPU`,
   );
   return started;
 }
@@ -487,7 +488,7 @@ try {
       `openssl speed ecdsap256: ${signRate.toFixed(0)} sign/s before, ${afterSignRate.toFixed(0)} after; ` +
       `openssl pipeline (genpkey + req + x509) p50 ${pipelineMs.toFixed(0)} ms.` +
       (doNode
-        ? ` Node started ${flags['node-entry'] === 'main' ? 'from dist/main.mjs' : 'by bin/csi-cert-driver (startup snapshot)'}.`
+        ? ` Node started ${nodeEntry() === 'main' ? 'from dist/main.mjs' : 'by bin/csi-cert-driver (startup snapshot)'}.`
         : ''),
     '',
     '| figure | this run | goal | |',
